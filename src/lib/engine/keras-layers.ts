@@ -1,0 +1,356 @@
+/**
+ * Translates a Keras layers model (TensorFlow.js "layers" format) into plain-op nodes with constant weights.
+ * Batch-norm that directly follows a linear conv is folded into that conv's kernel and bias; the conv node itself
+ * stays available so its own output can still be targeted.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { clippedRelu, conv, depthwiseConv, type Padding } from './ops.ts';
+import { EngineError, type NetNode, type Network } from './network.ts';
+
+interface KerasLayer {
+  class_name: string;
+  name?: string;
+  config: Record<string, unknown> & { name: string };
+  inbound_nodes?: unknown[];
+}
+
+function pair(v: unknown, fallback: number): [number, number] {
+  if (Array.isArray(v)) return [Number(v[0]), Number(v[1] ?? v[0])];
+  if (typeof v === 'number') return [v, v];
+  return [fallback, fallback];
+}
+
+function inboundNames(layer: KerasLayer): string[] {
+  const nodes = layer.inbound_nodes ?? [];
+  if (!nodes.length) return [];
+  const first = nodes[0] as unknown;
+  // Keras 2: [[["name", 0, 0, {}], ...]]; Keras 3 style: [{args: [{config: {keras_history: [name, 0, 0]}}]}].
+  if (Array.isArray(first)) return (first as unknown[][]).map((e) => String(e[0]));
+  const args = (first as { args?: unknown[] }).args ?? [];
+  const names: string[] = [];
+  const visit = (a: unknown) => {
+    if (Array.isArray(a)) a.forEach(visit);
+    else if (a && typeof a === 'object') {
+      const hist = (a as { config?: { keras_history?: unknown[] } }).config?.keras_history;
+      if (hist) names.push(String(hist[0]));
+    }
+  };
+  visit(args);
+  return names;
+}
+
+export function activationFn(name: string, layerName: string): ((x: tf.Tensor, redirect: boolean) => tf.Tensor) | null {
+  switch (name) {
+    case 'linear':
+    case undefined:
+    case null:
+      return null;
+    case 'relu':
+      return (x, r) => clippedRelu(x, Infinity, r);
+    case 'relu6':
+      return (x, r) => clippedRelu(x, 6, r);
+    case 'sigmoid':
+      return (x) => tf.sigmoid(x);
+    case 'hard_sigmoid':
+      return (x) => tf.clipByValue(tf.add(tf.mul(x, 0.2), 0.5), 0, 1);
+    case 'tanh':
+      return (x) => tf.tanh(x);
+    case 'elu':
+      return (x) => tf.elu(x);
+    case 'selu':
+      return (x) => tf.selu(x);
+    case 'softplus':
+      return (x) => tf.softplus(x);
+    case 'swish':
+    case 'silu':
+      return (x) => tf.mul(x, tf.sigmoid(x));
+    case 'softmax':
+      return (x) => tf.softmax(x);
+    default:
+      throw new EngineError(`layer ${layerName}: activation "${name}" is not supported`);
+  }
+}
+
+/** Weight lookup tolerant of the naming variants converters produce ("conv1/kernel", "model/conv1/kernel:0"). */
+function weightFinder(weights: tf.NamedTensorMap) {
+  const names = Object.keys(weights);
+  return (layer: string, param: string, required = true): tf.Tensor | undefined => {
+    const want = `${layer}/${param}`;
+    const hit =
+      weights[want] ??
+      weights[`${want}:0`] ??
+      weights[names.find((n) => n.endsWith(`/${want}`) || n.endsWith(`/${want}:0`)) ?? ''];
+    if (!hit && required) throw new EngineError(`layer ${layer}: weight ${param} is missing from the weights manifest`);
+    return hit;
+  };
+}
+
+export function kerasToNetwork(topology: Record<string, unknown>, weights: tf.NamedTensorMap): Network {
+  const modelConfig = (topology.model_config ?? topology) as { class_name?: string; config?: unknown };
+  const cfg = modelConfig.config as { layers?: KerasLayer[]; output_layers?: unknown[] } | KerasLayer[] | undefined;
+  const layers: KerasLayer[] | undefined = Array.isArray(cfg) ? cfg : cfg?.layers;
+  if (!layers || !layers.length) throw new EngineError('model.json: the topology lists no layers');
+  const sequential = modelConfig.class_name === 'Sequential' || Array.isArray(cfg);
+
+  const w = weightFinder(weights);
+  const constants: tf.Tensor[] = [];
+  const keep = <T extends tf.Tensor>(t: T): T => {
+    constants.push(t);
+    return t;
+  };
+  const nodes: NetNode[] = [];
+  let inputName = '';
+  let prev = '';
+
+  if (sequential) {
+    const first = layers[0].config as { batch_input_shape?: unknown };
+    if (layers[0].class_name !== 'InputLayer') {
+      inputName = 'input';
+      nodes.push({ name: inputName, kind: 'InputLayer', inputs: [], run: (x) => x[0] });
+      prev = inputName;
+      void first;
+    }
+  }
+
+  for (const layer of layers) {
+    const c = layer.config;
+    const name = c.name ?? layer.name!;
+    const inputs = sequential ? (prev ? [prev] : []) : inboundNames(layer);
+    const add = (node: Omit<NetNode, 'name' | 'inputs' | 'kind'> & Partial<NetNode>) => {
+      nodes.push({ name, kind: layer.class_name, inputs, ...node });
+      prev = node.name ?? name;
+    };
+    const withActivation = (core: (x: tf.Tensor) => tf.Tensor, geometry?: NetNode['geometry']) => {
+      const act = activationFn(String(c.activation ?? 'linear'), name);
+      if (!act) return add({ run: (x) => core(x[0]), geometry });
+      // Split into "<name>/preact" and the activation, so the pre-activation (e.g. logits) can be targeted.
+      nodes.push({ name: `${name}/preact`, kind: layer.class_name, inputs, run: (x) => core(x[0]), geometry });
+      const kind = c.activation === 'softmax' ? 'Softmax' : 'Activation';
+      nodes.push({ name, kind, inputs: [`${name}/preact`], run: (x, r) => act(x[0], r) });
+      prev = name;
+    };
+    switch (layer.class_name) {
+      case 'InputLayer':
+        inputName = name;
+        add({ inputs: [], run: (x) => x[0] });
+        break;
+      case 'Conv2D': {
+        const kernel = w(name, 'kernel')! as tf.Tensor4D;
+        const bias = c.use_bias === false ? undefined : w(name, 'bias', false);
+        const stride = pair(c.strides, 1);
+        const dilation = pair(c.dilation_rate, 1)[0];
+        if (dilation !== 1) throw new EngineError(`layer ${name}: dilated convolution is not supported`);
+        const padding = String(c.padding) as Padding;
+        withActivation(
+          (x) => {
+            const y = conv(x as tf.Tensor4D, kernel, stride, padding);
+            return bias ? tf.add(y, bias) : y;
+          },
+          { type: 'window', kernel: [kernel.shape[0], kernel.shape[1]], stride, dilation },
+        );
+        break;
+      }
+      case 'DepthwiseConv2D': {
+        const kernel = w(name, 'depthwise_kernel')! as tf.Tensor4D;
+        const bias = c.use_bias === false ? undefined : w(name, 'bias', false);
+        const stride = pair(c.strides, 1);
+        const padding = String(c.padding) as Padding;
+        withActivation(
+          (x) => {
+            const y = depthwiseConv(x as tf.Tensor4D, kernel, stride, padding);
+            return bias ? tf.add(y, bias) : y;
+          },
+          { type: 'window', kernel: [kernel.shape[0], kernel.shape[1]], stride, dilation: 1 },
+        );
+        break;
+      }
+      case 'SeparableConv2D': {
+        const dk = w(name, 'depthwise_kernel')! as tf.Tensor4D;
+        const pk = w(name, 'pointwise_kernel')! as tf.Tensor4D;
+        const bias = c.use_bias === false ? undefined : w(name, 'bias', false);
+        const stride = pair(c.strides, 1);
+        const padding = String(c.padding) as Padding;
+        withActivation(
+          (x) => {
+            const y = conv(depthwiseConv(x as tf.Tensor4D, dk, stride, padding), pk, [1, 1], 'valid');
+            return bias ? tf.add(y, bias) : y;
+          },
+          { type: 'window', kernel: [dk.shape[0], dk.shape[1]], stride, dilation: 1 },
+        );
+        break;
+      }
+      case 'Dense': {
+        const kernel = w(name, 'kernel')! as tf.Tensor2D;
+        const bias = c.use_bias === false ? undefined : w(name, 'bias', false);
+        withActivation(
+          (x) => {
+            const flat = x.rank > 2 ? x.reshape([x.shape[0], -1]) : x;
+            const y = tf.matMul(flat as tf.Tensor2D, kernel);
+            return bias ? tf.add(y, bias) : y;
+          },
+          { type: 'global' },
+        );
+        break;
+      }
+      case 'BatchNormalization': {
+        const eps = Number(c.epsilon ?? 1e-3);
+        const gamma = c.scale === false ? undefined : w(name, 'gamma');
+        const beta = c.center === false ? undefined : w(name, 'beta');
+        const mean = w(name, 'moving_mean')!;
+        const variance = w(name, 'moving_variance')!;
+        const scale = keep(tf.tidy(() => tf.div(gamma ?? tf.onesLike(mean), tf.sqrt(tf.add(variance, eps)))));
+        const shift = keep(tf.tidy(() => tf.sub(beta ?? tf.zerosLike(mean), tf.mul(mean, scale))));
+        add({ run: (x) => tf.add(tf.mul(x[0], scale), shift) });
+        break;
+      }
+      case 'Activation':
+        add({ kind: c.activation === 'softmax' ? 'Softmax' : 'Activation', run: (x, r) => (activationFn(String(c.activation), name) ?? ((t) => t))(x[0], r) });
+        break;
+      case 'ReLU': {
+        const cap = c.max_value == null ? Infinity : Number(c.max_value);
+        const slope = Number(c.negative_slope ?? 0);
+        if (slope !== 0) add({ run: (x) => tf.leakyRelu(x[0], slope) });
+        else add({ run: (x, r) => clippedRelu(x[0], cap, r) });
+        break;
+      }
+      case 'LeakyReLU':
+        add({ run: (x) => tf.leakyRelu(x[0], Number(c.alpha ?? c.negative_slope ?? 0.3)) });
+        break;
+      case 'ELU':
+        add({ run: (x) => tf.elu(x[0]) });
+        break;
+      case 'Softmax':
+        add({ run: (x) => tf.softmax(x[0]) });
+        break;
+      case 'ZeroPadding2D': {
+        const p = c.padding as unknown;
+        let pads: [[number, number], [number, number]];
+        if (typeof p === 'number') pads = [[p, p], [p, p]];
+        else if (Array.isArray(p) && Array.isArray(p[0])) pads = [pair(p[0], 0), pair(p[1], 0)];
+        else pads = [pair((p as number[])[0], 0), pair((p as number[])[1], 0)].map((v) => [v[0], v[0]]) as never;
+        add({ run: (x) => tf.pad(x[0], [[0, 0], pads[0], pads[1], [0, 0]]) });
+        break;
+      }
+      case 'MaxPooling2D':
+      case 'AveragePooling2D': {
+        const size = pair(c.pool_size, 2);
+        const stride = pair(c.strides ?? c.pool_size, 2);
+        const padding = String(c.padding ?? 'valid') as Padding;
+        const max = layer.class_name === 'MaxPooling2D';
+        add({
+          run: (x) =>
+            max
+              ? tf.maxPool(x[0] as tf.Tensor4D, size, stride, padding)
+              : tf.avgPool(x[0] as tf.Tensor4D, size, stride, padding),
+          geometry: { type: 'window', kernel: size, stride, dilation: 1 },
+        });
+        break;
+      }
+      case 'GlobalAveragePooling2D':
+      case 'GlobalMaxPooling2D': {
+        const keepDims = Boolean(c.keepdims);
+        const max = layer.class_name === 'GlobalMaxPooling2D';
+        add({
+          run: (x) => (max ? tf.max(x[0], [1, 2], keepDims) : tf.mean(x[0], [1, 2], keepDims)),
+          geometry: { type: 'global' },
+        });
+        break;
+      }
+      case 'Flatten':
+        add({ run: (x) => x[0].reshape([x[0].shape[0], -1]) });
+        break;
+      case 'Reshape': {
+        const target = (c.target_shape as number[]).map(Number);
+        add({ run: (x) => x[0].reshape([x[0].shape[0], ...target]) });
+        break;
+      }
+      case 'Dropout':
+      case 'SpatialDropout2D':
+      case 'GaussianNoise':
+      case 'GaussianDropout':
+      case 'ActivityRegularization':
+        add({ run: (x) => x[0] });
+        break;
+      case 'Add':
+        add({ run: (x) => x.reduce((a, b) => tf.add(a, b)) });
+        break;
+      case 'Multiply':
+        add({ run: (x) => x.reduce((a, b) => tf.mul(a, b)) });
+        break;
+      case 'Concatenate':
+        add({ run: (x) => tf.concat(x, Number(c.axis ?? -1)) });
+        break;
+      default:
+        throw new EngineError(`layer ${name}: layer type ${layer.class_name} is not supported`);
+    }
+  }
+  if (!inputName) throw new EngineError('model.json: the model has no input layer');
+
+  foldBatchNorm(layers, nodes, weights, keep);
+
+  const outputName = nodes[nodes.length - 1].name;
+  return { inputName, nodes, outputName, logitsName: findLogits(nodes, outputName), constants };
+}
+
+/** Gives every BN that follows a linear conv its own conv with the BN folded in (conv output stays targetable). */
+function foldBatchNorm(
+  layers: KerasLayer[],
+  nodes: NetNode[],
+  weights: tf.NamedTensorMap,
+  keep: <T extends tf.Tensor>(t: T) => T,
+) {
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  const layerByName = new Map(layers.map((l) => [l.config.name ?? l.name, l]));
+  const w = weightFinder(weights);
+  for (const bn of nodes) {
+    if (bn.kind !== 'BatchNormalization' || bn.inputs.length !== 1) continue;
+    const src = byName.get(bn.inputs[0]);
+    const srcLayer = layerByName.get(bn.inputs[0]);
+    if (!src || !srcLayer || !['Conv2D', 'DepthwiseConv2D'].includes(src.kind)) continue;
+    const c = srcLayer.config;
+    if (String(c.activation ?? 'linear') !== 'linear' || pair(c.dilation_rate, 1)[0] !== 1) continue;
+    const bnLayer = layerByName.get(bn.name)!;
+    const axis = Number(bnLayer.config.axis ?? -1);
+    if (axis !== -1 && axis !== 3) continue;
+    const eps = Number(bnLayer.config.epsilon ?? 1e-3);
+    const gamma = bnLayer.config.scale === false ? undefined : w(bn.name, 'gamma');
+    const beta = bnLayer.config.center === false ? undefined : w(bn.name, 'beta');
+    const mean = w(bn.name, 'moving_mean')!;
+    const variance = w(bn.name, 'moving_variance')!;
+    const depthwise = src.kind === 'DepthwiseConv2D';
+    const kernel = w(src.name, depthwise ? 'depthwise_kernel' : 'kernel')! as tf.Tensor4D;
+    const bias = c.use_bias === false ? undefined : w(src.name, 'bias', false);
+    const stride = pair(c.strides, 1);
+    const padding = String(c.padding) as Padding;
+    const [folded, shift] = tf.tidy(() => {
+      const scale = tf.div(gamma ?? tf.onesLike(mean), tf.sqrt(tf.add(variance, eps)));
+      const [kh, kw, a, b] = kernel.shape;
+      const k = depthwise
+        ? tf.mul(kernel, scale.reshape([1, 1, a, b]))
+        : tf.mul(kernel, scale.reshape([1, 1, 1, b]));
+      const s = tf.add(tf.mul(tf.sub(bias ?? tf.zerosLike(mean), mean), scale), beta ?? tf.zerosLike(mean));
+      void kh;
+      void kw;
+      return [k as tf.Tensor4D, s];
+    });
+    keep(folded);
+    keep(shift);
+    bn.inputs = [...src.inputs];
+    bn.geometry = src.geometry;
+    bn.run = depthwise
+      ? (x) => tf.add(depthwiseConv(x[0] as tf.Tensor4D, folded, stride, padding), shift)
+      : (x) => tf.add(conv(x[0] as tf.Tensor4D, folded, stride, padding), shift);
+  }
+}
+
+/** The pre-softmax node on the way to the output; the output itself when the model ends without a softmax. */
+function findLogits(nodes: NetNode[], outputName: string): string | undefined {
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  let cur = byName.get(outputName);
+  for (let guard = 0; cur && guard < 8; guard++) {
+    if (cur.kind === 'Softmax') return cur.inputs[0];
+    if (cur.inputs.length !== 1) break;
+    cur = byName.get(cur.inputs[0]);
+  }
+  return outputName;
+}

@@ -1,0 +1,103 @@
+/**
+ * The network as plain ops: a topologically ordered list of nodes, each a small function of its inputs with the
+ * weights captured as constants. Both model formats (Keras layers, TF graph) are translated into this form, so that
+ * the optimizer differentiates with respect to the image only and can stop at any node.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export type Geometry =
+  | { type: 'window'; kernel: [number, number]; stride: [number, number]; dilation: number }
+  | { type: 'global' };
+
+export interface NetNode {
+  /** Name a user targets: the Keras layer name or the graph node name. */
+  name: string;
+  /** Keras class name or graph op, for display. */
+  kind: string;
+  inputs: string[];
+  run(inputs: tf.Tensor[], redirect: boolean): tf.Tensor;
+  /** Spatial footprint, for strides and receptive fields; absent for pointwise / element-wise nodes. */
+  geometry?: Geometry;
+}
+
+export interface Network {
+  inputName: string;
+  nodes: NetNode[];
+  outputName: string;
+  /** Node whose output is the class scores before softmax, when the model has a classifier. */
+  logitsName?: string;
+  /** Constant tensors owned by the network (weights, folded weights). */
+  constants: tf.Tensor[];
+}
+
+export class EngineError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EngineError';
+  }
+}
+
+/** Names of the nodes that must run to produce `targets`, in execution order. */
+export function nodesNeeded(net: Network, targets: string[]): NetNode[] {
+  const byName = new Map(net.nodes.map((n) => [n.name, n]));
+  const needed = new Set<string>();
+  const stack = [...targets];
+  while (stack.length) {
+    const name = stack.pop()!;
+    if (needed.has(name)) continue;
+    const node = byName.get(name);
+    if (!node) throw new EngineError(`unknown node ${name}`);
+    needed.add(name);
+    stack.push(...node.inputs);
+  }
+  return net.nodes.filter((n) => needed.has(n.name));
+}
+
+/** Runs the network from `input` (already preprocessed) up to `targets`; returns each target's output. */
+export function execute(
+  net: Network,
+  input: tf.Tensor,
+  targets: string[],
+  redirect: boolean,
+  onNode?: (name: string, out: tf.Tensor) => void,
+): Map<string, tf.Tensor> {
+  const values = new Map<string, tf.Tensor>();
+  for (const node of nodesNeeded(net, targets)) {
+    const out = node.name === net.inputName ? input : node.run(node.inputs.map((i) => values.get(i)!), redirect);
+    values.set(node.name, out);
+    onNode?.(node.name, out);
+  }
+  return new Map(targets.map((t) => [t, values.get(t)!]));
+}
+
+export interface ReceptiveField {
+  /** Distance in input pixels between neighbouring units of this node. */
+  stride: number;
+  /** Side of the square of input pixels that can influence one unit. */
+  size: number;
+}
+
+/** Cumulative stride and receptive field of every node, following the spatial geometry along the graph. */
+export function receptiveFields(net: Network, inputSide: number): Map<string, ReceptiveField> {
+  const out = new Map<string, ReceptiveField>();
+  for (const node of net.nodes) {
+    if (node.name === net.inputName) {
+      out.set(node.name, { stride: 1, size: 1 });
+      continue;
+    }
+    const ins = node.inputs.map((i) => out.get(i)!).filter(Boolean);
+    const base = ins.reduce<ReceptiveField>(
+      (a, b) => ({ stride: Math.max(a.stride, b.stride), size: Math.max(a.size, b.size) }),
+      { stride: 1, size: 1 },
+    );
+    const g = node.geometry;
+    if (!g) out.set(node.name, base);
+    else if (g.type === 'global') out.set(node.name, { stride: base.stride, size: inputSide });
+    else {
+      const k = Math.max(g.kernel[0], g.kernel[1]);
+      const s = Math.max(g.stride[0], g.stride[1]);
+      out.set(node.name, { stride: base.stride * s, size: base.size + (k - 1) * g.dilation * base.stride });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,167 @@
+/**
+ * Convolution and activation ops whose gradients are taken with respect to the input only.
+ *
+ * The network's weights are constants here, so a backward pass needs the input gradient and nothing else.
+ * Each op is a `tf.customGrad` whose backward is built from forward kernels that every backend has:
+ *  - depthwise conv: wasm has no DepthwiseConv2dNativeBackpropInput, so its input gradient is a depthwise conv of the
+ *    zero-dilated upstream gradient with the spatially flipped kernel;
+ *  - 1×1 conv: the input gradient is a 1×1 conv with the transposed kernel (wasm's Conv2DBackpropInput is slow);
+ *  - k×k conv: same dilate-and-flip construction as the depthwise case, with a full conv.
+ * ReLU / ReLU6 optionally redirect their gradient (as Lucid does in its first steps) so that units that sit in the
+ * flat part of the activation still pull the image towards them.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+type GradFunc = Parameters<typeof tf.customGrad>[0];
+
+export type Padding = 'same' | 'valid';
+
+/** Padding before the first element along one axis, and the output length, as TensorFlow computes them. */
+export function padGeometry(
+  inLen: number,
+  k: number,
+  stride: number,
+  dilation: number,
+  padding: Padding,
+): { before: number; after: number; out: number } {
+  const kEff = (k - 1) * dilation + 1;
+  if (padding === 'valid') {
+    const out = Math.ceil((inLen - kEff + 1) / stride);
+    return { before: 0, after: 0, out };
+  }
+  const out = Math.ceil(inLen / stride);
+  const total = Math.max((out - 1) * stride + kEff - inLen, 0);
+  const before = Math.floor(total / 2);
+  return { before, after: total - before, out };
+}
+
+/**
+ * Prepares the upstream gradient dy (NHWC) for a stride-1 correlation with a flipped kernel that yields the input
+ * gradient: inserts stride−1 zeros between rows/columns, then pads so that a 'valid' correlation returns inH×inW.
+ */
+function dilateAndPad(
+  dy: tf.Tensor4D,
+  stride: [number, number],
+  k: [number, number],
+  before: [number, number],
+  inSize: [number, number],
+): tf.Tensor4D {
+  let t = dy;
+  const [b, oh, ow, c] = dy.shape;
+  if (stride[0] > 1) {
+    t = tf
+      .pad(t.reshape([b, oh, 1, ow * c]), [[0, 0], [0, 0], [0, stride[0] - 1], [0, 0]])
+      .reshape([b, oh * stride[0], ow, c]);
+  }
+  if (stride[1] > 1) {
+    const h = t.shape[1];
+    t = tf
+      .pad(t.reshape([b * h, ow, 1, c]), [[0, 0], [0, 0], [0, stride[1] - 1], [0, 0]])
+      .reshape([b, h, ow * stride[1], c]);
+  }
+  // After zero insertion the length is o*s; the true dilated length is (o-1)*s+1.
+  const pads: [number, number][] = [];
+  const crops: number[] = [];
+  for (let a = 0; a < 2; a++) {
+    const o = a === 0 ? oh : ow;
+    const s = stride[a];
+    const dilatedLen = (o - 1) * s + 1;
+    const left = k[a] - 1 - before[a];
+    const right = inSize[a] + k[a] - 1 - dilatedLen - left;
+    // o*s - dilatedLen = s-1 trailing zeros are already present.
+    const extra = right - (s - 1);
+    pads.push([left, Math.max(extra, 0)]);
+    crops.push(Math.min(extra, 0));
+  }
+  if (crops[0] < 0 || crops[1] < 0) {
+    t = t.slice([0, 0, 0, 0], [b, t.shape[1] + crops[0], t.shape[2] + crops[1], c]);
+  }
+  if (pads[0][0] || pads[0][1] || pads[1][0] || pads[1][1]) {
+    t = tf.pad(t, [[0, 0], pads[0], pads[1], [0, 0]]);
+  }
+  return t;
+}
+
+/** Depthwise conv (kernel [kh, kw, C, M]) with an input-only gradient that works on every backend. */
+export function depthwiseConv(
+  x: tf.Tensor4D,
+  kernel: tf.Tensor4D,
+  stride: [number, number],
+  padding: Padding,
+): tf.Tensor4D {
+  const [kh, kw, C, M] = kernel.shape;
+  const [, inH, inW] = x.shape;
+  const gh = padGeometry(inH, kh, stride[0], 1, padding);
+  const gw = padGeometry(inW, kw, stride[1], 1, padding);
+  const f: GradFunc = (input) => {
+    const value = tf.depthwiseConv2d(input as tf.Tensor4D, kernel, stride, padding);
+    const gradFunc = (dy: tf.Tensor) => {
+      const prepared = dilateAndPad(dy as tf.Tensor4D, stride, [kh, kw], [gh.before, gw.before], [inH, inW]);
+      const flipped = tf.reverse(kernel, [0, 1]).reshape([kh, kw, C * M, 1]) as tf.Tensor4D;
+      const g = tf.depthwiseConv2d(prepared, flipped, 1, 'valid');
+      if (M === 1) return g;
+      const [b, h, w] = g.shape;
+      return g.reshape([b, h, w, C, M]).sum(4);
+    };
+    return { value, gradFunc };
+  };
+  return tf.customGrad(f)(x) as tf.Tensor4D;
+}
+
+/** Full conv (kernel [kh, kw, Cin, Cout]) with an input-only gradient. */
+export function conv(
+  x: tf.Tensor4D,
+  kernel: tf.Tensor4D,
+  stride: [number, number],
+  padding: Padding,
+): tf.Tensor4D {
+  const [kh, kw] = kernel.shape;
+  const [, inH, inW] = x.shape;
+  const pointwise = kh === 1 && kw === 1 && stride[0] === 1 && stride[1] === 1;
+  const gh = padGeometry(inH, kh, stride[0], 1, padding);
+  const gw = padGeometry(inW, kw, stride[1], 1, padding);
+  const f: GradFunc = (input) => {
+    const value = tf.conv2d(input as tf.Tensor4D, kernel, stride, padding);
+    const gradFunc = (dy: tf.Tensor) => {
+      const transposed = tf.transpose(kernel, [0, 1, 3, 2]) as tf.Tensor4D;
+      if (pointwise) return tf.conv2d(dy as tf.Tensor4D, transposed, 1, 'valid');
+      const prepared = dilateAndPad(dy as tf.Tensor4D, stride, [kh, kw], [gh.before, gw.before], [inH, inW]);
+      return tf.conv2d(prepared, tf.reverse(transposed, [0, 1]) as tf.Tensor4D, 1, 'valid');
+    };
+    return { value, gradFunc };
+  };
+  return tf.customGrad(f)(x) as tf.Tensor4D;
+}
+
+/**
+ * ReLU (cap = Infinity) or ReLU6 (cap = 6). With `redirect`, an image whose ordinary gradient through this unit is
+ * all zero instead receives the upstream gradient wherever it would move x back into the active range: the gradient
+ * is the one of a quantity being maximized, so a positive value pushes x up.
+ */
+export function clippedRelu(x: tf.Tensor, cap: number, redirect: boolean): tf.Tensor {
+  const plain = () => (cap === 6 ? tf.relu6(x) : cap === Infinity ? tf.relu(x) : tf.clipByValue(x, 0, cap));
+  if (!redirect) return plain();
+  const f: GradFunc = (...args) => {
+    const x = args[0] as tf.Tensor;
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const value = cap === 6 ? tf.relu6(x) : cap === Infinity ? tf.relu(x) : tf.clipByValue(x, 0, cap);
+    save([x]);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const input = saved[0];
+      const below = tf.lessEqual(input, 0);
+      const above = tf.greaterEqual(input, cap);
+      const zeros = tf.zerosLike(dy);
+      const normal = tf.where(tf.logicalOr(below, above), zeros, dy);
+      const blocked = tf.logicalOr(
+        tf.logicalAnd(below, tf.less(dy, 0)),
+        tf.logicalAnd(above, tf.greater(dy, 0)),
+      );
+      const redirected = tf.where(blocked, zeros, dy);
+      const axes = dy.shape.map((_, i) => i).slice(1);
+      const alive = tf.greater(tf.sum(tf.square(normal), axes, true), 0);
+      return tf.where(tf.broadcastTo(alive, dy.shape), normal, redirected);
+    };
+    return { value, gradFunc };
+  };
+  return tf.customGrad(f)(x);
+}

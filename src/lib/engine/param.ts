@@ -1,0 +1,160 @@
+/**
+ * Image parameterizations: what the optimizer actually changes, and how it becomes an RGB image in [0,1].
+ *  - pixel: one value per pixel and colour;
+ *  - fourier: a half spectrum per colour plane scaled by 1/f^decay, turned into pixels by an inverse real DFT written
+ *    as matrix products (tfjs has no gradient for its FFT ops).
+ * Both then decorrelate colour (Lucid's ImageNet colour matrix) and squash with a sigmoid.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export type ParamKind = 'fourier' | 'pixel';
+
+export interface ParamOptions {
+  kind: ParamKind;
+  height: number;
+  width: number;
+  /** One seed per batch item: item i starts from the same noise whether it is rendered alone or in a batch. */
+  seeds: number[];
+  /** Standard deviation of the initial values (Lucid: 0.01). */
+  sd?: number;
+  /** Exponent of the 1/f spectrum scaling (Lucid: 1). */
+  decayPower?: number;
+  /** Colour decorrelation (Lucid: on). */
+  decorrelate?: boolean;
+}
+
+export interface ImageParam {
+  /** The tensor the optimizer updates. */
+  readonly variable: tf.Variable;
+  /** Image batch [b, h, w, 3] in [0,1] computed from a value of the parameter tensor (differentiable). */
+  toImage(value: tf.Tensor): tf.Tensor4D;
+  dispose(): void;
+}
+
+/** Square root of the ImageNet colour correlation, as in Lucid's param/color.py. */
+const COLOR_SQRT = [
+  [0.26, 0.09, 0.02],
+  [0.27, 0.0, -0.05],
+  [0.27, -0.09, 0.03],
+];
+
+/** The colour matrix divided by its largest column norm, transposed for a row-vector product. */
+export function colorMatrixT(): number[][] {
+  const colNorm = [0, 1, 2].map((j) => Math.hypot(COLOR_SQRT[0][j], COLOR_SQRT[1][j], COLOR_SQRT[2][j]));
+  const maxNorm = Math.max(...colNorm);
+  return [0, 1, 2].map((j) => [0, 1, 2].map((i) => COLOR_SQRT[i][j] / maxNorm));
+}
+
+/** Frequencies as numpy's fftfreq(n) gives them, in cycles per sample. */
+function fftfreq(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => (i <= Math.floor((n - 1) / 2) ? i : i - n) / n);
+}
+
+/** Lucid's spectrum scale 1/max(f, 1/max(h,w))^decay · sqrt(h·w), over [h, w/2+1]. */
+export function spectrumScale(h: number, w: number, decayPower: number): Float32Array {
+  const fy = fftfreq(h);
+  const wHalf = Math.floor(w / 2) + 1;
+  const fx = Array.from({ length: wHalf }, (_, i) => i / w);
+  const out = new Float32Array(h * wHalf);
+  const floor = 1 / Math.max(h, w);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < wHalf; x++) {
+      const f = Math.max(Math.hypot(fy[y], fx[x]), floor);
+      out[y * wHalf + x] = Math.sqrt(h * w) / Math.pow(f, decayPower);
+    }
+  }
+  return out;
+}
+
+/**
+ * Inverse DFT matrices. Along the height (full complex spectrum): [Zr; Zi] = M1 · [Xr; Xi] with
+ * M1 = [[C, −S], [S, C]] / h. Along the width (half spectrum of a real signal): img = [Zr, Zi] · M2 with
+ * M2 = [[c_k cos], [−c_k sin]] / w, c_k = 1 for the DC and Nyquist terms and 2 otherwise.
+ */
+export function idftMatrices(h: number, w: number): { m1: Float32Array; m2: Float32Array; wHalf: number } {
+  const wHalf = Math.floor(w / 2) + 1;
+  const m1 = new Float32Array(2 * h * 2 * h);
+  for (let y = 0; y < h; y++) {
+    for (let k = 0; k < h; k++) {
+      const a = (2 * Math.PI * k * y) / h;
+      const c = Math.cos(a) / h;
+      const s = Math.sin(a) / h;
+      m1[y * 2 * h + k] = c;
+      m1[y * 2 * h + h + k] = -s;
+      m1[(h + y) * 2 * h + k] = s;
+      m1[(h + y) * 2 * h + h + k] = c;
+    }
+  }
+  const m2 = new Float32Array(2 * wHalf * w);
+  for (let k = 0; k < wHalf; k++) {
+    const ck = k === 0 || (w % 2 === 0 && k === w / 2) ? 1 : 2;
+    for (let x = 0; x < w; x++) {
+      const a = (2 * Math.PI * k * x) / w;
+      m2[k * w + x] = (ck * Math.cos(a)) / w;
+      m2[(wHalf + k) * w + x] = (-ck * Math.sin(a)) / w;
+    }
+  }
+  return { m1, m2, wHalf };
+}
+
+function decorrelatedRgb(raw: tf.Tensor4D, decorrelate: boolean): tf.Tensor4D {
+  if (!decorrelate) return tf.sigmoid(raw);
+  const [b, h, w] = raw.shape;
+  const flat = raw.reshape([b * h * w, 3]) as tf.Tensor2D;
+  return tf.sigmoid(tf.matMul(flat, tf.tensor2d(colorMatrixT())).reshape([b, h, w, 3]));
+}
+
+export function createParam(o: ParamOptions): ImageParam {
+  const sd = o.sd ?? 0.01;
+  const decorrelate = o.decorrelate ?? true;
+  const { height: h, width: w } = o;
+  const b = o.seeds.length;
+  if (o.kind === 'pixel') {
+    const init = tf.tidy(() => tf.concat(o.seeds.map((s) => tf.randomNormal([1, h, w, 3], 0, sd, 'float32', s))));
+    const variable = tf.variable(init, true);
+    init.dispose();
+    return {
+      variable,
+      toImage: (v) => decorrelatedRgb(v as tf.Tensor4D, decorrelate),
+      dispose: () => variable.dispose(),
+    };
+  }
+  const { m1, m2, wHalf } = idftMatrices(h, w);
+  const n = b * 3;
+  // Layout [2h, n·wHalf]: rows are (real|imag, row frequency), columns (item, colour, column frequency).
+  const init = tf.tidy(() =>
+    tf.concat(o.seeds.map((s) => tf.randomNormal([2 * h, 3 * wHalf], 0, sd, 'float32', s)), 1),
+  );
+  const variable = tf.variable(init, true);
+  init.dispose();
+  const base = spectrumScale(h, w, o.decayPower ?? 1);
+  const scaleData = new Float32Array(2 * h * n * wHalf);
+  for (let r = 0; r < 2 * h; r++) {
+    const y = r % h;
+    for (let j = 0; j < n; j++) scaleData.set(base.subarray(y * wHalf, (y + 1) * wHalf), r * n * wHalf + j * wHalf);
+  }
+  // Lucid divides the image by 4 after the inverse transform; that constant is folded into the scale.
+  for (let i = 0; i < scaleData.length; i++) scaleData[i] /= 4;
+  const scale = tf.tensor2d(scaleData, [2 * h, n * wHalf]);
+  const m1t = tf.tensor2d(m1, [2 * h, 2 * h]);
+  const m2t = tf.tensor2d(m2, [2 * wHalf, w]);
+  return {
+    variable,
+    toImage: (v) => {
+      const z = tf.matMul(m1t, tf.mul(v, scale) as tf.Tensor2D); // [2h, n·wHalf]
+      const rows = z
+        .reshape([2, h, n, wHalf])
+        .transpose([2, 1, 0, 3])
+        .reshape([n * h, 2 * wHalf]) as tf.Tensor2D;
+      const planes = tf.matMul(rows, m2t); // [n·h, w]
+      const raw = planes.reshape([b, 3, h, w]).transpose([0, 2, 3, 1]) as tf.Tensor4D;
+      return decorrelatedRgb(raw, decorrelate);
+    },
+    dispose: () => {
+      variable.dispose();
+      scale.dispose();
+      m1t.dispose();
+      m2t.dispose();
+    },
+  };
+}

@@ -1,0 +1,16 @@
+/** PNG encoding with the render settings stored in a text chunk (DOM-free: worker, Node). */
+import { decode, encode } from 'fast-png';
+
+/** Key of the PNG tEXt chunk that holds the JSON settings of a rendered image. */
+export const SETTINGS_KEY = 'featurescope';
+
+export function encodePng(rgba: Uint8Array, width: number, height: number, meta?: unknown): Uint8Array {
+  const text = meta === undefined ? undefined : { [SETTINGS_KEY]: JSON.stringify(meta) };
+  return encode({ width, height, data: rgba, channels: 4, depth: 8, text });
+}
+
+/** Reads back the settings stored by encodePng, or null when the PNG carries none. */
+export function readPngMeta(png: Uint8Array): unknown {
+  const text = decode(png).text?.[SETTINGS_KEY];
+  return text === undefined ? null : JSON.parse(text);
+}

@@ -1,0 +1,62 @@
+/** Node-only helpers: reading model packages and images from disk. */
+import { readFile } from 'node:fs/promises';
+import { dirname, join, basename } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import jpeg from 'jpeg-js';
+import { decode as decodePng } from 'fast-png';
+import type { ReadFile } from '../engine/artifacts.ts';
+
+/** A ReadFile rooted at the folder of `modelJsonPath`; returns the reader and the file name inside it. */
+export function fileReader(modelJsonPath: string): { read: ReadFile; entry: string } {
+  const dir = dirname(modelJsonPath);
+  const read: ReadFile = async (rel) => {
+    const buf = await readFile(join(dir, rel));
+    return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+  };
+  return { read, entry: basename(modelJsonPath) };
+}
+
+/** Decodes a JPEG or PNG file into an RGB tensor [h, w, 3] in [0,1]. */
+export async function readImage(path: string): Promise<tf.Tensor3D> {
+  const buf = await readFile(path);
+  let width: number;
+  let height: number;
+  let rgba: Uint8Array;
+  if (buf[0] === 0x89 && buf[1] === 0x50) {
+    const png = decodePng(buf);
+    if (png.depth !== 8) throw new Error(`${path}: only 8-bit PNGs are supported`);
+    width = png.width;
+    height = png.height;
+    const ch = png.channels;
+    const src = png.data as Uint8Array;
+    rgba = new Uint8Array(width * height * 4);
+    for (let p = 0; p < width * height; p++) {
+      const g = ch <= 2;
+      rgba[p * 4] = src[p * ch];
+      rgba[p * 4 + 1] = g ? src[p * ch] : src[p * ch + 1];
+      rgba[p * 4 + 2] = g ? src[p * ch] : src[p * ch + 2];
+      rgba[p * 4 + 3] = 255;
+    }
+  } else if (buf[0] === 0xff && buf[1] === 0xd8) {
+    const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true });
+    width = img.width;
+    height = img.height;
+    rgba = img.data;
+  } else {
+    throw new Error(`${path}: not a PNG or JPEG image`);
+  }
+  return tf.tidy(() => {
+    const t = tf.tensor3d(rgba, [height, width, 4], 'int32').slice([0, 0, 0], [height, width, 3]);
+    return tf.div(tf.cast(t, 'float32'), 255) as tf.Tensor3D;
+  });
+}
+
+/** Centre square crop of an image [h, w, 3], resized to size×size, as a batch of one. */
+export function centreCrop(image: tf.Tensor3D, size: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [h, w] = image.shape;
+    const side = Math.min(h, w);
+    const crop = image.slice([Math.floor((h - side) / 2), Math.floor((w - side) / 2), 0], [side, side, 3]);
+    return tf.image.resizeBilinear(crop.expandDims(0) as tf.Tensor4D, [size, size], true);
+  });
+}
