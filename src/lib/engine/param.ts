@@ -6,6 +6,7 @@
  * Both then decorrelate colour (Lucid's ImageNet colour matrix) and squash with a sigmoid.
  */
 import * as tf from '@tensorflow/tfjs';
+import { matMulConstLeft, matMulConstRight } from './ops.ts';
 
 export type ParamKind = 'fourier' | 'pixel';
 
@@ -97,11 +98,18 @@ export function idftMatrices(h: number, w: number): { m1: Float32Array; m2: Floa
   return { m1, m2, wHalf };
 }
 
-function decorrelatedRgb(raw: tf.Tensor4D, decorrelate: boolean): tf.Tensor4D {
-  if (!decorrelate) return tf.sigmoid(raw);
+/** Colour decorrelation (when `color` is given) and the sigmoid to [0,1]. */
+function toRgb(raw: tf.Tensor4D, color: { m: tf.Tensor2D; mT: tf.Tensor2D } | null): tf.Tensor4D {
+  if (!color) return tf.sigmoid(raw);
   const [b, h, w] = raw.shape;
   const flat = raw.reshape([b * h * w, 3]) as tf.Tensor2D;
-  return tf.sigmoid(tf.matMul(flat, tf.tensor2d(colorMatrixT())).reshape([b, h, w, 3]));
+  return tf.sigmoid(matMulConstRight(flat, color.m, color.mT).reshape([b, h, w, 3]));
+}
+
+function colorConstants(decorrelate: boolean) {
+  if (!decorrelate) return null;
+  const m = tf.tensor2d(colorMatrixT());
+  return { m, mT: tf.transpose(m) as tf.Tensor2D };
 }
 
 export function createParam(o: ParamOptions): ImageParam {
@@ -109,14 +117,22 @@ export function createParam(o: ParamOptions): ImageParam {
   const decorrelate = o.decorrelate ?? true;
   const { height: h, width: w } = o;
   const b = o.seeds.length;
+  const color = colorConstants(decorrelate);
+  const disposeColor = () => {
+    color?.m.dispose();
+    color?.mT.dispose();
+  };
   if (o.kind === 'pixel') {
     const init = tf.tidy(() => tf.concat(o.seeds.map((s) => tf.randomNormal([1, h, w, 3], 0, sd, 'float32', s))));
     const variable = tf.variable(init, true);
     init.dispose();
     return {
       variable,
-      toImage: (v) => decorrelatedRgb(v as tf.Tensor4D, decorrelate),
-      dispose: () => variable.dispose(),
+      toImage: (v) => toRgb(v as tf.Tensor4D, color),
+      dispose: () => {
+        variable.dispose();
+        disposeColor();
+      },
     };
   }
   const { m1, m2, wHalf } = idftMatrices(h, w);
@@ -137,24 +153,24 @@ export function createParam(o: ParamOptions): ImageParam {
   for (let i = 0; i < scaleData.length; i++) scaleData[i] /= 4;
   const scale = tf.tensor2d(scaleData, [2 * h, n * wHalf]);
   const m1t = tf.tensor2d(m1, [2 * h, 2 * h]);
+  const m1T = tf.transpose(m1t) as tf.Tensor2D;
   const m2t = tf.tensor2d(m2, [2 * wHalf, w]);
+  const m2T = tf.transpose(m2t) as tf.Tensor2D;
   return {
     variable,
     toImage: (v) => {
-      const z = tf.matMul(m1t, tf.mul(v, scale) as tf.Tensor2D); // [2h, n·wHalf]
+      const z = matMulConstLeft(m1t, m1T, tf.mul(v, scale) as tf.Tensor2D); // [2h, n·wHalf]
       const rows = z
         .reshape([2, h, n, wHalf])
         .transpose([2, 1, 0, 3])
         .reshape([n * h, 2 * wHalf]) as tf.Tensor2D;
-      const planes = tf.matMul(rows, m2t); // [n·h, w]
+      const planes = matMulConstRight(rows, m2t, m2T); // [n·h, w]
       const raw = planes.reshape([b, 3, h, w]).transpose([0, 2, 3, 1]) as tf.Tensor4D;
-      return decorrelatedRgb(raw, decorrelate);
+      return toRgb(raw, color);
     },
     dispose: () => {
-      variable.dispose();
-      scale.dispose();
-      m1t.dispose();
-      m2t.dispose();
+      for (const t of [variable, scale, m1t, m1T, m2t, m2T]) t.dispose();
+      disposeColor();
     },
   };
 }
