@@ -1,0 +1,38 @@
+/**
+ * `npm run sheet -- --layers conv_pw_3_bn,conv_pw_7_bn --channels 0-7 --out docs/sheet.png [--model id] [--steps 256]`
+ * Renders the same channels of several layers and writes one contact sheet: a row per layer, input side on top.
+ */
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { useBackend } from '../src/lib/engine/backend.ts';
+import { render } from '../src/lib/engine/render.ts';
+import { contactSheet, type Tile } from '../src/lib/export/contact-sheet.ts';
+import { encodePng } from '../src/lib/export/png.ts';
+import { loadModel } from '../src/lib/node/load-model.ts';
+import { parseChannels } from '../src/lib/engine/channels.ts';
+import { DEFAULT_MODEL_ID } from '../src/lib/models/registry.ts';
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string', default: DEFAULT_MODEL_ID },
+    layers: { type: 'string' },
+    channels: { type: 'string', default: '0-7' },
+    steps: { type: 'string', default: '256' },
+    size: { type: 'string', default: '128' },
+    out: { type: 'string', default: 'docs/contact-sheet.png' },
+  },
+});
+await useBackend();
+const model = await loadModel(values.model!);
+const layers = (values.layers ?? 'conv_pw_1_bn,conv_pw_3_bn,conv_pw_5_bn,conv_pw_7_bn,conv_pw_9_bn,conv_pw_11_bn,conv_pw_13_bn').split(',');
+const channels = parseChannels(values.channels!);
+const tiles: Tile[] = [];
+for (const layer of layers) {
+  const t0 = Date.now();
+  const r = await render(model, { layer, steps: Number(values.steps), size: Number(values.size) }, channels.map((index) => ({ index })));
+  process.stderr.write(`${layer}: ${((Date.now() - t0) / 1000).toFixed(1)} s, objective ${r.cleanValues.map((v) => v.toFixed(1)).join(' ')}\n`);
+  r.final.images.forEach((rgba, i) => tiles.push({ rgba, width: r.final.width, height: r.final.height, label: `${channels[i]}` }));
+}
+const sheet = contactSheet(tiles, channels.length);
+await writeFile(values.out!, encodePng(sheet.rgba, sheet.width, sheet.height, { model: model.info.id, layers, channels, steps: Number(values.steps) }));
+process.stderr.write(`wrote ${values.out}\n`);

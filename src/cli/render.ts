@@ -1,0 +1,149 @@
+/**
+ * featurescope render: activation maximization from the command line.
+ *   npm run render -- --model <id | path/to/model.json> --layer <name> --channels 3,17,40-47 --out <dir>
+ *     [--size 128] [--steps 512] [--seed 0] [--objective channel|neuron|layer|logit] [--param fourier|pixel]
+ *     [--batch 8] [--input-range min,max] [--backend wasm|cpu]
+ * Writes <out>/<layer>-<channel>.png (settings in a PNG text chunk) and <out>/manifest.json.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { useBackend, type BackendName } from '../lib/engine/backend.ts';
+import type { FeatureModel } from '../lib/engine/model.ts';
+import { DEFAULT_SETTINGS, render, type RenderSettings } from '../lib/engine/render.ts';
+import { encodePng } from '../lib/export/png.ts';
+import { loadModel, UsageError } from '../lib/node/load-model.ts';
+import { parseChannels } from '../lib/engine/channels.ts';
+import { DEFAULT_MODEL_ID } from '../lib/models/registry.ts';
+
+const OBJECTIVES = ['channel', 'neuron', 'layer', 'logit'] as const;
+const PARAMS = ['fourier', 'pixel'] as const;
+
+function intOption(name: string, v: string | undefined, fallback: number, min: number, max: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name}: "${v}" is not an integer in ${min}-${max}`);
+  return n;
+}
+
+function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (v === undefined) return fallback;
+  if (!allowed.includes(v as T)) throw new UsageError(`--${name}: "${v}" is not one of ${allowed.join(', ')}`);
+  return v as T;
+}
+
+const safeName = (s: string) => s.replace(/[^A-Za-z0-9_.-]+/g, '_');
+
+async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string', default: DEFAULT_MODEL_ID },
+      layer: { type: 'string' },
+      channels: { type: 'string' },
+      out: { type: 'string' },
+      size: { type: 'string' },
+      steps: { type: 'string' },
+      seed: { type: 'string' },
+      objective: { type: 'string' },
+      param: { type: 'string' },
+      batch: { type: 'string' },
+      'input-range': { type: 'string' },
+      backend: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(
+      'usage: npm run render -- --model <id|model.json> --layer <name> --channels 3,17,40-47 --out <dir>\n' +
+        '  [--size 128] [--steps 512] [--seed 0] [--objective channel|neuron|layer|logit] [--param fourier|pixel]\n' +
+        '  [--batch 8] [--input-range min,max] [--backend wasm|cpu]\n',
+    );
+    return;
+  }
+  const objective = oneOf('objective', values.objective, OBJECTIVES, 'channel');
+  if (!values.layer && objective !== 'logit') throw new UsageError('--layer is required (e.g. --layer conv_pw_5_bn)');
+  if (!values.out) throw new UsageError('--out <dir> is required');
+  const channels = parseChannels(values.channels ?? '0');
+  let inputRange: [number, number] | undefined;
+  if (values['input-range'] !== undefined) {
+    const parts = values['input-range'].split(',').map(Number);
+    if (parts.length !== 2 || parts.some((p) => !Number.isFinite(p)) || parts[0] >= parts[1])
+      throw new UsageError(`--input-range: "${values['input-range']}" is not min,max (e.g. -1,1 or 0,255)`);
+    inputRange = [parts[0], parts[1]];
+  }
+  const settings: RenderSettings = {
+    ...DEFAULT_SETTINGS,
+    layer: values.layer ?? '',
+    objective,
+    param: oneOf('param', values.param, PARAMS, 'fourier'),
+    size: intOption('size', values.size, DEFAULT_SETTINGS.size, 16, 1024),
+    steps: intOption('steps', values.steps, DEFAULT_SETTINGS.steps, 1, 100000),
+    seed: intOption('seed', values.seed, 0, 0, 2 ** 31 - 1),
+  };
+  const batch = intOption('batch', values.batch, 8, 1, 64);
+  const backend = await useBackend(values.backend ? [oneOf('backend', values.backend, ['wasm', 'cpu'] as const, 'wasm') as BackendName] : undefined);
+
+  const model: FeatureModel = await loadModel(values.model!, inputRange);
+  const layer = objective === 'logit' ? model.logitsLayer : model.layer(settings.layer);
+  if (!layer) throw new UsageError(`model ${model.info.id} has no class-score layer for --objective logit`);
+  settings.layer = layer.name;
+  if (objective !== 'layer') {
+    const bad = channels.find((c) => c >= layer.shape[2]);
+    if (bad !== undefined) {
+      throw new UsageError(
+        `--channels: ${bad} is out of range: layer ${layer.name} has ${layer.shape[2]} ${objective === 'logit' ? 'classes' : 'channels'} (0-${layer.shape[2] - 1})`,
+      );
+    }
+  }
+  await mkdir(values.out, { recursive: true });
+  process.stderr.write(
+    `featurescope: ${model.info.id} ${layer.name} [${layer.shape.join('x')}] ${objective} ×${channels.length} on ${backend}, ` +
+      `${settings.size}px ${settings.steps} steps, batch ${batch}\n`,
+  );
+  const manifest: Record<string, unknown>[] = [];
+  const started = Date.now();
+  for (let i = 0; i < channels.length; i += batch) {
+    const group = channels.slice(i, i + batch);
+    const result = await render(
+      model,
+      settings,
+      group.map((c) => ({ index: objective === 'layer' ? 0 : c, variant: objective === 'layer' ? c : 0 })),
+      {
+        onSnapshot: (s) =>
+          process.stderr.write(
+            `  [${i + group.length}/${channels.length}] step ${s.step}/${settings.steps} objective ${s.values.map((v) => v.toFixed(2)).join(' ')}\n`,
+          ),
+      },
+    );
+    for (let k = 0; k < group.length; k++) {
+      const channel = group[k];
+      const meta = {
+        model: model.info.id,
+        layer: layer.name,
+        channel,
+        objective,
+        settings: { ...settings, thresholds: undefined },
+        seed: settings.seed,
+        backend,
+        value: result.cleanValues[k],
+      };
+      const file = `${safeName(layer.name)}-${channel}.png`;
+      await writeFile(join(values.out, file), encodePng(result.final.images[k], result.final.width, result.final.height, meta));
+      manifest.push({ file, ...meta, seconds: result.seconds / group.length });
+    }
+  }
+  await writeFile(join(values.out, 'manifest.json'), JSON.stringify({ model: model.info.id, layer: layer.name, images: manifest }, null, 2));
+  process.stderr.write(`featurescope: wrote ${channels.length} image(s) to ${values.out} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  model.dispose();
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  const err = e as Error;
+  const known = ['UsageError', 'EngineError', 'ModelLoadError', 'ModelFetchError', 'TypeError'].includes(err.name) || err instanceof UsageError;
+  const msg = (err.message || String(e)).split('\n')[0];
+  process.stderr.write(`featurescope: error: ${msg}\n`);
+  if (!known && process.env.FEATURESCOPE_DEBUG) process.stderr.write(`${err.stack}\n`);
+  process.exit(2);
+});

@@ -1,0 +1,30 @@
+/** Loading a model in Node by registry id or by path to a model.json. */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { FeatureModel } from '../engine/model.ts';
+import { REGISTRY, modelInfo, registryEntry } from '../models/registry.ts';
+import { fileReader } from './files.ts';
+import { ensureModel } from './model-cache.ts';
+
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export async function loadModel(idOrPath: string, inputRange?: [number, number]): Promise<FeatureModel> {
+  const entry = registryEntry(idOrPath);
+  if (entry) {
+    const dir = await ensureModel(entry);
+    const { read, entry: file } = fileReader(join(dir, 'model.json'));
+    const info = modelInfo(entry);
+    return FeatureModel.load(read, inputRange ? { ...info, inputRange } : info, file);
+  }
+  if (!idOrPath.endsWith('.json') && !existsSync(idOrPath)) {
+    throw new UsageError(
+      `unknown model "${idOrPath}": use a registry id (${REGISTRY.map((m) => m.id).join(', ')}) or a path to a model.json`,
+    );
+  }
+  const path = resolve(idOrPath.endsWith('.json') ? idOrPath : join(idOrPath, 'model.json'));
+  if (!existsSync(path)) throw new UsageError(`model file ${path} does not exist`);
+  const { read, entry: file } = fileReader(path);
+  return FeatureModel.load(read, { id: path, inputRange: inputRange ?? [-1, 1] }, file);
+}

@@ -1,0 +1,174 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '../../src/lib/engine/backend.ts';
+import { clippedRelu, conv, depthwiseConv, matMulConstLeft, matMulConstRight, padGeometry } from '../../src/lib/engine/ops.ts';
+import { createParam, idftMatrices } from '../../src/lib/engine/param.ts';
+import { applySampling, drawTransform, LUCID_TRANSFORMS, rng, samplingPlan } from '../../src/lib/engine/transforms.ts';
+
+/** Max absolute difference between two tensors. */
+const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+
+describe('input-only gradients match TensorFlow.js reference kernels (cpu)', () => {
+  beforeAll(async () => {
+    await useBackend(['cpu']);
+  });
+  const cases: { k: number; s: number; pad: 'same' | 'valid'; size: number; m: number }[] = [
+    { k: 3, s: 1, pad: 'same', size: 9, m: 1 },
+    { k: 3, s: 2, pad: 'same', size: 10, m: 1 },
+    { k: 3, s: 2, pad: 'same', size: 9, m: 2 },
+    { k: 3, s: 2, pad: 'valid', size: 11, m: 1 },
+    { k: 5, s: 2, pad: 'same', size: 12, m: 1 },
+    { k: 1, s: 1, pad: 'same', size: 6, m: 1 },
+  ];
+  for (const c of cases) {
+    it(`depthwise and full conv k${c.k} s${c.s} ${c.pad} on ${c.size}px (multiplier ${c.m})`, () => {
+      tf.tidy(() => {
+        const x = tf.randomNormal([2, c.size, c.size, 4], 0, 1, 'float32', 1) as tf.Tensor4D;
+        const dk = tf.randomNormal([c.k, c.k, 4, c.m], 0, 1, 'float32', 2) as tf.Tensor4D;
+        const fk = tf.randomNormal([c.k, c.k, 4, 5], 0, 1, 'float32', 3) as tf.Tensor4D;
+        const weightOut = (y: tf.Tensor) => tf.sum(tf.mul(y, tf.randomNormal(y.shape, 0, 1, 'float32', 4)));
+        const s: [number, number] = [c.s, c.s];
+        const ours = tf.grad((v) => weightOut(depthwiseConv(v as tf.Tensor4D, dk, s, c.pad)))(x);
+        const ref = tf.grad((v) => weightOut(tf.depthwiseConv2d(v as tf.Tensor4D, dk, s, c.pad)))(x);
+        expect(maxDiff(ours, ref)).toBeLessThan(1e-3);
+        const ours2 = tf.grad((v) => weightOut(conv(v as tf.Tensor4D, fk, s, c.pad)))(x);
+        const ref2 = tf.grad((v) => weightOut(tf.conv2d(v as tf.Tensor4D, fk, s, c.pad)))(x);
+        expect(maxDiff(ours2, ref2)).toBeLessThan(1e-3);
+        expect(ours.shape).toEqual(x.shape);
+      });
+    });
+  }
+
+  it('computes TensorFlow padding geometry', () => {
+    expect(padGeometry(224, 3, 2, 1, 'same')).toEqual({ before: 0, after: 1, out: 112 });
+    expect(padGeometry(9, 3, 2, 1, 'same')).toEqual({ before: 1, after: 1, out: 5 });
+    expect(padGeometry(11, 3, 2, 1, 'valid')).toEqual({ before: 0, after: 0, out: 5 });
+  });
+
+  it('ReLU6 without redirection has the reference gradient', () => {
+    tf.tidy(() => {
+      const x = tf.mul(tf.randomNormal([2, 5, 5, 3], 0, 1, 'float32', 5), 5);
+      const w = tf.randomNormal([2, 5, 5, 3], 0, 1, 'float32', 6);
+      const ours = tf.grad((v) => tf.sum(tf.mul(clippedRelu(v, 6, false), w)))(x);
+      const ref = tf.grad((v) => tf.sum(tf.mul(tf.relu6(v), w)))(x);
+      expect(maxDiff(ours, ref)).toBeLessThan(1e-6);
+      const oursRelu = tf.grad((v) => tf.sum(tf.mul(clippedRelu(v, Infinity, false), w)))(x);
+      const refRelu = tf.grad((v) => tf.sum(tf.mul(tf.relu(v), w)))(x);
+      expect(maxDiff(oursRelu, refRelu)).toBeLessThan(1e-6);
+    });
+  });
+
+  it('redirected ReLU6 lets gradient through only when none would pass, and only towards the active range', () => {
+    tf.tidy(() => {
+      // Item 0: all inputs dead (below 0 or above 6); item 1 has one live unit.
+      const x = tf.tensor4d([-1, -2, 7, 8, -1, 3, 7, -5], [2, 1, 4, 1]);
+      const up = tf.tensor4d([1, -1, -1, 1, 1, 2, 1, 1], [2, 1, 4, 1]);
+      const g = tf.grad((v) => tf.sum(tf.mul(clippedRelu(v, 6, true), up)))(x);
+      // Dead item: below 0 keeps only positive pushes, above 6 keeps only negative pushes.
+      // Live item: the ordinary gradient (only the unit at 3 passes).
+      expect(Array.from(g.dataSync())).toEqual([1, 0, -1, 0, 0, 2, 0, 0]);
+    });
+  });
+
+  it('constant matmuls with stored transposes have the reference gradient', () => {
+    tf.tidy(() => {
+      const w = tf.randomNormal([5, 7], 0, 1, 'float32', 7) as tf.Tensor2D;
+      const x = tf.randomNormal([3, 5], 0, 1, 'float32', 8) as tf.Tensor2D;
+      const y = tf.randomNormal([7, 4], 0, 1, 'float32', 9) as tf.Tensor2D;
+      // Constants live outside the gradient's scope, as in the engine.
+      const wT = w.transpose() as tf.Tensor2D;
+      const a = tf.grad((v) => tf.sum(tf.square(matMulConstRight(v as tf.Tensor2D, w, wT))))(x);
+      const b = tf.grad((v) => tf.sum(tf.square(tf.matMul(v as tf.Tensor2D, w))))(x);
+      expect(maxDiff(a, b)).toBeLessThan(1e-4);
+      const c = tf.grad((v) => tf.sum(tf.square(matMulConstLeft(w, wT, v as tf.Tensor2D))))(y);
+      const d = tf.grad((v) => tf.sum(tf.square(tf.matMul(w, v as tf.Tensor2D))))(y);
+      expect(maxDiff(c, d)).toBeLessThan(1e-4);
+    });
+  });
+});
+
+describe('Fourier parameterization', () => {
+  beforeAll(async () => {
+    await useBackend(['cpu']);
+  });
+  it('the DFT matrices invert a real spectrum like numpy.fft.irfft2', () => {
+    // A single cosine at row frequency 1, column frequency 2 on an 8×6 grid.
+    const h = 8;
+    const w = 6;
+    const { m1, m2, wHalf } = idftMatrices(h, w);
+    const spec = tf.buffer([2 * h, wHalf]);
+    spec.set(h * w, 1, 2); // real part of X[1, 2]
+    const img = tf.tidy(() =>
+      tf.matMul(
+        tf.matMul(tf.tensor2d(m1, [2 * h, 2 * h]), spec.toTensor() as tf.Tensor2D)
+          .reshape([2, h, wHalf])
+          .transpose([1, 0, 2])
+          .reshape([h, 2 * wHalf]) as tf.Tensor2D,
+        tf.tensor2d(m2, [2 * wHalf, w]),
+      ),
+    );
+    const data = img.dataSync();
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        // irfft2 of a lone half-spectrum entry X[1,2]=hw gives 2·cos(2π(y/8 + 2x/6)).
+        expect(data[y * w + x]).toBeCloseTo(2 * Math.cos(2 * Math.PI * (y / h + (2 * x) / w)), 4);
+      }
+    img.dispose();
+  });
+
+  it('starts near grey, keeps values in [0,1], and gives each seed its own image', () => {
+    const p = createParam({ kind: 'fourier', height: 32, width: 32, seeds: [1, 2] });
+    tf.tidy(() => {
+      const img = p.toImage(p.variable);
+      expect(img.shape).toEqual([2, 32, 32, 3]);
+      const v = img.dataSync();
+      expect(Math.min(...v)).toBeGreaterThanOrEqual(0);
+      expect(Math.max(...v)).toBeLessThanOrEqual(1);
+      expect(Math.abs(tf.mean(img).dataSync()[0] - 0.5)).toBeLessThan(0.05);
+      const [a, b] = tf.split(img, 2);
+      expect(maxDiff(a, b)).toBeGreaterThan(1e-4);
+    });
+    const alone = createParam({ kind: 'fourier', height: 32, width: 32, seeds: [2] });
+    tf.tidy(() => {
+      const fromBatch = tf.split(p.toImage(p.variable), 2)[1];
+      expect(maxDiff(fromBatch, alone.toImage(alone.variable))).toBeLessThan(1e-5);
+    });
+    p.dispose();
+    alone.dispose();
+  });
+});
+
+describe('transform sampling', () => {
+  beforeAll(async () => {
+    await useBackend(['wasm']);
+  });
+  it('its gradient is the exact adjoint of the sampling (⟨Ax, y⟩ = ⟨x, Aᵀy⟩)', () => {
+    const r = rng(3);
+    const draws = [0, 1, 2].map(() => drawTransform(r, LUCID_TRANSFORMS));
+    const plan = samplingPlan(40, 40, draws, LUCID_TRANSFORMS);
+    tf.tidy(() => {
+      const x = tf.randomUniform([3, 40, 40, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+      const ax = applySampling(x, plan);
+      const y = tf.randomNormal(ax.shape, 0, 1, 'float32', 2);
+      const fill = tf.tensor2d(plan.fill, [plan.fill.length, 1]).reshape([3, plan.outH, plan.outW, 1]);
+      const lhs = tf.sum(tf.mul(tf.sub(ax, fill), y)).dataSync()[0];
+      const aty = tf.grad((v) => tf.sum(tf.mul(applySampling(v as tf.Tensor4D, plan), y)))(x);
+      const rhs = tf.sum(tf.mul(x, aty)).dataSync()[0];
+      expect(Math.abs(lhs - rhs)).toBeLessThan(1e-2 * Math.max(1, Math.abs(lhs)));
+    });
+  });
+
+  it('with no movement it reproduces the image, and pads with the pad value', () => {
+    const opts = { ...LUCID_TRANSFORMS, pad: 2, jitter1: 0, jitter2: 0 };
+    const plan = samplingPlan(6, 6, [{ ox1: 2, oy1: 2, ox2: 0, oy2: 0, scale: 1, angle: 0 }], opts);
+    expect([plan.outH, plan.outW]).toEqual([10, 10]);
+    tf.tidy(() => {
+      const x = tf.randomUniform([1, 6, 6, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
+      const out = applySampling(x, plan);
+      // Offset 2 in a frame padded by 2: the image lands shifted by 0 relative to the crop origin.
+      const shifted = out.slice([0, 0, 0, 0], [1, 6, 6, 3]);
+      expect(maxDiff(shifted, x)).toBeLessThan(1e-5);
+      expect(out.slice([0, 8, 8, 0], [1, 2, 2, 3]).dataSync().every((v) => Math.abs(v - 0.5) < 1e-6)).toBe(true);
+    });
+  });
+});
