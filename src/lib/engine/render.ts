@@ -198,8 +198,11 @@ export async function render(
     ...LUCID_TRANSFORMS,
     outputSize: s.objective === 'logit' ? [model.inputShape[0], model.inputShape[1]] : null,
   };
-  const m = tf.variable(tf.zerosLike(param.variable), false);
-  const v = tf.variable(tf.zerosLike(param.variable), false);
+  // tf.variable keeps its initial value alive, so the zeros are disposed right away.
+  const zeros = tf.zerosLike(param.variable);
+  const m = tf.variable(zeros, false);
+  const v = tf.variable(zeros, false);
+  zeros.dispose();
   const beta1 = 0.9;
   const beta2 = 0.999;
   const eps = 1e-8;

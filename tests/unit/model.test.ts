@@ -1,0 +1,80 @@
+import * as tf from '@tensorflow/tfjs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { modelDir } from '../../src/lib/node/model-cache.ts';
+import { GRAPH, model, photos, SMALL } from './helpers.ts';
+
+const top1 = (logits: tf.Tensor, offset: number) =>
+  tf.tidy(() => Array.from(tf.argMax(logits.reshape([logits.shape[0], -1]), 1).dataSync()).map((i) => i - offset));
+
+describe('layers model (MobileNet v1 α0.25) as plain ops', () => {
+  it('classifies the sample photos as the reference run does (tabby / seashore / bow tie)', async () => {
+    const m = await model(SMALL);
+    const x = await photos(224);
+    const out = m.forward(x, [m.logitsLayer!.name]);
+    const labels = top1(out.get(m.logitsLayer!.name)!, 0).map((i) => m.info.labels![i]);
+    expect(labels[0]).toMatch(/tabby/);
+    expect(labels[1]).toMatch(/seashore/);
+    expect(labels[2]).toMatch(/bow tie/);
+    tf.dispose([x, ...out.values()]);
+  });
+
+  it('matches tfjs-layers on an inner layer, batch-norm folded or not', async () => {
+    const m = await model(SMALL);
+    const dir = modelDir(SMALL);
+    const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
+    const shards = await Promise.all(
+      json.weightsManifest.flatMap((g: { paths: string[] }) => g.paths).map((p: string) => readFile(join(dir, p))),
+    );
+    const data = Buffer.concat(shards);
+    const ref = await tf.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: json.modelTopology,
+        weightSpecs: json.weightsManifest.flatMap((g: { weights: unknown[] }) => g.weights),
+        weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength),
+      }),
+    );
+    const x = await photos(224);
+    for (const layer of ['conv_pw_5_bn', 'conv_pw_5', 'conv_dw_6_relu']) {
+      const cut = tf.model({ inputs: ref.inputs, outputs: ref.getLayer(layer).output as tf.SymbolicTensor });
+      const diff = tf.tidy(() => {
+        const expected = cut.predict(tf.sub(tf.mul(x, 2), 1)) as tf.Tensor;
+        const ours = m.forward(x, [layer]).get(layer)!;
+        return tf.max(tf.abs(tf.sub(ours, expected))).dataSync()[0] / tf.max(tf.abs(expected)).dataSync()[0];
+      });
+      expect(diff, layer).toBeLessThan(1e-4);
+    }
+    ref.dispose();
+    x.dispose();
+  });
+
+  it('lists layers in depth order with output shape, stride and receptive field', async () => {
+    const m = await model(SMALL);
+    const names = m.layers.map((l) => l.name);
+    expect(names.indexOf('conv1')).toBeLessThan(names.indexOf('conv_pw_1_bn'));
+    expect(names.indexOf('conv_pw_3_bn')).toBeLessThan(names.indexOf('conv_pw_7_bn'));
+    expect(m.layer('conv1_relu')).toMatchObject({ shape: [112, 112, 8], stride: 2, receptiveField: 3 });
+    expect(m.layer('conv_pw_1_bn')).toMatchObject({ shape: [112, 112, 16], stride: 2, receptiveField: 7 });
+    // conv1 3/2 → 3; dw1 → 7; dw2 (stride 2) → 11; dw3 at stride 4 → 19.
+    expect(m.layer('conv_pw_3_bn')).toMatchObject({ shape: [56, 56, 32], stride: 4, receptiveField: 19 });
+    expect(m.layer('conv_pw_13_relu')).toMatchObject({ shape: [7, 7, 256], stride: 32 });
+    expect(m.logitsLayer).toMatchObject({ name: 'conv_preds', shape: [1, 1, 1000] });
+    expect(() => m.layer('conv_pw_99')).toThrow(/unknown layer "conv_pw_99".*valid layers include/);
+  });
+});
+
+describe('graph model (TF-Hub MobileNet v1 α0.25)', () => {
+  it('classifies the photos and exposes its inner nodes as layers', async () => {
+    const m = await model(GRAPH);
+    expect(m.format).toBe('graph');
+    const x = await photos(224);
+    const out = m.forward(x, [m.logitsLayer!.name]);
+    const labels = top1(out.get(m.logitsLayer!.name)!, 1).map((i) => m.info.labels![i]);
+    expect(labels[0]).toMatch(/tabby/);
+    expect(labels[2]).toMatch(/suit/);
+    tf.dispose([x, ...out.values()]);
+    const relu = m.layer('module_apply_default/MobilenetV1/MobilenetV1/Conv2d_3_pointwise/Relu6');
+    expect(relu).toMatchObject({ shape: [56, 56, 32], stride: 4, receptiveField: 19 });
+  });
+});

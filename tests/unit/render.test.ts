@@ -1,0 +1,141 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { evaluate, render, RenderCancelled } from '../../src/lib/engine/render.ts';
+import { encodePng } from '../../src/lib/export/png.ts';
+import { model, photos, SMALL } from './helpers.ts';
+
+/** RGBA bytes (as a PNG stores them) back to a [1, h, w, 3] image in [0,1]. */
+function fromRgba(rgba: Uint8Array, size: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const t = tf.tensor3d(rgba, [size, size, 4], 'int32').slice([0, 0, 0], [size, size, 3]);
+    return tf.div(tf.cast(t, 'float32'), 255).expandDims(0) as tf.Tensor4D;
+  });
+}
+
+/** Random crops (7/8 of the side, at random offsets) of one image, as a batch. */
+function randomCrops(img: tf.Tensor4D, n: number, seed: number): tf.Tensor4D {
+  const size = img.shape[1];
+  const side = Math.round((size * 7) / 8);
+  let s = seed;
+  const rand = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  return tf.tidy(() =>
+    tf.concat(
+      Array.from({ length: n }, () => {
+        const y = Math.floor(rand() * (size - side + 1));
+        const x = Math.floor(rand() * (size - side + 1));
+        return img.slice([0, y, x, 0], [1, side, side, 3]);
+      }),
+    ),
+  ) as tf.Tensor4D;
+}
+
+describe('feature visualizations activate their channels (MobileNet v1 α0.25, 128 px, 256 steps)', () => {
+  const channels = [0, 1, 2, 3];
+  const results: Record<string, { vis: number[]; photo: number[]; crops: number[][]; flips: number[] }> = {};
+
+  for (const layer of ['conv_pw_3_bn', 'conv_pw_7_bn', 'conv_pw_11_bn']) {
+    it(`renders channels ${channels.join(',')} of ${layer}`, async () => {
+      const m = await model(SMALL);
+      const r = await render(m, { layer, steps: 256, size: 128 }, channels.map((index) => ({ index })));
+      const ph = await photos(128);
+      const res = { vis: [] as number[], photo: [] as number[], crops: [] as number[][], flips: [] as number[] };
+      channels.forEach((c, i) => {
+        const img = fromRgba(r.final.images[i], 128);
+        res.vis.push(evaluate(m, img, 'channel', layer, [c])[0]);
+        res.photo.push(Math.max(...evaluate(m, ph, 'channel', layer, [c, c, c])));
+        const crops = randomCrops(img, 4, 17 + c);
+        res.crops.push(evaluate(m, crops, 'channel', layer, [c, c, c, c]));
+        const flipped = tf.reverse(img, 2) as tf.Tensor4D;
+        res.flips.push(evaluate(m, flipped, 'channel', layer, [c])[0]);
+        tf.dispose([img, crops, flipped]);
+      });
+      ph.dispose();
+      results[layer] = res;
+      // Beats every photo, and survives random crops.
+      res.vis.forEach((v, i) => {
+        expect(v, `${layer}:${channels[i]} vs photos`).toBeGreaterThan(res.photo[i]);
+        for (const cv of res.crops[i]) expect(cv, `${layer}:${channels[i]} cropped`).toBeGreaterThanOrEqual(0.5 * v);
+      });
+    });
+  }
+
+  it('mid and late layers reach at least twice the best photo, and flips keep half in most channels', () => {
+    for (const layer of ['conv_pw_7_bn', 'conv_pw_11_bn']) {
+      const r = results[layer];
+      expect(r, `${layer} was rendered`).toBeDefined();
+      r.vis.forEach((v, i) => expect(v, `${layer}:${channels[i]}`).toBeGreaterThanOrEqual(2 * r.photo[i]));
+    }
+    for (const [layer, r] of Object.entries(results)) {
+      // Orientation- or handedness-selective units legitimately lose under a mirror image, so at most one of four.
+      const kept = r.flips.filter((f, i) => f >= 0.5 * r.vis[i]).length;
+      expect(kept, `${layer} flips ${r.flips.map((f, i) => (f / r.vis[i]).toFixed(2)).join(' ')}`).toBeGreaterThanOrEqual(3);
+    }
+  });
+});
+
+describe('render loop', () => {
+  it('is deterministic: the same seed gives byte-identical PNGs, another seed a different one', async () => {
+    const m = await model(SMALL);
+    const run = async (seed: number) => {
+      const r = await render(m, { layer: 'conv_pw_5_bn', steps: 24, size: 48, seed }, [{ index: 3 }]);
+      return encodePng(r.final.images[0], r.final.width, r.final.height);
+    };
+    const a = await run(7);
+    const b = await run(7);
+    const c = await run(8);
+    expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
+    expect(Buffer.from(a).equals(Buffer.from(c))).toBe(false);
+  });
+
+  it('runs 1000 steps without tensor growth', async () => {
+    const m = await model(SMALL);
+    const before = tf.memory().numTensors;
+    const counts: number[] = [];
+    const r = await render(
+      m,
+      { layer: 'conv_pw_2_bn', steps: 1000, size: 32, thresholds: [100, 200, 300, 400, 500, 600, 700, 800, 900] },
+      [{ index: 1 }, { index: 2 }],
+      { onSnapshot: () => counts.push(tf.memory().numTensors) },
+    );
+    expect(r.final.step).toBe(1000);
+    expect(counts.length).toBe(10);
+    expect(new Set(counts).size).toBe(1);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('streams snapshots at the thresholds and can be cancelled', async () => {
+    const m = await model(SMALL);
+    const steps: number[] = [];
+    const r = await render(m, { layer: 'conv_pw_4_bn', steps: 40, size: 32, thresholds: [10, 20] }, [{ index: 0 }], {
+      onSnapshot: (s) => {
+        steps.push(s.step);
+        expect(s.images[0].length).toBe(32 * 32 * 4);
+      },
+    });
+    expect(steps).toEqual([10, 20, 40]);
+    expect(r.cleanValues).toHaveLength(1);
+    const before = tf.memory().numTensors;
+    const ctrl = new AbortController();
+    const p = render(m, { layer: 'conv_pw_4_bn', steps: 500, size: 32, thresholds: [5] }, [{ index: 0 }], {
+      signal: ctrl.signal,
+      onSnapshot: () => ctrl.abort(),
+    });
+    await expect(p).rejects.toBeInstanceOf(RenderCancelled);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('rejects out-of-range channels and unknown layers with a clear message', async () => {
+    const m = await model(SMALL);
+    await expect(render(m, { layer: 'conv_pw_3_bn' }, [{ index: 32 }])).rejects.toThrow(/channel 32 is out of range.*0-31/);
+    await expect(render(m, { layer: 'nope' }, [{ index: 0 }])).rejects.toThrow(/unknown layer "nope"/);
+  });
+
+  it('renders a class logit', async () => {
+    const m = await model(SMALL);
+    const r = await render(m, { objective: 'logit', steps: 30, size: 64 }, [{ index: 281 }]);
+    const img = fromRgba(r.final.images[0], 64);
+    const start = evaluate(m, tf.fill([1, 64, 64, 3], 0.5) as tf.Tensor4D, 'logit', '', [281])[0];
+    expect(evaluate(m, img, 'logit', '', [281])[0]).toBeGreaterThan(start + 1);
+    img.dispose();
+  });
+});
