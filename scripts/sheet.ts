@@ -3,6 +3,7 @@
  * Renders the same channels of several layers and writes one contact sheet: a row per layer, input side on top.
  */
 import { writeFile } from 'node:fs/promises';
+import jpeg from 'jpeg-js';
 import { parseArgs } from 'node:util';
 import { useBackend } from '../src/lib/engine/backend.ts';
 import { render } from '../src/lib/engine/render.ts';
@@ -19,7 +20,7 @@ const { values } = parseArgs({
     channels: { type: 'string', default: '0-7' },
     steps: { type: 'string', default: '256' },
     size: { type: 'string', default: '128' },
-    out: { type: 'string', default: 'docs/contact-sheet.png' },
+    out: { type: 'string', default: 'docs/contact-sheet.jpg' },
   },
 });
 await useBackend();
@@ -34,5 +35,9 @@ for (const layer of layers) {
   r.final.images.forEach((rgba, i) => tiles.push({ rgba, width: r.final.width, height: r.final.height, label: `${channels[i]}` }));
 }
 const sheet = contactSheet(tiles, channels.length);
-await writeFile(values.out!, encodePng(sheet.rgba, sheet.width, sheet.height, { model: model.info.id, layers, channels, steps: Number(values.steps) }));
+// JPEG keeps a docs sheet small (noisy textures compress poorly as PNG); .png writes a lossless sheet with settings.
+const bytes = values.out!.endsWith('.jpg')
+  ? jpeg.encode({ data: sheet.rgba, width: sheet.width, height: sheet.height }, 88).data
+  : encodePng(sheet.rgba, sheet.width, sheet.height, { model: model.info.id, layers, channels, steps: Number(values.steps) });
+await writeFile(values.out!, bytes);
 process.stderr.write(`wrote ${values.out}\n`);

@@ -46,8 +46,12 @@ export class ModelFetchError extends Error {
 }
 
 /** Makes sure every file of the model is in the cache and verified; returns the folder. */
-export async function ensureModel(entry: RegistryEntry, log: (s: string) => void = () => {}): Promise<string> {
-  const dir = modelDir(entry.id);
+export async function ensureModel(
+  entry: RegistryEntry,
+  log: (s: string) => void = () => {},
+  cacheDir = CACHE_DIR,
+): Promise<string> {
+  const dir = join(cacheDir, entry.id);
   await mkdir(dir, { recursive: true });
   const source = modelSource();
   for (const f of entry.files) {

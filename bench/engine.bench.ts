@@ -1,0 +1,130 @@
+/**
+ * `npm run bench`: cost of one optimization step for MobileNet v1 α0.75 at 128 px, target conv_pw_6_bn (channel
+ * objective, Fourier param, Lucid transforms), per image, on each backend available in Node; and the naive way —
+ * tf.grad through the tfjs-layers model's apply (cut at the same layer), one channel at a time — in the same run.
+ * Prints medians over several runs and the ratios.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { useBackend, type BackendName } from '../src/lib/engine/backend.ts';
+import type { FeatureModel } from '../src/lib/engine/model.ts';
+import { createParam } from '../src/lib/engine/param.ts';
+import { render } from '../src/lib/engine/render.ts';
+import { applySampling, drawTransform, LUCID_TRANSFORMS, rng, samplingPlan } from '../src/lib/engine/transforms.ts';
+import { loadModel } from '../src/lib/node/load-model.ts';
+import { modelDir, REPO_ROOT } from '../src/lib/node/model-cache.ts';
+
+const MODEL = 'mobilenet_v1_0.75_224';
+const LAYER = 'conv_pw_6_bn';
+const SIZE = 128;
+const quick = process.argv.includes('--quick');
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Median over `runs` of the mean ms per image-step of an engine render of `steps` steps. */
+async function engineMs(m: FeatureModel, batch: number, steps: number, runs: number): Promise<number> {
+  const targets = Array.from({ length: batch }, (_, i) => ({ index: i }));
+  // Steady state: ReLU redirection (first 16 steps of a real render) is off; snapshots only at the end.
+  const settings = { layer: LAYER, size: SIZE, steps, redirectSteps: 0, thresholds: [] };
+  await render(m, { ...settings, steps: 2 }, targets); // warm-up (kernel set-up, first allocations)
+  const per: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    await render(m, settings, targets);
+    per.push((performance.now() - t0) / steps / batch);
+  }
+  return median(per);
+}
+
+/** The naive step: same param and transforms, but tf.grad through tfjs-layers' apply (weight gradients included). */
+async function naiveMs(steps: number, runs: number): Promise<number> {
+  const dir = modelDir(MODEL);
+  const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
+  const shards = await Promise.all(
+    json.weightsManifest.flatMap((g: { paths: string[] }) => g.paths).map((p: string) => readFile(join(dir, p))),
+  );
+  const data = Buffer.concat(shards);
+  const full = await tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest.flatMap((g: { weights: unknown[] }) => g.weights),
+      weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength),
+    }),
+  );
+  const cut = tf.model({ inputs: full.inputs, outputs: full.getLayer(LAYER).output as tf.SymbolicTensor });
+  const param = createParam({ kind: 'fourier', height: SIZE, width: SIZE, seeds: [0] });
+  const rand = rng(1);
+  const opt = tf.train.adam(0.05);
+  const step = () =>
+    tf.tidy(() => {
+      const plan = samplingPlan(SIZE, SIZE, [drawTransform(rand, LUCID_TRANSFORMS)], LUCID_TRANSFORMS);
+      const grad = tf.grad((v) => {
+        const x = tf.sub(tf.mul(applySampling(param.toImage(v), plan), 2), 1);
+        const act = cut.apply(x, { training: false }) as tf.Tensor4D;
+        return tf.mean(act.slice([0, 0, 0, 0], [1, -1, -1, 1]));
+      })(param.variable);
+      opt.applyGradients([{ name: param.variable.name, tensor: tf.neg(grad) }]);
+      grad.dataSync();
+    });
+  step();
+  const per: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < steps; i++) step();
+    per.push((performance.now() - t0) / steps);
+  }
+  param.dispose();
+  opt.dispose();
+  full.dispose();
+  return median(per);
+}
+
+/** The CLI end to end: one channel, batch 1; its manifest records the seconds of the render itself. */
+function cliMs(steps: number): number {
+  const out = mkdtempSync(join(tmpdir(), 'fs-bench-'));
+  const r = spawnSync(
+    join(REPO_ROOT, 'node_modules/.bin/tsx'),
+    [join(REPO_ROOT, 'src/cli/render.ts'), '--model', MODEL, '--layer', LAYER, '--channels', '0', '--steps', String(steps), '--batch', '1', '--out', out],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`CLI failed: ${r.stderr}`);
+  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+  return (manifest.images[0].seconds * 1000) / steps;
+}
+
+const rows: string[] = [];
+const print = (s: string) => {
+  rows.push(s);
+  console.log(s);
+};
+print(`featurescope bench — ${MODEL}, ${SIZE} px, target ${LAYER}, ms per image-step (median of runs)`);
+print(`node ${process.version}, tfjs ${tf.version.tfjs}${quick ? ', --quick' : ''}`);
+const results: Record<string, number> = {};
+for (const backend of ['wasm', 'cpu'] as BackendName[]) {
+  try {
+    await useBackend([backend]);
+  } catch {
+    print(`${backend}: not available`);
+    continue;
+  }
+  const m = await loadModel(MODEL);
+  const heavy = backend === 'cpu';
+  const b1 = await engineMs(m, 1, heavy ? 3 : 20, quick ? 3 : 5);
+  const b8 = await engineMs(m, 8, heavy ? 2 : 5, quick ? 3 : 5);
+  results[`${backend} b1`] = b1;
+  results[`${backend} b8`] = b8;
+  print(`engine ${backend.padEnd(4)} batch 1: ${b1.toFixed(1)} ms   batch 8: ${b8.toFixed(1)} ms per image (${(b8 * 8).toFixed(0)} ms per step)`);
+  m.dispose();
+}
+await useBackend(['cpu']);
+const naive = await naiveMs(quick ? 1 : 2, 3);
+print(`naive  cpu  batch 1: ${naive.toFixed(1)} ms   (tf.grad through tfjs-layers apply, cut at ${LAYER})`);
+if (results['cpu b1']) print(`ratio naive / engine on cpu, batch 1: ${(naive / results['cpu b1']).toFixed(1)}x`);
+if (results['wasm b1']) print(`ratio naive cpu / engine wasm, batch 1: ${(naive / results['wasm b1']).toFixed(1)}x`);
+if (results['wasm b1'] && results['wasm b8']) print(`batch 8 vs batch 1 on wasm, per image: ${(results['wasm b8'] / results['wasm b1']).toFixed(2)}x`);
+const cli = cliMs(quick ? 64 : 256);
+print(`CLI (wasm, 1 channel, batch 1, ${quick ? 64 : 256} steps incl. 16 redirected, snapshots): ${cli.toFixed(1)} ms per step`);

@@ -1,0 +1,69 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readPngMeta } from '../../src/lib/export/png.ts';
+import { modelDir, REPO_ROOT } from '../../src/lib/node/model-cache.ts';
+import { decode } from 'fast-png';
+
+const TSX = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
+const cli = (...args: string[]) =>
+  spawnSync(TSX, [join(REPO_ROOT, 'src/cli/render.ts'), ...args], { encoding: 'utf8', cwd: REPO_ROOT, timeout: 120_000 });
+
+describe('render CLI', () => {
+  it('writes one PNG per channel with its settings chunk, and a manifest', () => {
+    const out = mkdtempSync(join(tmpdir(), 'fs-cli-'));
+    const r = cli('--model', 'mobilenet_v1_0.25_224', '--layer', 'conv_pw_4_bn', '--channels', '2,5-6', '--steps', '12', '--size', '40', '--batch', '2', '--out', out);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/step 12\/12/);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.images.map((i: { channel: number }) => i.channel)).toEqual([2, 5, 6]);
+    for (const c of [2, 5, 6]) {
+      const png = readFileSync(join(out, `conv_pw_4_bn-${c}.png`));
+      const img = decode(png);
+      expect([img.width, img.height]).toEqual([40, 40]);
+      const meta = readPngMeta(png) as { model: string; layer: string; channel: number; settings: { steps: number } };
+      expect(meta).toMatchObject({ model: 'mobilenet_v1_0.25_224', layer: 'conv_pw_4_bn', channel: c });
+      expect(meta.settings.steps).toBe(12);
+      const entry = manifest.images.find((i: { channel: number }) => i.channel === c);
+      expect(typeof entry.value).toBe('number');
+      expect(entry.seconds).toBeGreaterThan(0);
+    }
+  });
+
+  const failures: [string, string[], RegExp][] = [
+    ['unknown model', ['--model', 'resnet_9000', '--layer', 'x', '--out', '/tmp/x'], /unknown model "resnet_9000".*mobilenet_v1_0.75_224/],
+    ['unknown layer', ['--model', 'mobilenet_v1_0.25_224', '--layer', 'conv_pw_42', '--out', '/tmp/x'], /unknown layer "conv_pw_42".*valid layers include/],
+    ['channel out of range', ['--model', 'mobilenet_v1_0.25_224', '--layer', 'conv_pw_3_bn', '--channels', '5,40', '--out', '/tmp/x'], /40 is out of range.*32 channels \(0-31\)/],
+    ['bad channel list', ['--model', 'mobilenet_v1_0.25_224', '--layer', 'conv_pw_3_bn', '--channels', 'a-b', '--out', '/tmp/x'], /"a-b" is not a number or a range/],
+    ['bad objective', ['--layer', 'conv_pw_3_bn', '--objective', 'joy', '--out', '/tmp/x'], /--objective: "joy" is not one of channel, neuron, layer, logit/],
+    ['missing --out', ['--layer', 'conv_pw_3_bn'], /--out <dir> is required/],
+  ];
+  for (const [name, args, pattern] of failures) {
+    it(`fails clearly on ${name}`, () => {
+      const r = cli(...args);
+      expect(r.status).not.toBe(0);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(pattern);
+    });
+  }
+
+  it('fails clearly on an unreadable model.json and on a short weight file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fs-bad-'));
+    writeFileSync(join(dir, 'model.json'), '{"modelTopology": {"node": [');
+    let r = cli('--model', join(dir, 'model.json'), '--layer', 'x', '--out', join(dir, 'out'));
+    expect(r.status).not.toBe(0);
+    expect(r.stderr.trim()).toMatch(/^featurescope: error: model.json: not valid JSON/);
+
+    const short = join(dir, 'short');
+    mkdirSync(short);
+    const src = modelDir('mobilenet_v1_0.25_224_tfhub_graph');
+    copyFileSync(join(src, 'model.json'), join(short, 'model.json'));
+    writeFileSync(join(short, 'group1-shard1of1'), readFileSync(join(src, 'group1-shard1of1')).subarray(0, 1000));
+    r = cli('--model', join(short, 'model.json'), '--layer', 'x', '--out', join(dir, 'out'));
+    expect(r.status).not.toBe(0);
+    expect(r.stderr.trim()).toMatch(/weight file group1-shard1of1: 1000 bytes, but the manifest needs 1875348 bytes/);
+  });
+});
