@@ -139,3 +139,41 @@ describe('render loop', () => {
     img.dispose();
   });
 });
+
+describe('other objectives', () => {
+  it('neuron and layer (DeepDream) objectives raise their own value above a grey image', async () => {
+    const m = await model(SMALL);
+    const grey = tf.fill([1, 48, 48, 3], 0.5) as tf.Tensor4D;
+    for (const objective of ['neuron', 'layer'] as const) {
+      const r = await render(m, { layer: 'conv_pw_5_bn', objective, steps: 40, size: 48 }, [{ index: 4 }]);
+      const img = fromRgba(r.final.images[0], 48);
+      const after = evaluate(m, img, objective, 'conv_pw_5_bn', [4])[0];
+      const before = evaluate(m, grey, objective, 'conv_pw_5_bn', [4])[0];
+      expect(after, objective).toBeGreaterThan(before + 0.5);
+      img.dispose();
+    }
+    grey.dispose();
+  });
+
+  it('diversity pushes variants of one channel apart', async () => {
+    const m = await model(SMALL);
+    const targets = [0, 1, 2].map((variant) => ({ index: 5, variant }));
+    const similarity = async (diversity: number) => {
+      const r = await render(m, { layer: 'conv_pw_5_bn', steps: 60, size: 48, diversity }, targets);
+      return tf.tidy(() => {
+        const imgs = tf.concat(r.final.images.map((a) => fromRgba(a, 48)));
+        const acts = m.forward(imgs as tf.Tensor4D, ['conv_pw_5_bn']).get('conv_pw_5_bn')!;
+        // The engine's own diversity term is −mean similarity / batch; report the mean similarity.
+        const [b, h, w, c] = acts.shape;
+        const flat = acts.reshape([b, h * w, c]) as tf.Tensor3D;
+        const grams = tf.matMul(flat, flat, true, false).reshape([b, c * c]);
+        const unit = tf.div(grams, tf.norm(grams, 2, 1, true));
+        const sim = tf.matMul(unit, unit, false, true);
+        return (tf.sum(sim).dataSync()[0] - b) / (b * (b - 1));
+      });
+    };
+    const plain = await similarity(0);
+    const diverse = await similarity(200);
+    expect(diverse).toBeLessThan(plain - 0.02);
+  });
+});
