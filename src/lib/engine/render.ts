@@ -91,6 +91,8 @@ export interface RenderOptions {
   signal?: AbortSignal;
   /** Record the objective every this many steps for the curve (a read-back; 0 = only at snapshots). */
   curveEvery?: number;
+  /** Awaited before every step: a paused caller returns a promise that resolves on resume. */
+  gate?: () => Promise<void> | void;
 }
 
 export class RenderCancelled extends Error {
@@ -226,6 +228,7 @@ export async function render(
 
   try {
     for (let step = 1; step <= s.steps; step++) {
+      if (options.gate) await options.gate();
       if (options.signal?.aborted) throw new RenderCancelled();
       const redirect = step <= s.redirectSteps;
       const snap = thresholds.has(step);

@@ -1,0 +1,17 @@
+/** ZIP of a layer's rendered images plus manifest.json (fflate: small, synchronous, works in any context). */
+import { zipSync, strToU8 } from 'fflate';
+
+export interface ZipEntry {
+  name: string;
+  png: Uint8Array;
+  meta: Record<string, unknown>;
+}
+
+export function layerZip(entries: ZipEntry[], manifestExtra: Record<string, unknown> = {}): Uint8Array {
+  const files: Record<string, Uint8Array> = {};
+  for (const e of entries) files[e.name] = e.png;
+  const manifest = { ...manifestExtra, images: entries.map((e) => ({ file: e.name, ...e.meta })) };
+  files['manifest.json'] = strToU8(JSON.stringify(manifest, null, 2));
+  // PNGs are already deflated: store them.
+  return zipSync(files, { level: 0 });
+}

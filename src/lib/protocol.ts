@@ -1,0 +1,83 @@
+/**
+ * The typed messages between the studio (main thread) and the visualization worker — the only way they talk.
+ * Images travel as RGBA ArrayBuffers in the transfer list, never as data URLs.
+ */
+import type { LayerInfo, ModelInfo } from './engine/model.ts';
+import type { ObjectiveKind } from './engine/objectives.ts';
+import type { ParamKind } from './engine/param.ts';
+
+export type BackendChoice = 'auto' | 'webgl' | 'wasm' | 'cpu';
+
+/** The settings a person picks for new renders. */
+export interface JobSettings {
+  objective: ObjectiveKind;
+  size: number;
+  steps: number;
+  seed: number;
+  param: ParamKind;
+  transforms: boolean;
+  /** Diversity weight; only meaningful when several variants of a target render together. */
+  diversity: number;
+}
+
+export const DEFAULT_JOB_SETTINGS: JobSettings = {
+  objective: 'channel',
+  size: 128,
+  steps: 256,
+  seed: 0,
+  param: 'fourier',
+  transforms: true,
+  diversity: 0,
+};
+
+export interface Job {
+  /** Unique per render request; equal to `jobKey(...)` so cache and queue agree. */
+  id: string;
+  modelId: string;
+  layer: string;
+  /** Channel, or class index for the logit objective. */
+  channel: number;
+  /** Diversity variant (0 when not rendering variants). */
+  variant: number;
+  settings: JobSettings;
+  /** Higher runs first; equal priorities run in submission order. */
+  priority: number;
+}
+
+/** The identity of a rendered image: model + layer + channel + variant + every setting that changes pixels. */
+export function jobKey(j: Pick<Job, 'modelId' | 'layer' | 'channel' | 'variant' | 'settings'>): string {
+  const s = j.settings;
+  return [j.modelId, j.layer, j.channel, j.variant, s.objective, s.size, s.steps, s.seed, s.param, s.transforms ? 't' : 'n', s.diversity].join('|');
+}
+
+export type ToWorker =
+  | { type: 'init'; backend: BackendChoice }
+  | { type: 'load-model'; modelId: string; baseUrl: string; info: ModelInfo }
+  | { type: 'enqueue'; jobs: Job[] }
+  | { type: 'prioritize'; ids: string[]; priority: number }
+  | { type: 'cancel'; ids: string[] | 'all' }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  /** Test-only: makes the worker die as an uncaught error would. */
+  | { type: 'test-crash' };
+
+export interface QueueState {
+  pending: number;
+  running: number;
+  paused: boolean;
+  /** Recent milliseconds per step of the running batch (for the ETA). */
+  msPerStep: number;
+  /** Steps left over all pending and running jobs, counting a batch's steps once. */
+  stepsLeft: number;
+}
+
+export type FromWorker =
+  | { type: 'ready'; backend: string; renderer: string | null; note: string | null }
+  | { type: 'model'; modelId: string; layers: LayerInfo[]; inputShape: [number, number, number] }
+  | { type: 'model-error'; modelId: string; message: string }
+  | { type: 'job-started'; id: string }
+  | { type: 'snapshot'; id: string; step: number; steps: number; width: number; height: number; rgba: ArrayBuffer; value: number }
+  | { type: 'job-done'; id: string; value: number; curve: { step: number; value: number }[]; seconds: number; backend: string }
+  | { type: 'job-failed'; id: string; message: string }
+  | { type: 'queue'; state: QueueState }
+  | { type: 'error'; message: string };

@@ -1,0 +1,61 @@
+/**
+ * The worker's job queue: priority order (then submission order), de-duplication by job id, and batching of jobs
+ * that can be optimized together (same model, layer and settings).
+ */
+import type { Job } from './protocol.ts';
+
+const settingsKey = (j: Job) => JSON.stringify([j.modelId, j.layer, j.settings]);
+
+export class JobQueue {
+  private jobs: (Job & { seq: number })[] = [];
+  private seq = 0;
+
+  get size(): number {
+    return this.jobs.length;
+  }
+
+  /** Adds jobs; a job already queued keeps its place but takes the higher of the two priorities. */
+  add(jobs: Job[]): void {
+    for (const j of jobs) {
+      const existing = this.jobs.find((q) => q.id === j.id);
+      if (existing) existing.priority = Math.max(existing.priority, j.priority);
+      else this.jobs.push({ ...j, seq: this.seq++ });
+    }
+  }
+
+  prioritize(ids: string[], priority: number): void {
+    for (const j of this.jobs) if (ids.includes(j.id)) j.priority = Math.max(j.priority, priority);
+  }
+
+  /** Removes jobs (all when ids is 'all'); returns the removed ids. */
+  remove(ids: string[] | 'all'): string[] {
+    const gone = ids === 'all' ? this.jobs : this.jobs.filter((j) => ids.includes(j.id));
+    this.jobs = ids === 'all' ? [] : this.jobs.filter((j) => !ids.includes(j.id));
+    return gone.map((j) => j.id);
+  }
+
+  has(id: string): boolean {
+    return this.jobs.some((j) => j.id === id);
+  }
+
+  /** Total optimization steps the queued jobs need when run in batches of `maxBatch`. */
+  stepsLeft(maxBatch: number): number {
+    const groups = new Map<string, Job[]>();
+    for (const j of this.jobs) groups.set(settingsKey(j), [...(groups.get(settingsKey(j)) ?? []), j]);
+    let steps = 0;
+    for (const g of groups.values()) steps += Math.ceil(g.length / maxBatch) * g[0].settings.steps;
+    return steps;
+  }
+
+  /** Takes the most urgent job and up to maxBatch−1 others that can share its optimization. */
+  takeBatch(maxBatch: number): Job[] {
+    if (!this.jobs.length) return [];
+    const order = [...this.jobs].sort((a, b) => b.priority - a.priority || a.seq - b.seq);
+    const head = order[0];
+    const key = settingsKey(head);
+    const batch = order.filter((j) => settingsKey(j) === key).slice(0, maxBatch);
+    const ids = new Set(batch.map((j) => j.id));
+    this.jobs = this.jobs.filter((j) => !ids.has(j.id));
+    return batch.map(({ seq: _seq, ...j }) => j);
+  }
+}

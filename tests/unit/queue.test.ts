@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_JOB_SETTINGS, jobKey, type Job } from '../../src/lib/protocol.ts';
+import { JobQueue } from '../../src/lib/queue.ts';
+
+const job = (layer: string, channel: number, priority = 0, steps = 256): Job => {
+  const j = { modelId: 'm', layer, channel, variant: 0, settings: { ...DEFAULT_JOB_SETTINGS, steps } };
+  return { ...j, id: jobKey(j), priority };
+};
+
+describe('job queue', () => {
+  it('batches jobs of the same layer and settings, most urgent first', () => {
+    const q = new JobQueue();
+    q.add([job('a', 0), job('b', 0), job('a', 1), job('a', 2, 0, 64), job('b', 1, 5)]);
+    const first = q.takeBatch(8);
+    expect(first.map((j) => [j.layer, j.channel])).toEqual([
+      ['b', 1],
+      ['b', 0],
+    ]);
+    const second = q.takeBatch(8);
+    expect(second.map((j) => j.channel)).toEqual([0, 1]);
+    expect(q.takeBatch(8).map((j) => j.settings.steps)).toEqual([64]);
+    expect(q.takeBatch(8)).toEqual([]);
+  });
+
+  it('respects the batch size, de-duplicates, re-prioritizes and cancels', () => {
+    const q = new JobQueue();
+    const jobs = [0, 1, 2, 3, 4].map((c) => job('a', c));
+    q.add(jobs);
+    q.add([job('a', 0)]);
+    expect(q.size).toBe(5);
+    expect(q.stepsLeft(2)).toBe(3 * 256);
+    q.prioritize([jobs[4].id], 10);
+    expect(q.takeBatch(2).map((j) => j.channel)).toEqual([4, 0]);
+    expect(q.remove([jobs[1].id])).toEqual([jobs[1].id]);
+    expect(q.has(jobs[1].id)).toBe(false);
+    expect(q.remove('all')).toHaveLength(2);
+    expect(q.size).toBe(0);
+  });
+
+  it('keys jobs by every setting that changes the image', () => {
+    const a = job('a', 1);
+    const b = { ...a, settings: { ...a.settings, seed: 1 } };
+    expect(jobKey(a)).not.toBe(jobKey(b));
+    expect(jobKey(a)).toBe(jobKey({ ...a }));
+  });
+});
