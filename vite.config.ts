@@ -1,10 +1,39 @@
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { join, normalize, resolve } from 'node:path';
+import type { Connect, Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 
+const MODEL_CACHE = resolve(__dirname, 'models/cache');
+
+/** Serves the verified model cache (models/cache, filled by `npm run models`) at /models/ in dev and preview. */
+function serveModels(): Plugin {
+  const handler: Connect.NextHandleFunction = (req, res, next) => {
+    const url = decodeURIComponent((req.url ?? '').split('?')[0]);
+    if (!url.startsWith('/models/')) return next();
+    const path = normalize(join(MODEL_CACHE, url.slice('/models/'.length)));
+    if (!path.startsWith(MODEL_CACHE) || !existsSync(path) || !statSync(path).isFile()) {
+      res.statusCode = 404;
+      res.end(`not found: ${url}`);
+      return;
+    }
+    res.setHeader('Content-Type', path.endsWith('.json') ? 'application/json' : 'application/octet-stream');
+    res.setHeader('Content-Length', String(statSync(path).size));
+    createReadStream(path).pipe(res);
+  };
+  return {
+    name: 'featurescope-models',
+    configureServer: (server) => void server.middlewares.use(handler),
+    configurePreviewServer: (server) => void server.middlewares.use(handler),
+  };
+}
+
 export default defineConfig({
-  plugins: [svelte()],
+  plugins: [svelte(), serveModels()],
   server: { host: '127.0.0.1', port: 5173 },
+  preview: { host: '127.0.0.1', port: 4173 },
   worker: { format: 'es' },
+  optimizeDeps: { exclude: ['@tensorflow/tfjs-backend-wasm'] },
   test: {
     include: ['tests/unit/**/*.test.ts'],
     environment: 'node',

@@ -1,5 +1,5 @@
 /** Channel lists as people type them: "3,17,40-47". */
-import { EngineError } from './network.ts';
+import { EngineError } from './errors.ts';
 
 /** "3,17,40-47" → [3, 17, 40, …, 47], duplicates removed, order kept. */
 export function parseChannels(spec: string): number[] {

@@ -30,12 +30,9 @@ export interface Network {
   constants: tf.Tensor[];
 }
 
-export class EngineError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'EngineError';
-  }
-}
+import { EngineError } from './errors.ts';
+
+export { EngineError };
 
 /** Names of the nodes that must run to produce `targets`, in execution order. */
 export function nodesNeeded(net: Network, targets: string[]): NetNode[] {
