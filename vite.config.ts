@@ -4,7 +4,7 @@ import type { Connect, Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 
-const MODEL_CACHE = resolve(__dirname, 'models/cache');
+const MODEL_CACHE = resolve(import.meta.dirname, 'models/cache');
 
 /** Serves the verified model cache (models/cache, filled by `npm run models`) at /models/ in dev and preview. */
 function serveModels(): Plugin {

@@ -1,0 +1,117 @@
+import { readFileSync } from 'node:fs';
+import { expect, test, type Page } from '@playwright/test';
+import { decode } from 'fast-png';
+import { strFromU8, unzipSync } from 'fflate';
+
+// The small model and short renders keep these tests quick on two cores; auto=0 renders only what a test asks for.
+const SMALL = '/?model=mobilenet_v1_0.25_224&steps=64&size=64&auto=0';
+
+const band = (page: Page, layer: string) => page.locator(`section.band[data-layer="${layer}"]`);
+const card = (page: Page, layer: string, ch: number) => band(page, layer).locator(`.card[data-channel="${ch}"]`);
+
+/** Standard deviation of a card's canvas pixels: 0 for a blank or flat image. */
+async function pixelSpread(page: Page, layer: string, ch: number): Promise<number> {
+  return card(page, layer, ch)
+    .locator('canvas')
+    .evaluate((c: HTMLCanvasElement) => {
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let sum = 0;
+      let sq = 0;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4)
+        for (let k = 0; k < 3; k++) {
+          sum += d[i + k];
+          sq += d[i + k] ** 2;
+          n++;
+        }
+      return Math.sqrt(sq / n - (sum / n) ** 2);
+    });
+}
+
+async function renderCard(page: Page, layer: string, ch: number) {
+  await card(page, layer, ch).click();
+  await expect(card(page, layer, ch)).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+}
+
+test.beforeEach(async ({ page }) => {
+  page.on('pageerror', (e) => console.log('page error:', e.message));
+});
+
+test('loads the model in the worker, shows the backend and the layer bands in depth order', async ({ page }) => {
+  await page.goto(SMALL);
+  await expect(page.getByTestId('backend')).toContainText(/wasm|webgl|cpu/);
+  await expect(band(page, 'conv_pw_3_bn')).toBeVisible();
+  const layers = await page.locator('section.band').evaluateAll((els) => els.map((e) => e.getAttribute('data-layer')));
+  expect(layers.indexOf('conv1_bn')).toBe(0);
+  expect(layers.indexOf('conv_pw_3_bn')).toBeLessThan(layers.indexOf('conv_pw_7_bn'));
+  expect(layers[layers.length - 1]).toBe('conv_preds');
+  await expect(band(page, 'conv_pw_3_bn')).toContainText('receptive field 19px');
+});
+
+test('a clicked channel streams in, sharpens more than once, and is a real image', async ({ page }) => {
+  await page.goto(SMALL);
+  await renderCard(page, 'conv_pw_5_bn', 3);
+  const c = card(page, 'conv_pw_5_bn', 3);
+  expect(Number(await c.getAttribute('data-updates'))).toBeGreaterThanOrEqual(2);
+  expect(await pixelSpread(page, 'conv_pw_5_bn', 3)).toBeGreaterThan(10);
+});
+
+test('exports a PNG with its settings chunk and a ZIP of the layer with a manifest', async ({ page }) => {
+  await page.goto(SMALL);
+  await renderCard(page, 'conv_pw_4_bn', 1);
+  await renderCard(page, 'conv_pw_4_bn', 2);
+  // Detail view → PNG.
+  await card(page, 'conv_pw_4_bn', 1).click();
+  await expect(page.getByRole('dialog')).toContainText('conv_pw_4_bn · channel 1');
+  const [pngDl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'download PNG' }).click()]);
+  expect(pngDl.suggestedFilename()).toBe('mobilenet_v1_0.25_224-conv_pw_4_bn-1.png');
+  const png = readFileSync(await pngDl.path());
+  const img = decode(png);
+  expect([img.width, img.height]).toEqual([64, 64]);
+  const meta = JSON.parse(img.text.featurescope);
+  expect(meta).toMatchObject({ model: 'mobilenet_v1_0.25_224', layer: 'conv_pw_4_bn', channel: 1, objective: 'channel', seed: 0, steps: 64, size: 64, param: 'fourier' });
+  await page.getByRole('button', { name: 'close' }).click();
+  // Layer ZIP.
+  const [zipDl] = await Promise.all([page.waitForEvent('download'), band(page, 'conv_pw_4_bn').getByRole('button', { name: 'ZIP' }).click()]);
+  const files = unzipSync(new Uint8Array(readFileSync(await zipDl.path())));
+  expect(Object.keys(files).sort()).toEqual([
+    'manifest.json',
+    'mobilenet_v1_0.25_224-conv_pw_4_bn-1.png',
+    'mobilenet_v1_0.25_224-conv_pw_4_bn-2.png',
+  ]);
+  const manifest = JSON.parse(strFromU8(files['manifest.json']));
+  expect(manifest.images.map((i: { channel: number }) => i.channel)).toEqual([1, 2]);
+  expect(decode(files['mobilenet_v1_0.25_224-conv_pw_4_bn-2.png']).width).toBe(64);
+});
+
+test('after a reload the cached image shows at once, without rendering again', async ({ page }) => {
+  await page.goto(SMALL);
+  await renderCard(page, 'conv_pw_6_bn', 5);
+  await page.waitForTimeout(500); // the cache write follows the last snapshot
+  await page.reload();
+  const c = card(page, 'conv_pw_6_bn', 5);
+  await expect(c).toHaveAttribute('data-status', 'done', { timeout: 20_000 });
+  await expect(c).toHaveAttribute('data-cached', 'yes');
+  expect(await pixelSpread(page, 'conv_pw_6_bn', 5)).toBeGreaterThan(10);
+  await expect(page.getByTestId('queue-counts')).toContainText('0 running · 0 queued');
+  expect(await c.getAttribute('data-updates')).toBe('0');
+});
+
+test('a crashed worker is replaced and its unfinished render runs again', async ({ page }) => {
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=512&size=64&auto=0');
+  const c = card(page, 'conv_pw_2_bn', 4);
+  await c.click();
+  await expect(c).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
+  await page.evaluate(() => (window as unknown as { __featurescope: { crashWorkerForTest(): void } }).__featurescope.crashWorkerForTest());
+  await expect(page.getByRole('alert').first()).toContainText('Worker crashed');
+  await expect(c).toHaveAttribute('data-status', 'done', { timeout: 150_000 });
+});
+
+test('a model whose weight file is missing says which file and why, and the page keeps working', async ({ page }) => {
+  await page.route('**/models/mobilenet_v1_0.25_224/group3-shard1of1', (r) => r.fulfill({ status: 404, body: 'gone' }));
+  await page.goto(SMALL);
+  await expect(page.getByRole('alert').first()).toContainText(/group3-shard1of1.*404/);
+  await page.unroute('**/models/mobilenet_v1_0.25_224/group3-shard1of1');
+  await page.getByLabel('model').selectOption('mobilenet_v1_0.25_224_tfhub_graph');
+  await expect(page.locator('section.band').first()).toBeVisible({ timeout: 60_000 });
+});
