@@ -23,8 +23,9 @@ export class JobQueue {
     }
   }
 
+  /** Sets the priority of queued jobs (up when a card is clicked or scrolled into view, down when it leaves). */
   prioritize(ids: string[], priority: number): void {
-    for (const j of this.jobs) if (ids.includes(j.id)) j.priority = Math.max(j.priority, priority);
+    for (const j of this.jobs) if (ids.includes(j.id)) j.priority = priority;
   }
 
   /** Removes jobs (all when ids is 'all'); returns the removed ids. */

@@ -31,9 +31,16 @@ describe('job queue', () => {
     expect(q.stepsLeft(2)).toBe(3 * 256);
     q.prioritize([jobs[4].id], 10);
     expect(q.takeBatch(2).map((j) => j.channel)).toEqual([4, 0]);
-    expect(q.remove([jobs[1].id])).toEqual([jobs[1].id]);
-    expect(q.has(jobs[1].id)).toBe(false);
-    expect(q.remove('all')).toHaveLength(2);
+    // Priorities can go down again (a band scrolled out of view) and a re-add keeps the higher one.
+    q.prioritize([jobs[3].id], 5);
+    q.prioritize([jobs[3].id], -1);
+    q.add([{ ...jobs[2], priority: 3 }]);
+    expect(q.takeBatch(1).map((j) => j.channel)).toEqual([2]);
+    expect(q.takeBatch(1).map((j) => j.channel)).toEqual([1]);
+    expect(q.remove([jobs[1].id, jobs[3].id])).toEqual([jobs[3].id]);
+    expect(q.has(jobs[3].id)).toBe(false);
+    q.add(jobs);
+    expect(q.remove('all')).toHaveLength(5);
     expect(q.size).toBe(0);
   });
 

@@ -39,7 +39,12 @@ export interface Card {
   error: string | null;
 }
 
-const PRIORITY = { background: -1, visible: 1, clicked: 10 } as const;
+/**
+ * Queue priorities: a click beats what is on screen, which beats background work; among clicks and among visible
+ * bands the most recent goes first.
+ */
+const priorityOf = (why: 'background' | 'visible' | 'clicked') =>
+  why === 'background' ? 0 : (why === 'clicked' ? 2e12 : 1e12) + Date.now();
 
 function rgbaFromPng(png: Uint8Array): { width: number; height: number; rgba: Uint8ClampedArray } {
   const img = decode(png);
@@ -73,6 +78,7 @@ export class Studio {
   private worker: Worker | null = null;
   private cache: RenderCache | null = null;
   private outstanding = new Map<string, Job>();
+  private clicked = new Set<string>();
   private msgId = 0;
 
   readonly models = REGISTRY;
@@ -211,7 +217,9 @@ export class Studio {
   }
 
   /** Asks for renders; cached or finished ones are not rendered again, queued ones move up. */
-  request(layer: string, channels: number[], why: keyof typeof PRIORITY, settings: JobSettings = this.settings, variants = 1) {
+  request(layer: string, channels: number[], why: 'background' | 'visible' | 'clicked', settings: JobSettings = this.settings, variants = 1) {
+    const priority = priorityOf(why);
+    if (why === 'clicked') for (const c of channels) this.clicked.add(`${layer}|${c}`);
     const jobs: Job[] = [];
     const bump: string[] = [];
     const s = $state.snapshot(settings) as JobSettings;
@@ -222,10 +230,10 @@ export class Studio {
         const existing = this.cards.get(key);
         if (existing && (existing.status === 'done' || existing.status === 'running')) continue;
         if (existing && existing.status === 'queued') {
-          bump.push(key);
+          if (why !== 'background') bump.push(key);
           continue;
         }
-        const job: Job = { ...j, id: key, priority: PRIORITY[why] };
+        const job: Job = { ...j, id: key, priority };
         this.outstanding.set(key, job);
         this.cards.set(key, {
           key,
@@ -249,7 +257,26 @@ export class Studio {
       }
     }
     if (jobs.length) this.send({ type: 'enqueue', jobs });
-    if (bump.length) this.send({ type: 'prioritize', ids: bump, priority: PRIORITY[why] });
+    if (bump.length) this.send({ type: 'prioritize', ids: bump, priority });
+    for (const key of bump) {
+      const job = this.outstanding.get(key);
+      if (job) job.priority = priority;
+    }
+  }
+
+  /** A band left the screen: its queued renders that nobody clicked go back to background priority. */
+  demote(layer: string, channels: number[], settings: JobSettings = this.settings) {
+    const ids: string[] = [];
+    for (const channel of channels) {
+      if (this.clicked.has(`${layer}|${channel}`)) continue;
+      const key = jobKey({ modelId: this.modelId, layer, channel, variant: 0, settings });
+      const job = this.outstanding.get(key);
+      if (job && this.cards.get(key)?.status === 'queued') {
+        job.priority = 0;
+        ids.push(key);
+      }
+    }
+    if (ids.length) this.send({ type: 'prioritize', ids, priority: 0 });
   }
 
   pause() {
