@@ -115,3 +115,34 @@ test('a model whose weight file is missing says which file and why, and the page
   await page.getByLabel('model').selectOption('mobilenet_v1_0.25_224_tfhub_graph');
   await expect(page.locator('section.band').first()).toBeVisible({ timeout: 60_000 });
 });
+
+test('switching to a model that fails to load keeps the working model and its images', async ({ page }) => {
+  await page.goto(SMALL);
+  await renderCard(page, 'conv_pw_3_bn', 6);
+  await page.route('**/models/mobilenet_v1_0.25_224_tfhub_graph/group1-shard1of1', (r) => r.fulfill({ status: 200, body: 'short' }));
+  await page.getByLabel('model').selectOption('mobilenet_v1_0.25_224_tfhub_graph');
+  await expect(page.getByRole('alert').first()).toContainText(/group1-shard1of1: 5 bytes, but the manifest needs 1875348 bytes/);
+  await expect(page.getByLabel('model')).toHaveValue('mobilenet_v1_0.25_224');
+  await expect(card(page, 'conv_pw_3_bn', 6)).toHaveAttribute('data-status', 'done');
+  await renderCard(page, 'conv_pw_3_bn', 7);
+});
+
+test('diverse variants of one channel render together and show in the detail view', async ({ page }) => {
+  await page.goto(SMALL);
+  await page.getByLabel('settings for new renders').locator('label', { hasText: 'variants' }).locator('select').selectOption('2');
+  await renderCard(page, 'conv_pw_8_bn', 2);
+  await card(page, 'conv_pw_8_bn', 2).click();
+  await expect(page.getByRole('dialog').getByLabel('variants').locator('button')).toHaveCount(2, { timeout: 60_000 });
+  await expect(page.getByRole('dialog')).toContainText('diversity');
+});
+
+test('the class-score band finds a class by name and renders it', async ({ page }) => {
+  await page.goto(SMALL);
+  const logits = band(page, 'conv_preds');
+  await logits.scrollIntoViewIfNeeded();
+  await logits.getByLabel('class search').fill('tabby');
+  await logits.getByRole('button', { name: /tabby/ }).click();
+  const c = logits.locator('.card[data-channel="281"]');
+  await expect(c).toContainText('tabby');
+  await expect(c).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+});

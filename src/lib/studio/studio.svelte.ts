@@ -68,6 +68,8 @@ export class Studio {
   modelError = $state<string | null>(null);
   loading = $state(true);
   settings = $state<JobSettings>({ ...DEFAULT_JOB_SETTINGS });
+  /** Images per clicked channel: more than one renders diverse variants together (see the diversity weight). */
+  variants = $state(1);
   queue = $state<QueueState>({ pending: 0, running: 0, paused: false, msPerStep: 0, stepsLeft: 0 });
   cards = new SvelteMap<string, Card>();
   messages = $state<{ id: number; kind: 'info' | 'error'; text: string }[]>([]);
@@ -79,6 +81,7 @@ export class Studio {
   private cache: RenderCache | null = null;
   private outstanding = new Map<string, Job>();
   private clicked = new Set<string>();
+  private previousModel: string | null = null;
   private msgId = 0;
 
   readonly models = REGISTRY;
@@ -171,6 +174,9 @@ export class Studio {
     this.loading = true;
     this.modelError = null;
     this.cancelAll();
+    // Until the worker answers, the previous model (and its bands) stays; a failed load goes back to it.
+    this.previousModel = this.layers.length ? this.modelId : null;
+    this.modelId = id;
     this.send({ type: 'load-model', modelId: id, baseUrl: `/models/${id}/`, info: modelInfo(entry) });
     await this.restoreFromCache(id);
   }
@@ -322,8 +328,11 @@ export class Studio {
         break;
       case 'model-error':
         this.loading = false;
-        this.modelError = `Model ${m.modelId} failed to load: ${m.message}`;
-        this.note('error', this.modelError);
+        this.note('error', `Model ${m.modelId} failed to load: ${m.message}`);
+        if (this.previousModel) {
+          this.modelId = this.previousModel;
+          this.note('info', `Still on ${this.previousModel}.`);
+        } else this.modelError = `Model ${m.modelId} failed to load: ${m.message}`;
         break;
       case 'job-started':
         this.update(m.id, { status: 'running' });
