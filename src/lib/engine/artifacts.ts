@@ -64,8 +64,17 @@ export function parseModelJson(text: string, source = 'model.json'): ModelJson {
   return j as ModelJson;
 }
 
+/** Weights larger than this are refused before anything is allocated (override with `maxWeightBytes`). */
+export const DEFAULT_MAX_WEIGHT_BYTES = 1024 * 1024 * 1024;
+
+const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+
 /** Reads model.json and every weight file it lists, checks the byte counts, and decodes the weights. */
-export async function loadArtifacts(readFile: ReadFile, modelPath = 'model.json'): Promise<ModelArtifacts> {
+export async function loadArtifacts(
+  readFile: ReadFile,
+  modelPath = 'model.json',
+  maxWeightBytes = DEFAULT_MAX_WEIGHT_BYTES,
+): Promise<ModelArtifacts> {
   let text: string;
   try {
     text = new TextDecoder().decode(await readFile(modelPath));
@@ -74,6 +83,22 @@ export async function loadArtifacts(readFile: ReadFile, modelPath = 'model.json'
   }
   const json = parseModelJson(text, modelPath);
   const dir = modelPath.includes('/') ? modelPath.slice(0, modelPath.lastIndexOf('/') + 1) : '';
+  for (const g of json.weightsManifest) {
+    if (!Array.isArray(g?.paths) || !Array.isArray(g?.weights))
+      throw new ModelLoadError(`${modelPath}: a weightsManifest group lacks "paths" or "weights"`);
+    for (const w of g.weights) {
+      if (typeof w?.name !== 'string' || !Array.isArray(w.shape) || w.shape.some((d) => !Number.isInteger(d) || d < 0))
+        throw new ModelLoadError(`${modelPath}: weight ${JSON.stringify(w?.name)} has no valid name and shape`);
+    }
+  }
+  // Estimate memory from the manifest before reading or allocating anything (float32 after dequantization).
+  const needed = json.weightsManifest.reduce(
+    (s, g) => s + g.weights.reduce((t, w) => t + w.shape.reduce((a, b) => a * b, 1) * 4, 0),
+    0,
+  );
+  if (needed > maxWeightBytes) {
+    throw new ModelLoadError(`the model's weights need ${mb(needed)}, more than the ${mb(maxWeightBytes)} allowed here`);
+  }
   const weights: tf.NamedTensorMap = {};
   try {
     for (const group of json.weightsManifest) {
@@ -98,7 +123,12 @@ export async function loadArtifacts(readFile: ReadFile, modelPath = 'model.json'
         buffer.set(new Uint8Array(b), offset);
         offset += b.byteLength;
       }
-      const decoded = tf.io.decodeWeights(buffer.buffer, group.weights as tf.io.WeightsManifestEntry[]);
+      let decoded: tf.NamedTensorMap;
+      try {
+        decoded = tf.io.decodeWeights(buffer.buffer, group.weights as tf.io.WeightsManifestEntry[]);
+      } catch (e) {
+        throw new ModelLoadError(`weight file ${group.paths.join(', ')}: cannot be decoded (${(e as Error).message})`);
+      }
       Object.assign(weights, decoded);
     }
   } catch (e) {
@@ -106,4 +136,28 @@ export async function loadArtifacts(readFile: ReadFile, modelPath = 'model.json'
     throw e;
   }
   return { json, weights };
+}
+
+/** A ReadFile over files a person picked or dropped (matched by base name, as model.json refers to them). */
+export function filesReader(files: { name: string; arrayBuffer(): Promise<ArrayBuffer> }[]): ReadFile {
+  const byName = new Map(files.map((f) => [f.name.split('/').pop()!, f]));
+  return async (rel) => {
+    const f = byName.get(rel.split('/').pop()!);
+    if (!f) throw new Error('not among the chosen files');
+    return f.arrayBuffer();
+  };
+}
+
+/** A ReadFile over in-memory artifacts (TensorFlow.js's own storage): model.json plus one weights file. */
+export function artifactsReader(a: { modelTopology: unknown; weightSpecs: unknown[]; weightData: ArrayBuffer; format?: string }): ReadFile {
+  const json = JSON.stringify({
+    format: a.format,
+    modelTopology: a.modelTopology,
+    weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
+  });
+  return async (rel) => {
+    if (rel.endsWith('model.json')) return new TextEncoder().encode(json).buffer as ArrayBuffer;
+    if (rel.endsWith('weights.bin')) return a.weightData;
+    throw new Error('not stored');
+  };
 }

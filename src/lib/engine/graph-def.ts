@@ -23,6 +23,16 @@ function ints(node: GraphNode, key: string): number[] | undefined {
 const inputName = (s: string) => s.replace(/^\^/, '').replace(/:\d+$/, '');
 
 export function graphToNetwork(topology: Record<string, unknown>, weights: tf.NamedTensorMap): Network {
+  const constants: tf.Tensor[] = [];
+  try {
+    return buildGraph(topology, weights, constants);
+  } catch (e) {
+    for (const t of constants) t.dispose();
+    throw e;
+  }
+}
+
+function buildGraph(topology: Record<string, unknown>, weights: tf.NamedTensorMap, constants: tf.Tensor[]): Network {
   const graphNodes = (topology.node ?? []) as GraphNode[];
   if (!graphNodes.length) throw new EngineError('model.json: the graph has no nodes');
   const constValue = (name: string): tf.Tensor => {
@@ -33,7 +43,6 @@ export function graphToNetwork(topology: Record<string, unknown>, weights: tf.Na
   const isConst = new Set(graphNodes.filter((n) => n.op === 'Const').map((n) => n.name));
   const nodes: NetNode[] = [];
   let input = '';
-  const constants: tf.Tensor[] = [];
 
   for (const g of graphNodes) {
     if (g.op === 'Const' || g.op === 'NoOp') continue;
@@ -90,6 +99,61 @@ export function graphToNetwork(topology: Record<string, unknown>, weights: tf.Na
           stride,
           dilation: 1,
         });
+        break;
+      }
+      case '_FusedConv2D':
+      case 'FusedDepthwiseConv2dNative':
+      case '_FusedMatMul': {
+        // tf-converter's fused ops: conv / depthwise / matmul, then BiasAdd, then an activation.
+        const fused = (g.attr?.fused_ops?.list?.s ?? []).map(decodeString);
+        const kernel = constArg(1);
+        const bias = fused.includes('BiasAdd') && all[2] ? constValue(all[2]) : null;
+        const act = fused.find((f) => f !== 'BiasAdd');
+        const alpha = Number(g.attr?.leakyrelu_alpha?.f ?? 0.2);
+        const core =
+          g.op === '_FusedMatMul'
+            ? (x: tf.Tensor) => tf.matMul(x as tf.Tensor2D, kernel as tf.Tensor2D, Boolean(g.attr?.transpose_a?.b), Boolean(g.attr?.transpose_b?.b))
+            : g.op === '_FusedConv2D'
+              ? (x: tf.Tensor) => conv(x as tf.Tensor4D, kernel as tf.Tensor4D, stride, pad)
+              : (x: tf.Tensor) => depthwiseConv(x as tf.Tensor4D, kernel as tf.Tensor4D, stride, pad);
+        const activate = (y: tf.Tensor, r: boolean): tf.Tensor => {
+          switch (act) {
+            case undefined:
+              return y;
+            case 'Relu':
+              return clippedRelu(y, Infinity, r);
+            case 'Relu6':
+              return clippedRelu(y, 6, r);
+            case 'Elu':
+              return tf.elu(y);
+            case 'Sigmoid':
+              return tf.sigmoid(y);
+            case 'Tanh':
+              return tf.tanh(y);
+            case 'LeakyRelu':
+              return tf.leakyRelu(y, alpha);
+            default:
+              throw new EngineError(`graph node ${g.name}: fused activation ${act} is not supported`);
+          }
+        };
+        if (act && !['Relu', 'Relu6', 'Elu', 'Sigmoid', 'Tanh', 'LeakyRelu'].includes(act))
+          throw new EngineError(`graph node ${g.name}: fused activation ${act} is not supported`);
+        node(
+          (x, r) => activate(bias ? tf.add(core(x[0]), bias) : core(x[0]), r),
+          g.op === '_FusedMatMul'
+            ? { type: 'global' }
+            : { type: "window", kernel: [kernel.shape[0], kernel.shape[1] as number], stride, dilation: 1 },
+        );
+        break;
+      }
+      case 'FusedBatchNorm':
+      case 'FusedBatchNormV3': {
+        const eps = Number(g.attr?.epsilon?.f ?? 1e-3);
+        const [scaleT, offset, mean, variance] = [1, 2, 3, 4].map(constArg);
+        const k = tf.tidy(() => tf.div(scaleT, tf.sqrt(tf.add(variance, eps))));
+        const b = tf.tidy(() => tf.sub(offset, tf.mul(mean, k)));
+        constants.push(k, b);
+        node((x) => tf.add(tf.mul(x[0], k), b));
         break;
       }
       case 'Add':
@@ -188,6 +252,10 @@ export function graphToNetwork(topology: Record<string, unknown>, weights: tf.Na
     }
   }
   if (!input) throw new EngineError('model.json: the graph has no Placeholder input');
+  const defined = new Set(nodes.map((n) => n.name));
+  for (const n of nodes)
+    for (const i of n.inputs)
+      if (!defined.has(i)) throw new EngineError(`graph node ${n.name}: input ${i} is neither a node of the graph nor a weight`);
   // The output is the last node nobody consumes; the logits are that node unless it is a softmax.
   const consumed = new Set(nodes.flatMap((n) => n.inputs));
   const sinks = nodes.filter((n) => !consumed.has(n.name));

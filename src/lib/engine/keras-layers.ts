@@ -86,6 +86,16 @@ function weightFinder(weights: tf.NamedTensorMap) {
 }
 
 export function kerasToNetwork(topology: Record<string, unknown>, weights: tf.NamedTensorMap): Network {
+  const constants: tf.Tensor[] = [];
+  try {
+    return buildKeras(topology, weights, constants);
+  } catch (e) {
+    for (const t of constants) t.dispose();
+    throw e;
+  }
+}
+
+function buildKeras(topology: Record<string, unknown>, weights: tf.NamedTensorMap, constants: tf.Tensor[]): Network {
   const modelConfig = (topology.model_config ?? topology) as { class_name?: string; config?: unknown };
   const cfg = modelConfig.config as { layers?: KerasLayer[]; output_layers?: unknown[] } | KerasLayer[] | undefined;
   const layers: KerasLayer[] | undefined = Array.isArray(cfg) ? cfg : cfg?.layers;
@@ -93,7 +103,6 @@ export function kerasToNetwork(topology: Record<string, unknown>, weights: tf.Na
   const sequential = modelConfig.class_name === 'Sequential' || Array.isArray(cfg);
 
   const w = weightFinder(weights);
-  const constants: tf.Tensor[] = [];
   const keep = <T extends tf.Tensor>(t: T): T => {
     constants.push(t);
     return t;
@@ -102,14 +111,10 @@ export function kerasToNetwork(topology: Record<string, unknown>, weights: tf.Na
   let inputName = '';
   let prev = '';
 
-  if (sequential) {
-    const first = layers[0].config as { batch_input_shape?: unknown };
-    if (layers[0].class_name !== 'InputLayer') {
-      inputName = 'input';
-      nodes.push({ name: inputName, kind: 'InputLayer', inputs: [], run: (x) => x[0] });
-      prev = inputName;
-      void first;
-    }
+  if (sequential && layers[0].class_name !== 'InputLayer') {
+    inputName = 'input';
+    nodes.push({ name: inputName, kind: 'InputLayer', inputs: [], run: (x) => x[0] });
+    prev = inputName;
   }
 
   for (const layer of layers) {
@@ -281,7 +286,7 @@ export function kerasToNetwork(topology: Record<string, unknown>, weights: tf.Na
         add({ run: (x) => tf.concat(x, Number(c.axis ?? -1)) });
         break;
       default:
-        throw new EngineError(`layer ${name}: layer type ${layer.class_name} is not supported`);
+        add({ kind: `${layer.class_name} (generic)`, run: genericLayer(layer, w, keep) });
     }
   }
   if (!inputName) throw new EngineError('model.json: the model has no input layer');
@@ -353,4 +358,36 @@ function findLogits(nodes: NetNode[], outputName: string): string | undefined {
     cur = byName.get(cur.inputs[0]);
   }
   return outputName;
+}
+
+/**
+ * The slower but general path for a layer class the fast path does not know: tfjs-layers builds the layer from its
+ * config, its weights are set from the manifest, and it runs through `apply` (its own ops, its own gradients).
+ */
+function genericLayer(
+  layer: KerasLayer,
+  w: ReturnType<typeof weightFinder>,
+  keep: <T extends tf.Tensor>(t: T) => T,
+): NetNode['run'] {
+  const name = layer.config.name ?? layer.name!;
+  const entry = tf.serialization.SerializationMap.getMap().classNameMap[layer.class_name];
+  if (!entry) throw new EngineError(`layer ${name}: layer type ${layer.class_name} is not supported`);
+  const [cls, fromConfig] = entry;
+  const obj = fromConfig(cls, layer.config as tf.serialization.ConfigDict) as unknown as tf.layers.Layer;
+  let built = false;
+  return (x) => {
+    const input = x.length === 1 ? x[0] : x;
+    if (!built) {
+      // Building creates the layer's variables; they live as long as the network (disposed with its constants).
+      tf.tidy(() => void obj.apply(input));
+      const values = obj.weights.map((v) => {
+        const param = v.originalName.split('/').pop()!.replace(/:\d+$/, '');
+        return w(name, param)!;
+      });
+      obj.setWeights(values);
+      for (const v of obj.weights) keep(v.read());
+      built = true;
+    }
+    return obj.apply(input, { training: false }) as tf.Tensor;
+  };
 }

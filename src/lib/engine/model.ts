@@ -43,28 +43,45 @@ export class FeatureModel {
     private readonly owned: tf.Tensor[],
     inputShape: [number, number, number],
     layers: LayerInfo[],
+    /** True when the network only runs at its declared input size (e.g. per-position weights): render at that size. */
+    readonly fixedInputSize = false,
   ) {
     this.inputShape = inputShape;
     this.layers = layers;
   }
 
-  static async load(readFile: ReadFile, info: ModelInfo, modelPath = 'model.json'): Promise<FeatureModel> {
-    const { json, weights } = await loadArtifacts(readFile, modelPath);
+  static async load(
+    readFile: ReadFile,
+    info: ModelInfo,
+    modelPath = 'model.json',
+    maxWeightBytes?: number,
+  ): Promise<FeatureModel> {
+    const { json, weights } = await loadArtifacts(readFile, modelPath, maxWeightBytes);
     const owned = Object.values(weights);
     try {
       const topo = json.modelTopology;
       const isGraph = Array.isArray((topo as { node?: unknown }).node) || json.format === 'graph-model';
       const net = isGraph ? graphToNetwork(topo, weights) : kerasToNetwork(topo, weights);
       owned.push(...net.constants);
-      const inputShape = info.inputShape ?? declaredInputShape(topo, isGraph) ?? [224, 224, 3];
+      const declared = declaredInputShape(topo, isGraph);
+      if (declared && declared.length !== 4) {
+        throw new ModelLoadError(
+          `the model's input has shape [${declared.map((d) => d ?? 'null').join(', ')}]: not an image (expected [batch, height, width, channels])`,
+        );
+      }
+      const fromModel = declared && declared[1] && declared[2] && declared[3] ? ([declared[1], declared[2], declared[3]] as [number, number, number]) : null;
+      const inputShape = info.inputShape ?? fromModel ?? [224, 224, declared?.[3] ?? 3];
       if (inputShape[2] !== 1 && inputShape[2] !== 3) {
-        throw new ModelLoadError(`model input has ${inputShape[2]} channels; only 1 (grayscale) or 3 (RGB) can be shown`);
+        throw new ModelLoadError(`the model's input has ${inputShape[2]} channels; only 1 (grayscale) or 3 (RGB) images can be shown`);
       }
       const layers = describeLayers(net, inputShape);
+      // Generic (tfjs-layers) layers may hold per-position weights, and wasm kernels do not always check shapes:
+      // such networks are only run at their own size.
+      const fixedSize = net.nodes.some((n) => n.kind.endsWith('(generic)')) || !acceptsOtherSizes(net, inputShape);
       if (!layers.some((l) => !l.logits && l.shape[0] > 1)) {
         throw new ModelLoadError('the model has no convolutional layer with a spatial output to visualize');
       }
-      return new FeatureModel(info, isGraph ? 'graph' : 'layers', net, owned, inputShape, layers);
+      return new FeatureModel(info, isGraph ? 'graph' : 'layers', net, owned, inputShape, layers, fixedSize);
     } catch (e) {
       for (const t of owned) t.dispose();
       if (e instanceof EngineError) throw new ModelLoadError(e.message);
@@ -100,14 +117,16 @@ export class FeatureModel {
 
   /**
    * Runs the network on an image batch in [0,1] up to the given layers. `redirect` swaps ReLU/ReLU6 gradients for
-   * the redirected ones (see ops.ts); it changes nothing in the forward values.
+   * the redirected ones (see ops.ts); it changes nothing in the forward values. Call it inside tf.tidy.
    */
   forward(image: tf.Tensor4D, layers: string[], redirect = false): Map<string, tf.Tensor> {
     for (const l of layers) this.layer(l);
-    const x = this.preprocess(image);
-    const out = execute(this.net, x, layers, redirect);
-    if (![...out.values()].includes(x)) x.dispose();
-    return out;
+    const [h, w] = this.inputShape;
+    // A network that runs only at its own input size sees every image resized to it (differentiably).
+    const sized =
+      this.fixedInputSize && (image.shape[1] !== h || image.shape[2] !== w) ? tf.image.resizeBilinear(image, [h, w], true) : image;
+    // Intermediates are left to the caller's tf.tidy: a gradient may still need them.
+    return execute(this.net, this.preprocess(sized), layers, redirect);
   }
 
   dispose(): void {
@@ -116,25 +135,34 @@ export class FeatureModel {
   }
 }
 
-function declaredInputShape(topo: Record<string, unknown>, isGraph: boolean): [number, number, number] | undefined {
-  try {
-    if (isGraph) {
-      const ph = (topo.node as { op: string; attr?: { shape?: { shape?: { dim?: { size: string }[] } } } }[]).find(
-        (n) => n.op === 'Placeholder',
-      );
-      const dims = ph?.attr?.shape?.shape?.dim?.map((d) => Number(d.size));
-      if (dims && dims.length === 4 && dims[1] > 0 && dims[2] > 0) return [dims[1], dims[2], dims[3]];
-      return undefined;
-    }
-    const mc = (topo.model_config ?? topo) as { config?: { layers?: { config: { batch_input_shape?: number[]; batch_shape?: number[] } }[] } | unknown[] };
-    const layers = Array.isArray(mc.config) ? mc.config : (mc.config as { layers?: unknown[] })?.layers;
-    const first = (layers?.[0] as { config: { batch_input_shape?: (number | null)[]; batch_shape?: (number | null)[] } })?.config;
-    const s = first?.batch_input_shape ?? first?.batch_shape;
-    if (s && s.length === 4 && s[1] && s[2] && s[3]) return [s[1], s[2], s[3]];
-  } catch {
-    /* fall through */
+/** The input shape the model declares (batch dimension included, nulls for free sizes), if it declares one. */
+function declaredInputShape(topo: Record<string, unknown>, isGraph: boolean): (number | null)[] | undefined {
+  if (isGraph) {
+    const ph = (topo.node as { op: string; attr?: { shape?: { shape?: { dim?: { size: string }[] } } } }[]).find(
+      (n) => n.op === 'Placeholder',
+    );
+    const dims = ph?.attr?.shape?.shape?.dim?.map((d) => Number(d.size));
+    return dims?.map((d) => (d > 0 ? d : null));
   }
-  return undefined;
+  const mc = (topo.model_config ?? topo) as { config?: unknown };
+  const layers = (Array.isArray(mc.config) ? mc.config : (mc.config as { layers?: unknown[] })?.layers) as
+    | { config?: { batch_input_shape?: (number | null)[]; batch_shape?: (number | null)[] } }[]
+    | undefined;
+  const first = layers?.[0]?.config;
+  return first?.batch_input_shape ?? first?.batch_shape;
+}
+
+/** Whether the network also runs at another input size (fully convolutional up to its head). */
+function acceptsOtherSizes(net: Network, inputShape: [number, number, number]): boolean {
+  try {
+    tf.tidy(() => {
+      const x = tf.zeros([1, inputShape[0] + 8, inputShape[1] + 8, inputShape[2]]);
+      execute(net, x, net.nodes.map((n) => n.name), false);
+    });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** One forward pass at the input size records every node's output shape; the visualizable layers are listed. */
@@ -151,7 +179,7 @@ function describeLayers(net: Network, inputShape: [number, number, number]): Lay
     const s = shapes.get(n.name);
     const isLogits = n.name === net.logitsName;
     if (!s) continue;
-    if (s.length === 4 || isLogits) {
+    if (s.length === 4 || s.length === 2 || isLogits) {
       const shape: [number, number, number] =
         s.length === 4 ? [s[1], s[2], s[3]] : [1, 1, s.slice(1).reduce((a, b) => a * b, 1)];
       const r = rf.get(n.name)!;

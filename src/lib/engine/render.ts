@@ -198,7 +198,8 @@ export async function render(
   });
   const tOpts: TransformOptions = {
     ...LUCID_TRANSFORMS,
-    outputSize: s.objective === 'logit' ? [model.inputShape[0], model.inputShape[1]] : null,
+    // Class scores are judged at the network's own input size; some networks run at no other size at all.
+    outputSize: s.objective === 'logit' || model.fixedInputSize ? [model.inputShape[0], model.inputShape[1]] : null,
   };
   // tf.variable keeps its initial value alive, so the zeros are disposed right away.
   const zeros = tf.zerosLike(param.variable);
