@@ -7,9 +7,10 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { artifactsReader, filesReader, parseModelJson, type ReadFile } from '../src/lib/engine/artifacts.ts';
 import { FeatureModel } from '../src/lib/engine/model.ts';
 import { render, RenderCancelled } from '../src/lib/engine/render.ts';
-import type { BackendChoice, FromWorker, Job, ToWorker } from '../src/lib/protocol.ts';
+import type { BackendChoice, FromWorker, Job, ModelSource, RangeCheck, ToWorker, UserModelInfo } from '../src/lib/protocol.ts';
 import { JobQueue } from '../src/lib/queue.ts';
 
 setWasmPaths({
@@ -23,7 +24,9 @@ const post = (m: FromWorker, transfer: Transferable[] = []) => (self as unknown 
 
 const queue = new JobQueue();
 let model: FeatureModel | null = null;
-let modelSource: { modelId: string; baseUrl: string; info: FeatureModel['info'] } | null = null;
+let modelSource: { modelId: string } | null = null;
+/** Loads the current model again (after a backend switch). */
+let reopen: (() => Promise<void>) | null = null;
 let backend = 'none';
 let paused = false;
 let resumeWaiters: (() => void)[] = [];
@@ -72,29 +75,185 @@ async function init(choice: BackendChoice) {
   post({ type: 'ready', backend, renderer: backend === 'webgl' ? gl.renderer : gl.renderer ? `${gl.renderer} (not used)` : null, note });
 }
 
-async function loadModel(modelId: string, baseUrl: string, info: FeatureModel['info']) {
-  const readFile = async (rel: string) => {
+/** A ReadFile over HTTP relative to `baseUrl`, with errors that say what failed (network, CORS, HTTP status). */
+function urlReader(baseUrl: string): ReadFile {
+  return async (rel) => {
     const url = new URL(rel, new URL(baseUrl, self.location.href)).href;
     let res: Response;
     try {
       res = await fetch(url);
     } catch (e) {
-      throw new Error(`${url}: ${(e as Error).message}`);
+      throw new Error(`${url} could not be fetched (network error or blocked by CORS: ${(e as Error).message})`);
     }
     if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`.trim());
     return res.arrayBuffer();
   };
+}
+
+const STORE_PREFIX = 'indexeddb://featurescope/';
+
+interface Opened {
+  read: ReadFile;
+  entry: string;
+  /** Saved input range and labels, for models kept in the browser. */
+  stored?: { inputRange?: [number, number]; labels?: string[] };
+}
+
+/** Turns a source into a ReadFile plus the model.json entry inside it. */
+async function openSource(source: ModelSource): Promise<Opened> {
+  switch (source.kind) {
+    case 'url': {
+      const u = new URL(source.url, self.location.href);
+      const entry = u.pathname.split('/').pop() || 'model.json';
+      return { read: urlReader(u.href.slice(0, u.href.length - entry.length - u.search.length - u.hash.length)), entry };
+    }
+    case 'files': {
+      const json = source.files.find((f) => f.name.endsWith('.json') && f.name !== 'labels.json');
+      if (!json) throw new Error('no model.json among the chosen files');
+      return { read: filesReader(source.files), entry: json.name };
+    }
+    case 'stored': {
+      const handler = tf.io.getLoadHandlers(STORE_PREFIX + source.name)[0];
+      if (!handler?.load) throw new Error(`no stored model named ${source.name}`);
+      const a = await handler.load();
+      const meta = (a.userDefinedMetadata as { featurescope?: Opened['stored'] } | undefined)?.featurescope;
+      return {
+        read: artifactsReader({
+          modelTopology: a.modelTopology,
+          weightSpecs: a.weightSpecs ?? [],
+          weightData: tf.io.concatenateArrayBuffers(Array.isArray(a.weightData) ? a.weightData : [a.weightData as ArrayBuffer]),
+          format: a.format,
+        }),
+        entry: 'model.json',
+        stored: meta,
+      };
+    }
+  }
+}
+
+/** Optional labels.json next to the model (a JSON array of class names). */
+async function readLabels(o: Opened): Promise<string[] | undefined> {
+  if (o.stored?.labels) return o.stored.labels;
   try {
-    const loaded = await FeatureModel.load(readFile, info);
+    const labels = JSON.parse(new TextDecoder().decode(await o.read('labels.json')));
+    return Array.isArray(labels) && labels.every((l) => typeof l === 'string') ? labels : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Keeps a loaded package in the browser (TensorFlow.js indexeddb:// storage) with its range and labels. */
+async function storeModel(name: string, o: Opened, inputRange: [number, number], labels: string[] | undefined) {
+  const json = parseModelJson(new TextDecoder().decode(await o.read(o.entry)), o.entry);
+  const dir = o.entry.includes('/') ? o.entry.slice(0, o.entry.lastIndexOf('/') + 1) : '';
+  const parts: ArrayBuffer[] = [];
+  for (const g of json.weightsManifest) for (const p of g.paths) parts.push(await o.read(dir + p));
+  await tf.io.getSaveHandlers(STORE_PREFIX + name)[0].save!({
+    modelTopology: json.modelTopology as tf.io.ModelArtifacts['modelTopology'],
+    format: json.format,
+    weightSpecs: json.weightsManifest.flatMap((g) => g.weights) as tf.io.WeightsManifestEntry[],
+    weightData: tf.io.concatenateArrayBuffers(parts),
+    userDefinedMetadata: { featurescope: { inputRange, labels } } as unknown as { [key: string]: object },
+  });
+}
+
+async function listModels() {
+  const all = await tf.io.listModels();
+  const models: UserModelInfo[] = [];
+  for (const [key, info] of Object.entries(all)) {
+    if (!key.startsWith(STORE_PREFIX)) continue;
+    const name = key.slice(STORE_PREFIX.length);
+    let meta: Opened['stored'];
+    try {
+      meta = (await openSource({ kind: 'stored', name })).stored;
+    } catch {
+      meta = undefined;
+    }
+    models.push({
+      name,
+      bytes: (info.weightDataBytes ?? 0) + (info.modelTopologyBytes ?? 0),
+      saved: new Date(info.dateSaved).toISOString(),
+      inputRange: meta?.inputRange ?? [0, 1],
+      labels: Boolean(meta?.labels?.length),
+    });
+  }
+  post({ type: 'user-models', models });
+}
+
+/** Loads a model into the gallery; a failure leaves the previous model in place and says why. */
+async function loadModel(modelId: string, open: () => Promise<Opened>, info: FeatureModel['info'], keepAs?: string) {
+  try {
+    const o = await open();
+    const labels = info.labels ?? (await readLabels(o));
+    const inputRange = info.inputRange ?? o.stored?.inputRange ?? [0, 1];
+    const fullInfo = { ...info, inputRange, labels };
+    const loaded = await FeatureModel.load(o.read, fullInfo, o.entry);
+    if (keepAs) await storeModel(keepAs, o, inputRange, labels);
     // Only now replace the previous model: a failed load leaves the working one in place.
     model?.dispose();
     model = loaded;
-    modelSource = { modelId, baseUrl, info };
-    post({ type: 'model', modelId, layers: loaded.layers, inputShape: loaded.inputShape });
+    reopen = () => loadModel(modelId, open, info);
+    modelSource = { modelId };
+    post({
+      type: 'model',
+      modelId,
+      layers: loaded.layers,
+      inputShape: loaded.inputShape,
+      labels: labels ?? null,
+      // A background class at index 0 shows as one output more than there are labels.
+      labelOffset: info.labelOffset ?? (labels && loaded.logitsLayer?.shape[2] === labels.length + 1 ? 1 : 0),
+    });
+    if (keepAs) void listModels();
   } catch (e) {
     post({ type: 'model-error', modelId, message: (e as Error).message });
   }
-  pump();
+  void pump();
+}
+
+async function checkRanges(source: ModelSource, ranges: [number, number][], samples: string[]) {
+  let m: FeatureModel | null = null;
+  try {
+    const o = await openSource(source);
+    const labels = await readLabels(o);
+    m = await FeatureModel.load(o.read, { id: 'range-check', inputRange: ranges[0] }, o.entry);
+    const logits = m.logitsLayer;
+    if (!logits) throw new Error('the model has no class-score output to check');
+    const [h, w] = m.inputShape;
+    const photos: tf.Tensor4D[] = [];
+    for (const s of samples) {
+      const bitmap = await createImageBitmap(await (await fetch(`/samples/${s}.jpg`)).blob());
+      photos.push(tf.tidy(() => tf.image.resizeBilinear(tf.browser.fromPixels(bitmap).toFloat().div(255).expandDims(0) as tf.Tensor4D, [h, w])));
+      bitmap.close();
+    }
+    const batch = tf.concat(photos) as tf.Tensor4D;
+    tf.dispose(photos);
+    const offset = labels && logits.shape[2] === labels.length + 1 ? 1 : 0;
+    const checks: RangeCheck[] = ranges.map((range) => {
+      m!.setInputRange(range);
+      const { values, indices } = tf.tidy(() => {
+        const out = m!.forward(batch, [logits.name]).get(logits.name)!;
+        const flat = out.reshape([out.shape[0], -1]);
+        // Scores that already sum to 1 are probabilities; otherwise they are logits.
+        const sums = tf.sum(flat, 1).dataSync();
+        const probs = Array.from(sums).every((x) => Math.abs(x - 1) < 1e-3) ? flat : tf.softmax(flat);
+        const top = tf.topk(probs, 3);
+        return { values: top.values.arraySync() as number[][], indices: top.indices.arraySync() as number[][] };
+      });
+      return {
+        inputRange: range,
+        photos: samples.map((photo, i) => ({
+          photo,
+          top: indices[i].map((k, j) => ({ label: labels?.[k - offset]?.split(',')[0] ?? `class ${k}`, p: values[i][j] })),
+        })),
+      };
+    });
+    batch.dispose();
+    post({ type: 'range-check', checks, inputShape: m.inputShape });
+  } catch (e) {
+    post({ type: 'range-check-error', message: (e as Error).message });
+  } finally {
+    m?.dispose();
+  }
 }
 
 function postQueue() {
@@ -164,11 +323,11 @@ async function runBatch(jobs: Job[]) {
   } catch (e) {
     if (!(e instanceof RenderCancelled)) {
       const message = (e as Error).message || String(e);
-      if (backend === 'webgl' && /context|webgl/i.test(message) && modelSource) {
+      if (backend === 'webgl' && /context|webgl/i.test(message) && reopen) {
         // Lost WebGL context: continue on wasm with a freshly loaded model; the batch runs again.
         post({ type: 'error', message: `WebGL failed (${message}); switching to wasm` });
         await init('wasm');
-        await loadModel(modelSource.modelId, modelSource.baseUrl, modelSource.info);
+        await reopen();
         queue.add(jobs.filter((j) => !running?.cancelled.has(j.id)));
       } else {
         for (const j of jobs) post({ type: 'job-failed', id: j.id, message });
@@ -184,9 +343,10 @@ async function pump() {
   if (loopActive) return;
   loopActive = true;
   try {
-    while (model && !paused && queue.size) {
-      const batch = queue.takeBatch(MAX_BATCH).filter((j) => j.modelId === modelSource?.modelId);
-      if (batch.length) await runBatch(batch);
+    while (model && modelSource && !paused) {
+      const batch = queue.takeBatch(MAX_BATCH, modelSource.modelId);
+      if (!batch.length) break;
+      await runBatch(batch);
     }
   } finally {
     loopActive = false;
@@ -194,14 +354,48 @@ async function pump() {
   }
 }
 
+/**
+ * Set-up work (backend, model loads, storage) runs one message at a time, in order, so that nothing touches
+ * TensorFlow.js before its backend is ready; queue control (enqueue, cancel, pause) is handled at once.
+ */
+let setup: Promise<unknown> = Promise.resolve();
+const inOrder = (work: () => Promise<unknown>) => {
+  setup = setup.then(work, work);
+};
+
 self.onmessage = (ev: MessageEvent<ToWorker>) => {
   const m = ev.data;
   switch (m.type) {
     case 'init':
-      void init(m.backend);
+      inOrder(() => init(m.backend));
       break;
     case 'load-model':
-      void loadModel(m.modelId, m.baseUrl, m.info);
+      inOrder(() => loadModel(m.modelId, async () => ({ read: urlReader(m.baseUrl), entry: 'model.json' }), m.info));
+      break;
+    case 'open-model': {
+      const src = m.source;
+      const name = src.kind === 'stored' ? undefined : m.modelId.replace(/^user:/, '');
+      const info = { id: m.modelId, inputRange: m.inputRange ?? undefined } as FeatureModel['info'];
+      inOrder(() => loadModel(m.modelId, () => openSource(src), info, name));
+      break;
+    }
+    case 'check-ranges':
+      inOrder(() => checkRanges(m.source, m.ranges, m.samples));
+      break;
+    case 'list-models':
+      inOrder(listModels);
+      break;
+    case 'delete-model':
+      inOrder(() =>
+        tf.io.removeModel(STORE_PREFIX + m.name).then(listModels, (e) => post({ type: 'error', message: `could not delete ${m.name}: ${(e as Error).message}` })),
+      );
+      break;
+    case 'rename-model':
+      inOrder(() =>
+        tf.io
+          .moveModel(STORE_PREFIX + m.name, STORE_PREFIX + m.to)
+          .then(listModels, (e) => post({ type: 'error', message: `could not rename ${m.name}: ${(e as Error).message}` })),
+      );
       break;
     case 'enqueue':
       queue.add(m.jobs.filter((j) => !running?.jobs.some((r) => r.id === j.id)));

@@ -50,8 +50,36 @@ export function jobKey(j: Pick<Job, 'modelId' | 'layer' | 'channel' | 'variant' 
   return [j.modelId, j.layer, j.channel, j.variant, s.objective, s.size, s.steps, s.seed, s.param, s.transforms ? 't' : 'n', s.diversity].join('|');
 }
 
+/** Where a person's own model comes from. */
+export type ModelSource =
+  | { kind: 'url'; url: string }
+  | { kind: 'files'; files: File[] }
+  /** A model saved earlier in the browser (TensorFlow.js indexeddb:// storage). */
+  | { kind: 'stored'; name: string };
+
+export interface UserModelInfo {
+  name: string;
+  bytes: number;
+  saved: string;
+  inputRange: [number, number];
+  labels: boolean;
+}
+
+/** Top predictions on the sample photos for one candidate input range. */
+export interface RangeCheck {
+  inputRange: [number, number];
+  photos: { photo: string; top: { label: string; p: number }[] }[];
+}
+
 export type ToWorker =
   | { type: 'init'; backend: BackendChoice }
+  /** Loads a person's model into the gallery (and keeps it in the browser unless it is already stored). */
+  | { type: 'open-model'; modelId: string; source: ModelSource; inputRange: [number, number] | null }
+  /** Loads a model only to show its predictions on the sample photos under several input ranges. */
+  | { type: 'check-ranges'; source: ModelSource; ranges: [number, number][]; samples: string[] }
+  | { type: 'list-models' }
+  | { type: 'delete-model'; name: string }
+  | { type: 'rename-model'; name: string; to: string }
   | { type: 'load-model'; modelId: string; baseUrl: string; info: ModelInfo }
   | { type: 'enqueue'; jobs: Job[] }
   | { type: 'prioritize'; ids: string[]; priority: number }
@@ -73,8 +101,11 @@ export interface QueueState {
 
 export type FromWorker =
   | { type: 'ready'; backend: string; renderer: string | null; note: string | null }
-  | { type: 'model'; modelId: string; layers: LayerInfo[]; inputShape: [number, number, number] }
+  | { type: 'model'; modelId: string; layers: LayerInfo[]; inputShape: [number, number, number]; labels: string[] | null; labelOffset: number }
   | { type: 'model-error'; modelId: string; message: string }
+  | { type: 'user-models'; models: UserModelInfo[] }
+  | { type: 'range-check'; checks: RangeCheck[]; inputShape: [number, number, number] }
+  | { type: 'range-check-error'; message: string }
   | { type: 'job-started'; id: string }
   | { type: 'snapshot'; id: string; step: number; steps: number; width: number; height: number; rgba: ArrayBuffer; value: number }
   | { type: 'job-done'; id: string; value: number; curve: { step: number; value: number }[]; seconds: number; backend: string }

@@ -48,10 +48,15 @@ export class JobQueue {
     return steps;
   }
 
-  /** Takes the most urgent job and up to maxBatch−1 others that can share its optimization. */
-  takeBatch(maxBatch: number): Job[] {
-    if (!this.jobs.length) return [];
-    const order = [...this.jobs].sort((a, b) => b.priority - a.priority || a.seq - b.seq);
+  /**
+   * Takes the most urgent job and up to maxBatch−1 others that can share its optimization; with `modelId`, only jobs
+   * for that model (jobs for a model still loading stay queued).
+   */
+  takeBatch(maxBatch: number, modelId?: string): Job[] {
+    const order = this.jobs
+      .filter((j) => modelId === undefined || j.modelId === modelId)
+      .sort((a, b) => b.priority - a.priority || a.seq - b.seq);
+    if (!order.length) return [];
     const head = order[0];
     const key = settingsKey(head);
     const batch = order.filter((j) => settingsKey(j) === key).slice(0, maxBatch);

@@ -146,3 +146,72 @@ test('the class-score band finds a class by name and renders it', async ({ page 
   await expect(c).toContainText('tabby');
   await expect(c).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
 });
+
+test.describe('bring your own model', () => {
+  const cache = (id: string, f: string) => `models/cache/${id}/${f}`;
+
+  test('by URL: the range check shows which range is right, and the model opens, renders and is kept', async ({ page }) => {
+    await page.goto(SMALL);
+    await expect(band(page, 'conv1_bn')).toBeVisible();
+    await page.getByRole('button', { name: 'open model…' }).click();
+    const dlg = page.getByRole('dialog', { name: 'open model' });
+    await dlg.getByLabel('model URL').fill('/models/mobilenet_v1_0.25_224/model.json');
+    await dlg.getByLabel('model name').fill('my-mobilenet');
+    await dlg.getByRole('button', { name: 'check on sample photos' }).click();
+    const table = dlg.getByLabel('predictions per input range');
+    await expect(table).toBeVisible();
+    // With [-1, 1] (this model's range) the cat photo's top label is a cat.
+    await expect(table.locator('tr', { hasText: '[-1, 1]' }).locator('td').nth(1).locator('.top')).toContainText(/tabby|tiger cat|Egyptian cat/);
+    await dlg.getByRole('radio', { name: '[-1, 1]' }).check();
+    await dlg.getByRole('button', { name: 'open and keep in this browser' }).click();
+    await expect(page.getByLabel('model')).toHaveValue('user:my-mobilenet');
+    await renderCard(page, 'conv_pw_3_bn', 1);
+    // Kept: after a reload it is in the list and loads from browser storage.
+    await page.reload();
+    await page.getByLabel('model').selectOption('user:my-mobilenet');
+    await expect(band(page, 'conv_pw_9_bn')).toBeVisible();
+    await renderCard(page, 'conv_pw_9_bn', 2);
+    // Rename and delete.
+    await page.getByRole('button', { name: 'open model…' }).click();
+    const kept = page.getByRole('dialog', { name: 'open model' }).locator('li[data-model="my-mobilenet"]');
+    await kept.getByRole('button', { name: 'rename' }).click();
+    await page.getByLabel('new name').fill('renamed-net');
+    await page.getByRole('button', { name: 'save' }).click();
+    const renamed = page.getByRole('dialog', { name: 'open model' }).locator('li[data-model="renamed-net"]');
+    await expect(renamed).toBeVisible();
+    await renamed.getByRole('button', { name: 'delete' }).click();
+    await expect(renamed).toHaveCount(0);
+  });
+
+  test('from files (a graph model with labels), checked, opened and rendered', async ({ page }) => {
+    const id = 'mobilenet_v1_0.25_224_tfhub_graph';
+    await page.goto(SMALL);
+    await expect(band(page, 'conv1_bn')).toBeVisible();
+    await page.getByRole('button', { name: 'open model…' }).click();
+    const dlg = page.getByRole('dialog', { name: 'open model' });
+    await dlg.getByLabel('model files', { exact: true }).setInputFiles([cache(id, 'model.json'), cache(id, 'group1-shard1of1'), cache(id, 'labels.json')]);
+    await expect(dlg).toContainText('3 file(s)');
+    await dlg.getByLabel('model name').fill('hub-graph');
+    await dlg.getByRole('button', { name: 'check on sample photos' }).click();
+    const table = dlg.getByLabel('predictions per input range');
+    await expect(table.locator('tr', { hasText: '[0, 1]' }).locator('td').nth(1).locator('.top')).toContainText(/tabby|tiger cat|Egyptian cat/);
+    await dlg.getByRole('button', { name: 'open and keep in this browser' }).click();
+    const node = 'module_apply_default/MobilenetV1/MobilenetV1/Conv2d_5_pointwise/BatchNorm/FusedBatchNorm';
+    await expect(band(page, node)).toBeVisible({ timeout: 60_000 });
+    await renderCard(page, node, 0);
+    expect(await pixelSpread(page, node, 0)).toBeGreaterThan(10);
+  });
+
+  test('a URL that cannot be fetched is named with its status, and the current model keeps working', async ({ page }) => {
+    await page.goto(SMALL);
+    await expect(band(page, 'conv1_bn')).toBeVisible();
+    await page.getByRole('button', { name: 'open model…' }).click();
+    const dlg = page.getByRole('dialog', { name: 'open model' });
+    await dlg.getByLabel('model URL').fill('/models/no-such-model/model.json');
+    await dlg.getByLabel('model name').fill('ghost');
+    await dlg.getByRole('button', { name: 'open and keep in this browser' }).click();
+    await expect(page.getByRole('alert').first()).toContainText(/model.json: cannot be read \(HTTP 404/);
+    await expect(page.getByLabel('model')).toHaveValue('mobilenet_v1_0.25_224');
+    await renderCard(page, 'conv_pw_2_bn', 3);
+  });
+});

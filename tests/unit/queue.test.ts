@@ -44,6 +44,15 @@ describe('job queue', () => {
     expect(q.size).toBe(0);
   });
 
+  it('leaves jobs for another model queued', () => {
+    const q = new JobQueue();
+    q.add([{ ...job('a', 0), modelId: 'next', id: 'x' }, job('a', 1)]);
+    expect(q.takeBatch(8, 'm').map((j) => j.channel)).toEqual([1]);
+    expect(q.takeBatch(8, 'm')).toEqual([]);
+    expect(q.size).toBe(1);
+    expect(q.takeBatch(8, 'next').map((j) => j.id)).toEqual(['x']);
+  });
+
   it('keys jobs by every setting that changes the image', () => {
     const a = job('a', 1);
     const b = { ...a, settings: { ...a.settings, seed: 1 } };

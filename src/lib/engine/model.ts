@@ -37,7 +37,7 @@ export class FeatureModel {
   readonly layers: LayerInfo[];
   readonly inputShape: [number, number, number];
   private constructor(
-    readonly info: ModelInfo,
+    public info: ModelInfo,
     readonly format: 'layers' | 'graph',
     private readonly net: Network,
     private readonly owned: tf.Tensor[],
@@ -87,6 +87,11 @@ export class FeatureModel {
       if (e instanceof EngineError) throw new ModelLoadError(e.message);
       throw e;
     }
+  }
+
+  /** Changes the value range the network is fed (a person checking which range their model expects). */
+  setInputRange(range: [number, number]): void {
+    this.info = { ...this.info, inputRange: range };
   }
 
   get logitsLayer(): LayerInfo | undefined {

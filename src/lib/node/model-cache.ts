@@ -81,6 +81,9 @@ export async function ensureModel(
     await rename(tmp, target);
     log(`  ${entry.id}/${f.path} (${f.bytes} bytes) ok`);
   }
+  // The class names travel with the package, so the folder is complete for a URL or file load too.
+  const labels = join(dir, 'labels.json');
+  if (!existsSync(labels)) await copyFile(join(REPO_ROOT, 'models', entry.labels), labels);
   return dir;
 }
 

@@ -7,7 +7,19 @@ import { decode } from 'fast-png';
 import type { LayerInfo } from '../engine/model.ts';
 import { encodePng } from '../export/png.ts';
 import { modelInfo, registryEntry, DEFAULT_MODEL_ID, REGISTRY } from '../models/registry.ts';
-import { DEFAULT_JOB_SETTINGS, jobKey, type BackendChoice, type FromWorker, type Job, type JobSettings, type QueueState, type ToWorker } from '../protocol.ts';
+import {
+  DEFAULT_JOB_SETTINGS,
+  jobKey,
+  type BackendChoice,
+  type FromWorker,
+  type Job,
+  type JobSettings,
+  type ModelSource,
+  type QueueState,
+  type RangeCheck,
+  type ToWorker,
+  type UserModelInfo,
+} from '../protocol.ts';
 import { QuotaError, RenderCache, type RenderRecord } from '../store/cache.ts';
 
 export interface Frame {
@@ -82,19 +94,24 @@ export class Studio {
   private outstanding = new Map<string, Job>();
   private clicked = new Set<string>();
   private previousModel: string | null = null;
+  private pendingLoad: ToWorker | null = null;
   private msgId = 0;
 
   readonly models = REGISTRY;
 
   /** Class names of the current model (output index = position + labelOffset). */
-  get labels(): string[] {
-    const e = registryEntry(this.modelId);
-    return (e && modelInfo(e).labels) || [];
-  }
-
-  get labelOffset(): number {
-    return registryEntry(this.modelId)?.labelOffset ?? 0;
-  }
+  labels = $state<string[]>([]);
+  labelOffset = $state(0);
+  /** Models a person brought, kept in the browser. */
+  userModels = $state<UserModelInfo[]>([]);
+  rangeCheck = $state<{ busy: boolean; checks: RangeCheck[]; inputShape: [number, number, number] | null; error: string | null }>({
+    busy: false,
+    checks: [],
+    inputShape: null,
+    error: null,
+  });
+  /** The message that loads the current model (sent again to a restarted worker). */
+  private loadMessage: ToWorker | null = null;
 
   constructor(private readonly options: { modelId?: string; settings?: Partial<JobSettings>; backend?: BackendChoice } = {}) {
     if (options.modelId) this.modelId = options.modelId;
@@ -110,6 +127,7 @@ export class Studio {
       this.note('error', `IndexedDB is unavailable; renders will not be kept (${(e as Error).message})`);
     }
     this.spawn();
+    this.listModels();
     await this.loadModel(this.modelId);
   }
 
@@ -122,7 +140,8 @@ export class Studio {
   }
 
   private send(m: ToWorker) {
-    this.worker?.postMessage(m);
+    // Reactive state is proxied and cannot be cloned into the worker: send a plain snapshot (File objects stay).
+    this.worker?.postMessage($state.snapshot(m));
   }
 
   /** Starts a worker; if it dies, a new one takes over and the unfinished jobs run again. */
@@ -144,8 +163,7 @@ export class Studio {
     this.note('error', `Worker crashed (${reason}); restarted it and queued ${this.outstanding.size} unfinished render(s) again.`);
     for (const card of [...this.cards.values()]) if (card.status === 'running') this.update(card.key, { status: 'queued' });
     this.spawn();
-    const entry = registryEntry(this.modelId);
-    if (entry) this.send({ type: 'load-model', modelId: entry.id, baseUrl: `/models/${entry.id}/`, info: modelInfo(entry) });
+    if (this.loadMessage) this.send(this.loadMessage);
     if (this.outstanding.size) this.send({ type: 'enqueue', jobs: [...this.outstanding.values()] });
   }
 
@@ -160,24 +178,54 @@ export class Studio {
     this.worker = null;
     for (const card of [...this.cards.values()]) if (card.status === 'running') this.update(card.key, { status: 'queued' });
     this.spawn();
-    const entry = registryEntry(this.modelId)!;
-    this.send({ type: 'load-model', modelId: entry.id, baseUrl: `/models/${entry.id}/`, info: modelInfo(entry) });
+    if (this.loadMessage) this.send(this.loadMessage);
     if (this.outstanding.size) this.send({ type: 'enqueue', jobs: [...this.outstanding.values()] });
   }
 
+  /** Loads a registry model (its id) or a model kept in the browser ("user:<name>"). */
   async loadModel(id: string) {
     const entry = registryEntry(id);
-    if (!entry) {
+    if (entry) {
+      await this.switchTo(id, { type: 'load-model', modelId: id, baseUrl: `/models/${id}/`, info: modelInfo(entry) });
+    } else if (id.startsWith('user:')) {
+      await this.switchTo(id, { type: 'open-model', modelId: id, source: { kind: 'stored', name: id.slice(5) }, inputRange: null });
+    } else {
       this.modelError = `unknown model ${id}`;
-      return;
     }
+  }
+
+  /** Opens a person's own model (URL or files) with the chosen input range; it is kept in the browser as `name`. */
+  async openUserModel(source: ModelSource, name: string, inputRange: [number, number]) {
+    const id = `user:${name}`;
+    await this.switchTo(id, { type: 'open-model', modelId: id, source, inputRange });
+  }
+
+  checkRanges(source: ModelSource, ranges: [number, number][]) {
+    this.rangeCheck = { busy: true, checks: [], inputShape: null, error: null };
+    this.send({ type: 'check-ranges', source, ranges, samples: ['cat', 'airplane', 'portrait'] });
+  }
+
+  listModels() {
+    this.send({ type: 'list-models' });
+  }
+
+  deleteModel(name: string) {
+    this.send({ type: 'delete-model', name });
+  }
+
+  renameModel(name: string, to: string) {
+    this.send({ type: 'rename-model', name, to });
+  }
+
+  private async switchTo(id: string, message: ToWorker) {
     this.loading = true;
     this.modelError = null;
     this.cancelAll();
     // Until the worker answers, the previous model (and its bands) stays; a failed load goes back to it.
     this.previousModel = this.layers.length ? this.modelId : null;
     this.modelId = id;
-    this.send({ type: 'load-model', modelId: id, baseUrl: `/models/${id}/`, info: modelInfo(entry) });
+    this.pendingLoad = message;
+    this.send(message);
     await this.restoreFromCache(id);
   }
 
@@ -322,6 +370,9 @@ export class Studio {
         break;
       case 'model':
         if (m.modelId !== this.modelId) return;
+        this.loadMessage = this.pendingLoad;
+        this.labels = m.labels ?? [];
+        this.labelOffset = m.labelOffset;
         this.layers = m.layers;
         this.loading = false;
         this.modelLoadedAt = performance.now();
@@ -357,6 +408,15 @@ export class Studio {
         break;
       case 'queue':
         this.queue = m.state;
+        break;
+      case 'user-models':
+        this.userModels = m.models;
+        break;
+      case 'range-check':
+        this.rangeCheck = { busy: false, checks: m.checks, inputShape: m.inputShape, error: null };
+        break;
+      case 'range-check-error':
+        this.rangeCheck = { busy: false, checks: [], inputShape: null, error: m.message };
         break;
       case 'error':
         this.note('error', m.message);
