@@ -202,6 +202,31 @@ test.describe('bring your own model', () => {
     expect(await pixelSpread(page, node, 0)).toBeGreaterThan(10);
   });
 
+  test('a grayscale model of an unfamiliar architecture, dropped in as files, renders in the gallery', async ({ page }) => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const tf = await import('@tensorflow/tfjs');
+    const { saveToyModel } = await import('../unit/toy-model.ts');
+    await tf.setBackend('cpu');
+    const dir = mkdtempSync(join(tmpdir(), 'fs-toy-e2e-'));
+    (await saveToyModel(dir)).dispose();
+    await page.goto(SMALL);
+    await expect(band(page, 'conv1_bn')).toBeVisible();
+    await page.getByRole('button', { name: 'open model…' }).click();
+    const dlg = page.getByRole('dialog', { name: 'open model' });
+    await dlg.getByLabel('model files', { exact: true }).setInputFiles([join(dir, 'model.json'), join(dir, 'weights.bin')]);
+    await dlg.getByLabel('model name').fill('toy');
+    await dlg.getByRole('radio', { name: '[0, 1]' }).check();
+    await dlg.getByRole('button', { name: 'open and keep in this browser' }).click();
+    await page.getByLabel('all layers').check();
+    await expect(band(page, 'crop3')).toContainText('Cropping2D (generic)');
+    await expect(band(page, 'crop3')).toContainText('12×10');
+    await renderCard(page, 'crop3', 1);
+    await renderCard(page, 'c4', 0);
+    expect(await pixelSpread(page, 'c4', 0)).toBeGreaterThan(3);
+  });
+
   test('a URL that cannot be fetched is named with its status, and the current model keeps working', async ({ page }) => {
     await page.goto(SMALL);
     await expect(band(page, 'conv1_bn')).toBeVisible();

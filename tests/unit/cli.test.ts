@@ -67,3 +67,21 @@ describe('render CLI', () => {
     expect(r.stderr.trim()).toMatch(/weight file group1-shard1of1: 1000 bytes, but the manifest needs 1875348 bytes/);
   });
 });
+
+describe('render CLI with a model brought as files', () => {
+  it('renders a grayscale model of an unfamiliar architecture from its model.json path and input range', async () => {
+    const { saveToyModel } = await import('./toy-model.ts');
+    const { useBackend } = await import('../../src/lib/engine/backend.ts');
+    await useBackend(['wasm']);
+    const dir = mkdtempSync(join(tmpdir(), 'fs-toy-cli-'));
+    (await saveToyModel(dir)).dispose();
+    const out = join(dir, 'out');
+    const r = cli('--model', join(dir, 'model.json'), '--input-range', '0,1', '--layer', 'crop3', '--channels', '0-1', '--steps', '16', '--size', '48', '--out', out);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/crop3 \[12x10x28\] channel ×2/);
+    const meta = readPngMeta(readFileSync(join(out, 'crop3-1.png'))) as { layer: string; settings: { size: number } };
+    expect(meta.layer).toBe('crop3');
+    const bad = cli('--model', join(dir, 'model.json'), '--input-range', '1,0', '--layer', 'crop3', '--out', out);
+    expect(bad.stderr.trim()).toMatch(/--input-range: "1,0" is not min,max/);
+  });
+});
