@@ -6,7 +6,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -15,6 +14,7 @@ import type { FeatureModel } from '../src/lib/engine/model.ts';
 import { createParam } from '../src/lib/engine/param.ts';
 import { render } from '../src/lib/engine/render.ts';
 import { applySampling, drawTransform, LUCID_TRANSFORMS, rng, samplingPlan } from '../src/lib/engine/transforms.ts';
+import { loadLayersReference } from '../src/lib/node/files.ts';
 import { loadModel } from '../src/lib/node/load-model.ts';
 import { modelDir, REPO_ROOT } from '../src/lib/node/model-cache.ts';
 
@@ -42,19 +42,7 @@ async function engineMs(m: FeatureModel, batch: number, steps: number, runs: num
 
 /** The naive step: same param and transforms, but tf.grad through tfjs-layers' apply (weight gradients included). */
 async function naiveMs(steps: number, runs: number): Promise<number> {
-  const dir = modelDir(MODEL);
-  const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
-  const shards = await Promise.all(
-    json.weightsManifest.flatMap((g: { paths: string[] }) => g.paths).map((p: string) => readFile(join(dir, p))),
-  );
-  const data = Buffer.concat(shards);
-  const full = await tf.loadLayersModel(
-    tf.io.fromMemory({
-      modelTopology: json.modelTopology,
-      weightSpecs: json.weightsManifest.flatMap((g: { weights: unknown[] }) => g.weights),
-      weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength),
-    }),
-  );
+  const full = await loadLayersReference(modelDir(MODEL));
   const cut = tf.model({ inputs: full.inputs, outputs: full.getLayer(LAYER).output as tf.SymbolicTensor });
   const param = createParam({ kind: 'fourier', height: SIZE, width: SIZE, seeds: [0] });
   const rand = rng(1);

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadLayersReference } from '../../src/lib/node/files.ts';
 import { modelDir } from '../../src/lib/node/model-cache.ts';
 import { GRAPH, model, photos, SMALL } from './helpers.ts';
 
@@ -22,19 +21,7 @@ describe('layers model (MobileNet v1 α0.25) as plain ops', () => {
 
   it('matches tfjs-layers on an inner layer, batch-norm folded or not', async () => {
     const m = await model(SMALL);
-    const dir = modelDir(SMALL);
-    const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
-    const shards = await Promise.all(
-      json.weightsManifest.flatMap((g: { paths: string[] }) => g.paths).map((p: string) => readFile(join(dir, p))),
-    );
-    const data = Buffer.concat(shards);
-    const ref = await tf.loadLayersModel(
-      tf.io.fromMemory({
-        modelTopology: json.modelTopology,
-        weightSpecs: json.weightsManifest.flatMap((g: { weights: unknown[] }) => g.weights),
-        weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength),
-      }),
-    );
+    const ref = await loadLayersReference(modelDir(SMALL));
     const x = await photos(224);
     for (const layer of ['conv_pw_5_bn', 'conv_pw_5', 'conv_dw_6_relu']) {
       const cut = tf.model({ inputs: ref.inputs, outputs: ref.getLayer(layer).output as tf.SymbolicTensor });

@@ -60,3 +60,17 @@ export function centreCrop(image: tf.Tensor3D, size: number): tf.Tensor4D {
     return tf.image.resizeBilinear(crop.expandDims(0) as tf.Tensor4D, [size, size], true);
   });
 }
+
+/** The same package loaded by tfjs-layers itself: the reference the plain-op network is compared and timed against. */
+export async function loadLayersReference(dir: string): Promise<tf.LayersModel> {
+  const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
+  const paths: string[] = json.weightsManifest.flatMap((g: { paths: string[] }) => g.paths);
+  const data = Buffer.concat(await Promise.all(paths.map((p) => readFile(join(dir, p)))));
+  return tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest.flatMap((g: { weights: tf.io.WeightsManifestEntry[] }) => g.weights),
+      weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer,
+    }),
+  );
+}
