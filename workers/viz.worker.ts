@@ -10,7 +10,7 @@ import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-t
 import { artifactsReader, filesReader, parseModelJson, type ReadFile } from '../src/lib/engine/artifacts.ts';
 import { FeatureModel } from '../src/lib/engine/model.ts';
 import { render, RenderCancelled } from '../src/lib/engine/render.ts';
-import type { BackendChoice, FromWorker, Job, ModelSource, RangeCheck, ToWorker, UserModelInfo } from '../src/lib/protocol.ts';
+import type { BackendChoice, FromWorker, InputMapping, Job, ModelSource, RangeCheck, ToWorker, UserModelInfo } from '../src/lib/protocol.ts';
 import { JobQueue } from '../src/lib/queue.ts';
 
 setWasmPaths({
@@ -96,7 +96,7 @@ interface Opened {
   read: ReadFile;
   entry: string;
   /** Saved input range and labels, for models kept in the browser. */
-  stored?: { inputRange?: [number, number]; labels?: string[] };
+  stored?: { inputRange?: [number, number]; normalize?: InputMapping['normalize']; labels?: string[] };
 }
 
 /** Turns a source into a ReadFile plus the model.json entry inside it. */
@@ -143,7 +143,7 @@ async function readLabels(o: Opened): Promise<string[] | undefined> {
 }
 
 /** Keeps a loaded package in the browser (TensorFlow.js indexeddb:// storage) with its range and labels. */
-async function storeModel(name: string, o: Opened, inputRange: [number, number], labels: string[] | undefined) {
+async function storeModel(name: string, o: Opened, mapping: InputMapping, labels: string[] | undefined) {
   const json = parseModelJson(new TextDecoder().decode(await o.read(o.entry)), o.entry);
   const dir = o.entry.includes('/') ? o.entry.slice(0, o.entry.lastIndexOf('/') + 1) : '';
   const parts: ArrayBuffer[] = [];
@@ -153,7 +153,7 @@ async function storeModel(name: string, o: Opened, inputRange: [number, number],
     format: json.format,
     weightSpecs: json.weightsManifest.flatMap((g) => g.weights) as tf.io.WeightsManifestEntry[],
     weightData: tf.io.concatenateArrayBuffers(parts),
-    userDefinedMetadata: { featurescope: { inputRange, labels } } as unknown as { [key: string]: object },
+    userDefinedMetadata: { featurescope: { ...mapping, labels } } as unknown as { [key: string]: object },
   });
 }
 
@@ -174,6 +174,7 @@ async function listModels() {
       bytes: (info.weightDataBytes ?? 0) + (info.modelTopologyBytes ?? 0),
       saved: new Date(info.dateSaved).toISOString(),
       inputRange: meta?.inputRange ?? [0, 1],
+      normalize: meta?.normalize,
       labels: Boolean(meta?.labels?.length),
     });
   }
@@ -185,10 +186,12 @@ async function loadModel(modelId: string, open: () => Promise<Opened>, info: Fea
   try {
     const o = await open();
     const labels = info.labels ?? (await readLabels(o));
-    const inputRange = info.inputRange ?? o.stored?.inputRange ?? [0, 1];
-    const fullInfo = { ...info, inputRange, labels };
+    const mapping: InputMapping = info.inputRange
+      ? { inputRange: info.inputRange, normalize: info.normalize }
+      : { inputRange: o.stored?.inputRange ?? [0, 1], normalize: o.stored?.normalize };
+    const fullInfo = { ...info, ...mapping, labels };
     const loaded = await FeatureModel.load(o.read, fullInfo, o.entry);
-    if (keepAs) await storeModel(keepAs, o, inputRange, labels);
+    if (keepAs) await storeModel(keepAs, o, mapping, labels);
     // Only now replace the previous model: a failed load leaves the working one in place.
     model?.dispose();
     model = loaded;
@@ -210,12 +213,12 @@ async function loadModel(modelId: string, open: () => Promise<Opened>, info: Fea
   void pump();
 }
 
-async function checkRanges(source: ModelSource, ranges: [number, number][], samples: string[]) {
+async function checkRanges(source: ModelSource, ranges: InputMapping[], samples: string[]) {
   let m: FeatureModel | null = null;
   try {
     const o = await openSource(source);
     const labels = await readLabels(o);
-    m = await FeatureModel.load(o.read, { id: 'range-check', inputRange: ranges[0] }, o.entry);
+    m = await FeatureModel.load(o.read, { id: 'range-check', ...ranges[0] }, o.entry);
     const logits = m.logitsLayer;
     if (!logits) throw new Error('the model has no class-score output to check');
     const [h, w] = m.inputShape;
@@ -229,7 +232,7 @@ async function checkRanges(source: ModelSource, ranges: [number, number][], samp
     tf.dispose(photos);
     const offset = labels && logits.shape[2] === labels.length + 1 ? 1 : 0;
     const checks: RangeCheck[] = ranges.map((range) => {
-      m!.setInputRange(range);
+      m!.setInputRange(range.inputRange, range.normalize);
       const { values, indices } = tf.tidy(() => {
         const out = m!.forward(batch, [logits.name]).get(logits.name)!;
         const flat = out.reshape([out.shape[0], -1]);
@@ -240,7 +243,7 @@ async function checkRanges(source: ModelSource, ranges: [number, number][], samp
         return { values: top.values.arraySync() as number[][], indices: top.indices.arraySync() as number[][] };
       });
       return {
-        inputRange: range,
+        ...range,
         photos: samples.map((photo, i) => ({
           photo,
           top: indices[i].map((k, j) => ({ label: labels?.[k - offset]?.split(',')[0] ?? `class ${k}`, p: values[i][j] })),
@@ -375,7 +378,7 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
     case 'open-model': {
       const src = m.source;
       const name = src.kind === 'stored' ? undefined : m.modelId.replace(/^user:/, '');
-      const info = { id: m.modelId, inputRange: m.inputRange ?? undefined } as FeatureModel['info'];
+      const info = { id: m.modelId, ...(m.mapping ?? {}) } as FeatureModel['info'];
       inOrder(() => loadModel(m.modelId, () => openSource(src), info, name));
       break;
     }

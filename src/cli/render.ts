@@ -2,7 +2,7 @@
  * featurescope render: activation maximization from the command line.
  *   npm run render -- --model <id | path/to/model.json> --layer <name> --channels 3,17,40-47 --out <dir>
  *     [--size 128] [--steps 512] [--seed 0] [--objective channel|neuron|layer|logit] [--param fourier|pixel]
- *     [--batch 8] [--input-range min,max] [--backend wasm|cpu]
+ *     [--batch 8] [--input-range min,max] [--mean r,g,b --std r,g,b] [--backend wasm|cpu]
  * Writes <out>/<layer>-<channel>.png (settings in a PNG text chunk) and <out>/manifest.json.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -49,6 +49,8 @@ async function main(argv: string[]): Promise<void> {
       param: { type: 'string' },
       batch: { type: 'string' },
       'input-range': { type: 'string' },
+      mean: { type: 'string' },
+      std: { type: 'string' },
       backend: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -58,7 +60,7 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(
       'usage: npm run render -- --model <id|model.json> --layer <name> --channels 3,17,40-47 --out <dir>\n' +
         '  [--size 128] [--steps 512] [--seed 0] [--objective channel|neuron|layer|logit] [--param fourier|pixel]\n' +
-        '  [--batch 8] [--input-range min,max] [--backend wasm|cpu]\n',
+        '  [--batch 8] [--input-range min,max] [--mean r,g,b --std r,g,b] [--backend wasm|cpu]\n',
     );
     return;
   }
@@ -73,6 +75,16 @@ async function main(argv: string[]): Promise<void> {
       throw new UsageError(`--input-range: "${values['input-range']}" is not min,max (e.g. -1,1 or 0,255)`);
     inputRange = [parts[0], parts[1]];
   }
+  let normalize: { mean: [number, number, number]; std: [number, number, number] } | undefined;
+  if (values.mean !== undefined || values.std !== undefined) {
+    const triple = (name: string, v: string | undefined) => {
+      const p = (v ?? '').split(',').map(Number);
+      if (p.length !== 3 || p.some((x) => !Number.isFinite(x)) || (name === 'std' && p.some((x) => x <= 0)))
+        throw new UsageError(`--${name}: "${v ?? ''}" is not three numbers r,g,b${name === 'std' ? ' above 0' : ''} (both --mean and --std are needed)`);
+      return p as [number, number, number];
+    };
+    normalize = { mean: triple('mean', values.mean), std: triple('std', values.std) };
+  }
   const settings: RenderSettings = {
     ...DEFAULT_SETTINGS,
     layer: values.layer ?? '',
@@ -85,7 +97,7 @@ async function main(argv: string[]): Promise<void> {
   const batch = intOption('batch', values.batch, 8, 1, 64);
   const backend = await useBackend(values.backend ? [oneOf('backend', values.backend, ['wasm', 'cpu'] as const, 'wasm') as BackendName] : undefined);
 
-  const model: FeatureModel = await loadModel(values.model!, inputRange);
+  const model: FeatureModel = await loadModel(values.model!, inputRange, normalize);
   const layer = objective === 'logit' ? model.logitsLayer : model.layer(settings.layer);
   if (!layer) throw new UsageError(`model ${model.info.id} has no class-score layer for --objective logit`);
   settings.layer = layer.name;

@@ -2,7 +2,7 @@
  * The typed messages between the studio (main thread) and the visualization worker — the only way they talk.
  * Images travel as RGBA ArrayBuffers in the transfer list, never as data URLs.
  */
-import type { LayerInfo, ModelInfo } from './engine/model.ts';
+import type { LayerInfo, ModelInfo, Normalization } from './engine/model.ts';
 import type { ObjectiveKind } from './engine/objectives.ts';
 import type { ParamKind } from './engine/param.ts';
 
@@ -62,21 +62,27 @@ export interface UserModelInfo {
   bytes: number;
   saved: string;
   inputRange: [number, number];
+  normalize?: Normalization;
   labels: boolean;
 }
 
-/** Top predictions on the sample photos for one candidate input range. */
-export interface RangeCheck {
+/** How pixel values in [0,1] are mapped to what the network expects. */
+export interface InputMapping {
   inputRange: [number, number];
+  normalize?: Normalization;
+}
+
+/** Top predictions on the sample photos for one candidate input range. */
+export interface RangeCheck extends InputMapping {
   photos: { photo: string; top: { label: string; p: number }[] }[];
 }
 
 export type ToWorker =
   | { type: 'init'; backend: BackendChoice }
   /** Loads a person's model into the gallery (and keeps it in the browser unless it is already stored). */
-  | { type: 'open-model'; modelId: string; source: ModelSource; inputRange: [number, number] | null }
+  | { type: 'open-model'; modelId: string; source: ModelSource; mapping: InputMapping | null }
   /** Loads a model only to show its predictions on the sample photos under several input ranges. */
-  | { type: 'check-ranges'; source: ModelSource; ranges: [number, number][]; samples: string[] }
+  | { type: 'check-ranges'; source: ModelSource; ranges: InputMapping[]; samples: string[] }
   | { type: 'list-models' }
   | { type: 'delete-model'; name: string }
   | { type: 'rename-model'; name: string; to: string }

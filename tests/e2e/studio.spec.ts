@@ -157,9 +157,13 @@ test.describe('bring your own model', () => {
     const dlg = page.getByRole('dialog', { name: 'open model' });
     await dlg.getByLabel('model URL').fill('/models/mobilenet_v1_0.25_224/model.json');
     await dlg.getByLabel('model name').fill('my-mobilenet');
+    await dlg.getByLabel('mean', { exact: true }).fill('0.5,0.5,0.5');
+    await dlg.getByLabel('std', { exact: true }).fill('0.5,0.5,0.5');
     await dlg.getByRole('button', { name: 'check on sample photos' }).click();
     const table = dlg.getByLabel('predictions per input range');
     await expect(table).toBeVisible();
+    // mean/std 0.5 on [0, 1] is the same mapping as [-1, 1], so it finds the cat too.
+    await expect(table.locator('tr', { hasText: 'mean/std' }).locator('td').nth(1).locator('.top')).toContainText(/tabby|tiger cat|Egyptian cat/);
     // With [-1, 1] (this model's range) the cat photo's top label is a cat.
     await expect(table.locator('tr', { hasText: '[-1, 1]' }).locator('td').nth(1).locator('.top')).toContainText(/tabby|tiger cat|Egyptian cat/);
     await dlg.getByRole('radio', { name: '[-1, 1]' }).check();

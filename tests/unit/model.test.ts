@@ -36,6 +36,17 @@ describe('layers model (MobileNet v1 α0.25) as plain ops', () => {
     x.dispose();
   });
 
+  it('mean/std standardization: [0,1] with mean 0.5, std 0.5 feeds the network exactly what [-1,1] does', async () => {
+    const m = await model(SMALL);
+    const x = await photos(64);
+    const a = tf.tidy(() => m.preprocess(x).dataSync());
+    m.setInputRange([0, 1], { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] });
+    const b = tf.tidy(() => m.preprocess(x).dataSync());
+    m.setInputRange([-1, 1]);
+    expect(Math.max(...a.map((v, i) => Math.abs(v - b[i])))).toBeLessThan(1e-6);
+    x.dispose();
+  });
+
   it('lists layers in depth order with output shape, stride and receptive field', async () => {
     const m = await model(SMALL);
     const names = m.layers.map((l) => l.name);

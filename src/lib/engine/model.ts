@@ -15,9 +15,16 @@ export interface ModelInfo {
   inputShape?: [number, number, number];
   /** Values the network expects for black and for white. */
   inputRange: [number, number];
+  /** Per-channel standardization after the range mapping, (x − mean) / std, for models trained that way. */
+  normalize?: Normalization;
   labels?: string[];
   /** Output index of labels[0] (1 for models with a background class at index 0). */
   labelOffset?: number;
+}
+
+export interface Normalization {
+  mean: [number, number, number];
+  std: [number, number, number];
 }
 
 export interface LayerInfo {
@@ -90,8 +97,8 @@ export class FeatureModel {
   }
 
   /** Changes the value range the network is fed (a person checking which range their model expects). */
-  setInputRange(range: [number, number]): void {
-    this.info = { ...this.info, inputRange: range };
+  setInputRange(range: [number, number], normalize?: Normalization): void {
+    this.info = { ...this.info, inputRange: range, normalize };
   }
 
   get logitsLayer(): LayerInfo | undefined {
@@ -116,7 +123,13 @@ export class FeatureModel {
         x = tf.sum(tf.mul(image, tf.tensor1d([0.299, 0.587, 0.114])), 3, true) as tf.Tensor4D;
       }
       const [lo, hi] = this.info.inputRange;
-      return tf.add(tf.mul(x, hi - lo), lo) as tf.Tensor4D;
+      const ranged = tf.add(tf.mul(x, hi - lo), lo) as tf.Tensor4D;
+      const n = this.info.normalize;
+      if (!n) return ranged;
+      const c = x.shape[3];
+      const mean = tf.tensor1d(n.mean.slice(0, c));
+      const std = tf.tensor1d(n.std.slice(0, c));
+      return tf.div(tf.sub(ranged, mean), std) as tf.Tensor4D;
     });
   }
 

@@ -1,7 +1,7 @@
 /** Loading a model in Node by registry id or by path to a model.json. */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { FeatureModel } from '../engine/model.ts';
+import { FeatureModel, type Normalization } from '../engine/model.ts';
 import { REGISTRY, modelInfo, registryEntry } from '../models/registry.ts';
 import { fileReader } from './files.ts';
 import { ensureModel } from './model-cache.ts';
@@ -10,13 +10,13 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
-export async function loadModel(idOrPath: string, inputRange?: [number, number]): Promise<FeatureModel> {
+export async function loadModel(idOrPath: string, inputRange?: [number, number], normalize?: Normalization): Promise<FeatureModel> {
   const entry = registryEntry(idOrPath);
   if (entry) {
     const dir = await ensureModel(entry);
     const { read, entry: file } = fileReader(join(dir, 'model.json'));
     const info = modelInfo(entry);
-    return FeatureModel.load(read, inputRange ? { ...info, inputRange } : info, file);
+    return FeatureModel.load(read, { ...info, ...(inputRange ? { inputRange } : {}), ...(normalize ? { normalize } : {}) }, file);
   }
   if (!idOrPath.endsWith('.json') && !existsSync(idOrPath)) {
     throw new UsageError(
@@ -26,5 +26,5 @@ export async function loadModel(idOrPath: string, inputRange?: [number, number])
   const path = resolve(idOrPath.endsWith('.json') ? idOrPath : join(idOrPath, 'model.json'));
   if (!existsSync(path)) throw new UsageError(`model file ${path} does not exist`);
   const { read, entry: file } = fileReader(path);
-  return FeatureModel.load(read, { id: path, inputRange: inputRange ?? [-1, 1] }, file);
+  return FeatureModel.load(read, { id: path, inputRange: inputRange ?? [-1, 1], normalize }, file);
 }

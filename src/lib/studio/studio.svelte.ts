@@ -12,6 +12,7 @@ import {
   jobKey,
   type BackendChoice,
   type FromWorker,
+  type InputMapping,
   type Job,
   type JobSettings,
   type ModelSource,
@@ -188,19 +189,19 @@ export class Studio {
     if (entry) {
       await this.switchTo(id, { type: 'load-model', modelId: id, baseUrl: `/models/${id}/`, info: modelInfo(entry) });
     } else if (id.startsWith('user:')) {
-      await this.switchTo(id, { type: 'open-model', modelId: id, source: { kind: 'stored', name: id.slice(5) }, inputRange: null });
+      await this.switchTo(id, { type: 'open-model', modelId: id, source: { kind: 'stored', name: id.slice(5) }, mapping: null });
     } else {
       this.modelError = `unknown model ${id}`;
     }
   }
 
   /** Opens a person's own model (URL or files) with the chosen input range; it is kept in the browser as `name`. */
-  async openUserModel(source: ModelSource, name: string, inputRange: [number, number]) {
+  async openUserModel(source: ModelSource, name: string, mapping: InputMapping) {
     const id = `user:${name}`;
-    await this.switchTo(id, { type: 'open-model', modelId: id, source, inputRange });
+    await this.switchTo(id, { type: 'open-model', modelId: id, source, mapping });
   }
 
-  checkRanges(source: ModelSource, ranges: [number, number][]) {
+  checkRanges(source: ModelSource, ranges: InputMapping[]) {
     this.rangeCheck = { busy: true, checks: [], inputShape: null, error: null };
     this.send({ type: 'check-ranges', source, ranges, samples: ['cat', 'airplane', 'portrait'] });
   }
