@@ -5,13 +5,17 @@ import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 
 const MODEL_CACHE = resolve(import.meta.dirname, 'models/cache');
+const MODELS_DIR = resolve(import.meta.dirname, 'models');
 
 /** Serves the verified model cache (models/cache, filled by `npm run models`) at /models/ in dev and preview. */
 function serveModels(): Plugin {
   const handler: Connect.NextHandleFunction = (req, res, next) => {
     const url = decodeURIComponent((req.url ?? '').split('?')[0]);
     if (!url.startsWith('/models/')) return next();
-    const path = normalize(join(MODEL_CACHE, url.slice('/models/'.length)));
+    const rel = url.slice('/models/'.length);
+    // The registry and labels in models/ are source modules: Vite serves those itself.
+    if (existsSync(join(MODELS_DIR, rel)) && !rel.startsWith('cache/')) return next();
+    const path = normalize(join(MODEL_CACHE, rel));
     if (!path.startsWith(MODEL_CACHE) || !existsSync(path) || !statSync(path).isFile()) {
       res.statusCode = 404;
       res.end(`not found: ${url}`);
@@ -33,7 +37,6 @@ export default defineConfig({
   server: { host: '127.0.0.1', port: 5173 },
   preview: { host: '127.0.0.1', port: 4173 },
   worker: { format: 'es' },
-  optimizeDeps: { exclude: ['@tensorflow/tfjs-backend-wasm'] },
   test: {
     include: ['tests/unit/**/*.test.ts'],
     environment: 'node',

@@ -157,10 +157,19 @@ export class Studio {
     this.send({ type: 'init', backend: this.backendChoice });
   }
 
+  private crashes: number[] = [];
+
   private recover(reason: string) {
     this.worker?.terminate();
     this.worker = null;
     this.workerRestarts++;
+    // A worker that dies again and again (it cannot even start) is not restarted forever.
+    const now = Date.now();
+    this.crashes = [...this.crashes.filter((t) => now - t < 60_000), now];
+    if (this.crashes.length >= 4) {
+      this.note('error', `The worker keeps failing (${reason}); stopped restarting it. Reload the page or choose another backend.`);
+      return;
+    }
     this.note('error', `Worker crashed (${reason}); restarted it and queued ${this.outstanding.size} unfinished render(s) again.`);
     for (const card of [...this.cards.values()]) if (card.status === 'running') this.update(card.key, { status: 'queued' });
     this.spawn();
