@@ -6,7 +6,7 @@ import { contactSheet } from '../../src/lib/export/contact-sheet.ts';
 import { encodePng, readPngMeta } from '../../src/lib/export/png.ts';
 import { layerZip } from '../../src/lib/export/zip.ts';
 import { DEFAULT_JOB_SETTINGS } from '../../src/lib/protocol.ts';
-import { RenderCache, type RenderRecord } from '../../src/lib/store/cache.ts';
+import { QuotaError, RenderCache, type RenderRecord } from '../../src/lib/store/cache.ts';
 
 const tile = (v: number, size = 8) => new Uint8Array(size * size * 4).fill(v);
 
@@ -70,5 +70,38 @@ describe('render cache (IndexedDB)', () => {
     expect(a!.snapshots[0].step).toBe(32);
     await cache.clear();
     expect(await cache.count()).toBe(0);
+  });
+});
+
+describe('render cache when storage is full', () => {
+  it('reports a full quota as QuotaError and keeps what was stored', async () => {
+    const cache = await RenderCache.open(`q-${Math.random()}`);
+    const rec = (key: string): RenderRecord => ({
+      key,
+      modelId: 'm',
+      layer: 'l',
+      channel: 0,
+      variant: 0,
+      settings: DEFAULT_JOB_SETTINGS,
+      width: 8,
+      height: 8,
+      png: encodePng(tile(1), 8, 8),
+      snapshots: [],
+      curve: [],
+      value: 0,
+      seconds: 0,
+      backend: 'wasm',
+      createdAt: 0,
+    });
+    await cache.put(rec('kept'));
+    // The browser refuses the next write as a full disk would.
+    const db = (cache as unknown as { db: { put: (...a: unknown[]) => Promise<unknown> } }).db;
+    const put = db.put.bind(db);
+    db.put = async () => {
+      throw new DOMException('quota', 'QuotaExceededError');
+    };
+    await expect(cache.put(rec('new'))).rejects.toBeInstanceOf(QuotaError);
+    db.put = put;
+    expect((await cache.forModel('m')).map((r) => r.key)).toEqual(['kept']);
   });
 });
