@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { clippedRelu, conv, depthwiseConv, type Padding } from './ops.ts';
-import { EngineError, type Geometry, type NetNode, type Network } from './network.ts';
+import { buildWithConstants, EngineError, type Geometry, type NetNode, type Network } from './network.ts';
 
 interface GraphNode {
   name: string;
@@ -23,13 +23,7 @@ function ints(node: GraphNode, key: string): number[] | undefined {
 const inputName = (s: string) => s.replace(/^\^/, '').replace(/:\d+$/, '');
 
 export function graphToNetwork(topology: Record<string, unknown>, weights: tf.NamedTensorMap): Network {
-  const constants: tf.Tensor[] = [];
-  try {
-    return buildGraph(topology, weights, constants);
-  } catch (e) {
-    for (const t of constants) t.dispose();
-    throw e;
-  }
+  return buildWithConstants((constants) => buildGraph(topology, weights, constants));
 }
 
 function buildGraph(topology: Record<string, unknown>, weights: tf.NamedTensorMap, constants: tf.Tensor[]): Network {

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { clippedRelu, conv, depthwiseConv, type Padding } from './ops.ts';
-import { EngineError, type NetNode, type Network } from './network.ts';
+import { buildWithConstants, EngineError, type NetNode, type Network } from './network.ts';
 
 interface KerasLayer {
   class_name: string;
@@ -86,13 +86,7 @@ function weightFinder(weights: tf.NamedTensorMap) {
 }
 
 export function kerasToNetwork(topology: Record<string, unknown>, weights: tf.NamedTensorMap): Network {
-  const constants: tf.Tensor[] = [];
-  try {
-    return buildKeras(topology, weights, constants);
-  } catch (e) {
-    for (const t of constants) t.dispose();
-    throw e;
-  }
+  return buildWithConstants((constants) => buildKeras(topology, weights, constants));
 }
 
 function buildKeras(topology: Record<string, unknown>, weights: tf.NamedTensorMap, constants: tf.Tensor[]): Network {

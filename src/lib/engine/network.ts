@@ -34,6 +34,20 @@ import { EngineError } from './errors.ts';
 
 export { EngineError };
 
+/**
+ * Runs a network builder with a list for the constants it creates; if building fails, they are disposed, so a
+ * rejected model leaves no tensors behind.
+ */
+export function buildWithConstants(build: (constants: tf.Tensor[]) => Network): Network {
+  const constants: tf.Tensor[] = [];
+  try {
+    return build(constants);
+  } catch (e) {
+    for (const t of constants) t.dispose();
+    throw e;
+  }
+}
+
 /** Names of the nodes that must run to produce `targets`, in execution order. */
 export function nodesNeeded(net: Network, targets: string[]): NetNode[] {
   const byName = new Map(net.nodes.map((n) => [n.name, n]));

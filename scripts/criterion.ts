@@ -1,0 +1,64 @@
+/**
+ * `npm run criterion -- [--model id] [--layers a,b] [--channels 0-7] [--steps 256] [--size 128]`
+ * The activation criterion of issue 2, measured: for each channel, the mean activation of its rendered image
+ * (decoded from its RGBA bytes, at its own size, no transforms) against the best of the sample photos
+ * (../shared/images, centre-cropped to the same size), and what it keeps under random 7/8 crops and a mirror image.
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { useBackend } from '../src/lib/engine/backend.ts';
+import { parseChannels } from '../src/lib/engine/channels.ts';
+import { evaluate, render } from '../src/lib/engine/render.ts';
+import { centreCrop, readImage } from '../src/lib/node/files.ts';
+import { loadModel } from '../src/lib/node/load-model.ts';
+import { REPO_ROOT } from '../src/lib/node/model-cache.ts';
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string', default: 'mobilenet_v1_0.75_224' },
+    layers: { type: 'string', default: 'conv_pw_3_bn,conv_pw_7_bn,conv_pw_11_bn' },
+    channels: { type: 'string', default: '0-7' },
+    steps: { type: 'string', default: '256' },
+    size: { type: 'string', default: '128' },
+  },
+});
+await useBackend();
+const m = await loadModel(values.model!);
+const size = Number(values.size);
+const chans = parseChannels(values.channels!);
+const photos = tf.concat(
+  await Promise.all(
+    ['cat', 'airplane', 'portrait'].map(async (p) => centreCrop(await readImage(join(REPO_ROOT, '..', 'shared', 'images', `${p}.jpg`)), size)),
+  ),
+) as tf.Tensor4D;
+const side = Math.round((size * 7) / 8);
+let total = 0;
+let twice = 0;
+let cropsKept = 0;
+let flipsKept = 0;
+for (const layer of values.layers!.split(',')) {
+  const r = await render(m, { layer, steps: Number(values.steps), size }, chans.map((index) => ({ index })));
+  console.log(`${layer} (${r.seconds.toFixed(0)} s)`);
+  chans.forEach((c, i) => {
+    const img = tf.tidy(() => tf.div(tf.cast(tf.tensor3d(r.final.images[i], [size, size, 4], 'int32').slice([0, 0, 0], [size, size, 3]), 'float32'), 255).expandDims(0)) as tf.Tensor4D;
+    const vis = evaluate(m, img, 'channel', layer, [c])[0];
+    const best = Math.max(...evaluate(m, photos, 'channel', layer, [c, c, c]));
+    const crops = tf.tidy(() =>
+      tf.concat([0, 1, 2, 3].map((k) => img.slice([0, (k * 5) % (size - side + 1), (k * 11) % (size - side + 1), 0], [1, side, side, 3]))),
+    ) as tf.Tensor4D;
+    const cropMin = Math.min(...evaluate(m, crops, 'channel', layer, [c, c, c, c])) / vis;
+    const flipped = tf.reverse(img, 2) as tf.Tensor4D;
+    const flip = evaluate(m, flipped, 'channel', layer, [c])[0] / vis;
+    tf.dispose([img, crops, flipped]);
+    const ok2 = vis >= 2 * best;
+    total++;
+    twice += ok2 ? 1 : 0;
+    cropsKept += cropMin >= 0.5 ? 1 : 0;
+    flipsKept += flip >= 0.5 ? 1 : 0;
+    console.log(
+      `  ch ${String(c).padStart(3)}: image ${vis.toFixed(2).padStart(6)}  best photo ${best.toFixed(2).padStart(6)}  ${ok2 ? '≥2×' : ' <2×'}  worst crop ${cropMin.toFixed(2)}  mirror ${flip.toFixed(2)}`,
+    );
+  });
+}
+console.log(`${values.model}: ${twice}/${total} reach 2× the best photo; crops keep half in ${cropsKept}/${total}; the mirror image keeps half in ${flipsKept}/${total}`);
