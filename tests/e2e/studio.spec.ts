@@ -231,6 +231,30 @@ test.describe('bring your own model', () => {
     expect(await pixelSpread(page, 'c4', 0)).toBeGreaterThan(3);
   });
 
+  test('broken files get a clear message in the dialog or the page, and the current model keeps working', async ({ page }) => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'fs-bad-e2e-'));
+    writeFileSync(join(dir, 'model.json'), '{"modelTopology": {');
+    writeFileSync(join(dir, 'notes.txt'), 'not a model');
+    await page.goto(SMALL);
+    await expect(band(page, 'conv1_bn')).toBeVisible();
+    await page.getByRole('button', { name: 'open model…' }).click();
+    const dlg = page.getByRole('dialog', { name: 'open model' });
+    // No model.json at all: the range check says so.
+    await dlg.getByLabel('model files', { exact: true }).setInputFiles([join(dir, 'notes.txt')]);
+    await dlg.getByRole('button', { name: 'check on sample photos' }).click();
+    await expect(dlg.getByRole('alert')).toContainText('no model.json among the chosen files');
+    // Malformed JSON: opening it fails with the file named, and the old model stays.
+    await dlg.getByLabel('model files', { exact: true }).setInputFiles([join(dir, 'model.json')]);
+    await dlg.getByLabel('model name').fill('broken');
+    await dlg.getByRole('button', { name: 'open and keep in this browser' }).click();
+    await expect(page.getByRole('alert').first()).toContainText(/model\.json: not valid JSON/);
+    await expect(page.getByLabel('model')).toHaveValue('mobilenet_v1_0.25_224');
+    await renderCard(page, 'conv_pw_1_bn', 2);
+  });
+
   test('a URL that cannot be fetched is named with its status, and the current model keeps working', async ({ page }) => {
     await page.goto(SMALL);
     await expect(band(page, 'conv1_bn')).toBeVisible();
