@@ -34,9 +34,22 @@ function oneOf<T extends string>(name: string, v: string | undefined, allowed: r
 
 const safeName = (s: string) => s.replace(/[^A-Za-z0-9_.-]+/g, '_');
 
+/** Lets values that start with a minus sign follow their option ("--input-range -1,1"). */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const next = argv[i + 1];
+    if (/^--(input-range|mean)$/.test(argv[i]) && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${argv[i]}=${next}`);
+      i++;
+    } else out.push(argv[i]);
+  }
+  return out;
+}
+
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
-    args: argv,
+    args: joinNegativeValues(argv),
     options: {
       model: { type: 'string', default: DEFAULT_MODEL_ID },
       layer: { type: 'string' },

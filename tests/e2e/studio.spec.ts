@@ -231,6 +231,31 @@ test.describe('bring your own model', () => {
     expect(await pixelSpread(page, 'c4', 0)).toBeGreaterThan(3);
   });
 
+  test('a trained network in an unfamiliar package (grayscale Sequential re-build) classifies, checks and renders', async ({ page }) => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const tf = await import('@tensorflow/tfjs');
+    const { saveRemixModel } = await import('../unit/remix-model.ts');
+    await tf.setBackend('cpu');
+    const dir = mkdtempSync(join(tmpdir(), 'fs-remix-e2e-'));
+    await saveRemixModel('models/cache/mobilenet_v1_0.25_224', dir);
+    await page.goto(SMALL);
+    await expect(band(page, 'conv1_bn')).toBeVisible();
+    await page.getByRole('button', { name: 'open model…' }).click();
+    const dlg = page.getByRole('dialog', { name: 'open model' });
+    await dlg.getByLabel('model files', { exact: true }).setInputFiles([join(dir, 'model.json'), join(dir, 'weights.bin'), cache('mobilenet_v1_0.25_224', 'labels.json')]);
+    await dlg.getByLabel('model name').fill('gray-remix');
+    await dlg.getByRole('button', { name: 'check on sample photos' }).click();
+    const table = dlg.getByLabel('predictions per input range');
+    await expect(table.locator('tr', { hasText: '[-1, 1]' }).locator('td').nth(1).locator('.top')).toContainText(/tabby|tiger cat|Egyptian cat/);
+    await dlg.getByRole('radio', { name: '[-1, 1]' }).check();
+    await dlg.getByRole('button', { name: 'open and keep in this browser' }).click();
+    await expect(band(page, 'block9_pw/preact')).toContainText('stride 16');
+    await renderCard(page, 'block9_pw/preact', 1);
+    expect(await pixelSpread(page, 'block9_pw/preact', 1)).toBeGreaterThan(10);
+  });
+
   test('broken files get a clear message in the dialog or the page, and the current model keeps working', async ({ page }) => {
     const { mkdtempSync, writeFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');

@@ -85,3 +85,32 @@ describe('render CLI with a model brought as files', () => {
     expect(bad.stderr.trim()).toMatch(/--input-range: "1,0" is not min,max/);
   });
 });
+
+describe('render CLI with a trained network in an unfamiliar package', () => {
+  it('renders channels of a grayscale, Sequential, 160 px re-build of MobileNet to at least twice the best photo', async () => {
+    const { saveRemixModel } = await import('./remix-model.ts');
+    const { model, photos, SMALL } = await import('./helpers.ts');
+    const { evaluate } = await import('../../src/lib/engine/render.ts');
+    const { FeatureModel } = await import('../../src/lib/engine/model.ts');
+    const { fileReader } = await import('../../src/lib/node/files.ts');
+    await model(SMALL);
+    const dir = mkdtempSync(join(tmpdir(), 'fs-remix-'));
+    await saveRemixModel(modelDir(SMALL), dir);
+    const out = join(dir, 'out');
+    const layer = 'block11_pw/preact';
+    const r = cli('--model', join(dir, 'model.json'), '--input-range', '-1,1', '--layer', layer, '--channels', '0-3', '--steps', '256', '--out', out);
+    expect(r.status, r.stderr).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    // The photos, through the same package (grayscale, its own preprocessing), at the render size.
+    const { read, entry } = fileReader(join(dir, 'model.json'));
+    const m = await FeatureModel.load(read, { id: dir, inputRange: [-1, 1] }, entry);
+    const ph = await photos(128);
+    for (const img of manifest.images as { channel: number; value: number }[]) {
+      const c = img.channel;
+      const best = Math.max(...evaluate(m, ph, 'channel', layer, [c, c, c]));
+      expect(img.value, `channel ${c} vs best photo ${best.toFixed(2)}`).toBeGreaterThanOrEqual(2 * best);
+    }
+    ph.dispose();
+    m.dispose();
+  });
+});
