@@ -24,7 +24,8 @@ const post = (m: FromWorker, transfer: Transferable[] = []) => (self as unknown 
 
 const queue = new JobQueue();
 let model: FeatureModel | null = null;
-let modelSource: { modelId: string } | null = null;
+/** Id of the loaded model: only its jobs are taken from the queue. */
+let currentModel: string | null = null;
 /** Loads the current model again (after a backend switch). */
 let reopen: (() => Promise<void>) | null = null;
 let backend = 'none';
@@ -196,7 +197,7 @@ async function loadModel(modelId: string, open: () => Promise<Opened>, info: Fea
     model?.dispose();
     model = loaded;
     reopen = () => loadModel(modelId, open, info);
-    modelSource = { modelId };
+    currentModel = modelId;
     post({
       type: 'model',
       modelId,
@@ -346,8 +347,8 @@ async function pump() {
   if (loopActive) return;
   loopActive = true;
   try {
-    while (model && modelSource && !paused) {
-      const batch = queue.takeBatch(MAX_BATCH, modelSource.modelId);
+    while (model && currentModel && !paused) {
+      const batch = queue.takeBatch(MAX_BATCH, currentModel);
       if (!batch.length) break;
       await runBatch(batch);
     }

@@ -4,9 +4,8 @@
  * the depthwise convs, fused `relu6` activations on the pointwise convs, and a Dense softmax head. Saved as
  * model.json + weights, as a person would bring it. (No other trained network is available offline here.)
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { saveLayersPackage } from './layers-package.ts';
 import { loadLayersReference } from '../../src/lib/node/files.ts';
 
 /** Kernel and bias of a conv followed by batch-norm, folded (per output channel; depthwise: per input channel). */
@@ -45,16 +44,6 @@ export async function saveRemixModel(sourceDir: string, dir: string): Promise<vo
   m.setWeights(weights);
   tf.dispose(weights);
   ref.dispose();
-  mkdirSync(dir, { recursive: true });
-  await m.save(
-    tf.io.withSaveHandler(async (art) => {
-      writeFileSync(join(dir, 'weights.bin'), new Uint8Array(art.weightData as ArrayBuffer));
-      writeFileSync(
-        join(dir, 'model.json'),
-        JSON.stringify({ format: 'layers-model', modelTopology: art.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: art.weightSpecs }] }),
-      );
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
+  await saveLayersPackage(m, dir);
   m.dispose();
 }

@@ -3,9 +3,8 @@
  * Concatenate, SeparableConv2D, pooling, LeakyReLU, ELU, PReLU and Cropping2D (the last two have no fast path) —
  * built with tfjs-layers and saved as model.json + weights, as a person would bring it.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { saveLayersPackage } from './layers-package.ts';
 
 export async function saveToyModel(dir: string): Promise<tf.LayersModel> {
   const init = (seed: number) => tf.initializers.glorotUniform({ seed });
@@ -32,16 +31,6 @@ export async function saveToyModel(dir: string): Promise<tf.LayersModel> {
   // Non-trivial batch-norm statistics, so folding is really exercised.
   const bn = model.getLayer('bn1');
   bn.setWeights(bn.getWeights().map((w, i) => tf.add(tf.mul(tf.randomUniform(w.shape, 0, 1, 'float32', 10 + i), i === 3 ? 2 : 0.5), i === 3 ? 0.5 : 0.1)));
-  mkdirSync(dir, { recursive: true });
-  await model.save(
-    tf.io.withSaveHandler(async (art) => {
-      writeFileSync(join(dir, 'weights.bin'), new Uint8Array(art.weightData as ArrayBuffer));
-      writeFileSync(
-        join(dir, 'model.json'),
-        JSON.stringify({ format: 'layers-model', modelTopology: art.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: art.weightSpecs }] }),
-      );
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
+  await saveLayersPackage(model, dir);
   return model;
 }

@@ -124,22 +124,16 @@ export function buildObjective(model: FeatureModel, s: RenderSettings, targets: 
       }
     }
   }
-  const parts: obj.Objective[] = [];
   switch (s.objective) {
     case 'channel':
-      parts.push(obj.channel(info.name, idx));
-      break;
+      return obj.channel(info.name, idx);
     case 'neuron':
-      parts.push(obj.neuron(info.name, idx));
-      break;
+      return obj.neuron(info.name, idx);
     case 'layer':
-      parts.push(obj.layerDream(info.name, targets.length));
-      break;
+      return obj.layerDream(info.name, targets.length);
     case 'logit':
-      parts.push(obj.logit(info.name, idx));
-      break;
+      return obj.logit(info.name, idx);
   }
-  return parts[0];
 }
 
 function regularizers(s: RenderSettings, layer: string): obj.Objective[] {
