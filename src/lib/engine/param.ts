@@ -3,7 +3,8 @@
  *  - pixel: one value per pixel and colour;
  *  - fourier: a half spectrum per colour plane scaled by 1/f^decay, turned into pixels by an inverse real DFT written
  *    as matrix products (tfjs has no gradient for its FFT ops).
- * Both then decorrelate colour (Lucid's ImageNet colour matrix) and squash with a sigmoid.
+ * Both then decorrelate colour (Lucid's ImageNet colour matrix) and squash with a sigmoid. A grayscale network gets one
+ * plane per image, repeated into R, G and B, so the image shown is exactly the image the network sees.
  */
 import * as tf from '@tensorflow/tfjs';
 import { matMulConstLeft, matMulConstRight } from './ops.ts';
@@ -20,8 +21,10 @@ export interface ParamOptions {
   sd?: number;
   /** Exponent of the 1/f spectrum scaling (Lucid: 1). */
   decayPower?: number;
-  /** Colour decorrelation (Lucid: on). */
+  /** Colour decorrelation (Lucid: on; meaningless for one plane). */
   decorrelate?: boolean;
+  /** Planes per image: 3 (colour) or 1 (grayscale); the image returned is RGB either way. */
+  planes?: 1 | 3;
 }
 
 export interface ImageParam {
@@ -98,8 +101,12 @@ export function idftMatrices(h: number, w: number): { m1: Float32Array; m2: Floa
   return { m1, m2, wHalf };
 }
 
-/** Colour decorrelation (when `color` is given) and the sigmoid to [0,1]. */
+/** Colour decorrelation (when `color` is given) and the sigmoid to [0,1]; one plane becomes gray RGB. */
 function toRgb(raw: tf.Tensor4D, color: { m: tf.Tensor2D; mT: tf.Tensor2D } | null): tf.Tensor4D {
+  if (raw.shape[3] === 1) {
+    const gray = tf.sigmoid(raw);
+    return tf.concat([gray, gray, gray], 3);
+  }
   if (!color) return tf.sigmoid(raw);
   const [b, h, w] = raw.shape;
   const flat = raw.reshape([b * h * w, 3]) as tf.Tensor2D;
@@ -114,7 +121,8 @@ function colorConstants(decorrelate: boolean) {
 
 export function createParam(o: ParamOptions): ImageParam {
   const sd = o.sd ?? 0.01;
-  const decorrelate = o.decorrelate ?? true;
+  const planes = o.planes ?? 3;
+  const decorrelate = planes === 3 && (o.decorrelate ?? true);
   const { height: h, width: w } = o;
   const b = o.seeds.length;
   const color = colorConstants(decorrelate);
@@ -123,7 +131,7 @@ export function createParam(o: ParamOptions): ImageParam {
     color?.mT.dispose();
   };
   if (o.kind === 'pixel') {
-    const init = tf.tidy(() => tf.concat(o.seeds.map((s) => tf.randomNormal([1, h, w, 3], 0, sd, 'float32', s))));
+    const init = tf.tidy(() => tf.concat(o.seeds.map((s) => tf.randomNormal([1, h, w, planes], 0, sd, 'float32', s))));
     const variable = tf.variable(init, true);
     init.dispose();
     return {
@@ -136,10 +144,10 @@ export function createParam(o: ParamOptions): ImageParam {
     };
   }
   const { m1, m2, wHalf } = idftMatrices(h, w);
-  const n = b * 3;
+  const n = b * planes;
   // Layout [2h, n·wHalf]: rows are (real|imag, row frequency), columns (item, colour, column frequency).
   const init = tf.tidy(() =>
-    tf.concat(o.seeds.map((s) => tf.randomNormal([2 * h, 3 * wHalf], 0, sd, 'float32', s)), 1),
+    tf.concat(o.seeds.map((s) => tf.randomNormal([2 * h, planes * wHalf], 0, sd, 'float32', s)), 1),
   );
   const variable = tf.variable(init, true);
   init.dispose();
@@ -164,8 +172,8 @@ export function createParam(o: ParamOptions): ImageParam {
         .reshape([2, h, n, wHalf])
         .transpose([2, 1, 0, 3])
         .reshape([n * h, 2 * wHalf]) as tf.Tensor2D;
-      const planes = matMulConstRight(rows, m2t, m2T); // [n·h, w]
-      const raw = planes.reshape([b, 3, h, w]).transpose([0, 2, 3, 1]) as tf.Tensor4D;
+      const spatial = matMulConstRight(rows, m2t, m2T); // [n·h, w]
+      const raw = spatial.reshape([b, planes, h, w]).transpose([0, 2, 3, 1]) as tf.Tensor4D;
       return toRgb(raw, color);
     },
     dispose: () => {

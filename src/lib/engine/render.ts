@@ -10,7 +10,7 @@ import { createParam, type ParamKind } from './param.ts';
 import {
   applySampling,
   drawTransform,
-  LUCID_TRANSFORMS,
+  transformsForSize,
   mixSeed,
   rng,
   samplingPlan,
@@ -189,11 +189,18 @@ export async function render(
     seeds,
     decayPower: s.decayPower,
     decorrelate: s.decorrelate,
+    planes: model.inputShape[2] === 1 ? 1 : 3,
   });
   const tOpts: TransformOptions = {
-    ...LUCID_TRANSFORMS,
-    // Class scores are judged at the network's own input size; some networks run at no other size at all.
-    outputSize: s.objective === 'logit' || model.fixedInputSize ? [model.inputShape[0], model.inputShape[1]] : null,
+    ...transformsForSize(s.size),
+    outputSize:
+      // Class scores are judged at the network's own input size; some networks run at no other size at all.
+      s.objective === 'logit' || model.fixedInputSize
+        ? [model.inputShape[0], model.inputShape[1]]
+        : // The centre neuron must be the same unit in the transformed and in the clean image: same size, same grid.
+          s.objective === 'neuron'
+          ? [s.size, s.size]
+          : null,
   };
   // tf.variable keeps its initial value alive, so the zeros are disposed right away.
   const zeros = tf.zerosLike(param.variable);

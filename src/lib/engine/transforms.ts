@@ -33,6 +33,18 @@ export const LUCID_TRANSFORMS: TransformOptions = {
   outputSize: null,
 };
 
+/**
+ * Lucid's pixel amounts suit renders of 128 px and more. A smaller render (a 28 px digit network, say) gets the pad
+ * and jitters shrunk in proportion — 8 px of jitter is a third of a 28 px image — and never below one pixel; scales
+ * and angles are relative already.
+ */
+export function transformsForSize(size: number): TransformOptions {
+  const f = Math.min(1, size / 128);
+  const px = (n: number) => Math.max(1, Math.round(n * f));
+  const L = LUCID_TRANSFORMS;
+  return { ...L, pad: px(L.pad), jitter1: px(L.jitter1), jitter2: px(L.jitter2) };
+}
+
 /** mulberry32: a small, fast, well-distributed 32-bit generator. */
 export function rng(seed: number): () => number {
   let a = seed >>> 0;
