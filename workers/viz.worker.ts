@@ -10,7 +10,7 @@ import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-t
 import { artifactsReader, filesReader, parseModelJson, type ReadFile } from '../src/lib/engine/artifacts.ts';
 import { FeatureModel } from '../src/lib/engine/model.ts';
 import { render, RenderCancelled } from '../src/lib/engine/render.ts';
-import type { BackendChoice, FromWorker, InputMapping, Job, ModelSource, RangeCheck, ToWorker, UserModelInfo } from '../src/lib/protocol.ts';
+import type { BackendChoice, CheckImage, FromWorker, InputMapping, Job, ModelSource, RangeCheck, ToWorker, UserModelInfo } from '../src/lib/protocol.ts';
 import { JobQueue } from '../src/lib/queue.ts';
 
 setWasmPaths({
@@ -214,7 +214,17 @@ async function loadModel(modelId: string, open: () => Promise<Opened>, info: Fea
   void pump();
 }
 
-async function checkRanges(source: ModelSource, ranges: InputMapping[], samples: string[]) {
+/** Decodes a range-check image; a file the browser cannot decode is named in the message. */
+async function decodeCheckImage(s: CheckImage): Promise<ImageBitmap> {
+  const blob = s.blob ?? (await (await fetch(`/samples/${s.name}.jpg`)).blob());
+  try {
+    return await createImageBitmap(blob);
+  } catch {
+    throw new Error(`${s.name}: not an image the browser can decode (${blob.type || 'unknown type'}, ${blob.size} bytes)`);
+  }
+}
+
+async function checkRanges(source: ModelSource, ranges: InputMapping[], samples: CheckImage[]) {
   let m: FeatureModel | null = null;
   try {
     const o = await openSource(source);
@@ -223,14 +233,18 @@ async function checkRanges(source: ModelSource, ranges: InputMapping[], samples:
     const logits = m.logitsLayer;
     if (!logits) throw new Error('the model has no class-score output to check');
     const [h, w] = m.inputShape;
-    const photos: tf.Tensor4D[] = [];
-    for (const s of samples) {
-      const bitmap = await createImageBitmap(await (await fetch(`/samples/${s}.jpg`)).blob());
-      photos.push(tf.tidy(() => tf.image.resizeBilinear(tf.browser.fromPixels(bitmap).toFloat().div(255).expandDims(0) as tf.Tensor4D, [h, w])));
-      bitmap.close();
+    // Decode every image first, so a bad file leaves no tensors behind.
+    const bitmaps: ImageBitmap[] = [];
+    try {
+      for (const s of samples) bitmaps.push(await decodeCheckImage(s));
+    } catch (e) {
+      bitmaps.forEach((bm) => bm.close());
+      throw e;
     }
-    const batch = tf.concat(photos) as tf.Tensor4D;
-    tf.dispose(photos);
+    const batch = tf.tidy(
+      () => tf.concat(bitmaps.map((bm) => tf.image.resizeBilinear(tf.browser.fromPixels(bm).toFloat().div(255).expandDims(0) as tf.Tensor4D, [h, w]))) as tf.Tensor4D,
+    );
+    bitmaps.forEach((bm) => bm.close());
     const offset = labels && logits.shape[2] === labels.length + 1 ? 1 : 0;
     const checks: RangeCheck[] = ranges.map((range) => {
       m!.setInputRange(range.inputRange, range.normalize);
@@ -245,8 +259,8 @@ async function checkRanges(source: ModelSource, ranges: InputMapping[], samples:
       });
       return {
         ...range,
-        photos: samples.map((photo, i) => ({
-          photo,
+        photos: samples.map((s, i) => ({
+          photo: s.name,
           top: indices[i].map((k, j) => ({ label: labels?.[k - offset]?.split(',')[0] ?? `class ${k}`, p: values[i][j] })),
         })),
       };

@@ -73,6 +73,13 @@ export interface InputMapping {
 }
 
 /** Top predictions on the sample photos for one candidate input range. */
+/** An image for the range check: one of the studio's sample photos by name, or a person's own file. */
+export interface CheckImage {
+  name: string;
+  /** The person's own image; without it, `name` is a sample photo served under /samples/. */
+  blob?: Blob;
+}
+
 export interface RangeCheck extends InputMapping {
   photos: { photo: string; top: { label: string; p: number }[] }[];
 }
@@ -82,7 +89,7 @@ export type ToWorker =
   /** Loads a person's model into the gallery (and keeps it in the browser unless it is already stored). */
   | { type: 'open-model'; modelId: string; source: ModelSource; mapping: InputMapping | null }
   /** Loads a model only to show its predictions on the sample photos under several input ranges. */
-  | { type: 'check-ranges'; source: ModelSource; ranges: InputMapping[]; samples: string[] }
+  | { type: 'check-ranges'; source: ModelSource; ranges: InputMapping[]; samples: CheckImage[] }
   | { type: 'list-models' }
   | { type: 'delete-model'; name: string }
   | { type: 'rename-model'; name: string; to: string }

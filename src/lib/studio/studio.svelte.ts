@@ -11,6 +11,7 @@ import {
   DEFAULT_JOB_SETTINGS,
   jobKey,
   type BackendChoice,
+  type CheckImage,
   type FromWorker,
   type InputMapping,
   type Job,
@@ -56,6 +57,21 @@ export interface Card {
  * Queue priorities: a click beats what is on screen, which beats background work; among clicks and among visible
  * bands the most recent goes first.
  */
+export const SAMPLE_PHOTOS = ['cat', 'airplane', 'portrait'];
+
+/** Sizes offered for new renders; a network smaller than the smallest gets its own input size offered too. */
+export const RENDER_SIZES = [64, 96, 128, 160, 224];
+
+/**
+ * The render size after a model loads. A network whose input is under 64 px (a 28 px digit network) sees patterns at
+ * its own scale, so it renders at its input size; back on a larger network, such a small size returns to the default.
+ */
+export function renderSizeFor(inputShape: [number, number, number], current: number): number {
+  const side = Math.max(inputShape[0], inputShape[1]);
+  if (side < RENDER_SIZES[0]) return side;
+  return current < RENDER_SIZES[0] ? DEFAULT_JOB_SETTINGS.size : current;
+}
+
 const priorityOf = (why: 'background' | 'visible' | 'clicked') =>
   why === 'background' ? 0 : (why === 'clicked' ? 2e12 : 1e12) + Date.now();
 
@@ -78,6 +94,8 @@ export class Studio {
   backendChoice = $state<BackendChoice>('auto');
   modelId = $state(DEFAULT_MODEL_ID);
   layers = $state<LayerInfo[]>([]);
+  /** The loaded network's input [h, w, channels]. */
+  inputShape = $state<[number, number, number] | null>(null);
   modelError = $state<string | null>(null);
   loading = $state(true);
   settings = $state<JobSettings>({ ...DEFAULT_JOB_SETTINGS });
@@ -210,9 +228,11 @@ export class Studio {
     await this.switchTo(id, { type: 'open-model', modelId: id, source, mapping });
   }
 
-  checkRanges(source: ModelSource, ranges: InputMapping[]) {
+  /** Top predictions per input range on the sample photos and on the person's own test images, if any. */
+  checkRanges(source: ModelSource, ranges: InputMapping[], own: File[] = []) {
     this.rangeCheck = { busy: true, checks: [], inputShape: null, error: null };
-    this.send({ type: 'check-ranges', source, ranges, samples: ['cat', 'airplane', 'portrait'] });
+    const samples: CheckImage[] = [...SAMPLE_PHOTOS.map((name) => ({ name })), ...own.map((f) => ({ name: f.name, blob: f }))];
+    this.send({ type: 'check-ranges', source, ranges, samples });
   }
 
   listModels() {
@@ -384,6 +404,8 @@ export class Studio {
         this.labels = m.labels ?? [];
         this.labelOffset = m.labelOffset;
         this.layers = m.layers;
+        this.inputShape = m.inputShape;
+        this.settings = { ...this.settings, size: renderSizeFor(m.inputShape, this.settings.size) };
         this.loading = false;
         this.modelLoadedAt = performance.now();
         break;
