@@ -256,6 +256,93 @@ test.describe('bring your own model', () => {
     expect(await pixelSpread(page, 'block9_pw/preact', 1)).toBeGreaterThan(10);
   });
 
+  test('DigitNet, a trained network of a new architecture, dropped in with labels, checked on digits, renders what activates it', async ({ page }) => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const tf = await import('@tensorflow/tfjs');
+    const { encodePng } = await import('../../src/lib/export/png.ts');
+    const { loadDigits } = await import('../unit/mnist-digits.ts');
+    await tf.setBackend('cpu');
+    // Three held-out digits as PNG files, the way a person would have them, and a file that is not an image.
+    const dir = mkdtempSync(join(tmpdir(), 'fs-digits-e2e-'));
+    const held = loadDigits('held-out');
+    const picks = [
+      { index: 0, digit: 0 },
+      { index: held.labels.indexOf(3), digit: 3 },
+      { index: held.labels.indexOf(7), digit: 7 },
+    ];
+    const testImages = picks.map(({ index, digit }) => {
+      const gray = held.images.slice([index], [1]).dataSync();
+      const rgba = new Uint8Array(28 * 28 * 4);
+      gray.forEach((v, i) => rgba.set([Math.round(v * 255), Math.round(v * 255), Math.round(v * 255), 255], i * 4));
+      const path = join(dir, `digit-${digit}.png`);
+      writeFileSync(path, encodePng(rgba, 28, 28));
+      return path;
+    });
+    held.images.dispose();
+    writeFileSync(join(dir, 'notes.txt'), 'not an image');
+    const names = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
+
+    await page.goto(SMALL);
+    await expect(band(page, 'conv1_bn')).toBeVisible();
+    await page.getByRole('button', { name: 'open model…' }).click();
+    const dlg = page.getByRole('dialog', { name: 'open model' });
+    // Dropped onto the dialog: the package files and a labels file.
+    const fixture = 'tests/fixtures/digitnet';
+    const payload = {
+      json: readFileSync(`${fixture}/model.json`, 'utf8'),
+      weights: [...readFileSync(`${fixture}/weights.bin`)],
+      labels: JSON.stringify(names),
+    };
+    const dataTransfer = await page.evaluateHandle((p) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([p.json], 'model.json', { type: 'application/json' }));
+      dt.items.add(new File([new Uint8Array(p.weights)], 'weights.bin'));
+      dt.items.add(new File([p.labels], 'labels.json', { type: 'application/json' }));
+      return dt;
+    }, payload);
+    await dlg.getByRole('region', { name: 'drop model files' }).dispatchEvent('drop', { dataTransfer });
+    await expect(dlg).toContainText('3 file(s): model.json, weights.bin, labels.json');
+    await dlg.getByLabel('model name').fill('digitnet');
+    // A file that is not an image is named; the check can be run again with real digits.
+    await dlg.getByLabel('test images').setInputFiles([join(dir, 'notes.txt')]);
+    await dlg.getByRole('button', { name: 'check on sample photos' }).click();
+    await expect(dlg.getByRole('alert')).toContainText('notes.txt: not an image the browser can decode');
+    await dlg.getByLabel('test images').setInputFiles(testImages);
+    await dlg.getByRole('button', { name: 'check on sample photos' }).click();
+    const table = dlg.getByLabel('predictions per input range');
+    // Columns: range, the three sample photos, then the person's digits. With [0, 1] each digit is read right.
+    const row = table.locator('tr', { hasText: '[0, 1]' });
+    for (const [k, { digit }] of picks.entries()) await expect(row.locator('td').nth(4 + k).locator('.top')).toContainText(names[digit]);
+    await dlg.getByRole('radio', { name: '[0, 1]' }).check();
+    await dlg.getByRole('button', { name: 'open and keep in this browser' }).click();
+    await expect(page.getByLabel('model')).toHaveValue('user:digitnet');
+    await expect(band(page, 'se_gate')).toContainText('Multiply');
+    // A 28 px network renders at 28 px.
+    await expect(page.getByLabel('render size')).toHaveValue('28');
+    await renderCard(page, 'top_bn', 0);
+    await card(page, 'top_bn', 0).click();
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'download PNG' }).click()]);
+    const png = decode(readFileSync(await dl.path()));
+    expect([png.width, png.height]).toEqual([28, 28]);
+    // The exported image, judged by the engine in Node: it activates its channel at least twice the best photo.
+    const { FeatureModel } = await import('../../src/lib/engine/model.ts');
+    const { evaluate } = await import('../../src/lib/engine/render.ts');
+    const { centreCrop, fileReader, readImage } = await import('../../src/lib/node/files.ts');
+    const { read, entry } = fileReader(`${fixture}/model.json`);
+    const m = await FeatureModel.load(read, { id: 'digitnet', inputRange: [0, 1] }, entry);
+    const img = tf.tensor4d(Float32Array.from(png.data as Uint8Array), [1, 28, 28, 4]).slice([0, 0, 0, 0], [1, 28, 28, 3]).div(255) as import("@tensorflow/tfjs").Tensor4D;
+    const crops = [];
+    for (const p of ['cat', 'airplane', 'portrait']) crops.push(centreCrop(await readImage(`../shared/images/${p}.jpg`), 28));
+    const ph = tf.concat(crops) as import('@tensorflow/tfjs').Tensor4D;
+    const vis = evaluate(m, img, 'channel', 'top_bn', [0])[0];
+    const best = Math.max(...evaluate(m, ph, 'channel', 'top_bn', [0, 0, 0]));
+    expect(vis, `render ${vis.toFixed(2)} vs best photo ${best.toFixed(2)}`).toBeGreaterThanOrEqual(2 * best);
+    tf.dispose([img, ph]);
+    m.dispose();
+  });
+
   test('broken files get a clear message in the dialog or the page, and the current model keeps working', async ({ page }) => {
     const { mkdtempSync, writeFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
