@@ -149,6 +149,7 @@ test('the class-score band finds a class by name and renders it', async ({ page 
 
 test.describe('bring your own model', () => {
   const cache = (id: string, f: string) => `models/cache/${id}/${f}`;
+  const GRAPH = 'mobilenet_v1_0.25_224_tfhub_graph';
 
   test('by URL: the range check shows which range is right, and the model opens, renders and is kept', async ({ page }) => {
     await page.goto(SMALL);
@@ -341,6 +342,62 @@ test.describe('bring your own model', () => {
     expect(vis, `render ${vis.toFixed(2)} vs best photo ${best.toFixed(2)}`).toBeGreaterThanOrEqual(2 * best);
     tf.dispose([img, ph]);
     m.dispose();
+  });
+
+  test('the α0.25 layers model from files, and the graph model by URL from another origin that allows it', async ({ page }) => {
+    const { createServer } = await import('node:http');
+    const { existsSync } = await import('node:fs');
+    // Another origin (another port) serving the graph model, with or without permission for cross-origin reads.
+    let allowCors = false;
+    const server = createServer((req, res) => {
+      const path = cache(GRAPH, (req.url ?? '/').replace(/^\/+/, ''));
+      if (!existsSync(path)) return void res.writeHead(404).end();
+      res.writeHead(200, allowCors ? { 'Access-Control-Allow-Origin': '*' } : {}).end(readFileSync(path));
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    try {
+      await page.goto(SMALL);
+      await expect(band(page, 'conv1_bn')).toBeVisible();
+      const id = 'mobilenet_v1_0.25_224';
+      await page.getByRole('button', { name: 'open model…' }).click();
+      let dlg = page.getByRole('dialog', { name: 'open model' });
+      // model.json, its 55 weight files and the labels, as a person would pick them from the folder.
+      const { readdirSync } = await import('node:fs');
+      await dlg.getByLabel('model files', { exact: true }).setInputFiles(readdirSync(cache(id, '')).map((f) => cache(id, f)));
+      await dlg.getByLabel('model name').fill('small-from-files');
+      await dlg.getByRole('radio', { name: '[-1, 1]' }).check();
+      await dlg.getByRole('button', { name: 'open and keep in this browser' }).click();
+      await expect(page.getByLabel('model')).toHaveValue('user:small-from-files');
+      await renderCard(page, 'conv_pw_6_bn', 4);
+      expect(await pixelSpread(page, 'conv_pw_6_bn', 4)).toBeGreaterThan(10);
+
+      // Without Access-Control-Allow-Origin the browser refuses the read: the message says network or CORS.
+      await page.getByRole('button', { name: 'open model…' }).click();
+      dlg = page.getByRole('dialog', { name: 'open model' });
+      await dlg.getByLabel('model URL').fill(`http://127.0.0.1:${port}/model.json`);
+      await dlg.getByLabel('model name').fill('hub-by-url');
+      await dlg.getByRole('radio', { name: '[0, 1]' }).check();
+      await dlg.getByRole('button', { name: 'open and keep in this browser' }).click();
+      await expect(page.getByRole('alert').first()).toContainText(/model\.json could not be fetched \(network error or blocked by CORS/);
+      await expect(page.getByLabel('model')).toHaveValue('user:small-from-files');
+
+      // With it, the same URL opens.
+      allowCors = true;
+      await page.getByRole('button', { name: 'open model…' }).click();
+      dlg = page.getByRole('dialog', { name: 'open model' });
+      await dlg.getByLabel('model URL').fill(`http://127.0.0.1:${port}/model.json`);
+      await dlg.getByLabel('model name').fill('hub-by-url');
+      await dlg.getByRole('radio', { name: '[0, 1]' }).check();
+      await dlg.getByRole('button', { name: 'open and keep in this browser' }).click();
+      await expect(page.getByLabel('model')).toHaveValue('user:hub-by-url');
+      const node = 'module_apply_default/MobilenetV1/MobilenetV1/Conv2d_9_pointwise/BatchNorm/FusedBatchNorm';
+      await expect(band(page, node)).toBeVisible({ timeout: 60_000 });
+      await renderCard(page, node, 1);
+      expect(await pixelSpread(page, node, 1)).toBeGreaterThan(10);
+    } finally {
+      server.close();
+    }
   });
 
   test('broken files get a clear message in the dialog or the page, and the current model keeps working', async ({ page }) => {
