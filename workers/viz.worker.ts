@@ -288,7 +288,21 @@ function postQueue() {
   });
 }
 
-const gate = () => (paused ? new Promise<void>((r) => resumeWaiters.push(r)) : undefined);
+/** The WebGL backend's context, when that backend runs. */
+function webglContext(): WebGL2RenderingContext | null {
+  if (backend !== 'webgl') return null;
+  return (tf.backend() as unknown as { gpgpu: { gl: WebGL2RenderingContext } }).gpgpu.gl;
+}
+
+/** A lost context makes WebGL calls no-ops (zeros, not errors), so it is checked outright, every step. */
+function throwIfContextLost() {
+  if (webglContext()?.isContextLost()) throw new Error('the WebGL context was lost');
+}
+
+const gate = () => {
+  throwIfContextLost();
+  return paused ? new Promise<void>((r) => resumeWaiters.push(r)) : undefined;
+};
 
 async function runBatch(jobs: Job[]) {
   const abort = new AbortController();
@@ -326,6 +340,7 @@ async function runBatch(jobs: Job[]) {
         },
       },
     );
+    throwIfContextLost();
     const seconds = (performance.now() - started) / 1000 / jobs.length;
     jobs.forEach((j, i) => {
       if (running?.cancelled.has(j.id)) return;
@@ -447,6 +462,9 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
       resumeWaiters = [];
       postQueue();
       void pump();
+      break;
+    case 'test-lose-context':
+      webglContext()?.getExtension('WEBGL_lose_context')?.loseContext();
       break;
     case 'test-crash':
       setTimeout(() => {

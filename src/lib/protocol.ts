@@ -100,7 +100,9 @@ export type ToWorker =
   | { type: 'pause' }
   | { type: 'resume' }
   /** Test-only: makes the worker die as an uncaught error would. */
-  | { type: 'test-crash' };
+  | { type: 'test-crash' }
+  /** Test-only: loses the WebGL context as a GPU reset or driver crash would. */
+  | { type: 'test-lose-context' };
 
 export interface QueueState {
   pending: number;

@@ -98,13 +98,31 @@ test('after a reload the cached image shows at once, without rendering again', a
 });
 
 test('a crashed worker is replaced and its unfinished render runs again', async ({ page }) => {
-  await page.goto('/?model=mobilenet_v1_0.25_224&steps=512&size=64&auto=0');
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=512&size=64&auto=0&hooks');
   const c = card(page, 'conv_pw_2_bn', 4);
   await c.click();
   await expect(c).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
   await page.evaluate(() => (window as unknown as { __featurescope: { crashWorkerForTest(): void } }).__featurescope.crashWorkerForTest());
   await expect(page.getByRole('alert').first()).toContainText('Worker crashed');
   await expect(c).toHaveAttribute('data-status', 'done', { timeout: 150_000 });
+});
+
+test('a lost WebGL context moves the worker to wasm and the render finishes there', async ({ page }) => {
+  // WebGL on SwiftShader, chosen in the URL (auto would pick wasm on a software renderer).
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=512&size=64&auto=0&backend=webgl&hooks');
+  await expect(page.getByTestId('backend')).toContainText('webgl', { timeout: 60_000 });
+  const c = card(page, 'conv_pw_3_bn', 2);
+  await c.click();
+  // Lost mid-render (SwiftShader WebGL is slow: the first snapshot may still be far off).
+  await expect(c).toHaveAttribute('data-status', 'running', { timeout: 120_000 });
+  await page.waitForTimeout(2000);
+  await page.evaluate(() => (window as unknown as { __featurescope: { loseWebglContextForTest(): void } }).__featurescope.loseWebglContextForTest());
+  await expect(page.getByRole('alert').first()).toContainText('WebGL failed (the WebGL context was lost); switching to wasm');
+  await expect(page.getByTestId('backend')).toContainText('wasm');
+  await expect(c).toHaveAttribute('data-status', 'done', { timeout: 150_000 });
+  expect(await pixelSpread(page, 'conv_pw_3_bn', 2)).toBeGreaterThan(10);
+  // The model still renders other channels on wasm.
+  await renderCard(page, 'conv_pw_3_bn', 5);
 });
 
 test('a model whose weight file is missing says which file and why, and the page keeps working', async ({ page }) => {

@@ -200,6 +200,11 @@ export class Studio {
     this.send({ type: 'test-crash' });
   }
 
+  /** Test hook: loses the worker's WebGL context (when it runs WebGL). */
+  loseWebglContextForTest() {
+    this.send({ type: 'test-lose-context' });
+  }
+
   setBackend(choice: BackendChoice) {
     this.backendChoice = choice;
     this.worker?.terminate();
