@@ -208,6 +208,11 @@ async function loadModel(modelId: string, open: () => Promise<Opened>, info: Fea
       labelOffset: info.labelOffset ?? (labels && loaded.logitsLayer?.shape[2] === labels.length + 1 ? 1 : 0),
     });
     if (keepAs) void listModels();
+    const d = loaded.declaredRange;
+    const [lo, hi] = loaded.info.inputRange;
+    if (d && (d.range[0] !== lo || d.range[1] !== hi || loaded.info.normalize)) {
+      post({ type: 'notice', message: `${modelId.replace(/^user:/, '')} takes [${d.range.join(', ')}]: ${d.why}. It is open with [${lo}, ${hi}]${loaded.info.normalize ? ' and mean/std' : ''}; open it again with [${d.range.join(', ')}] if its images look wrong.` });
+    }
   } catch (e) {
     post({ type: 'model-error', modelId, message: (e as Error).message });
   }
@@ -266,7 +271,7 @@ async function checkRanges(source: ModelSource, ranges: InputMapping[], samples:
       };
     });
     batch.dispose();
-    post({ type: 'range-check', checks, inputShape: m.inputShape });
+    post({ type: 'range-check', checks, inputShape: m.inputShape, declared: m.declaredRange ?? null });
   } catch (e) {
     post({ type: 'range-check-error', message: (e as Error).message });
   } finally {

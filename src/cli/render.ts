@@ -111,6 +111,7 @@ async function main(argv: string[]): Promise<void> {
   const backend = await useBackend(values.backend ? [oneOf('backend', values.backend, ['wasm', 'cpu'] as const, 'wasm') as BackendName] : undefined);
 
   const model: FeatureModel = await loadModel(values.model!, inputRange, normalize);
+  if (!inputRange && model.declaredRange) process.stderr.write(`input range [${model.declaredRange.range.join(', ')}]: ${model.declaredRange.why}\n`);
   const layer = objective === 'logit' ? model.logitsLayer : model.layer(settings.layer);
   if (!layer) throw new UsageError(`model ${model.info.id} has no class-score layer for --objective logit`);
   settings.layer = layer.name;

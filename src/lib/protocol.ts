@@ -119,11 +119,13 @@ export type FromWorker =
   | { type: 'model'; modelId: string; layers: LayerInfo[]; inputShape: [number, number, number]; labels: string[] | null; labelOffset: number }
   | { type: 'model-error'; modelId: string; message: string }
   | { type: 'user-models'; models: UserModelInfo[] }
-  | { type: 'range-check'; checks: RangeCheck[]; inputShape: [number, number, number] }
+  /** `declared`: the input range the model itself states (a Rescaling layer on its input), with the reason. */
+  | { type: 'range-check'; checks: RangeCheck[]; inputShape: [number, number, number]; declared: { range: [number, number]; why: string } | null }
   | { type: 'range-check-error'; message: string }
   | { type: 'job-started'; id: string }
   | { type: 'snapshot'; id: string; step: number; steps: number; width: number; height: number; rgba: ArrayBuffer; value: number }
   | { type: 'job-done'; id: string; value: number; curve: { step: number; value: number }[]; seconds: number; backend: string }
   | { type: 'job-failed'; id: string; message: string }
   | { type: 'queue'; state: QueueState }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  | { type: 'notice'; message: string };

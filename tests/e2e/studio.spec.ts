@@ -418,6 +418,33 @@ test.describe('bring your own model', () => {
     }
   });
 
+  test('a model that rescales its own input gets [0, 255] from the check, and a notice when opened with another range', async ({ page }) => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const tf = await import('@tensorflow/tfjs');
+    const { saveRescalingModel } = await import('../unit/rescaling-model.ts');
+    await tf.setBackend('cpu');
+    const dir = mkdtempSync(join(tmpdir(), 'fs-rescale-e2e-'));
+    (await saveRescalingModel(dir)).dispose();
+    await page.goto(SMALL);
+    await expect(band(page, 'conv1_bn')).toBeVisible();
+    await page.getByRole('button', { name: 'open model…' }).click();
+    let dlg = page.getByRole('dialog', { name: 'open model' });
+    await dlg.getByLabel('model files', { exact: true }).setInputFiles([join(dir, 'model.json'), join(dir, 'weights.bin')]);
+    await dlg.getByLabel('model name').fill('rescaler');
+    await expect(dlg.getByRole('radio', { name: '[0, 1]' })).toBeChecked();
+    await dlg.getByRole('button', { name: 'check on sample photos' }).click();
+    await expect(dlg.getByRole('status')).toContainText('The model states its range: [0, 255]');
+    await expect(dlg.getByRole('radio', { name: '[0, 255]' })).toBeChecked();
+    // Opened against its statement: it opens, with a notice.
+    await dlg.getByRole('radio', { name: '[0, 1]' }).check();
+    await dlg.getByRole('button', { name: 'open and keep in this browser' }).click();
+    await expect(page.getByLabel('model')).toHaveValue('user:rescaler');
+    await expect(page.getByRole('status').first()).toContainText('rescaler takes [0, 255]: its layer rescale rescales the input itself');
+    await renderCard(page, 'conv2', 3);
+  });
+
   test('broken files get a clear message in the dialog or the page, and the current model keeps working', async ({ page }) => {
     const { mkdtempSync, writeFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');

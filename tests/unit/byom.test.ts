@@ -6,8 +6,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FeatureModel } from '../../src/lib/engine/model.ts';
 import { evaluate, render } from '../../src/lib/engine/render.ts';
 import { fileReader } from '../../src/lib/node/files.ts';
+import { loadModel } from '../../src/lib/node/load-model.ts';
 import { modelDir } from '../../src/lib/node/model-cache.ts';
 import { model, photos, SMALL } from './helpers.ts';
+import { saveRescalingModel } from './rescaling-model.ts';
 import { saveToyModel } from './toy-model.ts';
 
 const load = (dir: string, range: [number, number] = [0, 1], maxBytes?: number) => {
@@ -58,6 +60,34 @@ describe('a model of an architecture the project has never seen', () => {
     }
     ph.dispose();
     m.dispose();
+  });
+});
+
+describe('a model that rescales its own input (Keras Rescaling layer)', () => {
+  it('runs Rescaling on the fast path, declares [0, 255], and the CLI uses it when no range is given', async () => {
+    await model(SMALL);
+    const dir = mkdtempSync(join(tmpdir(), 'fs-rescale-'));
+    const ref = await saveRescalingModel(dir);
+    const m = await loadModel(join(dir, 'model.json'));
+    expect(m.layer('rescale').kind).toBe('Rescaling');
+    expect(m.declaredRange?.range).toEqual([0, 255]);
+    expect(m.declaredRange?.why).toMatch(/layer rescale rescales the input itself \(×0\.007843 − 1\)/);
+    expect(m.info.inputRange).toEqual([0, 255]);
+    // Images in [0, 1] reach the network as pixel values, as tfjs-layers gets them.
+    const x = tf.randomUniform([2, 32, 32, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
+    const rel = tf.tidy(() => {
+      const e = ref.predict(tf.mul(x, 255)) as tf.Tensor;
+      const o = m.forward(x, ['probs']).get('probs')!;
+      return tf.max(tf.abs(tf.sub(e, o))).dataSync()[0] / tf.max(tf.abs(e)).dataSync()[0];
+    });
+    expect(rel).toBeLessThan(1e-5);
+    // An explicit range still wins.
+    const explicit = await loadModel(join(dir, 'model.json'), [0, 1]);
+    expect(explicit.info.inputRange).toEqual([0, 1]);
+    x.dispose();
+    ref.dispose();
+    m.dispose();
+    explicit.dispose();
   });
 });
 

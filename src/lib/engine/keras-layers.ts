@@ -279,6 +279,12 @@ function buildKeras(topology: Record<string, unknown>, weights: tf.NamedTensorMa
       case 'Concatenate':
         add({ run: (x) => tf.concat(x, Number(c.axis ?? -1)) });
         break;
+      case 'Rescaling': {
+        const scale = Number(c.scale ?? 1);
+        const offset = Number(c.offset ?? 0);
+        add({ run: (x) => tf.add(tf.mul(x[0], scale), offset) });
+        break;
+      }
       default:
         add({ kind: `${layer.class_name} (generic)`, run: genericLayer(layer, w, keep) });
     }
@@ -288,7 +294,21 @@ function buildKeras(topology: Record<string, unknown>, weights: tf.NamedTensorMa
   foldBatchNorm(layers, nodes, weights, keep);
 
   const outputName = nodes[nodes.length - 1].name;
-  return { inputName, nodes, outputName, logitsName: findLogits(nodes, outputName), constants };
+  return { inputName, nodes, outputName, logitsName: findLogits(nodes, outputName), constants, declaredRange: rescaledInput(layers, nodes, inputName) };
+}
+
+/**
+ * A Keras model that rescales its own input (Rescaling(1/255) or Rescaling(1/127.5, -1) as its first layer, as Keras
+ * applications built with their preprocessing do) expects raw pixel values: [0, 255].
+ */
+function rescaledInput(layers: KerasLayer[], nodes: NetNode[], inputName: string): Network['declaredRange'] {
+  const first = nodes.find((n) => n.inputs.length === 1 && n.inputs[0] === inputName);
+  if (first?.kind !== 'Rescaling') return undefined;
+  const c = layers.find((l) => (l.config.name ?? l.name) === first.name)!.config;
+  const scale = Number(c.scale ?? 1);
+  const offset = Number(c.offset ?? 0);
+  if (!(scale > 0 && scale < 0.1)) return undefined;
+  return { range: [0, 255], why: `its layer ${first.name} rescales the input itself (×${+scale.toPrecision(4)}${offset ? ` ${offset < 0 ? '−' : '+'} ${Math.abs(offset)}` : ''}), so it takes pixel values` };
 }
 
 /** Gives every BN that follows a linear conv its own conv with the BN folded in (conv output stays targetable). */

@@ -96,6 +96,11 @@ export class FeatureModel {
     }
   }
 
+  /** The input range the model declares itself (a Rescaling layer on its input), and why; undefined when it does not. */
+  get declaredRange(): { range: [number, number]; why: string } | undefined {
+    return this.net.declaredRange;
+  }
+
   /** Changes the value range the network is fed (a person checking which range their model expects). */
   setInputRange(range: [number, number], normalize?: Normalization): void {
     this.info = { ...this.info, inputRange: range, normalize };

@@ -28,6 +28,8 @@ export interface Network {
   logitsName?: string;
   /** Constant tensors owned by the network (weights, folded weights). */
   constants: tf.Tensor[];
+  /** The input range the model itself declares (a Keras Rescaling layer on its input), and why. */
+  declaredRange?: { range: [number, number]; why: string };
 }
 
 import { EngineError } from './errors.ts';

@@ -26,5 +26,8 @@ export async function loadModel(idOrPath: string, inputRange?: [number, number],
   const path = resolve(idOrPath.endsWith('.json') ? idOrPath : join(idOrPath, 'model.json'));
   if (!existsSync(path)) throw new UsageError(`model file ${path} does not exist`);
   const { read, entry: file } = fileReader(path);
-  return FeatureModel.load(read, { id: path, inputRange: inputRange ?? [-1, 1], normalize }, file);
+  const m = await FeatureModel.load(read, { id: path, inputRange: inputRange ?? [-1, 1], normalize }, file);
+  // Without --input-range: what the model declares (a Rescaling layer on its input), else [-1, 1].
+  if (!inputRange && m.declaredRange) m.setInputRange(m.declaredRange.range, normalize);
+  return m;
 }

@@ -123,10 +123,17 @@ export class Studio {
   labelOffset = $state(0);
   /** Models a person brought, kept in the browser. */
   userModels = $state<UserModelInfo[]>([]);
-  rangeCheck = $state<{ busy: boolean; checks: RangeCheck[]; inputShape: [number, number, number] | null; error: string | null }>({
+  rangeCheck = $state<{
+    busy: boolean;
+    checks: RangeCheck[];
+    inputShape: [number, number, number] | null;
+    declared: { range: [number, number]; why: string } | null;
+    error: string | null;
+  }>({
     busy: false,
     checks: [],
     inputShape: null,
+    declared: null,
     error: null,
   });
   /** The message that loads the current model (sent again to a restarted worker). */
@@ -235,7 +242,7 @@ export class Studio {
 
   /** Top predictions per input range on the sample photos and on the person's own test images, if any. */
   checkRanges(source: ModelSource, ranges: InputMapping[], own: File[] = []) {
-    this.rangeCheck = { busy: true, checks: [], inputShape: null, error: null };
+    this.rangeCheck = { busy: true, checks: [], inputShape: null, declared: null, error: null };
     const samples: CheckImage[] = [...SAMPLE_PHOTOS.map((name) => ({ name })), ...own.map((f) => ({ name: f.name, blob: f }))];
     this.send({ type: 'check-ranges', source, ranges, samples });
   }
@@ -450,13 +457,16 @@ export class Studio {
         this.userModels = m.models;
         break;
       case 'range-check':
-        this.rangeCheck = { busy: false, checks: m.checks, inputShape: m.inputShape, error: null };
+        this.rangeCheck = { busy: false, checks: m.checks, inputShape: m.inputShape, declared: m.declared, error: null };
         break;
       case 'range-check-error':
-        this.rangeCheck = { busy: false, checks: [], inputShape: null, error: m.message };
+        this.rangeCheck = { busy: false, checks: [], inputShape: null, declared: null, error: m.message };
         break;
       case 'error':
         this.note('error', m.message);
+        break;
+      case 'notice':
+        this.note('info', m.message);
         break;
     }
   }
