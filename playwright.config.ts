@@ -5,6 +5,7 @@ const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export default defineConfig({
   testDir: 'tests/e2e',
+  globalSetup: './tests/temp-dir.ts',
   timeout: 180_000,
   expect: { timeout: 60_000 },
   workers: 1,

@@ -40,6 +40,7 @@ export default defineConfig({
   test: {
     include: ['tests/unit/**/*.test.ts'],
     environment: 'node',
+    globalSetup: ['tests/temp-dir.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',

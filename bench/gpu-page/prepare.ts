@@ -1,0 +1,25 @@
+/**
+ * `npm run bench:gpu-page`: builds the browser timing page (bench/gpu-page) into .gpu/site with a cut-down model —
+ * MobileNet v1 α0.25 up to conv_pw_7_relu, saved by tfjs-layers (a few hundred KB instead of 2 MB) — so the page, a
+ * headless Chromium and its libraries fit the 64 MiB that may be carried to a GPU machine. Serve .gpu/site with any
+ * static server and open index.html?model=mobilenet_v1_0.25_to_pw7 in a browser; results print as FSBENCH lines.
+ */
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { loadLayersReference } from '../../src/lib/node/files.ts';
+import { ensureModel, REPO_ROOT } from '../../src/lib/node/model-cache.ts';
+import { registryEntry } from '../../src/lib/models/registry.ts';
+import { saveLayersPackage } from '../../tests/unit/layers-package.ts';
+
+const site = join(REPO_ROOT, '.gpu', 'site');
+const build = spawnSync('npx', ['vite', 'build', '--config', 'bench/gpu-page/vite.config.ts'], { cwd: REPO_ROOT, stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
+await tf.setBackend('cpu');
+const full = await loadLayersReference(await ensureModel(registryEntry('mobilenet_v1_0.25_224')!));
+const cut = tf.model({ inputs: full.inputs, outputs: full.getLayer('conv_pw_7_relu').output as tf.SymbolicTensor });
+const out = join(site, 'models', 'mobilenet_v1_0.25_to_pw7');
+rmSync(out, { recursive: true, force: true });
+await saveLayersPackage(cut, out);
+console.log(`wrote ${site} (page, wasm binaries, ${out})`);
