@@ -166,14 +166,21 @@ test('the class-score band finds a class by name and renders it', async ({ page 
 });
 
 test.describe('bring your own model', () => {
+  /** The studio on the small model, ready, with the "open model" dialog open. */
+  async function openDialog(page: Page) {
+    await page.goto(SMALL);
+    await expect(band(page, 'conv1_bn')).toBeVisible();
+    return reopenDialog(page);
+  }
+  async function reopenDialog(page: Page) {
+    await page.getByRole('button', { name: 'open model…' }).click();
+    return page.getByRole('dialog', { name: 'open model' });
+  }
   const cache = (id: string, f: string) => `models/cache/${id}/${f}`;
   const GRAPH = 'mobilenet_v1_0.25_224_tfhub_graph';
 
   test('by URL: the range check shows which range is right, and the model opens, renders and is kept', async ({ page }) => {
-    await page.goto(SMALL);
-    await expect(band(page, 'conv1_bn')).toBeVisible();
-    await page.getByRole('button', { name: 'open model…' }).click();
-    const dlg = page.getByRole('dialog', { name: 'open model' });
+    const dlg = await openDialog(page);
     await dlg.getByLabel('model URL').fill('/models/mobilenet_v1_0.25_224/model.json');
     await dlg.getByLabel('model name').fill('my-mobilenet');
     await dlg.getByLabel('mean', { exact: true }).fill('0.5,0.5,0.5');
@@ -208,10 +215,7 @@ test.describe('bring your own model', () => {
 
   test('from files (a graph model with labels), checked, opened and rendered', async ({ page }) => {
     const id = 'mobilenet_v1_0.25_224_tfhub_graph';
-    await page.goto(SMALL);
-    await expect(band(page, 'conv1_bn')).toBeVisible();
-    await page.getByRole('button', { name: 'open model…' }).click();
-    const dlg = page.getByRole('dialog', { name: 'open model' });
+    const dlg = await openDialog(page);
     await dlg.getByLabel('model files', { exact: true }).setInputFiles([cache(id, 'model.json'), cache(id, 'group1-shard1of1'), cache(id, 'labels.json')]);
     await expect(dlg).toContainText('3 file(s)');
     await dlg.getByLabel('model name').fill('hub-graph');
@@ -234,10 +238,7 @@ test.describe('bring your own model', () => {
     await tf.setBackend('cpu');
     const dir = mkdtempSync(join(tmpdir(), 'fs-toy-e2e-'));
     (await saveToyModel(dir)).dispose();
-    await page.goto(SMALL);
-    await expect(band(page, 'conv1_bn')).toBeVisible();
-    await page.getByRole('button', { name: 'open model…' }).click();
-    const dlg = page.getByRole('dialog', { name: 'open model' });
+    const dlg = await openDialog(page);
     await dlg.getByLabel('model files', { exact: true }).setInputFiles([join(dir, 'model.json'), join(dir, 'weights.bin')]);
     await dlg.getByLabel('model name').fill('toy');
     await dlg.getByRole('radio', { name: '[0, 1]' }).check();
@@ -259,10 +260,7 @@ test.describe('bring your own model', () => {
     await tf.setBackend('cpu');
     const dir = mkdtempSync(join(tmpdir(), 'fs-remix-e2e-'));
     await saveRemixModel('models/cache/mobilenet_v1_0.25_224', dir);
-    await page.goto(SMALL);
-    await expect(band(page, 'conv1_bn')).toBeVisible();
-    await page.getByRole('button', { name: 'open model…' }).click();
-    const dlg = page.getByRole('dialog', { name: 'open model' });
+    const dlg = await openDialog(page);
     await dlg.getByLabel('model files', { exact: true }).setInputFiles([join(dir, 'model.json'), join(dir, 'weights.bin'), cache('mobilenet_v1_0.25_224', 'labels.json')]);
     await dlg.getByLabel('model name').fill('gray-remix');
     await dlg.getByRole('button', { name: 'check on sample photos' }).click();
@@ -303,10 +301,7 @@ test.describe('bring your own model', () => {
     writeFileSync(join(dir, 'notes.txt'), 'not an image');
     const names = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
 
-    await page.goto(SMALL);
-    await expect(band(page, 'conv1_bn')).toBeVisible();
-    await page.getByRole('button', { name: 'open model…' }).click();
-    const dlg = page.getByRole('dialog', { name: 'open model' });
+    const dlg = await openDialog(page);
     // Dropped onto the dialog: the package files and a labels file.
     const fixture = 'tests/fixtures/digitnet';
     const payload = {
@@ -375,11 +370,8 @@ test.describe('bring your own model', () => {
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
     const port = (server.address() as import('node:net').AddressInfo).port;
     try {
-      await page.goto(SMALL);
-      await expect(band(page, 'conv1_bn')).toBeVisible();
       const id = 'mobilenet_v1_0.25_224';
-      await page.getByRole('button', { name: 'open model…' }).click();
-      let dlg = page.getByRole('dialog', { name: 'open model' });
+      let dlg = await openDialog(page);
       // model.json, its 55 weight files and the labels, as a person would pick them from the folder.
       const { readdirSync } = await import('node:fs');
       await dlg.getByLabel('model files', { exact: true }).setInputFiles(readdirSync(cache(id, '')).map((f) => cache(id, f)));
@@ -391,8 +383,7 @@ test.describe('bring your own model', () => {
       expect(await pixelSpread(page, 'conv_pw_6_bn', 4)).toBeGreaterThan(10);
 
       // Without Access-Control-Allow-Origin the browser refuses the read: the message says network or CORS.
-      await page.getByRole('button', { name: 'open model…' }).click();
-      dlg = page.getByRole('dialog', { name: 'open model' });
+      dlg = await reopenDialog(page);
       await dlg.getByLabel('model URL').fill(`http://127.0.0.1:${port}/model.json`);
       await dlg.getByLabel('model name').fill('hub-by-url');
       await dlg.getByRole('radio', { name: '[0, 1]' }).check();
@@ -402,8 +393,7 @@ test.describe('bring your own model', () => {
 
       // With it, the same URL opens.
       allowCors = true;
-      await page.getByRole('button', { name: 'open model…' }).click();
-      dlg = page.getByRole('dialog', { name: 'open model' });
+      dlg = await reopenDialog(page);
       await dlg.getByLabel('model URL').fill(`http://127.0.0.1:${port}/model.json`);
       await dlg.getByLabel('model name').fill('hub-by-url');
       await dlg.getByRole('radio', { name: '[0, 1]' }).check();
@@ -427,10 +417,7 @@ test.describe('bring your own model', () => {
     await tf.setBackend('cpu');
     const dir = mkdtempSync(join(tmpdir(), 'fs-rescale-e2e-'));
     (await saveRescalingModel(dir)).dispose();
-    await page.goto(SMALL);
-    await expect(band(page, 'conv1_bn')).toBeVisible();
-    await page.getByRole('button', { name: 'open model…' }).click();
-    let dlg = page.getByRole('dialog', { name: 'open model' });
+    let dlg = await openDialog(page);
     await dlg.getByLabel('model files', { exact: true }).setInputFiles([join(dir, 'model.json'), join(dir, 'weights.bin')]);
     await dlg.getByLabel('model name').fill('rescaler');
     await expect(dlg.getByRole('radio', { name: '[0, 1]' })).toBeChecked();
@@ -452,10 +439,7 @@ test.describe('bring your own model', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fs-bad-e2e-'));
     writeFileSync(join(dir, 'model.json'), '{"modelTopology": {');
     writeFileSync(join(dir, 'notes.txt'), 'not a model');
-    await page.goto(SMALL);
-    await expect(band(page, 'conv1_bn')).toBeVisible();
-    await page.getByRole('button', { name: 'open model…' }).click();
-    const dlg = page.getByRole('dialog', { name: 'open model' });
+    const dlg = await openDialog(page);
     // No model.json at all: the range check says so.
     await dlg.getByLabel('model files', { exact: true }).setInputFiles([join(dir, 'notes.txt')]);
     await dlg.getByRole('button', { name: 'check on sample photos' }).click();
@@ -470,10 +454,7 @@ test.describe('bring your own model', () => {
   });
 
   test('a URL that cannot be fetched is named with its status, and the current model keeps working', async ({ page }) => {
-    await page.goto(SMALL);
-    await expect(band(page, 'conv1_bn')).toBeVisible();
-    await page.getByRole('button', { name: 'open model…' }).click();
-    const dlg = page.getByRole('dialog', { name: 'open model' });
+    const dlg = await openDialog(page);
     await dlg.getByLabel('model URL').fill('/models/no-such-model/model.json');
     await dlg.getByLabel('model name').fill('ghost');
     await dlg.getByRole('button', { name: 'open and keep in this browser' }).click();
