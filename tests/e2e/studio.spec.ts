@@ -336,6 +336,10 @@ test.describe('bring your own model', () => {
     // A 28 px network renders at 28 px.
     await expect(page.getByLabel('render size')).toHaveValue('28');
     await renderCard(page, 'top_bn', 0);
+    // mix_bn:4 is a dead unit (the same value on every digit and photo): its card says so; top_bn:0 is not.
+    await renderCard(page, 'mix_bn', 4);
+    await expect(card(page, 'mix_bn', 4)).toHaveAttribute('data-flat', 'yes');
+    await expect(card(page, 'top_bn', 0)).toHaveAttribute('data-flat', 'no');
     await card(page, 'top_bn', 0).click();
     const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'download PNG' }).click()]);
     const png = decode(readFileSync(await dl.path()));
