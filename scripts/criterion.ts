@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../src/lib/engine/backend.ts';
 import { parseChannels } from '../src/lib/engine/channels.ts';
-import { evaluate, render } from '../src/lib/engine/render.ts';
+import { evaluate, imageFromRgba, render } from '../src/lib/engine/render.ts';
 import { centreCrop, readImage } from '../src/lib/node/files.ts';
 import { loadModel } from '../src/lib/node/load-model.ts';
 import { REPO_ROOT } from '../src/lib/node/model-cache.ts';
@@ -56,7 +56,7 @@ for (const layer of values.layers!.split(',')) {
   const r = await render(m, { layer, steps: Number(values.steps), size }, chans.map((index) => ({ index })));
   console.log(`${layer} (${r.seconds.toFixed(0)} s)`);
   chans.forEach((c, i) => {
-    const img = tf.tidy(() => tf.div(tf.cast(tf.tensor3d(r.final.images[i], [size, size, 4], 'int32').slice([0, 0, 0], [size, size, 3]), 'float32'), 255).expandDims(0)) as tf.Tensor4D;
+    const img = imageFromRgba(r.final.images[i], size, size);
     const vis = evaluate(m, img, 'channel', layer, [c])[0];
     const photoValues = bestOf(photos, layer, c);
     const best = Math.max(...photoValues);

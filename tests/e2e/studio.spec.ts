@@ -346,11 +346,11 @@ test.describe('bring your own model', () => {
     expect([png.width, png.height]).toEqual([28, 28]);
     // The exported image, judged by the engine in Node: it activates its channel at least twice the best photo.
     const { FeatureModel } = await import('../../src/lib/engine/model.ts');
-    const { evaluate } = await import('../../src/lib/engine/render.ts');
+    const { evaluate, imageFromRgba } = await import('../../src/lib/engine/render.ts');
     const { centreCrop, fileReader, readImage } = await import('../../src/lib/node/files.ts');
     const { read, entry } = fileReader(`${fixture}/model.json`);
     const m = await FeatureModel.load(read, { id: 'digitnet', inputRange: [0, 1] }, entry);
-    const img = tf.tensor4d(Float32Array.from(png.data as Uint8Array), [1, 28, 28, 4]).slice([0, 0, 0, 0], [1, 28, 28, 3]).div(255) as import("@tensorflow/tfjs").Tensor4D;
+    const img = imageFromRgba(png.data as Uint8Array, 28, 28);
     const crops = [];
     for (const p of ['cat', 'airplane', 'portrait']) crops.push(centreCrop(await readImage(`../shared/images/${p}.jpg`), 28));
     const ph = tf.concat(crops) as import('@tensorflow/tfjs').Tensor4D;

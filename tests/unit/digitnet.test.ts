@@ -12,8 +12,8 @@ import * as tf from '@tensorflow/tfjs';
 import { decode } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FeatureModel } from '../../src/lib/engine/model.ts';
-import { evaluate } from '../../src/lib/engine/render.ts';
-import { fileReader } from '../../src/lib/node/files.ts';
+import { evaluate, imageFromRgba } from '../../src/lib/engine/render.ts';
+import { fileReader, loadLayersReference } from '../../src/lib/node/files.ts';
 import { REPO_ROOT } from '../../src/lib/node/model-cache.ts';
 import { model, photos, SMALL } from './helpers.ts';
 import { loadDigits } from './mnist-digits.ts';
@@ -49,15 +49,7 @@ describe('DigitNet, a trained network of an architecture the project has never s
     expect(m.layer('top_bn')).toMatchObject({ shape: [7, 7, 48], stride: 4 });
 
     // The reference: the same package loaded by tfjs-layers itself.
-    const json = JSON.parse(readFileSync(join(DIR, 'model.json'), 'utf8'));
-    const weights = readFileSync(join(DIR, 'weights.bin'));
-    const ref = await tf.loadLayersModel(
-      tf.io.fromMemory({
-        modelTopology: json.modelTopology,
-        weightSpecs: json.weightsManifest[0].weights,
-        weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
-      }),
-    );
+    const ref = await loadLayersReference(DIR);
     const some = digits.slice([0], [64]) as tf.Tensor4D;
     for (const l of ['res_add', 'mix_cat', 'se_gate', 'top_relu6', 'digit_probs']) {
       const cut = tf.model({ inputs: ref.inputs, outputs: ref.getLayer(l).output as tf.SymbolicTensor });
@@ -94,7 +86,7 @@ describe('DigitNet, a trained network of an architecture the project has never s
         // The PNG a person gets, decoded: what is judged is the image, not the optimizer's float state.
         const png = decode(readFileSync(join(out, `${layer}-${c}.png`)));
         expect([png.width, png.height]).toEqual([28, 28]);
-        const img = tf.tidy(() => tf.tensor4d(Float32Array.from(png.data as Uint8Array), [1, 28, 28, 4]).slice([0, 0, 0, 0], [1, 28, 28, 3]).div(255)) as tf.Tensor4D;
+        const img = imageFromRgba(png.data as Uint8Array, 28, 28);
         // Gray in, gray out: a grayscale network's render carries no colour the network cannot see.
         const rgb = png.data as Uint8Array;
         for (let i = 0; i < rgb.length; i += 4) expect(rgb[i] === rgb[i + 1] && rgb[i] === rgb[i + 2]).toBe(true);

@@ -1,16 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { evaluate, render, RenderCancelled } from '../../src/lib/engine/render.ts';
+import { evaluate, imageFromRgba, render, RenderCancelled } from '../../src/lib/engine/render.ts';
 import { encodePng } from '../../src/lib/export/png.ts';
 import { model, photos, SMALL } from './helpers.ts';
 
-/** RGBA bytes (as a PNG stores them) back to a [1, h, w, 3] image in [0,1]. */
-function fromRgba(rgba: Uint8Array, size: number): tf.Tensor4D {
-  return tf.tidy(() => {
-    const t = tf.tensor3d(rgba, [size, size, 4], 'int32').slice([0, 0, 0], [size, size, 3]);
-    return tf.div(tf.cast(t, 'float32'), 255).expandDims(0) as tf.Tensor4D;
-  });
-}
+const fromRgba = (rgba: Uint8Array, size: number) => imageFromRgba(rgba, size, size);
 
 /** Random crops (7/8 of the side, at random offsets) of one image, as a batch. */
 function randomCrops(img: tf.Tensor4D, n: number, seed: number): tf.Tensor4D {

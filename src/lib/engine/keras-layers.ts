@@ -104,6 +104,7 @@ function buildKeras(topology: Record<string, unknown>, weights: tf.NamedTensorMa
   const nodes: NetNode[] = [];
   let inputName = '';
   let prev = '';
+  let declaredRange: Network['declaredRange'];
 
   if (sequential && layers[0].class_name !== 'InputLayer') {
     inputName = 'input';
@@ -283,6 +284,12 @@ function buildKeras(topology: Record<string, unknown>, weights: tf.NamedTensorMa
         const scale = Number(c.scale ?? 1);
         const offset = Number(c.offset ?? 0);
         add({ run: (x) => tf.add(tf.mul(x[0], scale), offset) });
+        // On the input, a small scale (1/255, 1/127.5 as Keras applications built with their preprocessing have)
+        // means the model takes raw pixel values.
+        if (inputs.length === 1 && inputs[0] === inputName && scale > 0 && scale < 0.1) {
+          const shift = offset ? ` ${offset < 0 ? '−' : '+'} ${Math.abs(offset)}` : '';
+          declaredRange = { range: [0, 255], why: `its layer ${name} rescales the input itself (×${+scale.toPrecision(4)}${shift}), so it takes pixel values` };
+        }
         break;
       }
       default:
@@ -294,21 +301,7 @@ function buildKeras(topology: Record<string, unknown>, weights: tf.NamedTensorMa
   foldBatchNorm(layers, nodes, weights, keep);
 
   const outputName = nodes[nodes.length - 1].name;
-  return { inputName, nodes, outputName, logitsName: findLogits(nodes, outputName), constants, declaredRange: rescaledInput(layers, nodes, inputName) };
-}
-
-/**
- * A Keras model that rescales its own input (Rescaling(1/255) or Rescaling(1/127.5, -1) as its first layer, as Keras
- * applications built with their preprocessing do) expects raw pixel values: [0, 255].
- */
-function rescaledInput(layers: KerasLayer[], nodes: NetNode[], inputName: string): Network['declaredRange'] {
-  const first = nodes.find((n) => n.inputs.length === 1 && n.inputs[0] === inputName);
-  if (first?.kind !== 'Rescaling') return undefined;
-  const c = layers.find((l) => (l.config.name ?? l.name) === first.name)!.config;
-  const scale = Number(c.scale ?? 1);
-  const offset = Number(c.offset ?? 0);
-  if (!(scale > 0 && scale < 0.1)) return undefined;
-  return { range: [0, 255], why: `its layer ${first.name} rescales the input itself (×${+scale.toPrecision(4)}${offset ? ` ${offset < 0 ? '−' : '+'} ${Math.abs(offset)}` : ''}), so it takes pixel values` };
+  return { inputName, nodes, outputName, logitsName: findLogits(nodes, outputName), constants, declaredRange };
 }
 
 /** Gives every BN that follows a linear conv its own conv with the BN folded in (conv output stays targetable). */

@@ -157,6 +157,14 @@ function rgba(data: ArrayLike<number>, b: number, h: number, w: number): Uint8Ar
   return out;
 }
 
+/** RGBA bytes (a snapshot, or a decoded PNG) back to a [1, h, w, 3] image in [0,1]. */
+export function imageFromRgba(rgba: Uint8Array, width: number, height: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const t = tf.tensor3d(rgba, [height, width, 4], 'int32').slice([0, 0, 0], [height, width, 3]);
+    return tf.div(tf.cast(t, 'float32'), 255).expandDims(0) as tf.Tensor4D;
+  });
+}
+
 function splitRgba(all: Uint8Array, b: number, h: number, w: number): Uint8Array[] {
   const n = h * w * 4;
   return Array.from({ length: b }, (_, i) => all.slice(i * n, (i + 1) * n));
