@@ -176,6 +176,17 @@ test.describe('bring your own model', () => {
     await page.getByRole('button', { name: 'open model…' }).click();
     return page.getByRole('dialog', { name: 'open model' });
   }
+  /** A model package that `save` writes with tfjs-layers (cpu backend, in this process): its model.json and weights. */
+  async function savedPackage(save: (dir: string) => Promise<{ dispose(): void } | void>): Promise<[string, string]> {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const tf = await import('@tensorflow/tfjs');
+    await tf.setBackend('cpu');
+    const dir = mkdtempSync(join(tmpdir(), 'fs-package-e2e-'));
+    (await save(dir))?.dispose();
+    return [join(dir, 'model.json'), join(dir, 'weights.bin')];
+  }
   const cache = (id: string, f: string) => `models/cache/${id}/${f}`;
   const GRAPH = 'mobilenet_v1_0.25_224_tfhub_graph';
 
@@ -230,16 +241,10 @@ test.describe('bring your own model', () => {
   });
 
   test('a grayscale model of an unfamiliar architecture, dropped in as files, renders in the gallery', async ({ page }) => {
-    const { mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const tf = await import('@tensorflow/tfjs');
     const { saveToyModel } = await import('../unit/toy-model.ts');
-    await tf.setBackend('cpu');
-    const dir = mkdtempSync(join(tmpdir(), 'fs-toy-e2e-'));
-    (await saveToyModel(dir)).dispose();
+    const files = await savedPackage(saveToyModel);
     const dlg = await openDialog(page);
-    await dlg.getByLabel('model files', { exact: true }).setInputFiles([join(dir, 'model.json'), join(dir, 'weights.bin')]);
+    await dlg.getByLabel('model files', { exact: true }).setInputFiles(files);
     await dlg.getByLabel('model name').fill('toy');
     await dlg.getByRole('radio', { name: '[0, 1]' }).check();
     await dlg.getByRole('button', { name: 'open and keep in this browser' }).click();
@@ -252,16 +257,10 @@ test.describe('bring your own model', () => {
   });
 
   test('a trained network in an unfamiliar package (grayscale Sequential re-build) classifies, checks and renders', async ({ page }) => {
-    const { mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const tf = await import('@tensorflow/tfjs');
     const { saveRemixModel } = await import('../unit/remix-model.ts');
-    await tf.setBackend('cpu');
-    const dir = mkdtempSync(join(tmpdir(), 'fs-remix-e2e-'));
-    await saveRemixModel('models/cache/mobilenet_v1_0.25_224', dir);
+    const files = await savedPackage((dir) => saveRemixModel('models/cache/mobilenet_v1_0.25_224', dir));
     const dlg = await openDialog(page);
-    await dlg.getByLabel('model files', { exact: true }).setInputFiles([join(dir, 'model.json'), join(dir, 'weights.bin'), cache('mobilenet_v1_0.25_224', 'labels.json')]);
+    await dlg.getByLabel('model files', { exact: true }).setInputFiles([...files, cache('mobilenet_v1_0.25_224', 'labels.json')]);
     await dlg.getByLabel('model name').fill('gray-remix');
     await dlg.getByRole('button', { name: 'check on sample photos' }).click();
     const table = dlg.getByLabel('predictions per input range');
@@ -413,16 +412,10 @@ test.describe('bring your own model', () => {
   });
 
   test('a model that rescales its own input gets [0, 255] from the check, and a notice when opened with another range', async ({ page }) => {
-    const { mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const tf = await import('@tensorflow/tfjs');
     const { saveRescalingModel } = await import('../unit/rescaling-model.ts');
-    await tf.setBackend('cpu');
-    const dir = mkdtempSync(join(tmpdir(), 'fs-rescale-e2e-'));
-    (await saveRescalingModel(dir)).dispose();
+    const files = await savedPackage(saveRescalingModel);
     let dlg = await openDialog(page);
-    await dlg.getByLabel('model files', { exact: true }).setInputFiles([join(dir, 'model.json'), join(dir, 'weights.bin')]);
+    await dlg.getByLabel('model files', { exact: true }).setInputFiles(files);
     await dlg.getByLabel('model name').fill('rescaler');
     await expect(dlg.getByRole('radio', { name: '[0, 1]' })).toBeChecked();
     await dlg.getByRole('button', { name: 'check on sample photos' }).click();
