@@ -368,7 +368,11 @@ test.describe('bring your own model', () => {
     const server = createServer((req, res) => {
       const path = cache(GRAPH, (req.url ?? '/').replace(/^\/+/, ''));
       if (!existsSync(path)) return void res.writeHead(404).end();
-      res.writeHead(200, allowCors ? { 'Access-Control-Allow-Origin': '*' } : {}).end(readFileSync(path));
+      // no-store: the browser asks again once CORS is allowed. Connection: close: no kept-alive socket that the server
+      // may close just as the browser reuses it (seen as an occasional "Failed to fetch" on a weight file).
+      const headers: Record<string, string> = { 'Cache-Control': 'no-store', Connection: 'close' };
+      if (allowCors) headers['Access-Control-Allow-Origin'] = '*';
+      res.writeHead(200, headers).end(readFileSync(path));
     });
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
     const port = (server.address() as import('node:net').AddressInfo).port;
