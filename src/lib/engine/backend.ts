@@ -1,15 +1,18 @@
 /**
- * Backend choice for Node (CLI, tests, bench): wasm by default, cpu as the fallback.
- * The browser worker makes its own choice (WebGL on a real GPU, wasm otherwise).
+ * Backend choice for Node (CLI, tests, bench): wasm by default (multi-threaded, see node/wasm-threads.ts), cpu as the
+ * fallback. The browser worker makes its own choice (WebGL on a real GPU, wasm otherwise).
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { enableWasmThreads } from '../node/wasm-threads.ts';
 
 export type BackendName = 'wasm' | 'cpu' | 'webgl';
 
 export async function useBackend(preferred: BackendName[] = ['wasm', 'cpu']): Promise<BackendName> {
   for (const name of preferred) {
     try {
+      if (name === 'wasm' && tf.findBackend('wasm') == null) enableWasmThreads();
       if (await tf.setBackend(name)) {
         await tf.ready();
         return name;
@@ -19,4 +22,9 @@ export async function useBackend(preferred: BackendName[] = ['wasm', 'cpu']): Pr
     }
   }
   throw new Error(`none of the backends ${preferred.join(', ')} could be initialised`);
+}
+
+/** Threads the wasm backend runs on (1 before it started or when single-threaded). */
+export function wasmThreads(): number {
+  return tf.findBackend('wasm') ? Math.max(1, getThreadsCount()) : 1;
 }
