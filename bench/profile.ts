@@ -28,7 +28,10 @@ await render(model, { ...settings, steps: 2 }, targets);
 const t0 = performance.now();
 await render(model, settings, targets);
 const plain = (performance.now() - t0) / steps;
-const info = await tf.profile(() => render(model, settings, targets));
+const info = await tf.profile(async () => {
+  await render(model, settings, targets);
+  return [];
+});
 const byKernel = new Map<string, { ms: number; calls: number }>();
 for (const k of info.kernels) {
   const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };

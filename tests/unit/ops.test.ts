@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../src/lib/engine/backend.ts';
-import { clippedRelu, conv, depthwiseConv, matMulConstLeft, matMulConstRight, padGeometry } from '../../src/lib/engine/ops.ts';
+import { clippedRelu, clippedReluGradOps, conv, depthwiseConv, matMulConstLeft, matMulConstRight, padGeometry, prepareConv } from '../../src/lib/engine/ops.ts';
 import { createParam, idftMatrices } from '../../src/lib/engine/param.ts';
 import { applySampling, drawTransform, LUCID_TRANSFORMS, rng, samplingPlan } from '../../src/lib/engine/transforms.ts';
 
@@ -39,10 +39,62 @@ describe('input-only gradients match TensorFlow.js reference kernels (cpu)', () 
     });
   }
 
+  it('prepared convs (bias fused, explicit padding of a folded ZeroPadding2D) match pad + conv + bias, on cpu and wasm', async () => {
+    const pads: [[number, number], [number, number]] = [[0, 1], [0, 1]];
+    const cases = [
+      { k: [3, 3, 4, 1] as [number, number, number, number], depthwise: true, stride: [2, 2] as [number, number], padding: pads },
+      { k: [3, 3, 4, 5] as [number, number, number, number], depthwise: false, stride: [2, 2] as [number, number], padding: pads },
+      { k: [3, 3, 4, 1] as [number, number, number, number], depthwise: true, stride: [1, 1] as [number, number], padding: 'same' as const },
+      { k: [1, 1, 4, 5] as [number, number, number, number], depthwise: false, stride: [1, 1] as [number, number], padding: 'same' as const },
+    ];
+    /** Output and input gradient of each case, on the current backend, by `prepareConv` or by plain tfjs ops. */
+    const outcomes = (ours: boolean) => {
+      const owned: tf.Tensor[] = [];
+      const keep = <T extends tf.Tensor>(t: T) => (owned.push(t), t);
+      const before = tf.memory().numTensors;
+      const result = cases.map((c, i) =>
+        tf.tidy(() => {
+          const x = tf.randomNormal([2, 10, 10, 4], 0, 1, 'float32', 1) as tf.Tensor4D;
+          const k = tf.randomNormal(c.k, 0, 1, 'float32', 2 + i) as tf.Tensor4D;
+          const bias = tf.randomNormal([c.depthwise ? c.k[2] * c.k[3] : c.k[3]], 0, 1, 'float32', 9);
+          const run = ours ? prepareConv({ kernel: k, depthwise: c.depthwise, stride: c.stride, padding: c.padding, bias }, keep) : null;
+          const f = (v: tf.Tensor) => {
+            if (run) return run(v as tf.Tensor4D);
+            const p = Array.isArray(c.padding) ? tf.pad(v, [[0, 0], c.padding[0], c.padding[1], [0, 0]]) : v;
+            const mode = Array.isArray(c.padding) ? 'valid' : c.padding;
+            const y = c.depthwise ? tf.depthwiseConv2d(p as tf.Tensor4D, k, c.stride, mode) : tf.conv2d(p as tf.Tensor4D, k, c.stride, mode);
+            return tf.add(y, bias);
+          };
+          const wts = tf.randomNormal(f(x).shape, 0, 1, 'float32', 7);
+          const grad = tf.grad((v) => tf.sum(tf.mul(f(v), wts)))(x);
+          return { y: Array.from(f(x).dataSync()), g: Array.from(grad.dataSync()) };
+        }),
+      );
+      // Backward kernels are built once and owned by the caller; nothing else survives.
+      expect(tf.memory().numTensors).toBe(before + owned.length);
+      expect(owned.length).toBe(ours ? cases.length : 0);
+      for (const t of owned) t.dispose();
+      return result;
+    };
+    const reference = outcomes(false);
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await useBackend([backend]);
+      const got = outcomes(true);
+      got.forEach((r, i) => {
+        const dy = Math.max(...r.y.map((v, j) => Math.abs(v - reference[i].y[j])));
+        const dg = Math.max(...r.g.map((v, j) => Math.abs(v - reference[i].g[j])));
+        expect(dy, `${backend} case ${i} forward`).toBeLessThan(1e-4);
+        expect(dg, `${backend} case ${i} gradient`).toBeLessThan(1e-3);
+      });
+    }
+    await useBackend(['cpu']);
+  });
+
   it('computes TensorFlow padding geometry', () => {
     expect(padGeometry(224, 3, 2, 1, 'same')).toEqual({ before: 0, after: 1, out: 112 });
     expect(padGeometry(9, 3, 2, 1, 'same')).toEqual({ before: 1, after: 1, out: 5 });
     expect(padGeometry(11, 3, 2, 1, 'valid')).toEqual({ before: 0, after: 0, out: 5 });
+    expect(padGeometry(224, 3, 2, 1, [0, 1])).toEqual({ before: 0, after: 1, out: 112 });
   });
 
   it('ReLU6 without redirection has the reference gradient', () => {
@@ -68,6 +120,33 @@ describe('input-only gradients match TensorFlow.js reference kernels (cpu)', () 
       // Live item: the ordinary gradient (only the unit at 3 passes).
       expect(Array.from(g.dataSync())).toEqual([1, 0, -1, 0, 0, 2, 0, 0]);
     });
+  });
+
+  it('ReLU6 / ReLU backward on cpu and wasm: plain and redirected, at the exact 0 and cap values', async () => {
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await useBackend([backend]);
+      const before = tf.memory().numTensors;
+      tf.tidy(() => {
+        // Item 0 has live units; item 1 is dead (all below 0 or above the cap); exact 0 and cap values included.
+        const live = tf.mul(tf.randomNormal([1, 6, 6, 3], 0, 1, 'float32', 11), 5);
+        const dead = tf.add(tf.mul(tf.sign(tf.randomNormal([1, 6, 6, 3], 0, 1, 'float32', 12)), 8), 0);
+        const edges = tf.tensor4d([0, 6, -0, 6, 0, 6], [1, 1, 2, 3]);
+        const x = tf.concat([live, dead]);
+        const dy = tf.randomNormal([2, 6, 6, 3], 0, 1, 'float32', 13);
+        for (const cap of [6, Infinity]) {
+          for (const redirect of [false, true]) {
+            const ops = clippedReluGradOps(x, dy, cap, redirect);
+            const kernel = tf.grad((v) => tf.sum(tf.mul(clippedRelu(v, cap, redirect), dy)))(x);
+            expect(maxDiff(ops, kernel), `${backend} cap ${cap} redirect ${redirect}`).toBe(0);
+            if (cap === 6) expect(maxDiff(tf.slice(ops, [1], [1]), tf.zeros([1, 6, 6, 3])) > 0, 'the dead item gets a gradient').toBe(redirect);
+          }
+          const e = tf.grad((v) => tf.sum(clippedRelu(v, cap, false)))(edges);
+          expect(maxDiff(e, clippedReluGradOps(edges, tf.onesLike(edges), cap, false))).toBe(0);
+        }
+      });
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    await useBackend(['cpu']);
   });
 
   it('constant matmuls with stored transposes have the reference gradient', () => {

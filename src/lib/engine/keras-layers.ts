@@ -1,10 +1,11 @@
 /**
  * Translates a Keras layers model (TensorFlow.js "layers" format) into plain-op nodes with constant weights.
  * Batch-norm that directly follows a linear conv is folded into that conv's kernel and bias; the conv node itself
- * stays available so its own output can still be targeted.
+ * stays available so its own output can still be targeted. A ZeroPadding2D in front of a 'valid' conv becomes that
+ * conv's own explicit padding (one pass less each way). Convs are prepared once, after these folds (ops.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { clippedRelu, conv, depthwiseConv, type Padding } from './ops.ts';
+import { clippedRelu, prepareConv, type ConvWeights, type Padding, type Pads } from './ops.ts';
 import { buildWithConstants, EngineError, type NetNode, type Network } from './network.ts';
 
 interface KerasLayer {
@@ -102,6 +103,7 @@ function buildKeras(topology: Record<string, unknown>, weights: tf.NamedTensorMa
     return t;
   };
   const nodes: NetNode[] = [];
+  const convs = new ConvTable();
   let inputName = '';
   let prev = '';
   let declaredRange: Network['declaredRange'];
@@ -141,13 +143,13 @@ function buildKeras(topology: Record<string, unknown>, weights: tf.NamedTensorMa
         const dilation = pair(c.dilation_rate, 1)[0];
         if (dilation !== 1) throw new EngineError(`layer ${name}: dilated convolution is not supported`);
         const padding = String(c.padding) as Padding;
-        withActivation(
-          (x) => {
-            const y = conv(x as tf.Tensor4D, kernel, stride, padding);
-            return bias ? tf.add(y, bias) : y;
-          },
-          { type: 'window', kernel: [kernel.shape[0], kernel.shape[1]], stride, dilation },
-        );
+        withActivation(convs.core({ kernel, bias, depthwise: false, stride, padding }), {
+          type: 'window',
+          kernel: [kernel.shape[0], kernel.shape[1]],
+          stride,
+          dilation,
+        });
+        convs.bind(activationFn(String(c.activation ?? 'linear'), name) ? `${name}/preact` : name);
         break;
       }
       case 'DepthwiseConv2D': {
@@ -155,13 +157,13 @@ function buildKeras(topology: Record<string, unknown>, weights: tf.NamedTensorMa
         const bias = c.use_bias === false ? undefined : w(name, 'bias', false);
         const stride = pair(c.strides, 1);
         const padding = String(c.padding) as Padding;
-        withActivation(
-          (x) => {
-            const y = depthwiseConv(x as tf.Tensor4D, kernel, stride, padding);
-            return bias ? tf.add(y, bias) : y;
-          },
-          { type: 'window', kernel: [kernel.shape[0], kernel.shape[1]], stride, dilation: 1 },
-        );
+        withActivation(convs.core({ kernel, bias, depthwise: true, stride, padding }), {
+          type: 'window',
+          kernel: [kernel.shape[0], kernel.shape[1]],
+          stride,
+          dilation: 1,
+        });
+        convs.bind(activationFn(String(c.activation ?? 'linear'), name) ? `${name}/preact` : name);
         break;
       }
       case 'SeparableConv2D': {
@@ -170,11 +172,10 @@ function buildKeras(topology: Record<string, unknown>, weights: tf.NamedTensorMa
         const bias = c.use_bias === false ? undefined : w(name, 'bias', false);
         const stride = pair(c.strides, 1);
         const padding = String(c.padding) as Padding;
+        const depthwise = convs.core({ kernel: dk, depthwise: true, stride, padding });
+        const pointwise = convs.core({ kernel: pk, bias, depthwise: false, stride: [1, 1], padding: 'valid' });
         withActivation(
-          (x) => {
-            const y = conv(depthwiseConv(x as tf.Tensor4D, dk, stride, padding), pk, [1, 1], 'valid');
-            return bias ? tf.add(y, bias) : y;
-          },
+          (x) => pointwise(depthwise(x)),
           { type: 'window', kernel: [dk.shape[0], dk.shape[1]], stride, dilation: 1 },
         );
         break;
@@ -228,14 +229,14 @@ function buildKeras(topology: Record<string, unknown>, weights: tf.NamedTensorMa
         if (typeof p === 'number') pads = [[p, p], [p, p]];
         else if (Array.isArray(p) && Array.isArray(p[0])) pads = [pair(p[0], 0), pair(p[1], 0)];
         else pads = [pair((p as number[])[0], 0), pair((p as number[])[1], 0)].map((v) => [v[0], v[0]]) as never;
-        add({ run: (x) => tf.pad(x[0], [[0, 0], pads[0], pads[1], [0, 0]]) });
+        add({ run: (x) => tf.pad(x[0], [[0, 0], pads[0], pads[1], [0, 0]]), pads });
         break;
       }
       case 'MaxPooling2D':
       case 'AveragePooling2D': {
         const size = pair(c.pool_size, 2);
         const stride = pair(c.strides ?? c.pool_size, 2);
-        const padding = String(c.padding ?? 'valid') as Padding;
+        const padding = String(c.padding ?? 'valid') as 'same' | 'valid';
         const max = layer.class_name === 'MaxPooling2D';
         add({
           run: (x) =>
@@ -298,7 +299,9 @@ function buildKeras(topology: Record<string, unknown>, weights: tf.NamedTensorMa
   }
   if (!inputName) throw new EngineError('model.json: the model has no input layer');
 
-  foldBatchNorm(layers, nodes, weights, keep);
+  foldBatchNorm(layers, nodes, weights, keep, convs);
+  foldZeroPadding(nodes, convs);
+  convs.prepare(keep);
 
   const outputName = nodes[nodes.length - 1].name;
   return { inputName, nodes, outputName, logitsName: findLogits(nodes, outputName), constants, declaredRange };
@@ -310,6 +313,7 @@ function foldBatchNorm(
   nodes: NetNode[],
   weights: tf.NamedTensorMap,
   keep: <T extends tf.Tensor>(t: T) => T,
+  convs: ConvTable,
 ) {
   const byName = new Map(nodes.map((n) => [n.name, n]));
   const layerByName = new Map(layers.map((l) => [l.config.name ?? l.name, l]));
@@ -349,9 +353,55 @@ function foldBatchNorm(
     keep(shift);
     bn.inputs = [...src.inputs];
     bn.geometry = src.geometry;
-    bn.run = depthwise
-      ? (x) => tf.add(depthwiseConv(x[0] as tf.Tensor4D, folded, stride, padding), shift)
-      : (x) => tf.add(conv(x[0] as tf.Tensor4D, folded, stride, padding), shift);
+    const core = convs.core({ kernel: folded, bias: shift, depthwise, stride, padding });
+    bn.run = (x) => core(x[0]);
+    convs.bind(bn.name);
+  }
+}
+
+/**
+ * Convs whose weights are fixed at build time but whose padding and input may still change (folds); each is prepared
+ * once at the end. `core` returns the function the node runs; `bind` names the node whose output is that conv.
+ */
+class ConvTable {
+  private readonly all: ConvWeights[] = [];
+  private readonly prepared = new Map<ConvWeights, (x: tf.Tensor4D) => tf.Tensor4D>();
+  private readonly byNode = new Map<string, ConvWeights>();
+  private last: ConvWeights | null = null;
+
+  core(spec: ConvWeights): (x: tf.Tensor) => tf.Tensor4D {
+    this.all.push(spec);
+    this.last = spec;
+    return (x) => {
+      const run = this.prepared.get(spec);
+      if (!run) throw new EngineError('internal: a convolution ran before the network was prepared');
+      return run(x as tf.Tensor4D);
+    };
+  }
+
+  bind(nodeName: string) {
+    if (this.last) this.byNode.set(nodeName, this.last);
+    this.last = null;
+  }
+
+  specOf(nodeName: string): ConvWeights | undefined {
+    return this.byNode.get(nodeName);
+  }
+
+  prepare(keep: <T extends tf.Tensor>(t: T) => T) {
+    for (const spec of this.all) this.prepared.set(spec, prepareConv(spec, keep));
+  }
+}
+
+/** A 'valid' conv fed by a ZeroPadding2D reads the padding's input and pads by itself (explicit padding). */
+function foldZeroPadding(nodes: NetNode[], convs: ConvTable) {
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  for (const node of nodes) {
+    const spec = convs.specOf(node.name);
+    const src = node.inputs.length === 1 ? byName.get(node.inputs[0]) : undefined;
+    if (!spec || spec.padding !== 'valid' || !src || src.kind !== 'ZeroPadding2D' || !src.pads) continue;
+    spec.padding = src.pads;
+    node.inputs = [...src.inputs];
   }
 }
 

@@ -18,6 +18,8 @@ export interface NetNode {
   run(inputs: tf.Tensor[], redirect: boolean): tf.Tensor;
   /** Spatial footprint, for strides and receptive fields; absent for pointwise / element-wise nodes. */
   geometry?: Geometry;
+  /** Pixels a ZeroPadding2D node adds, [[top, bottom], [left, right]] (a following 'valid' conv can take them over). */
+  pads?: [[number, number], [number, number]];
 }
 
 export interface Network {

@@ -14,7 +14,9 @@ import * as tf from '@tensorflow/tfjs';
 
 type GradFunc = Parameters<typeof tf.customGrad>[0];
 
-export type Padding = 'same' | 'valid';
+/** TensorFlow's two padding modes, or explicit pixels [[top, bottom], [left, right]] (a folded ZeroPadding2D). */
+export type Pads = [[number, number], [number, number]];
+export type Padding = 'same' | 'valid' | Pads;
 
 /** Padding before the first element along one axis, and the output length, as TensorFlow computes them. */
 export function padGeometry(
@@ -22,9 +24,13 @@ export function padGeometry(
   k: number,
   stride: number,
   dilation: number,
-  padding: Padding,
+  padding: 'same' | 'valid' | [number, number],
 ): { before: number; after: number; out: number } {
   const kEff = (k - 1) * dilation + 1;
+  if (Array.isArray(padding)) {
+    const [before, after] = padding;
+    return { before, after, out: Math.floor((inLen + before + after - kEff) / stride) + 1 };
+  }
   if (padding === 'valid') {
     const out = Math.ceil((inLen - kEff + 1) / stride);
     return { before: 0, after: 0, out };
@@ -35,17 +41,23 @@ export function padGeometry(
   return { before, after: total - before, out };
 }
 
+const axisPadding = (p: Padding, axis: 0 | 1) => (Array.isArray(p) ? p[axis] : p);
+type TfPad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+/** The `pad` argument of tfjs's conv ops: explicit pixels become NHWC pairs. */
+const tfPad = (p: Padding): TfPad => (Array.isArray(p) ? [[0, 0], p[0], p[1], [0, 0]] : p);
+
 /**
  * Prepares the upstream gradient dy (NHWC) for a stride-1 correlation with a flipped kernel that yields the input
- * gradient: inserts stride−1 zeros between rows/columns, then pads so that a 'valid' correlation returns inH×inW.
+ * gradient: inserts stride−1 zeros between rows/columns and crops what no input position needs. The zero border the
+ * correlation still needs is returned as explicit padding for the conv itself (no separate pad pass).
  */
-function dilateAndPad(
+function dilateForBackward(
   dy: tf.Tensor4D,
   stride: [number, number],
   k: [number, number],
   before: [number, number],
   inSize: [number, number],
-): tf.Tensor4D {
+): { t: tf.Tensor4D; pads: Pads } {
   let t = dy;
   const [b, oh, ow, c] = dy.shape;
   if (stride[0] > 1) {
@@ -76,61 +88,82 @@ function dilateAndPad(
   if (crops[0] < 0 || crops[1] < 0) {
     t = t.slice([0, 0, 0, 0], [b, t.shape[1] + crops[0], t.shape[2] + crops[1], c]);
   }
-  if (pads[0][0] || pads[0][1] || pads[1][0] || pads[1][1]) {
-    t = tf.pad(t, [[0, 0], pads[0], pads[1], [0, 0]]);
-  }
-  return t;
+  return { t, pads: [pads[0], pads[1]] };
 }
 
-/** Depthwise conv (kernel [kh, kw, C, M]) with an input-only gradient that works on every backend. */
-export function depthwiseConv(
-  x: tf.Tensor4D,
-  kernel: tf.Tensor4D,
-  stride: [number, number],
-  padding: Padding,
-): tf.Tensor4D {
+export interface ConvWeights {
+  /** [kh, kw, Cin, Cout] for a full conv, [kh, kw, C, multiplier] for a depthwise one. */
+  kernel: tf.Tensor4D;
+  depthwise: boolean;
+  stride: [number, number];
+  padding: Padding;
+  /** Added to the output (a conv bias, or a folded batch-norm shift); fused into the forward kernel. */
+  bias?: tf.Tensor;
+}
+
+/**
+ * A convolution with constant weights whose gradient is taken with respect to its input only. What the backward pass
+ * needs from the weights (the transposed and spatially flipped kernel) is built here once, not per step, when an
+ * owner is given: `keep` receives it so that the owner (the network) disposes it. The forward pass fuses the bias.
+ * Backward passes are built from forward kernels every backend has:
+ *  - depthwise: a depthwise conv of the zero-dilated upstream gradient with the flipped kernel (wasm has no
+ *    DepthwiseConv2dNativeBackpropInput);
+ *  - 1×1: a 1×1 conv with the transposed kernel (wasm's Conv2DBackpropInput is slow);
+ *  - k×k: the same dilate-and-flip construction with a full conv.
+ */
+export function prepareConv(w: ConvWeights, keep?: <T extends tf.Tensor>(t: T) => T): (x: tf.Tensor4D) => tf.Tensor4D {
+  const { kernel, depthwise, stride, padding, bias } = w;
   const [kh, kw, C, M] = kernel.shape;
-  const [, inH, inW] = x.shape;
-  const gh = padGeometry(inH, kh, stride[0], 1, padding);
-  const gw = padGeometry(inW, kw, stride[1], 1, padding);
-  const f: GradFunc = (input) => {
-    const value = tf.depthwiseConv2d(input as tf.Tensor4D, kernel, stride, padding);
-    const gradFunc = (dy: tf.Tensor) => {
-      const prepared = dilateAndPad(dy as tf.Tensor4D, stride, [kh, kw], [gh.before, gw.before], [inH, inW]);
-      const flipped = tf.reverse(kernel, [0, 1]).reshape([kh, kw, C * M, 1]) as tf.Tensor4D;
-      const g = tf.depthwiseConv2d(prepared, flipped, 1, 'valid');
-      if (M === 1) return g;
-      const [b, h, w] = g.shape;
-      return g.reshape([b, h, w, C, M]).sum(4);
-    };
-    return { value, gradFunc };
+  const pointwise = !depthwise && kh === 1 && kw === 1 && stride[0] === 1 && stride[1] === 1 && !Array.isArray(padding);
+  const makeBackKernel = () =>
+    depthwise
+      ? (tf.reverse(kernel, [0, 1]).reshape([kh, kw, C * M, 1]) as tf.Tensor4D)
+      : pointwise
+        ? (tf.transpose(kernel, [0, 1, 3, 2]) as tf.Tensor4D)
+        : (tf.reverse(tf.transpose(kernel, [0, 1, 3, 2]), [0, 1]) as tf.Tensor4D);
+  // Without an owner (a one-off call), the backward kernel is built inside the backward pass, where it is disposed.
+  const stored = keep ? keep(tf.keep(tf.tidy(makeBackKernel))) : null;
+  const pad = tfPad(padding);
+  const forward = (x: tf.Tensor4D): tf.Tensor4D => {
+    if (depthwise) {
+      // tfjs's fused depthwise op takes no explicit padding: that case adds its bias separately.
+      if (bias && !Array.isArray(pad)) return tf.fused.depthwiseConv2d({ x, filter: kernel, strides: stride, pad, bias });
+      const y = tf.depthwiseConv2d(x, kernel, stride, pad);
+      return bias ? tf.add(y, bias) : y;
+    }
+    return bias ? tf.fused.conv2d({ x, filter: kernel, strides: stride, pad, bias }) : tf.conv2d(x, kernel, stride, pad);
   };
-  return tf.customGrad(f)(x) as tf.Tensor4D;
+  const backward = (dy: tf.Tensor4D, inH: number, inW: number): tf.Tensor4D => {
+    const backKernel = stored ?? makeBackKernel();
+    if (pointwise) return tf.conv2d(dy, backKernel, 1, 'valid');
+    const gh = padGeometry(inH, kh, stride[0], 1, axisPadding(padding, 0));
+    const gw = padGeometry(inW, kw, stride[1], 1, axisPadding(padding, 1));
+    const { t, pads } = dilateForBackward(dy, stride, [kh, kw], [gh.before, gw.before], [inH, inW]);
+    const p = tfPad(pads);
+    if (!depthwise) return tf.conv2d(t, backKernel, 1, p);
+    const g = tf.depthwiseConv2d(t, backKernel, 1, p);
+    if (M === 1) return g;
+    const [b, h, ww] = g.shape;
+    return g.reshape([b, h, ww, C, M]).sum(4);
+  };
+  return (x) => {
+    const [, inH, inW] = x.shape;
+    const f: GradFunc = (input) => ({
+      value: forward(input as tf.Tensor4D),
+      gradFunc: (dy: tf.Tensor) => backward(dy as tf.Tensor4D, inH, inW),
+    });
+    return tf.customGrad(f)(x) as tf.Tensor4D;
+  };
 }
 
-/** Full conv (kernel [kh, kw, Cin, Cout]) with an input-only gradient. */
-export function conv(
-  x: tf.Tensor4D,
-  kernel: tf.Tensor4D,
-  stride: [number, number],
-  padding: Padding,
-): tf.Tensor4D {
-  const [kh, kw] = kernel.shape;
-  const [, inH, inW] = x.shape;
-  const pointwise = kh === 1 && kw === 1 && stride[0] === 1 && stride[1] === 1;
-  const gh = padGeometry(inH, kh, stride[0], 1, padding);
-  const gw = padGeometry(inW, kw, stride[1], 1, padding);
-  const f: GradFunc = (input) => {
-    const value = tf.conv2d(input as tf.Tensor4D, kernel, stride, padding);
-    const gradFunc = (dy: tf.Tensor) => {
-      const transposed = tf.transpose(kernel, [0, 1, 3, 2]) as tf.Tensor4D;
-      if (pointwise) return tf.conv2d(dy as tf.Tensor4D, transposed, 1, 'valid');
-      const prepared = dilateAndPad(dy as tf.Tensor4D, stride, [kh, kw], [gh.before, gw.before], [inH, inW]);
-      return tf.conv2d(prepared, tf.reverse(transposed, [0, 1]) as tf.Tensor4D, 1, 'valid');
-    };
-    return { value, gradFunc };
-  };
-  return tf.customGrad(f)(x) as tf.Tensor4D;
+/** Depthwise conv (kernel [kh, kw, C, M]) with an input-only gradient; backward kernel built per call. */
+export function depthwiseConv(x: tf.Tensor4D, kernel: tf.Tensor4D, stride: [number, number], padding: Padding): tf.Tensor4D {
+  return prepareConv({ kernel, depthwise: true, stride, padding })(x);
+}
+
+/** Full conv (kernel [kh, kw, Cin, Cout]) with an input-only gradient; backward kernel built per call. */
+export function conv(x: tf.Tensor4D, kernel: tf.Tensor4D, stride: [number, number], padding: Padding): tf.Tensor4D {
+  return prepareConv({ kernel, depthwise: false, stride, padding })(x);
 }
 
 /**
@@ -151,20 +184,26 @@ export function clippedRelu(x: tf.Tensor, cap: number, redirect: boolean): tf.Te
     save([input]);
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const xs = saved[0];
-      const above0 = tf.step(xs);
-      const aboveCap = finite ? tf.step(tf.sub(xs, cap)) : null;
-      const mask = aboveCap ? tf.sub(above0, aboveCap) : above0;
-      const normal = tf.mul(dy, mask);
-      if (!redirect) return normal;
-      let redirected = tf.add(normal, tf.mul(tf.sub(1, above0), tf.relu(dy)));
-      if (aboveCap) redirected = tf.sub(redirected, tf.mul(aboveCap, tf.relu(tf.neg(dy))));
-      const axes = dy.shape.map((_, i) => i).slice(1);
-      const alive = tf.step(tf.sum(tf.square(normal), axes, true));
-      return tf.add(redirected, tf.mul(alive, tf.sub(normal, redirected)));
+      return clippedReluGradOps(xs, dy, cap, redirect);
     };
     return { value, gradFunc };
   };
   return tf.customGrad(f)(x);
+}
+
+/** The clipped-ReLU backward from tfjs ops: one mask, one product, and the redirect terms when asked. */
+export function clippedReluGradOps(xs: tf.Tensor, dy: tf.Tensor, cap: number, redirect: boolean): tf.Tensor {
+  const finite = Number.isFinite(cap);
+  const above0 = tf.step(xs);
+  const aboveCap = finite ? tf.step(tf.sub(xs, cap)) : null;
+  const mask = aboveCap ? tf.sub(above0, aboveCap) : above0;
+  const normal = tf.mul(dy, mask);
+  if (!redirect) return normal;
+  let redirected = tf.add(normal, tf.mul(tf.sub(1, above0), tf.relu(dy)));
+  if (aboveCap) redirected = tf.sub(redirected, tf.mul(aboveCap, tf.relu(tf.neg(dy))));
+  const axes = dy.shape.map((_, i) => i).slice(1);
+  const alive = tf.step(tf.sum(tf.square(normal), axes, true));
+  return tf.add(redirected, tf.mul(alive, tf.sub(normal, redirected)));
 }
 
 /**
