@@ -115,7 +115,8 @@ export interface QueueState {
 }
 
 export type FromWorker =
-  | { type: 'ready'; backend: string; renderer: string | null; note: string | null }
+  /** threads: the wasm backend's thread count (null for other backends). */
+  | { type: 'ready'; backend: string; threads: number | null; renderer: string | null; note: string | null }
   | { type: 'model'; modelId: string; layers: LayerInfo[]; inputShape: [number, number, number]; labels: string[] | null; labelOffset: number }
   | { type: 'model-error'; modelId: string; message: string }
   | { type: 'user-models'; models: UserModelInfo[] }

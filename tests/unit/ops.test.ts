@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../src/lib/engine/backend.ts';
 import { clippedRelu, clippedReluGradOps, conv, depthwiseConv, matMulConstLeft, matMulConstRight, padGeometry, prepareConv } from '../../src/lib/engine/ops.ts';
 import { createParam, idftMatrices } from '../../src/lib/engine/param.ts';
-import { applySampling, drawTransform, LUCID_TRANSFORMS, rng, samplingPlan } from '../../src/lib/engine/transforms.ts';
+import { applySampling, applySamplingOps, drawTransform, LUCID_TRANSFORMS, rng, samplingPlan } from '../../src/lib/engine/transforms.ts';
 
 /** Max absolute difference between two tensors. */
 const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
@@ -235,6 +235,27 @@ describe('transform sampling', () => {
       const rhs = tf.sum(tf.mul(x, aty)).dataSync()[0];
       expect(Math.abs(lhs - rhs)).toBeLessThan(1e-2 * Math.max(1, Math.abs(lhs)));
     });
+  });
+
+  it('the sampling kernels (wasm, cpu) give the op formulation\'s values and gradients, for 3 and 1 planes', async () => {
+    const r = rng(5);
+    const draws = [0, 1].map(() => drawTransform(r, LUCID_TRANSFORMS));
+    const plan = samplingPlan(32, 32, draws, LUCID_TRANSFORMS);
+    for (const backend of ['wasm', 'cpu'] as const) {
+      await useBackend([backend]);
+      for (const planes of [3, 1]) {
+        const before = tf.memory().numTensors;
+        tf.tidy(() => {
+          const x = tf.randomUniform([2, 32, 32, planes], 0, 1, 'float32', 6) as tf.Tensor4D;
+          const y = tf.randomNormal([2, plan.outH, plan.outW, planes], 0, 1, 'float32', 7);
+          const score = (sample: typeof applySampling) => (v: tf.Tensor) => tf.sum(tf.mul(sample(v as tf.Tensor4D, plan), y));
+          expect(maxDiff(applySampling(x, plan), applySamplingOps(x, plan)), `${backend} ${planes} values`).toBeLessThan(1e-5);
+          expect(maxDiff(tf.grad(score(applySampling))(x), tf.grad(score(applySamplingOps))(x)), `${backend} ${planes} gradient`).toBeLessThan(1e-4);
+        });
+        expect(tf.memory().numTensors).toBe(before);
+      }
+    }
+    await useBackend(['wasm']);
   });
 
   it('with no movement it reproduces the image, and pads with the pad value', () => {

@@ -8,6 +8,8 @@
  * All randomness comes from a seeded generator per batch item.
  */
 import * as tf from '@tensorflow/tfjs';
+import { onJsBackend } from './kernels/heap.ts';
+import { sampleOnJsBackend } from './kernels/sampling.ts';
 
 type GradFunc = Parameters<typeof tf.customGrad>[0];
 
@@ -178,6 +180,13 @@ export function samplingPlan(h: number, w: number, draws: Draw[], o: TransformOp
  * its four source neighbours.
  */
 export function applySampling(image: tf.Tensor4D, plan: SamplingPlan): tf.Tensor4D {
+  // wasm and cpu: one loop over the four corners each way (kernels/sampling.ts).
+  if (onJsBackend()) return sampleOnJsBackend(image, plan);
+  return applySamplingOps(image, plan);
+}
+
+/** The sampler from tfjs ops (scatter-adds both ways), for the GPU backends. */
+export function applySamplingOps(image: tf.Tensor4D, plan: SamplingPlan): tf.Tensor4D {
   const [b, h, w, ch] = image.shape;
   const n = b * plan.outH * plan.outW;
   const p = b * h * w;

@@ -90,7 +90,7 @@ function rgbaFromPng(png: Uint8Array): { width: number; height: number; rgba: Ui
 }
 
 export class Studio {
-  backend = $state<{ name: string; renderer: string | null; note: string | null } | null>(null);
+  backend = $state<{ name: string; threads: number | null; renderer: string | null; note: string | null } | null>(null);
   backendChoice = $state<BackendChoice>('auto');
   modelId = $state(DEFAULT_MODEL_ID);
   layers = $state<LayerInfo[]>([]);
@@ -408,7 +408,7 @@ export class Studio {
   private onMessage(m: FromWorker) {
     switch (m.type) {
       case 'ready':
-        this.backend = { name: m.backend, renderer: m.renderer, note: m.note };
+        this.backend = { name: m.backend, threads: m.threads, renderer: m.renderer, note: m.note };
         break;
       case 'model':
         if (m.modelId !== this.modelId) return;

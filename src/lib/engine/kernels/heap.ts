@@ -1,0 +1,48 @@
+/**
+ * Reading and writing tensor memory from JavaScript in the backends that keep it there: wasm (its heap) and cpu
+ * (plain typed arrays). Kernels registered here for those two backends are plain loops over Float32Arrays.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+interface WasmLike {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+}
+interface CpuLike {
+  data: { get(id: object): { values: Float32Array } };
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
+}
+
+export type JsBackendName = 'wasm' | 'cpu';
+export const JS_BACKENDS: JsBackendName[] = ['wasm', 'cpu'];
+
+/** True when the current backend keeps tensors in memory that JavaScript reads directly. */
+export function onJsBackend(): boolean {
+  const name = tf.getBackend();
+  return name === 'wasm' || name === 'cpu';
+}
+
+/**
+ * Runs `fill(inputs..., out)` over Float32Array views and returns the output tensor info. The output starts zeroed.
+ * On wasm the views are taken after the output is allocated (a growing heap replaces its buffer).
+ */
+export function jsKernel(
+  backendName: JsBackendName,
+  backend: unknown,
+  inputs: tf.TensorInfo[],
+  outShape: number[],
+  fill: (ins: Float32Array[], out: Float32Array) => void,
+): tf.TensorInfo {
+  if (backendName === 'wasm') {
+    const b = backend as WasmLike;
+    const out = b.makeOutput(outShape, 'float32');
+    const outView = b.typedArrayFromHeap(out);
+    outView.fill(0);
+    fill(inputs.map((t) => b.typedArrayFromHeap(t)), outView);
+    return out;
+  }
+  const b = backend as CpuLike;
+  const out = new Float32Array(tf.util.sizeFromShape(outShape));
+  fill(inputs.map((t) => b.data.get(t.dataId).values), out);
+  return b.makeTensorInfo(outShape, 'float32', out);
+}
