@@ -25,9 +25,14 @@ const model = await loadModel(modelId);
 const targets = Array.from({ length: batch }, (_, i) => ({ index: i }));
 const settings = { layer, size, steps, redirectSteps: 0, thresholds: [] };
 await render(model, { ...settings, steps: 2 }, targets);
-const t0 = performance.now();
-await render(model, settings, targets);
-const plain = (performance.now() - t0) / steps;
+// Median of five timed runs without the profiler (this machine's speed drifts), then one run under it.
+const times: number[] = [];
+for (let r = 0; r < 5; r++) {
+  const t0 = performance.now();
+  await render(model, settings, targets);
+  times.push((performance.now() - t0) / steps);
+}
+const plain = times.sort((a, b) => a - b)[2];
 const info = await tf.profile(async () => {
   await render(model, settings, targets);
   return [];
@@ -42,7 +47,7 @@ for (const k of info.kernels) {
 const rows = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms);
 const total = rows.reduce((s, [, e]) => s + e.ms, 0);
 console.log(`profile: ${modelId}, ${layer}, ${size} px, batch ${batch}, ${used}${used === 'wasm' ? `, ${wasmThreads()} thread(s)` : ''}`);
-console.log(`step without profiler: ${plain.toFixed(1)} ms (${(plain / batch).toFixed(1)} ms per image); kernels sum ${(total / steps).toFixed(1)} ms per step`);
+console.log(`step without profiler (median of 5 runs): ${plain.toFixed(1)} ms (${(plain / batch).toFixed(1)} ms per image); kernels sum ${(total / steps).toFixed(1)} ms per step`);
 console.log('kernel                         ms/step  calls/step');
 for (const [name, e] of rows) {
   if (e.ms / steps < 0.05) continue;

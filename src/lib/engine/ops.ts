@@ -91,6 +91,62 @@ function dilateForBackward(
   return { t, pads: [pads[0], pads[1]] };
 }
 
+/**
+ * The input gradient of a strided full conv without zero insertion ("sub-pixel" form). Input position j (counted
+ * in the padded frame) of phase q = j mod s only receives taps t ≡ q (mod s), from dy[j div s − m] with t = q + m·s.
+ * So one stride-1 conv of dy with a kernel of side M = ceil(k / s) whose output channels are the s² phases × Cin,
+ * followed by depthToSpace(s), gives every input position at once: 1/s² of the multiply-adds of the zero-inserted
+ * form, no pad passes, and more output channels per conv (XNNPACK is slow at the 3 channels of a first layer).
+ * Returns K'[uy, ux, Cout, (qy·s + qx)·Cin + cin] = K[qy + (M−1−uy)·s, qx + (M−1−ux)·s, cin, cout] (0 outside K).
+ */
+export function phaseKernel(kernel: tf.Tensor4D, stride: [number, number]): tf.Tensor4D {
+  const [kh, kw, cin, cout] = kernel.shape;
+  const [sy, sx] = stride;
+  const my = Math.ceil(kh / sy);
+  const mx = Math.ceil(kw / sx);
+  const phases = sy * sx;
+  const k = kernel.dataSync();
+  const out = new Float32Array(my * mx * cout * phases * cin);
+  for (let uy = 0; uy < my; uy++) {
+    for (let ux = 0; ux < mx; ux++) {
+      for (let qy = 0; qy < sy; qy++) {
+        for (let qx = 0; qx < sx; qx++) {
+          const ty = qy + (my - 1 - uy) * sy;
+          const tx = qx + (mx - 1 - ux) * sx;
+          if (ty >= kh || tx >= kw) continue;
+          const phase = qy * sx + qx;
+          for (let co = 0; co < cout; co++) {
+            for (let ci = 0; ci < cin; ci++) {
+              out[((uy * mx + ux) * cout + co) * phases * cin + phase * cin + ci] = k[((ty * kw + tx) * cin + ci) * cout + co];
+            }
+          }
+        }
+      }
+    }
+  }
+  return tf.tensor4d(out, [my, mx, cout, phases * cin]);
+}
+
+/** The input gradient of a strided full conv from dy and its phase kernel (see phaseKernel). */
+function phaseBackward(
+  dy: tf.Tensor4D,
+  phases: tf.Tensor4D,
+  stride: number,
+  before: [number, number],
+  inSize: [number, number],
+): tf.Tensor4D {
+  const [my, mx] = phases.shape;
+  const [b, oh, ow] = dy.shape;
+  const cin = phases.shape[3] / (stride * stride);
+  const jMax = [Math.floor((before[0] + inSize[0] - 1) / stride), Math.floor((before[1] + inSize[1] - 1) / stride)];
+  const pad: TfPad = [[0, 0], [my - 1, Math.max(0, jMax[0] + 1 - oh)], [mx - 1, Math.max(0, jMax[1] + 1 - ow)], [0, 0]];
+  const g = tf.conv2d(dy, phases, 1, pad);
+  const [, jh, jw] = g.shape;
+  // depthToSpace(stride) as reshape-transpose-reshape: wasm's DepthToSpace kernel is ~15× slower than its transpose.
+  const spread = g.reshape([b, jh, jw, stride, stride, cin]).transpose([0, 1, 3, 2, 4, 5]).reshape([b, jh * stride, jw * stride, cin]);
+  return spread.slice([0, before[0], before[1], 0], [b, inSize[0], inSize[1], cin]) as tf.Tensor4D;
+}
+
 export interface ConvWeights {
   /** [kh, kw, Cin, Cout] for a full conv, [kh, kw, C, multiplier] for a depthwise one. */
   kernel: tf.Tensor4D;
@@ -115,8 +171,12 @@ export function prepareConv(w: ConvWeights, keep?: <T extends tf.Tensor>(t: T) =
   const { kernel, depthwise, stride, padding, bias } = w;
   const [kh, kw, C, M] = kernel.shape;
   const pointwise = !depthwise && kh === 1 && kw === 1 && stride[0] === 1 && stride[1] === 1 && !Array.isArray(padding);
+  // Square strides over 1 of a full conv: sub-pixel backward (phaseKernel).
+  const subPixel = !depthwise && stride[0] > 1 && stride[0] === stride[1];
   const makeBackKernel = () =>
-    depthwise
+    subPixel
+      ? phaseKernel(kernel, stride)
+      : depthwise
       ? (tf.reverse(kernel, [0, 1]).reshape([kh, kw, C * M, 1]) as tf.Tensor4D)
       : pointwise
         ? (tf.transpose(kernel, [0, 1, 3, 2]) as tf.Tensor4D)
@@ -138,6 +198,7 @@ export function prepareConv(w: ConvWeights, keep?: <T extends tf.Tensor>(t: T) =
     if (pointwise) return tf.conv2d(dy, backKernel, 1, 'valid');
     const gh = padGeometry(inH, kh, stride[0], 1, axisPadding(padding, 0));
     const gw = padGeometry(inW, kw, stride[1], 1, axisPadding(padding, 1));
+    if (subPixel) return phaseBackward(dy, backKernel, stride[0], [gh.before, gw.before], [inH, inW]);
     const { t, pads } = dilateForBackward(dy, stride, [kh, kw], [gh.before, gw.before], [inH, inW]);
     const p = tfPad(pads);
     if (!depthwise) return tf.conv2d(t, backKernel, 1, p);
