@@ -13,7 +13,7 @@ import { useBackend, type BackendName } from '../src/lib/engine/backend.ts';
 import type { FeatureModel } from '../src/lib/engine/model.ts';
 import { createParam } from '../src/lib/engine/param.ts';
 import { render } from '../src/lib/engine/render.ts';
-import { applySampling, drawTransform, LUCID_TRANSFORMS, rng, samplingPlan } from '../src/lib/engine/transforms.ts';
+import { applySampling, drawTransform, LUCID_TRANSFORMS, rng, samplingMap } from '../src/lib/engine/transforms.ts';
 import { loadLayersReference } from '../src/lib/node/files.ts';
 import { loadModel } from '../src/lib/node/load-model.ts';
 import { modelDir, REPO_ROOT } from '../src/lib/node/model-cache.ts';
@@ -49,7 +49,7 @@ async function naiveMs(steps: number, runs: number): Promise<number> {
   const opt = tf.train.adam(0.05);
   const step = () =>
     tf.tidy(() => {
-      const plan = samplingPlan(SIZE, SIZE, [drawTransform(rand, LUCID_TRANSFORMS)], LUCID_TRANSFORMS);
+      const plan = samplingMap(SIZE, SIZE, [drawTransform(rand, LUCID_TRANSFORMS)], LUCID_TRANSFORMS);
       const grad = tf.grad((v) => {
         const x = tf.sub(tf.mul(applySampling(param.toImage(v), plan), 2), 1);
         const act = cut.apply(x, { training: false }) as tf.Tensor4D;

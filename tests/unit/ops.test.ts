@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../src/lib/engine/backend.ts';
 import { clippedRelu, clippedReluGradOps, conv, depthwiseConv, matMulConstLeft, matMulConstRight, padGeometry, prepareConv } from '../../src/lib/engine/ops.ts';
 import { createParam, idftMatrices } from '../../src/lib/engine/param.ts';
-import { applySampling, applySamplingOps, drawTransform, LUCID_TRANSFORMS, rng, samplingPlan } from '../../src/lib/engine/transforms.ts';
+import { applySampling, applySamplingOps, drawTransform, LUCID_TRANSFORMS, rng, samplingMap, samplingPlan } from '../../src/lib/engine/transforms.ts';
 
 /** Max absolute difference between two tensors. */
 const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
@@ -224,12 +224,13 @@ describe('transform sampling', () => {
   it('its gradient is the exact adjoint of the sampling (⟨Ax, y⟩ = ⟨x, Aᵀy⟩)', () => {
     const r = rng(3);
     const draws = [0, 1, 2].map(() => drawTransform(r, LUCID_TRANSFORMS));
-    const plan = samplingPlan(40, 40, draws, LUCID_TRANSFORMS);
+    const plan = samplingMap(40, 40, draws, LUCID_TRANSFORMS);
     tf.tidy(() => {
       const x = tf.randomUniform([3, 40, 40, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
       const ax = applySampling(x, plan);
       const y = tf.randomNormal(ax.shape, 0, 1, 'float32', 2);
-      const fill = tf.tensor2d(plan.fill, [plan.fill.length, 1]).reshape([3, plan.outH, plan.outW, 1]);
+      const fillArray = samplingPlan(plan).fill;
+      const fill = tf.tensor2d(fillArray, [fillArray.length, 1]).reshape([3, plan.outH, plan.outW, 1]);
       const lhs = tf.sum(tf.mul(tf.sub(ax, fill), y)).dataSync()[0];
       const aty = tf.grad((v) => tf.sum(tf.mul(applySampling(v as tf.Tensor4D, plan), y)))(x);
       const rhs = tf.sum(tf.mul(x, aty)).dataSync()[0];
@@ -240,7 +241,7 @@ describe('transform sampling', () => {
   it('the sampling kernels (wasm, cpu) give the op formulation\'s values and gradients, for 3 and 1 planes', async () => {
     const r = rng(5);
     const draws = [0, 1].map(() => drawTransform(r, LUCID_TRANSFORMS));
-    const plan = samplingPlan(32, 32, draws, LUCID_TRANSFORMS);
+    const plan = samplingMap(32, 32, draws, LUCID_TRANSFORMS);
     for (const backend of ['wasm', 'cpu'] as const) {
       await useBackend([backend]);
       for (const planes of [3, 1]) {
@@ -260,7 +261,7 @@ describe('transform sampling', () => {
 
   it('with no movement it reproduces the image, and pads with the pad value', () => {
     const opts = { ...LUCID_TRANSFORMS, pad: 2, jitter1: 0, jitter2: 0 };
-    const plan = samplingPlan(6, 6, [{ ox1: 2, oy1: 2, ox2: 0, oy2: 0, scale: 1, angle: 0 }], opts);
+    const plan = samplingMap(6, 6, [{ ox1: 2, oy1: 2, ox2: 0, oy2: 0, scale: 1, angle: 0 }], opts);
     expect([plan.outH, plan.outW]).toEqual([10, 10]);
     tf.tidy(() => {
       const x = tf.randomUniform([1, 6, 6, 3], 0, 1, 'float32', 4) as tf.Tensor4D;

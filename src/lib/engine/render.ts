@@ -13,7 +13,7 @@ import {
   transformsForSize,
   mixSeed,
   rng,
-  samplingPlan,
+  samplingMap,
   type TransformOptions,
 } from './transforms.ts';
 
@@ -227,7 +227,7 @@ export async function render(
     const image = param.toImage(value);
     let input = image;
     if (s.transforms) {
-      const plan = samplingPlan(s.size, s.size, rands.map((r) => drawTransform(r, tOpts)), tOpts);
+      const plan = samplingMap(s.size, s.size, rands.map((r) => drawTransform(r, tOpts)), tOpts);
       input = applySampling(image, plan);
     }
     const acts = model.forward(input, full.layers, redirect);

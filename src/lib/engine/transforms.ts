@@ -95,74 +95,143 @@ export function naturalOutputSize(h: number, w: number, o: TransformOptions): [n
   return [h + 2 * o.pad - o.jitter1 - o.jitter2, w + 2 * o.pad - o.jitter1 - o.jitter2];
 }
 
+/**
+ * One transform draw per batch item as an affine map from output pixel (u, v) to source position:
+ * y = c0 + c1·v + c2·u, x = c3 + c4·v + c5·u (coefficients item by item in `affine`).
+ */
+export interface SamplingMap {
+  affine: Float64Array;
+  /** Source image size [b, h, w]. */
+  source: [number, number, number];
+  outH: number;
+  outW: number;
+  padValue: number;
+}
+
+/** The map of one transform draw per batch item (see transformsForSize for the amounts). */
+export function samplingMap(h: number, w: number, draws: Draw[], o: TransformOptions): SamplingMap {
+  const [natH, natW] = naturalOutputSize(h, w, o);
+  const [outH, outW] = o.outputSize ?? [natH, natW];
+  // Intermediate frame after the first jitter: size (nat + jitter2); rotation and scale act about its centre.
+  const cy = (natH + o.jitter2 - 1) / 2;
+  const cx = (natW + o.jitter2 - 1) / 2;
+  const sv = natH / outH;
+  const su = natW / outW;
+  const affine = new Float64Array(draws.length * 6);
+  draws.forEach((d, i) => {
+    // Output pixel → natural frame (resize) → mid frame (second jitter) → rotate/scale → padded frame → image.
+    const cos = Math.cos(d.angle) / d.scale;
+    const sin = Math.sin(d.angle) / d.scale;
+    const my0 = 0.5 * sv - 0.5 + d.oy2 - cy;
+    const mx0 = 0.5 * su - 0.5 + d.ox2 - cx;
+    affine.set(
+      [
+        cy + d.oy1 - o.pad + cos * my0 - sin * mx0,
+        cos * sv,
+        -sin * su,
+        cx + d.ox1 - o.pad + sin * my0 + cos * mx0,
+        sin * sv,
+        cos * su,
+      ],
+      i * 6,
+    );
+  });
+  return { affine, source: [draws.length, h, w], outH, outW, padValue: o.padValue };
+}
+
+/**
+ * Visits every output pixel's four bilinear corners that fall inside the source: `corner(pix, c, src, weight)` with
+ * pix the flat output pixel, c the corner (0..3), src the flat source pixel; then `done(pix, inside)` with the
+ * weight that fell inside the image (the rest takes the pad value).
+ */
+export function forEachCorner(
+  map: SamplingMap,
+  corner: (pix: number, c: number, src: number, weight: number) => void,
+  done: (pix: number, inside: number) => void,
+): void {
+  const [b, h, w] = map.source;
+  const { outH, outW, affine } = map;
+  for (let bi = 0; bi < b; bi++) {
+    const [c0, c1, c2, c3, c4, c5] = affine.subarray(bi * 6, bi * 6 + 6);
+    for (let v = 0; v < outH; v++) {
+      for (let u = 0; u < outW; u++) {
+        const py = c0 + c1 * v + c2 * u;
+        const px = c3 + c4 * v + c5 * u;
+        const y0 = Math.floor(py);
+        const x0 = Math.floor(px);
+        const fy = py - y0;
+        const fx = px - x0;
+        const pix = (bi * outH + v) * outW + u;
+        let inside = 0;
+        for (let c = 0; c < 4; c++) {
+          const yy = y0 + (c >> 1);
+          const xx = x0 + (c & 1);
+          if (yy >= 0 && yy < h && xx >= 0 && xx < w) {
+            const wt = (c >> 1 ? fy : 1 - fy) * (c & 1 ? fx : 1 - fx);
+            corner(pix, c, (bi * h + yy) * w + xx, wt);
+            inside += wt;
+          }
+        }
+        done(pix, inside);
+      }
+    }
+  }
+}
+
+/** A map's corners as arrays, for the op formulation of the sampler (GPU backends). */
 export interface SamplingPlan {
   /** Per output pixel: the flattened [b·h·w] source index of its 4 bilinear neighbours (0 where unused). */
   cornerIndex: Int32Array;
   /** Their weights, zero for neighbours in the padding. */
   cornerWeight: Float32Array;
-  /** Per source pixel, `slots` entries: the output pixels it feeds and with which weight (0 where unused). */
-  sourceTarget: Int32Array;
-  sourceWeight: Float32Array;
-  slots: number;
   /** Pad value times the weight that fell into the padding, per output pixel. */
   fill: Float32Array;
+  source: [number, number, number];
   outH: number;
   outW: number;
 }
 
-/** Builds the bilinear sampling of one transform draw per batch item, in both directions. */
-export function samplingPlan(h: number, w: number, draws: Draw[], o: TransformOptions): SamplingPlan {
-  const [natH, natW] = naturalOutputSize(h, w, o);
-  const [outH, outW] = o.outputSize ?? [natH, natW];
-  const b = draws.length;
-  const n = b * outH * outW;
+/** The same sampling seen from the source: per source pixel, `slots` entries of the output pixels it feeds. */
+export interface SourceSide {
+  sourceTarget: Int32Array;
+  sourceWeight: Float32Array;
+  slots: number;
+}
+
+export function samplingPlan(map: SamplingMap): SamplingPlan {
+  const n = map.source[0] * map.outH * map.outW;
   const cornerIndex = new Int32Array(n * 4);
   const cornerWeight = new Float32Array(n * 4);
   const fill = new Float32Array(n);
+  forEachCorner(
+    map,
+    (pix, c, src, wt) => {
+      cornerIndex[pix * 4 + c] = src;
+      cornerWeight[pix * 4 + c] = wt;
+    },
+    (pix, inside) => {
+      fill[pix] = map.padValue * (1 - inside);
+    },
+  );
+  return { cornerIndex, cornerWeight, fill, source: map.source, outH: map.outH, outW: map.outW };
+}
+
+const sourceSides = new WeakMap<SamplingPlan, SourceSide>();
+
+/** The source side of a plan, built on first use (only the op formulation of the sampler needs it). */
+export function sourceSide(plan: SamplingPlan): SourceSide {
+  const known = sourceSides.get(plan);
+  if (known) return known;
+  const [b, h, w] = plan.source;
+  const { cornerIndex, cornerWeight } = plan;
   const count = new Int32Array(b * h * w);
-  // Intermediate frame after the first jitter: size (nat + jitter2); rotation and scale act about its centre.
-  const cy = (natH + o.jitter2 - 1) / 2;
-  const cx = (natW + o.jitter2 - 1) / 2;
-  for (let bi = 0; bi < b; bi++) {
-    const d = draws[bi];
-    const cos = Math.cos(d.angle) / d.scale;
-    const sin = Math.sin(d.angle) / d.scale;
-    for (let v = 0; v < outH; v++) {
-      const my = ((v + 0.5) * natH) / outH - 0.5 + d.oy2 - cy;
-      for (let u = 0; u < outW; u++) {
-        // Output pixel → natural frame (resize) → mid frame (second jitter) → rotate/scale → padded frame → image.
-        const mx = ((u + 0.5) * natW) / outW - 0.5 + d.ox2 - cx;
-        const py = cy + cos * my - sin * mx + d.oy1 - o.pad;
-        const px = cx + sin * my + cos * mx + d.ox1 - o.pad;
-        const y0 = Math.floor(py);
-        const x0 = Math.floor(px);
-        const fy = py - y0;
-        const fx = px - x0;
-        const pix = bi * outH * outW + v * outW + u;
-        let inside = 0;
-        for (let c = 0; c < 4; c++) {
-          const yy = y0 + (c >> 1);
-          const xx = x0 + (c & 1);
-          const k = pix * 4 + c;
-          if (yy >= 0 && yy < h && xx >= 0 && xx < w) {
-            const wt = (c >> 1 ? fy : 1 - fy) * (c & 1 ? fx : 1 - fx);
-            const src = bi * h * w + yy * w + xx;
-            cornerIndex[k] = src;
-            cornerWeight[k] = wt;
-            inside += wt;
-            count[src]++;
-          }
-        }
-        fill[pix] = o.padValue * (1 - inside);
-      }
-    }
-  }
+  for (let k = 0; k < cornerWeight.length; k++) if (cornerWeight[k] !== 0) count[cornerIndex[k]]++;
   let slots = 1;
   for (let i = 0; i < count.length; i++) if (count[i] > slots) slots = count[i];
   const sourceTarget = new Int32Array(count.length * slots);
   const sourceWeight = new Float32Array(count.length * slots);
   count.fill(0);
-  for (let k = 0; k < n * 4; k++) {
+  for (let k = 0; k < cornerWeight.length; k++) {
     const wt = cornerWeight[k];
     if (wt === 0) continue;
     const src = cornerIndex[k];
@@ -170,7 +239,9 @@ export function samplingPlan(h: number, w: number, draws: Draw[], o: TransformOp
     sourceTarget[slot] = k >> 2;
     sourceWeight[slot] = wt;
   }
-  return { cornerIndex, cornerWeight, sourceTarget, sourceWeight, slots, fill, outH, outW };
+  const side = { sourceTarget, sourceWeight, slots };
+  sourceSides.set(plan, side);
+  return side;
 }
 
 /**
@@ -179,20 +250,22 @@ export function samplingPlan(h: number, w: number, draws: Draw[], o: TransformOp
  * spreads every source pixel onto the output pixels it feeds, the backward spreads every output gradient back onto
  * its four source neighbours.
  */
-export function applySampling(image: tf.Tensor4D, plan: SamplingPlan): tf.Tensor4D {
+export function applySampling(image: tf.Tensor4D, map: SamplingMap): tf.Tensor4D {
   // wasm and cpu: one loop over the four corners each way (kernels/sampling.ts).
-  if (onJsBackend()) return sampleOnJsBackend(image, plan);
-  return applySamplingOps(image, plan);
+  if (onJsBackend()) return sampleOnJsBackend(image, map);
+  return applySamplingOps(image, map);
 }
 
 /** The sampler from tfjs ops (scatter-adds both ways), for the GPU backends. */
-export function applySamplingOps(image: tf.Tensor4D, plan: SamplingPlan): tf.Tensor4D {
+export function applySamplingOps(image: tf.Tensor4D, map: SamplingMap): tf.Tensor4D {
+  const plan = samplingPlan(map);
   const [b, h, w, ch] = image.shape;
   const n = b * plan.outH * plan.outW;
   const p = b * h * w;
-  const k = plan.slots;
-  const srcTarget = tf.tensor2d(plan.sourceTarget, [p * k, 1], 'int32');
-  const srcWeight = tf.tensor3d(plan.sourceWeight, [p, k, 1]);
+  const side = sourceSide(plan);
+  const k = side.slots;
+  const srcTarget = tf.tensor2d(side.sourceTarget, [p * k, 1], 'int32');
+  const srcWeight = tf.tensor3d(side.sourceWeight, [p, k, 1]);
   const cornerIndex = tf.tensor2d(plan.cornerIndex, [n * 4, 1], 'int32');
   const cornerWeight = tf.tensor3d(plan.cornerWeight, [n, 4, 1]);
   const fill = tf.tensor2d(plan.fill, [n, 1]);

@@ -2,83 +2,89 @@
  * The transform sampler (transforms.ts) as two kernels for the wasm and cpu backends: bilinear sampling with a
  * constant fill, and its exact adjoint. Built from tfjs ops, both directions are a broadcast multiply into a
  * [pixels, slots, channels] tensor followed by a scatter; with up to nine slots per source pixel that was a sixth of
- * a batch-8 step on wasm (29 ms of 160). As loops over the sampling plan each direction is one pass over the
- * output's four bilinear corners. GPU backends keep the op formulation (their gathers and scatters are native).
+ * a batch-8 step on wasm (29 ms of 160), plus 10 ms of JavaScript building the index arrays. Here each direction
+ * is one pass over the output's four bilinear corners, computed on the fly. GPU backends keep the op formulation (their gathers and scatters are native).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { SamplingPlan } from '../transforms.ts';
+import type { SamplingMap } from '../transforms.ts';
 import { JS_BACKENDS, jsKernel } from './heap.ts';
 
 export const SAMPLE = 'FeaturescopeSample';
 export const SAMPLE_ADJOINT = 'FeaturescopeSampleAdjoint';
 
 /**
- * out[pix, c] = Σ corners w · image[src, c] + fill[pix]. Unused corners have weight 0 and index 0, so every corner is
- * read without a branch; three-channel images (the usual case) get an unrolled loop.
+ * Both directions in one loop (a constant `adjoint` flag, so the branch is free), with the corners computed from the
+ * affine map on the fly: no per-step arrays (building them took longer than sampling), no callbacks in the hot loop.
+ *  - sampling: out[pix, c] = Σ corners w · src[s, c] + fill[pix]   (a = image, out = transformed image)
+ *  - adjoint:  out[s, c] += w · a[pix, c] over every corner          (a = dy, out = gradient of the image)
  */
-export function sampleLoop(plan: SamplingPlan, ch: number, image: Float32Array, out: Float32Array) {
-  const { cornerIndex: idx, cornerWeight: wt, fill } = plan;
-  const n = fill.length;
-  if (ch === 3) {
-    for (let pix = 0, k = 0, o = 0; pix < n; pix++, o += 3) {
-      let r = fill[pix];
-      let g = r;
-      let b = r;
-      for (const end = k + 4; k < end; k++) {
-        const w = wt[k];
-        const s = idx[k] * 3;
-        r += w * image[s];
-        g += w * image[s + 1];
-        b += w * image[s + 2];
+function walk(map: SamplingMap, ch: number, adjoint: boolean, a: Float32Array, out: Float32Array) {
+  const [b, h, w] = map.source;
+  const { outH, outW, affine, padValue } = map;
+  for (let bi = 0; bi < b; bi++) {
+    const c0 = affine[bi * 6];
+    const c1 = affine[bi * 6 + 1];
+    const c2 = affine[bi * 6 + 2];
+    const c3 = affine[bi * 6 + 3];
+    const c4 = affine[bi * 6 + 4];
+    const c5 = affine[bi * 6 + 5];
+    for (let v = 0; v < outH; v++) {
+      for (let u = 0; u < outW; u++) {
+        const py = c0 + c1 * v + c2 * u;
+        const px = c3 + c4 * v + c5 * u;
+        const y0 = Math.floor(py);
+        const x0 = Math.floor(px);
+        const fy = py - y0;
+        const fx = px - x0;
+        const o = ((bi * outH + v) * outW + u) * ch;
+        if (ch === 3 && y0 >= 0 && y0 + 1 < h && x0 >= 0 && x0 + 1 < w) {
+          // All four corners inside (most pixels): no bounds checks, no fill, channels unrolled.
+          const w00 = (1 - fy) * (1 - fx);
+          const w01 = (1 - fy) * fx;
+          const w10 = fy * (1 - fx);
+          const w11 = fy * fx;
+          const s00 = ((bi * h + y0) * w + x0) * 3;
+          const s10 = s00 + w * 3;
+          if (adjoint) {
+            for (let k = 0; k < 3; k++) {
+              const g = a[o + k];
+              out[s00 + k] += w00 * g;
+              out[s00 + 3 + k] += w01 * g;
+              out[s10 + k] += w10 * g;
+              out[s10 + 3 + k] += w11 * g;
+            }
+          } else {
+            for (let k = 0; k < 3; k++) {
+              out[o + k] = w00 * a[s00 + k] + w01 * a[s00 + 3 + k] + w10 * a[s10 + k] + w11 * a[s10 + 3 + k];
+            }
+          }
+          continue;
+        }
+        let inside = 0;
+        for (let c = 0; c < 4; c++) {
+          const yy = y0 + (c >> 1);
+          const xx = x0 + (c & 1);
+          if (yy < 0 || yy >= h || xx < 0 || xx >= w) continue;
+          const wt = (c >> 1 ? fy : 1 - fy) * (c & 1 ? fx : 1 - fx);
+          const s = ((bi * h + yy) * w + xx) * ch;
+          inside += wt;
+          if (adjoint) for (let k = 0; k < ch; k++) out[s + k] += wt * a[o + k];
+          else for (let k = 0; k < ch; k++) out[o + k] += wt * a[s + k];
+        }
+        if (!adjoint) {
+          const f = padValue * (1 - inside);
+          for (let k = 0; k < ch; k++) out[o + k] += f;
+        }
       }
-      out[o] = r;
-      out[o + 1] = g;
-      out[o + 2] = b;
-    }
-    return;
-  }
-  for (let pix = 0; pix < n; pix++) {
-    const o = pix * ch;
-    for (let c = 0; c < ch; c++) out[o + c] = fill[pix];
-    for (let k = pix * 4; k < pix * 4 + 4; k++) {
-      const w = wt[k];
-      const s = idx[k] * ch;
-      for (let c = 0; c < ch; c++) out[o + c] += w * image[s + c];
     }
   }
 }
 
-/** grad[src, c] += w · dy[pix, c] over every corner: the transpose of sampleLoop (without the constant fill). */
-export function sampleAdjointLoop(plan: SamplingPlan, ch: number, dy: Float32Array, grad: Float32Array) {
-  const { cornerIndex: idx, cornerWeight: wt, fill } = plan;
-  const n = fill.length;
-  if (ch === 3) {
-    for (let pix = 0, k = 0, o = 0; pix < n; pix++, o += 3) {
-      const r = dy[o];
-      const g = dy[o + 1];
-      const b = dy[o + 2];
-      for (const end = k + 4; k < end; k++) {
-        const w = wt[k];
-        const s = idx[k] * 3;
-        grad[s] += w * r;
-        grad[s + 1] += w * g;
-        grad[s + 2] += w * b;
-      }
-    }
-    return;
-  }
-  for (let pix = 0; pix < n; pix++) {
-    const o = pix * ch;
-    for (let k = pix * 4; k < pix * 4 + 4; k++) {
-      const w = wt[k];
-      const s = idx[k] * ch;
-      for (let c = 0; c < ch; c++) grad[s + c] += w * dy[o + c];
-    }
-  }
-}
+export const sampleLoop = (map: SamplingMap, ch: number, image: Float32Array, out: Float32Array) => walk(map, ch, false, image, out);
+export const sampleAdjointLoop = (map: SamplingMap, ch: number, dy: Float32Array, grad: Float32Array) => walk(map, ch, true, dy, grad);
 
 interface SampleAttrs {
-  plan: SamplingPlan;
+  map: SamplingMap;
   /** Shape of the source image [b, h, w, c] (for the adjoint's output). */
   sourceShape: number[];
 }
@@ -94,10 +100,10 @@ export function registerSamplingKernels(): void {
       backendName,
       kernelFunc: ({ inputs, backend, attrs }) => {
         const { image } = inputs as { image: tf.TensorInfo };
-        const { plan } = attrs as unknown as SampleAttrs;
+        const { map } = attrs as unknown as SampleAttrs;
         const [b, , , ch] = image.shape;
-        return jsKernel(backendName, backend, [image], [b, plan.outH, plan.outW, ch], ([img], out) =>
-          sampleLoop(plan, ch, img, out),
+        return jsKernel(backendName, backend, [image], [b, map.outH, map.outW, ch], ([img], out) =>
+          sampleLoop(map, ch, img, out),
         );
       },
     });
@@ -106,17 +112,17 @@ export function registerSamplingKernels(): void {
       backendName,
       kernelFunc: ({ inputs, backend, attrs }) => {
         const { dy } = inputs as { dy: tf.TensorInfo };
-        const { plan, sourceShape } = attrs as unknown as SampleAttrs;
-        return jsKernel(backendName, backend, [dy], sourceShape, ([g], out) => sampleAdjointLoop(plan, sourceShape[3], g, out));
+        const { map, sourceShape } = attrs as unknown as SampleAttrs;
+        return jsKernel(backendName, backend, [dy], sourceShape, ([g], out) => sampleAdjointLoop(map, sourceShape[3], g, out));
       },
     });
   }
 }
 
-/** Samples `image` by `plan` on wasm or cpu, with the adjoint as its gradient. */
-export function sampleOnJsBackend(image: tf.Tensor4D, plan: SamplingPlan): tf.Tensor4D {
+/** Samples `image` by `map` on wasm or cpu, with the adjoint as its gradient. */
+export function sampleOnJsBackend(image: tf.Tensor4D, map: SamplingMap): tf.Tensor4D {
   registerSamplingKernels();
-  const attrs = { plan, sourceShape: image.shape } as unknown as tf.NamedAttrMap;
+  const attrs = { map, sourceShape: image.shape } as unknown as tf.NamedAttrMap;
   const f: Parameters<typeof tf.customGrad>[0] = (x) => ({
     value: tf.engine().runKernel(SAMPLE, { image: x as tf.Tensor }, attrs) as tf.Tensor,
     gradFunc: (dy: tf.Tensor) => tf.engine().runKernel(SAMPLE_ADJOINT, { dy }, attrs) as tf.Tensor,
