@@ -32,10 +32,19 @@ function serveModels(): Plugin {
   };
 }
 
+/**
+ * Cross-origin isolation: with these two headers the page gets SharedArrayBuffer, and the worker runs tfjs's
+ * threaded wasm build on every core. A static host must send the same two headers with every file (README).
+ */
+export const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
 export default defineConfig({
   plugins: [svelte(), serveModels()],
-  server: { host: '127.0.0.1', port: 5173 },
-  preview: { host: '127.0.0.1', port: 4173 },
+  server: { host: '127.0.0.1', port: 5173, headers: ISOLATION_HEADERS },
+  preview: { host: '127.0.0.1', port: 4173, headers: ISOLATION_HEADERS },
   worker: { format: 'es' },
   test: {
     include: ['tests/unit/**/*.test.ts'],

@@ -3,7 +3,7 @@
  * only through the messages in src/lib/protocol.ts.
  */
 import * as tf from '@tensorflow/tfjs';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
@@ -12,6 +12,7 @@ import { FeatureModel } from '../src/lib/engine/model.ts';
 import { render, RenderCancelled } from '../src/lib/engine/render.ts';
 import type { BackendChoice, CheckImage, FromWorker, InputMapping, Job, ModelSource, RangeCheck, ToWorker, UserModelInfo } from '../src/lib/protocol.ts';
 import { JobQueue } from '../src/lib/queue.ts';
+import { prepareWasmThreads } from './wasm-threads.ts';
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlain,
@@ -52,6 +53,7 @@ function probeWebgl(): { available: boolean; renderer: string | null; software: 
 
 async function init(choice: BackendChoice) {
   const gl = probeWebgl();
+  const wasmPlan = prepareWasmThreads();
   let want: string[];
   let note: string | null = null;
   if (choice === 'auto') {
@@ -73,7 +75,15 @@ async function init(choice: BackendChoice) {
     }
   }
   if (backend !== want[0]) note = `${want[0]} could not start; using ${backend}${note ? ` (${note})` : ''}`;
-  post({ type: 'ready', backend, renderer: backend === 'webgl' ? gl.renderer : gl.renderer ? `${gl.renderer} (not used)` : null, note });
+  const threads = backend === 'wasm' ? Math.max(1, getThreadsCount()) : null;
+  if (backend === 'wasm' && wasmPlan.why) note = note ? `${note}; ${wasmPlan.why}` : wasmPlan.why;
+  post({
+    type: 'ready',
+    backend,
+    threads,
+    renderer: backend === 'webgl' ? gl.renderer : gl.renderer ? `${gl.renderer} (not used)` : null,
+    note,
+  });
 }
 
 /** A ReadFile over HTTP relative to `baseUrl`, with errors that say what failed (network, CORS, HTTP status). */

@@ -48,6 +48,17 @@ test('loads the model in the worker, shows the backend and the layer bands in de
   await expect(band(page, 'conv_pw_3_bn')).toContainText('receptive field 19px');
 });
 
+test('the studio is cross-origin isolated and wasm runs on every core of this machine', async ({ page }) => {
+  await page.goto(SMALL);
+  await expect(page.getByTestId('backend')).toContainText('wasm');
+  expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  await expect(page.getByTestId('threads')).toHaveText(`${Math.min(8, cores)} ${cores === 1 ? 'thread' : 'threads'}`);
+  // And the threaded build renders: a clicked card finishes with a real image.
+  await renderCard(page, 'conv_pw_5_bn', 2);
+  expect(await pixelSpread(page, 'conv_pw_5_bn', 2)).toBeGreaterThan(10);
+});
+
 test('a clicked channel streams in, sharpens more than once, and is a real image', async ({ page }) => {
   await page.goto(SMALL);
   await renderCard(page, 'conv_pw_5_bn', 3);
