@@ -3,9 +3,14 @@
  *  - default page (MobileNet v1 α0.75, default settings, auto-render): model loaded, first snapshot in the gallery,
  *    first finished card — and a screenshot after `--shot-after` seconds (docs/studio.jpg with --shot);
  *  - click latency: with auto-render off, time from clicking a channel to its first snapshot (step 32).
+ *  - step cost: ms per image-step of renders at batch 1 and batch 8 in the studio's worker (conv_pw_6_bn, 128 px,
+ *    128 steps, seconds as the worker reports them), next to the CLI's figure for the same renders in this run.
  * Needs a build (`vite build`); starts `vite preview` itself.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium, type Page } from '@playwright/test';
 
 const args = process.argv.slice(2);
@@ -66,6 +71,47 @@ try {
     await p.context().close();
   }
   console.log(`click → first snapshot (conv_pw_6_bn, step 32 of 256): median ${median(lat).toFixed(2)} s (runs: ${lat.map((x) => x.toFixed(2)).join(', ')})`);
+
+  // 3. Step cost in the worker vs the CLI, batch 1 and 8, same layer, size and steps.
+  const STEPS = 128;
+  const worker = { b1: [] as number[], b8: [] as number[] };
+  const cli = { b1: [] as number[], b8: [] as number[] };
+  const p = await fresh();
+  await p.goto(`http://127.0.0.1:4174/?auto=0&steps=${STEPS}&size=128&hooks`);
+  await p.locator('section.band[data-layer="conv_pw_6_bn"]').waitFor({ timeout: 120_000 });
+  const threads = await p.getByTestId('backend').innerText();
+  let next = 0;
+  for (let r = 0; r < runs; r++) {
+    for (const batch of [1, 8]) {
+      const channels = Array.from({ length: batch }, () => next++);
+      const seconds = await p.evaluate(
+        async ({ channels }) => {
+          type Card = { status: string; seconds: number | null; key: string };
+          const studio = (window as unknown as { __featurescope: { request: (l: string, c: number[], why: string) => void; cards: Map<string, Card & { layer: string; channel: number }> } }).__featurescope;
+          studio.request('conv_pw_6_bn', channels, 'clicked');
+          for (;;) {
+            const mine = [...studio.cards.values()].filter((c) => c.layer === 'conv_pw_6_bn' && channels.includes(c.channel));
+            if (mine.length === channels.length && mine.every((c) => c.status === 'done')) return Math.max(...mine.map((c) => c.seconds ?? NaN));
+            await new Promise((res) => setTimeout(res, 100));
+          }
+        },
+        { channels },
+      );
+      worker[batch === 1 ? 'b1' : 'b8'].push((seconds * 1000) / STEPS / batch);
+      const out = mkdtempSync(join(tmpdir(), 'fs-studio-bench-'));
+      const run = spawnSync('npx', ['tsx', 'src/cli/render.ts', '--layer', 'conv_pw_6_bn', '--channels', `0-${batch - 1}`, '--steps', String(STEPS), '--batch', String(batch), '--size', '128', '--out', out], { encoding: 'utf8' });
+      if (run.status !== 0) throw new Error(`CLI failed: ${run.stderr}`);
+      const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { images: { seconds: number }[] };
+      rmSync(out, { recursive: true, force: true });
+      cli[batch === 1 ? 'b1' : 'b8'].push((manifest.images[0].seconds * 1000) / STEPS / batch);
+    }
+  }
+  await p.context().close();
+  const f = (xs: number[]) => `${median(xs).toFixed(1)} (${xs.map((x) => x.toFixed(1)).join(', ')})`;
+  console.log(`step cost, conv_pw_6_bn, 128 px, ${STEPS} steps incl. redirection and snapshots, ms per image-step, median (runs):`);
+  console.log(`  studio worker (${threads.split('\n').slice(0, 2).join(' ')}): batch 1 ${f(worker.b1)}   batch 8 ${f(worker.b8)}   batch 8 / batch 1 ${(median(worker.b8) / median(worker.b1)).toFixed(2)}`);
+  console.log(`  CLI (Node, wasm):                 batch 1 ${f(cli.b1)}   batch 8 ${f(cli.b8)}   batch 8 / batch 1 ${(median(cli.b8) / median(cli.b1)).toFixed(2)}`);
+  console.log(`  worker / CLI: batch 1 ${(median(worker.b1) / median(cli.b1)).toFixed(2)}   batch 8 ${(median(worker.b8) / median(cli.b8)).toFixed(2)}`);
 } finally {
   await browser.close();
   server.kill();
