@@ -18,7 +18,8 @@ export default defineConfig({
     launchOptions: {
       executablePath,
       // No background look-ups to the (unreachable) internet; 127.0.0.1 stays reachable.
-      args: ['--disable-quic', '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1'],
+      // WebGPU (SwiftShader's adapter here) for the backend comparison test.
+      args: ['--disable-quic', '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1', '--enable-unsafe-webgpu'],
     },
   },
   webServer: {

@@ -1,6 +1,6 @@
 /**
  * `npm run criterion -- [--model id|model.json] [--input-range 0,1] [--layers a,b] [--channels 0-7] [--steps 256]
- *   [--size 128] [--digits]`
+ *   [--size 128] [--lr 0.05] [--lr-end x] [--digits]`
  * The activation criterion of issue 2, measured: for each channel, the mean activation of its rendered image
  * (decoded from its RGBA bytes, at its own size, no transforms) against the best of the sample photos
  * (../shared/images, centre-cropped to the same size), and what it keeps under random 7/8 crops and a mirror image.
@@ -24,6 +24,8 @@ const { values } = parseArgs({
     layers: { type: 'string', default: 'conv_pw_3_bn,conv_pw_7_bn,conv_pw_11_bn' },
     channels: { type: 'string', default: '0-7' },
     steps: { type: 'string', default: '256' },
+    lr: { type: 'string', default: '0.05' },
+    'lr-end': { type: 'string' },
     size: { type: 'string', default: '128' },
     'input-range': { type: 'string' },
     digits: { type: 'boolean', default: false },
@@ -52,8 +54,11 @@ let cropsKept = 0;
 let flipsKept = 0;
 let twiceDigit = 0;
 let dead = 0;
+/** The smallest image / best-photo ratio over channels whose best photo is positive. */
+let worstRatio = Infinity;
 for (const layer of values.layers!.split(',')) {
-  const r = await render(m, { layer, steps: Number(values.steps), size }, chans.map((index) => ({ index })));
+  const lrEnd = values['lr-end'] == null ? null : Number(values['lr-end']);
+  const r = await render(m, { layer, steps: Number(values.steps), size, lr: Number(values.lr), lrEnd }, chans.map((index) => ({ index })));
   console.log(`${layer} (${r.seconds.toFixed(0)} s)`);
   chans.forEach((c, i) => {
     const img = imageFromRgba(r.final.images[i], size, size);
@@ -78,6 +83,7 @@ for (const layer of values.layers!.split(',')) {
     tf.dispose([img, crops, flipped]);
     // Twice a negative best is no bar at all: the image must also activate the channel (a positive mean).
     const ok2 = vis > 0 && vis >= 2 * best;
+    if (best > 0) worstRatio = Math.min(worstRatio, vis / best);
     const digitNote = digits ? `  best digit ${bestDigit.toFixed(2).padStart(6)} (${(vis / bestDigit).toFixed(2)}×)` : '';
     twiceDigit += vis > 0 && vis >= 2 * bestDigit ? 1 : 0;
     total++;
@@ -93,5 +99,6 @@ console.log(
   `${values.model}: ${twice}/${total} reach 2× the best photo` +
     (digits ? `, ${twiceDigit}/${total} 2× the best held-out digit` : '') +
     `; crops keep half in ${cropsKept}/${total}; the mirror image keeps half in ${flipsKept}/${total}` +
-    (dead ? `; ${dead} dead channel(s) not counted` : ''),
+    (dead ? `; ${dead} dead channel(s) not counted` : '') +
+    `; smallest image / best photo ${worstRatio.toFixed(2)}× (steps ${values.steps}, lr ${values.lr}${values['lr-end'] ? ` → ${values['lr-end']}` : ''})`,
 );

@@ -3,7 +3,7 @@
  * only through the messages in src/lib/protocol.ts.
  */
 import * as tf from '@tensorflow/tfjs';
-import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
@@ -12,7 +12,7 @@ import { FeatureModel } from '../src/lib/engine/model.ts';
 import { render, RenderCancelled } from '../src/lib/engine/render.ts';
 import type { BackendChoice, CheckImage, FromWorker, InputMapping, Job, ModelSource, RangeCheck, ToWorker, UserModelInfo } from '../src/lib/protocol.ts';
 import { JobQueue } from '../src/lib/queue.ts';
-import { prepareWasmThreads } from './wasm-threads.ts';
+import { startBackend } from './backends.ts';
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlain,
@@ -36,54 +36,10 @@ let running: { jobs: Job[]; cancelled: Set<string>; abort: AbortController } | n
 let msPerStep = 0;
 let loopActive = false;
 
-/** The GPU behind WebGL2 in this worker, if any, and whether it is software. */
-function probeWebgl(): { available: boolean; renderer: string | null; software: boolean } {
-  try {
-    const canvas = new OffscreenCanvas(1, 1);
-    const gl = canvas.getContext('webgl2') as WebGL2RenderingContext | null;
-    if (!gl) return { available: false, renderer: null, software: false };
-    const info = gl.getExtension('WEBGL_debug_renderer_info');
-    const renderer = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
-    gl.getExtension('WEBGL_lose_context')?.loseContext();
-    return { available: true, renderer, software: /swiftshader|llvmpipe|softpipe|software|basic render/i.test(renderer) };
-  } catch {
-    return { available: false, renderer: null, software: false };
-  }
-}
-
 async function init(choice: BackendChoice) {
-  const gl = probeWebgl();
-  const wasmPlan = prepareWasmThreads();
-  let want: string[];
-  let note: string | null = null;
-  if (choice === 'auto') {
-    if (gl.available && !gl.software) want = ['webgl', 'wasm', 'cpu'];
-    else {
-      want = ['wasm', 'cpu'];
-      note = gl.available ? `WebGL is software-rendered (${gl.renderer}); wasm is faster here` : 'no WebGL2 in this worker';
-    }
-  } else want = [choice, 'wasm', 'cpu'];
-  for (const name of want) {
-    try {
-      if (await tf.setBackend(name)) {
-        await tf.ready();
-        backend = name;
-        break;
-      }
-    } catch {
-      /* next */
-    }
-  }
-  if (backend !== want[0]) note = `${want[0]} could not start; using ${backend}${note ? ` (${note})` : ''}`;
-  const threads = backend === 'wasm' ? Math.max(1, getThreadsCount()) : null;
-  if (backend === 'wasm' && wasmPlan.why) note = note ? `${note}; ${wasmPlan.why}` : wasmPlan.why;
-  post({
-    type: 'ready',
-    backend,
-    threads,
-    renderer: backend === 'webgl' ? gl.renderer : gl.renderer ? `${gl.renderer} (not used)` : null,
-    note,
-  });
+  const ready = await startBackend(choice);
+  backend = ready.backend;
+  post({ type: 'ready', ...ready });
 }
 
 /** A ReadFile over HTTP relative to `baseUrl`, with errors that say what failed (network, CORS, HTTP status). */
@@ -328,7 +284,8 @@ async function runBatch(jobs: Job[]) {
   const started = performance.now();
   let lastStep = 0;
   let lastTime = started;
-  const thresholds = Array.from({ length: Math.floor(s.steps / 32) }, (_, i) => (i + 1) * 32);
+  // The first snapshot comes at step 16 (a click shows something quickly), then every 32 steps.
+  const thresholds = [16, ...Array.from({ length: Math.floor(s.steps / 32) }, (_, i) => (i + 1) * 32)];
   try {
     const result = await render(
       model!,
@@ -371,9 +328,11 @@ async function runBatch(jobs: Job[]) {
   } catch (e) {
     if (!(e instanceof RenderCancelled)) {
       const message = (e as Error).message || String(e);
-      if (backend === 'webgl' && /context|webgl/i.test(message) && reopen) {
-        // Lost WebGL context: continue on wasm with a freshly loaded model; the batch runs again.
-        post({ type: 'error', message: `WebGL failed (${message}); switching to wasm` });
+      const gpuFailure =
+        (backend === 'webgl' && /context|webgl/i.test(message)) || (backend === 'webgpu' && /device|webgpu|gpu/i.test(message));
+      if (gpuFailure && reopen) {
+        // Lost WebGL context or WebGPU device: continue on wasm with a freshly loaded model; the batch runs again.
+        post({ type: 'error', message: `${backend === 'webgl' ? 'WebGL' : 'WebGPU'} failed (${message}); switching to wasm` });
         await init('wasm');
         await reopen();
         queue.add(jobs.filter((j) => !running?.cancelled.has(j.id)));

@@ -25,6 +25,8 @@ export interface RenderSettings {
   seed: number;
   param: ParamKind;
   lr: number;
+  /** Learning rate at the last step; the rate moves linearly from `lr` to it (null: constant `lr`). */
+  lrEnd: number | null;
   /** Exponent of the Fourier 1/f scaling. */
   decayPower: number;
   decorrelate: boolean;
@@ -49,6 +51,7 @@ export const DEFAULT_SETTINGS: RenderSettings = {
   seed: 0,
   param: 'fourier',
   lr: 0.05,
+  lrEnd: null,
   decayPower: 1,
   decorrelate: true,
   transforms: true,
@@ -57,7 +60,7 @@ export const DEFAULT_SETTINGS: RenderSettings = {
   l1: 0,
   tv: 0,
   blur: 0,
-  thresholds: [32, 64, 128, 256, 512],
+  thresholds: [16, 32, 64, 128, 256, 512],
 };
 
 export interface RenderTarget {
@@ -253,20 +256,23 @@ export async function render(
         })(param.variable);
         const mNew = tf.add(tf.mul(m, beta1), tf.mul(grad, 1 - beta1));
         const vNew = tf.add(tf.mul(v, beta2), tf.mul(tf.square(grad), 1 - beta2));
-        const lrT = (s.lr * Math.sqrt(1 - Math.pow(beta2, step))) / (1 - Math.pow(beta1, step));
+        const lrNow = s.lrEnd == null || s.steps < 2 ? s.lr : s.lr + ((s.lrEnd - s.lr) * (step - 1)) / (s.steps - 1);
+        const lrT = (lrNow * Math.sqrt(1 - Math.pow(beta2, step))) / (1 - Math.pow(beta1, step));
         m.assign(mNew);
         v.assign(vNew);
         // Gradient ascent: move along the gradient of the objective.
         param.variable.assign(tf.add(param.variable, tf.mul(tf.div(mNew, tf.add(tf.sqrt(vNew), eps)), lrT)));
       });
       if (main) {
-        const values = Array.from((main as tf.Tensor).dataSync());
+        // Asynchronous reads: a GPU backend keeps working instead of stalling the worker (same values everywhere).
+        const values = Array.from(await (main as tf.Tensor).data());
         (main as tf.Tensor).dispose();
         curve.push({ step, values });
         if (snap) {
           const img = tf.tidy(() => param.toImage(param.variable));
           const [, h, w] = img.shape;
-          last = { step, images: splitRgba(rgba(img.dataSync(), b, h, w), b, h, w), values, width: w, height: h };
+          const pixels = await img.data();
+          last = { step, images: splitRgba(rgba(pixels, b, h, w), b, h, w), values, width: w, height: h };
           img.dispose();
           options.onSnapshot?.(last);
         }
