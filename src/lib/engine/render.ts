@@ -264,15 +264,15 @@ export async function render(
         param.variable.assign(tf.add(param.variable, tf.mul(tf.div(mNew, tf.add(tf.sqrt(vNew), eps)), lrT)));
       });
       if (main) {
-        // Asynchronous reads: a GPU backend keeps working instead of stalling the worker (same values everywhere).
-        const values = Array.from(await (main as tf.Tensor).data());
+        // Synchronous reads on purpose: on a lost WebGL context an asynchronous read never settles (the worker would
+        // hang), where a synchronous one returns zeros and the next step's context check reports the loss.
+        const values = Array.from((main as tf.Tensor).dataSync());
         (main as tf.Tensor).dispose();
         curve.push({ step, values });
         if (snap) {
           const img = tf.tidy(() => param.toImage(param.variable));
           const [, h, w] = img.shape;
-          const pixels = await img.data();
-          last = { step, images: splitRgba(rgba(pixels, b, h, w), b, h, w), values, width: w, height: h };
+          last = { step, images: splitRgba(rgba(img.dataSync(), b, h, w), b, h, w), values, width: w, height: h };
           img.dispose();
           options.onSnapshot?.(last);
         }
