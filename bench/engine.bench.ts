@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { useBackend, type BackendName } from '../src/lib/engine/backend.ts';
+import { useBackend, type BackendName } from '../src/lib/node/backend.ts';
 import type { FeatureModel } from '../src/lib/engine/model.ts';
 import { createParam } from '../src/lib/engine/param.ts';
 import { render } from '../src/lib/engine/render.ts';

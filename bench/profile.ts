@@ -5,7 +5,7 @@
  * Options: --batch N, --steps N, --backend wasm|cpu, --layer L, --size N, --model ID.
  */
 import * as tf from '@tensorflow/tfjs';
-import { useBackend, wasmThreads, type BackendName } from '../src/lib/engine/backend.ts';
+import { useBackend, wasmThreads, type BackendName } from '../src/lib/node/backend.ts';
 import { render } from '../src/lib/engine/render.ts';
 import { loadModel } from '../src/lib/node/load-model.ts';
 

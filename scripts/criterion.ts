@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { useBackend } from '../src/lib/engine/backend.ts';
+import { useBackend } from '../src/lib/node/backend.ts';
 import { parseChannels } from '../src/lib/engine/channels.ts';
 import { evaluate, imageFromRgba, render } from '../src/lib/engine/render.ts';
 import { centreCrop, readImage } from '../src/lib/node/files.ts';

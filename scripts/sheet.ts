@@ -7,7 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import jpeg from 'jpeg-js';
 import { parseArgs } from 'node:util';
-import { useBackend } from '../src/lib/engine/backend.ts';
+import { useBackend } from '../src/lib/node/backend.ts';
 import { render } from '../src/lib/engine/render.ts';
 import { contactSheet, type Tile } from '../src/lib/export/contact-sheet.ts';
 import { encodePng } from '../src/lib/export/png.ts';

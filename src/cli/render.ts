@@ -8,7 +8,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { useBackend, type BackendName } from '../lib/engine/backend.ts';
+import { useBackend, type BackendName } from '../lib/node/backend.ts';
 import type { FeatureModel } from '../lib/engine/model.ts';
 import { DEFAULT_SETTINGS, render, type RenderSettings } from '../lib/engine/render.ts';
 import { encodePng } from '../lib/export/png.ts';

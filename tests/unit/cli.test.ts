@@ -71,7 +71,7 @@ describe('render CLI', () => {
 describe('render CLI with a model brought as files', () => {
   it('renders a grayscale model of an unfamiliar architecture from its model.json path and input range', async () => {
     const { saveToyModel } = await import('./toy-model.ts');
-    const { useBackend } = await import('../../src/lib/engine/backend.ts');
+    const { useBackend } = await import('../../src/lib/node/backend.ts');
     await useBackend(['wasm']);
     const dir = mkdtempSync(join(tmpdir(), 'fs-toy-cli-'));
     (await saveToyModel(dir)).dispose();

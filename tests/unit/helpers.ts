@@ -1,7 +1,7 @@
 /** Shared test set-up: the wasm backend, the models from the registry (mirror), the sample photos. */
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { useBackend } from '../../src/lib/engine/backend.ts';
+import { useBackend } from '../../src/lib/node/backend.ts';
 import type { FeatureModel } from '../../src/lib/engine/model.ts';
 import { centreCrop, readImage } from '../../src/lib/node/files.ts';
 import { loadModel } from '../../src/lib/node/load-model.ts';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useBackend } from '../../src/lib/engine/backend.ts';
+import { useBackend } from '../../src/lib/node/backend.ts';
 import { clippedRelu, clippedReluGradOps, conv, depthwiseConv, matMulConstLeft, matMulConstRight, padGeometry, prepareConv } from '../../src/lib/engine/ops.ts';
 import { createParam, idftMatrices } from '../../src/lib/engine/param.ts';
 import { applySampling, applySamplingOps, drawTransform, LUCID_TRANSFORMS, rng, samplingMap, samplingPlan } from '../../src/lib/engine/transforms.ts';

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import { enableWasmThreads } from '../node/wasm-threads.ts';
+import { enableWasmThreads } from './wasm-threads.ts';
 
 export type BackendName = 'wasm' | 'cpu' | 'webgl';
 
