@@ -7,9 +7,8 @@
  * their first message so that they load the package's own unminified glue file, served as a static asset, instead.
  * Threads are only possible when the page is cross-origin isolated (COOP/COEP headers, vite.config.ts).
  */
-import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import threadedGlue from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js?url';
-import { allowWasmThreads } from '../src/lib/engine/wasm-cores.ts';
+import { pointPthreadAtGlue, useWasmThreads } from '../src/lib/engine/wasm-cores.ts';
 
 let installed = false;
 
@@ -21,8 +20,7 @@ function installGlueRedirect() {
   const Native = scope.Worker;
   scope.Worker = class PthreadWorker extends Native {
     override postMessage(message: unknown, transfer?: Transferable[] | StructuredSerializeOptions): void {
-      const m = message as { cmd?: string; urlOrBlob?: unknown };
-      if (m && m.cmd === 'load' && typeof m.urlOrBlob !== 'string') m.urlOrBlob = glueUrl;
+      pointPthreadAtGlue(message, glueUrl);
       super.postMessage(message, transfer as Transferable[]);
     }
   };
@@ -39,7 +37,6 @@ export function prepareWasmThreads(): { threads: number; why: string | null } {
   }
   installGlueRedirect();
   const threads = Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1));
-  allowWasmThreads(threads);
-  setThreadsCount(threads);
+  useWasmThreads(threads);
   return { threads, why: null };
 }

@@ -16,8 +16,7 @@ import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { Worker as NodeWorker, type WorkerOptions } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import { allowWasmThreads } from '../engine/wasm-cores.ts';
+import { pointPthreadAtGlue, useWasmThreads } from '../engine/wasm-cores.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -55,8 +54,7 @@ export function enableWasmThreads(): number {
        * never exit. Pool threads only ever work while the main thread waits for them: they need no ref of their own. */
       override ref(): void {}
       override postMessage(message: unknown, transfer?: readonly unknown[]): void {
-        const m = message as { cmd?: string; urlOrBlob?: unknown };
-        if (m && m.cmd === 'load' && typeof m.urlOrBlob !== 'string') m.urlOrBlob = gluePath;
+        pointPthreadAtGlue(message, gluePath);
         super.postMessage(message, transfer as never);
       }
     }
@@ -69,7 +67,6 @@ export function enableWasmThreads(): number {
     });
   }
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
-  allowWasmThreads(threads);
-  setThreadsCount(threads);
+  useWasmThreads(threads);
   return threads;
 }
