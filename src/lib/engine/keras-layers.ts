@@ -15,6 +15,11 @@ interface KerasLayer {
   inbound_nodes?: unknown[];
 }
 
+/** The spatial footprint of a conv with this kernel, for strides and receptive fields. */
+function windowOf(kernel: tf.Tensor4D, stride: [number, number], dilation: number): NetNode['geometry'] {
+  return { type: 'window', kernel: [kernel.shape[0], kernel.shape[1]], stride, dilation };
+}
+
 function pair(v: unknown, fallback: number): [number, number] {
   if (Array.isArray(v)) return [Number(v[0]), Number(v[1] ?? v[0])];
   if (typeof v === 'number') return [v, v];
@@ -122,14 +127,19 @@ function buildKeras(topology: Record<string, unknown>, weights: tf.NamedTensorMa
       nodes.push({ name, kind: layer.class_name, inputs, ...node });
       prev = node.name ?? name;
     };
-    const withActivation = (core: (x: tf.Tensor) => tf.Tensor, geometry?: NetNode['geometry']) => {
+    /** Adds the layer (split into pre-activation and activation when it has one); returns the node that runs `core`. */
+    const withActivation = (core: (x: tf.Tensor) => tf.Tensor, geometry?: NetNode['geometry']): string => {
       const act = activationFn(String(c.activation ?? 'linear'), name);
-      if (!act) return add({ run: (x) => core(x[0]), geometry });
+      if (!act) {
+        add({ run: (x) => core(x[0]), geometry });
+        return name;
+      }
       // Split into "<name>/preact" and the activation, so the pre-activation (e.g. logits) can be targeted.
       nodes.push({ name: `${name}/preact`, kind: layer.class_name, inputs, run: (x) => core(x[0]), geometry });
       const kind = c.activation === 'softmax' ? 'Softmax' : 'Activation';
       nodes.push({ name, kind, inputs: [`${name}/preact`], run: (x, r) => act(x[0], r) });
       prev = name;
+      return `${name}/preact`;
     };
     switch (layer.class_name) {
       case 'InputLayer':
@@ -142,28 +152,16 @@ function buildKeras(topology: Record<string, unknown>, weights: tf.NamedTensorMa
         const stride = pair(c.strides, 1);
         const dilation = pair(c.dilation_rate, 1)[0];
         if (dilation !== 1) throw new EngineError(`layer ${name}: dilated convolution is not supported`);
-        const padding = String(c.padding) as Padding;
-        withActivation(convs.core({ kernel, bias, depthwise: false, stride, padding }), {
-          type: 'window',
-          kernel: [kernel.shape[0], kernel.shape[1]],
-          stride,
-          dilation,
-        });
-        convs.bind(activationFn(String(c.activation ?? 'linear'), name) ? `${name}/preact` : name);
+        const spec: ConvWeights = { kernel, bias, depthwise: false, stride, padding: String(c.padding) as Padding };
+        convs.bind(withActivation(convs.core(spec), windowOf(kernel, stride, dilation)), spec);
         break;
       }
       case 'DepthwiseConv2D': {
         const kernel = w(name, 'depthwise_kernel')! as tf.Tensor4D;
         const bias = c.use_bias === false ? undefined : w(name, 'bias', false);
         const stride = pair(c.strides, 1);
-        const padding = String(c.padding) as Padding;
-        withActivation(convs.core({ kernel, bias, depthwise: true, stride, padding }), {
-          type: 'window',
-          kernel: [kernel.shape[0], kernel.shape[1]],
-          stride,
-          dilation: 1,
-        });
-        convs.bind(activationFn(String(c.activation ?? 'linear'), name) ? `${name}/preact` : name);
+        const spec: ConvWeights = { kernel, bias, depthwise: true, stride, padding: String(c.padding) as Padding };
+        convs.bind(withActivation(convs.core(spec), windowOf(kernel, stride, 1)), spec);
         break;
       }
       case 'SeparableConv2D': {
@@ -176,7 +174,7 @@ function buildKeras(topology: Record<string, unknown>, weights: tf.NamedTensorMa
         const pointwise = convs.core({ kernel: pk, bias, depthwise: false, stride: [1, 1], padding: 'valid' });
         withActivation(
           (x) => pointwise(depthwise(x)),
-          { type: 'window', kernel: [dk.shape[0], dk.shape[1]], stride, dilation: 1 },
+          windowOf(dk, stride, 1),
         );
         break;
       }
@@ -353,25 +351,25 @@ function foldBatchNorm(
     keep(shift);
     bn.inputs = [...src.inputs];
     bn.geometry = src.geometry;
-    const core = convs.core({ kernel: folded, bias: shift, depthwise, stride, padding });
+    const spec: ConvWeights = { kernel: folded, bias: shift, depthwise, stride, padding };
+    const core = convs.core(spec);
     bn.run = (x) => core(x[0]);
-    convs.bind(bn.name);
+    convs.bind(bn.name, spec);
   }
 }
 
 /**
  * Convs whose weights are fixed at build time but whose padding and input may still change (folds); each is prepared
- * once at the end. `core` returns the function the node runs; `bind` names the node whose output is that conv.
+ * once at the end. `core` returns the function a node runs; `bind` records which node's output is that conv alone
+ * (the folds look convs up by node; a separable conv's two halves are not bound).
  */
 class ConvTable {
   private readonly all: ConvWeights[] = [];
   private readonly prepared = new Map<ConvWeights, (x: tf.Tensor4D) => tf.Tensor4D>();
   private readonly byNode = new Map<string, ConvWeights>();
-  private last: ConvWeights | null = null;
 
   core(spec: ConvWeights): (x: tf.Tensor) => tf.Tensor4D {
     this.all.push(spec);
-    this.last = spec;
     return (x) => {
       const run = this.prepared.get(spec);
       if (!run) throw new EngineError('internal: a convolution ran before the network was prepared');
@@ -379,9 +377,8 @@ class ConvTable {
     };
   }
 
-  bind(nodeName: string) {
-    if (this.last) this.byNode.set(nodeName, this.last);
-    this.last = null;
+  bind(nodeName: string, spec: ConvWeights) {
+    this.byNode.set(nodeName, spec);
   }
 
   specOf(nodeName: string): ConvWeights | undefined {
