@@ -49,9 +49,9 @@ async function naiveMs(steps: number, runs: number): Promise<number> {
   const opt = tf.train.adam(0.05);
   const step = () =>
     tf.tidy(() => {
-      const plan = samplingMap(SIZE, SIZE, [drawTransform(rand, LUCID_TRANSFORMS)], LUCID_TRANSFORMS);
+      const map = samplingMap(SIZE, SIZE, [drawTransform(rand, LUCID_TRANSFORMS)], LUCID_TRANSFORMS);
       const grad = tf.grad((v) => {
-        const x = tf.sub(tf.mul(applySampling(param.toImage(v), plan), 2), 1);
+        const x = tf.sub(tf.mul(applySampling(param.toImage(v), map), 2), 1);
         const act = cut.apply(x, { training: false }) as tf.Tensor4D;
         return tf.mean(act.slice([0, 0, 0, 0], [1, -1, -1, 1]));
       })(param.variable);

@@ -165,7 +165,8 @@ export interface ConvWeights {
  *  - depthwise: a depthwise conv of the zero-dilated upstream gradient with the flipped kernel (wasm has no
  *    DepthwiseConv2dNativeBackpropInput);
  *  - 1×1: a 1×1 conv with the transposed kernel (wasm's Conv2DBackpropInput is slow);
- *  - k×k: the same dilate-and-flip construction with a full conv.
+ *  - k×k, stride 1 (or unequal strides): the same dilate-and-flip construction with a full conv;
+ *  - k×k with a square stride over 1: the sub-pixel form (phaseKernel), no zero insertion.
  */
 export function prepareConv(w: ConvWeights, keep?: <T extends tf.Tensor>(t: T) => T): (x: tf.Tensor4D) => tf.Tensor4D {
   const { kernel, depthwise, stride, padding, bias } = w;

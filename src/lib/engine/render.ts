@@ -230,8 +230,8 @@ export async function render(
     const image = param.toImage(value);
     let input = image;
     if (s.transforms) {
-      const plan = samplingMap(s.size, s.size, rands.map((r) => drawTransform(r, tOpts)), tOpts);
-      input = applySampling(image, plan);
+      const map = samplingMap(s.size, s.size, rands.map((r) => drawTransform(r, tOpts)), tOpts);
+      input = applySampling(image, map);
     }
     const acts = model.forward(input, full.layers, redirect);
     const perItem = full.score({ acts, image });

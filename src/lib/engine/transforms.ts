@@ -139,45 +139,6 @@ export function samplingMap(h: number, w: number, draws: Draw[], o: TransformOpt
   return { affine, source: [draws.length, h, w], outH, outW, padValue: o.padValue };
 }
 
-/**
- * Visits every output pixel's four bilinear corners that fall inside the source: `corner(pix, c, src, weight)` with
- * pix the flat output pixel, c the corner (0..3), src the flat source pixel; then `done(pix, inside)` with the
- * weight that fell inside the image (the rest takes the pad value).
- */
-export function forEachCorner(
-  map: SamplingMap,
-  corner: (pix: number, c: number, src: number, weight: number) => void,
-  done: (pix: number, inside: number) => void,
-): void {
-  const [b, h, w] = map.source;
-  const { outH, outW, affine } = map;
-  for (let bi = 0; bi < b; bi++) {
-    const [c0, c1, c2, c3, c4, c5] = affine.subarray(bi * 6, bi * 6 + 6);
-    for (let v = 0; v < outH; v++) {
-      for (let u = 0; u < outW; u++) {
-        const py = c0 + c1 * v + c2 * u;
-        const px = c3 + c4 * v + c5 * u;
-        const y0 = Math.floor(py);
-        const x0 = Math.floor(px);
-        const fy = py - y0;
-        const fx = px - x0;
-        const pix = (bi * outH + v) * outW + u;
-        let inside = 0;
-        for (let c = 0; c < 4; c++) {
-          const yy = y0 + (c >> 1);
-          const xx = x0 + (c & 1);
-          if (yy >= 0 && yy < h && xx >= 0 && xx < w) {
-            const wt = (c >> 1 ? fy : 1 - fy) * (c & 1 ? fx : 1 - fx);
-            corner(pix, c, (bi * h + yy) * w + xx, wt);
-            inside += wt;
-          }
-        }
-        done(pix, inside);
-      }
-    }
-  }
-}
-
 /** A map's corners as arrays, for the op formulation of the sampler (GPU backends). */
 export interface SamplingPlan {
   /** Per output pixel: the flattened [b·h·w] source index of its 4 bilinear neighbours (0 where unused). */
@@ -192,36 +153,51 @@ export interface SamplingPlan {
 }
 
 /** The same sampling seen from the source: per source pixel, `slots` entries of the output pixels it feeds. */
-export interface SourceSide {
+interface SourceSide {
   sourceTarget: Int32Array;
   sourceWeight: Float32Array;
   slots: number;
 }
 
+/**
+ * The map's bilinear corners as arrays. The wasm/cpu kernels (kernels/sampling.ts) walk the same corners without
+ * arrays; this is for the op formulation only, which runs on GPU backends.
+ */
 export function samplingPlan(map: SamplingMap): SamplingPlan {
-  const n = map.source[0] * map.outH * map.outW;
+  const [b, h, w] = map.source;
+  const { outH, outW, affine } = map;
+  const n = b * outH * outW;
   const cornerIndex = new Int32Array(n * 4);
   const cornerWeight = new Float32Array(n * 4);
   const fill = new Float32Array(n);
-  forEachCorner(
-    map,
-    (pix, c, src, wt) => {
-      cornerIndex[pix * 4 + c] = src;
-      cornerWeight[pix * 4 + c] = wt;
-    },
-    (pix, inside) => {
-      fill[pix] = map.padValue * (1 - inside);
-    },
-  );
-  return { cornerIndex, cornerWeight, fill, source: map.source, outH: map.outH, outW: map.outW };
+  for (let bi = 0; bi < b; bi++) {
+    const [c0, c1, c2, c3, c4, c5] = affine.subarray(bi * 6, bi * 6 + 6);
+    for (let v = 0; v < outH; v++) {
+      for (let u = 0; u < outW; u++) {
+        const py = c0 + c1 * v + c2 * u;
+        const px = c3 + c4 * v + c5 * u;
+        const y0 = Math.floor(py);
+        const x0 = Math.floor(px);
+        const pix = (bi * outH + v) * outW + u;
+        let inside = 0;
+        for (let c = 0; c < 4; c++) {
+          const yy = y0 + (c >> 1);
+          const xx = x0 + (c & 1);
+          if (yy < 0 || yy >= h || xx < 0 || xx >= w) continue;
+          const wt = (c >> 1 ? py - y0 : 1 - (py - y0)) * (c & 1 ? px - x0 : 1 - (px - x0));
+          cornerIndex[pix * 4 + c] = (bi * h + yy) * w + xx;
+          cornerWeight[pix * 4 + c] = wt;
+          inside += wt;
+        }
+        fill[pix] = map.padValue * (1 - inside);
+      }
+    }
+  }
+  return { cornerIndex, cornerWeight, fill, source: map.source, outH, outW };
 }
 
-const sourceSides = new WeakMap<SamplingPlan, SourceSide>();
-
-/** The source side of a plan, built on first use (only the op formulation of the sampler needs it). */
-export function sourceSide(plan: SamplingPlan): SourceSide {
-  const known = sourceSides.get(plan);
-  if (known) return known;
+/** The source side of a plan (the op formulation's forward scatters from it). */
+function sourceSide(plan: SamplingPlan): SourceSide {
   const [b, h, w] = plan.source;
   const { cornerIndex, cornerWeight } = plan;
   const count = new Int32Array(b * h * w);
@@ -239,9 +215,7 @@ export function sourceSide(plan: SamplingPlan): SourceSide {
     sourceTarget[slot] = k >> 2;
     sourceWeight[slot] = wt;
   }
-  const side = { sourceTarget, sourceWeight, slots };
-  sourceSides.set(plan, side);
-  return side;
+  return { sourceTarget, sourceWeight, slots };
 }
 
 /**

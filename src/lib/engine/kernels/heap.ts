@@ -18,8 +18,7 @@ export const JS_BACKENDS: JsBackendName[] = ['wasm', 'cpu'];
 
 /** True when the current backend keeps tensors in memory that JavaScript reads directly. */
 export function onJsBackend(): boolean {
-  const name = tf.getBackend();
-  return name === 'wasm' || name === 'cpu';
+  return (JS_BACKENDS as string[]).includes(tf.getBackend());
 }
 
 /**

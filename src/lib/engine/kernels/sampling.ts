@@ -3,14 +3,16 @@
  * constant fill, and its exact adjoint. Built from tfjs ops, both directions are a broadcast multiply into a
  * [pixels, slots, channels] tensor followed by a scatter; with up to nine slots per source pixel that was a sixth of
  * a batch-8 step on wasm (29 ms of 160), plus 10 ms of JavaScript building the index arrays. Here each direction
- * is one pass over the output's four bilinear corners, computed on the fly. GPU backends keep the op formulation (their gathers and scatters are native).
+ * is one pass over the output's four bilinear corners, computed on the fly. GPU backends keep the op formulation
+ * (their gathers and scatters are native). The corner geometry is the same as transforms.ts's samplingPlan, written
+ * out again here on purpose: this loop is hot, and through a shared callback it ran three times slower.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { SamplingMap } from '../transforms.ts';
 import { JS_BACKENDS, jsKernel } from './heap.ts';
 
-export const SAMPLE = 'FeaturescopeSample';
-export const SAMPLE_ADJOINT = 'FeaturescopeSampleAdjoint';
+const SAMPLE = 'FeaturescopeSample';
+const SAMPLE_ADJOINT = 'FeaturescopeSampleAdjoint';
 
 /**
  * Both directions in one loop (a constant `adjoint` flag, so the branch is free), with the corners computed from the
@@ -80,9 +82,6 @@ function walk(map: SamplingMap, ch: number, adjoint: boolean, a: Float32Array, o
   }
 }
 
-export const sampleLoop = (map: SamplingMap, ch: number, image: Float32Array, out: Float32Array) => walk(map, ch, false, image, out);
-export const sampleAdjointLoop = (map: SamplingMap, ch: number, dy: Float32Array, grad: Float32Array) => walk(map, ch, true, dy, grad);
-
 interface SampleAttrs {
   map: SamplingMap;
   /** Shape of the source image [b, h, w, c] (for the adjoint's output). */
@@ -91,7 +90,7 @@ interface SampleAttrs {
 
 let registered = false;
 
-export function registerSamplingKernels(): void {
+function registerSamplingKernels(): void {
   if (registered) return;
   registered = true;
   for (const backendName of JS_BACKENDS) {
@@ -103,7 +102,7 @@ export function registerSamplingKernels(): void {
         const { map } = attrs as unknown as SampleAttrs;
         const [b, , , ch] = image.shape;
         return jsKernel(backendName, backend, [image], [b, map.outH, map.outW, ch], ([img], out) =>
-          sampleLoop(map, ch, img, out),
+          walk(map, ch, false, img, out),
         );
       },
     });
@@ -113,7 +112,7 @@ export function registerSamplingKernels(): void {
       kernelFunc: ({ inputs, backend, attrs }) => {
         const { dy } = inputs as { dy: tf.TensorInfo };
         const { map, sourceShape } = attrs as unknown as SampleAttrs;
-        return jsKernel(backendName, backend, [dy], sourceShape, ([g], out) => sampleAdjointLoop(map, sourceShape[3], g, out));
+        return jsKernel(backendName, backend, [dy], sourceShape, ([g], out) => walk(map, sourceShape[3], true, g, out));
       },
     });
   }
