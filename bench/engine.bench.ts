@@ -76,7 +76,21 @@ function cliMs(steps: number): number {
   const out = mkdtempSync(join(tmpdir(), 'fs-bench-'));
   const r = spawnSync(
     join(REPO_ROOT, 'node_modules/.bin/tsx'),
-    [join(REPO_ROOT, 'src/cli/render.ts'), '--model', MODEL, '--layer', LAYER, '--channels', '0', '--steps', String(steps), '--batch', '1', '--out', out],
+    [
+      join(REPO_ROOT, 'src/cli/render.ts'),
+      '--model',
+      MODEL,
+      '--layer',
+      LAYER,
+      '--channels',
+      '0',
+      '--steps',
+      String(steps),
+      '--batch',
+      '1',
+      '--out',
+      out,
+    ],
     { encoding: 'utf8' },
   );
   if (r.status !== 0) throw new Error(`CLI failed: ${r.stderr}`);
@@ -105,7 +119,9 @@ for (const backend of ['wasm', 'cpu'] as BackendName[]) {
   const b8 = await engineMs(m, 8, heavy ? 2 : 5, quick ? 3 : 5);
   results[`${backend} b1`] = b1;
   results[`${backend} b8`] = b8;
-  print(`engine ${backend.padEnd(4)} batch 1: ${b1.toFixed(1)} ms   batch 8: ${b8.toFixed(1)} ms per image (${(b8 * 8).toFixed(0)} ms per step)`);
+  print(
+    `engine ${backend.padEnd(4)} batch 1: ${b1.toFixed(1)} ms   batch 8: ${b8.toFixed(1)} ms per image (${(b8 * 8).toFixed(0)} ms per step)`,
+  );
   m.dispose();
 }
 await useBackend(['cpu']);
@@ -113,6 +129,7 @@ const naive = await naiveMs(quick ? 1 : 2, 3);
 print(`naive  cpu  batch 1: ${naive.toFixed(1)} ms   (tf.grad through tfjs-layers apply, cut at ${LAYER})`);
 if (results['cpu b1']) print(`ratio naive / engine on cpu, batch 1: ${(naive / results['cpu b1']).toFixed(1)}x`);
 if (results['wasm b1']) print(`ratio naive cpu / engine wasm, batch 1: ${(naive / results['wasm b1']).toFixed(1)}x`);
-if (results['wasm b1'] && results['wasm b8']) print(`batch 8 vs batch 1 on wasm, per image: ${(results['wasm b8'] / results['wasm b1']).toFixed(2)}x`);
+if (results['wasm b1'] && results['wasm b8'])
+  print(`batch 8 vs batch 1 on wasm, per image: ${(results['wasm b8'] / results['wasm b1']).toFixed(2)}x`);
 const cli = cliMs(quick ? 64 : 256);
 print(`CLI (wasm, 1 channel, batch 1, ${quick ? 64 : 256} steps incl. 16 redirected, snapshots): ${cli.toFixed(1)} ms per step`);

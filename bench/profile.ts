@@ -46,8 +46,12 @@ for (const k of info.kernels) {
 }
 const rows = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms);
 const total = rows.reduce((s, [, e]) => s + e.ms, 0);
-console.log(`profile: ${modelId}, ${layer}, ${size} px, batch ${batch}, ${used}${used === 'wasm' ? `, ${wasmThreads()} thread(s)` : ''}`);
-console.log(`step without profiler (median of 5 runs): ${plain.toFixed(1)} ms (${(plain / batch).toFixed(1)} ms per image); kernels sum ${(total / steps).toFixed(1)} ms per step`);
+console.log(
+  `profile: ${modelId}, ${layer}, ${size} px, batch ${batch}, ${used}${used === 'wasm' ? `, ${wasmThreads()} thread(s)` : ''}`,
+);
+console.log(
+  `step without profiler (median of 5 runs): ${plain.toFixed(1)} ms (${(plain / batch).toFixed(1)} ms per image); kernels sum ${(total / steps).toFixed(1)} ms per step`,
+);
 console.log('kernel                         ms/step  calls/step');
 for (const [name, e] of rows) {
   if (e.ms / steps < 0.05) continue;

@@ -49,7 +49,9 @@ try {
   await page.waitForSelector('.card[data-status="done"]', { timeout: 300_000 });
   const firstDone = since(t0);
   const backend = (await page.getByTestId('backend').innerText()).split('\n')[0];
-  console.log(`default page (mobilenet_v1_0.75_224, 128 px, 128 steps, ${backend}): model loaded ${loaded.toFixed(1)} s, first snapshot ${firstSnap.toFixed(1)} s, first finished card ${firstDone.toFixed(1)} s after opening`);
+  console.log(
+    `default page (mobilenet_v1_0.75_224, 128 px, 128 steps, ${backend}): model loaded ${loaded.toFixed(1)} s, first snapshot ${firstSnap.toFixed(1)} s, first finished card ${firstDone.toFixed(1)} s after opening`,
+  );
   if (shot) {
     await page.waitForTimeout(Math.max(0, shotAfter * 1000 - (Date.now() - t0)));
     await page.screenshot({ path: 'docs/studio.jpg', type: 'jpeg', quality: 82 });
@@ -66,11 +68,15 @@ try {
     const card = p.locator(`section.band[data-layer="conv_pw_6_bn"] .card[data-channel="${r}"]`);
     const t1 = Date.now();
     await card.click();
-    await p.waitForSelector(`section.band[data-layer="conv_pw_6_bn"] .card[data-channel="${r}"]:not([data-updates="0"])`, { timeout: 60_000 });
+    await p.waitForSelector(`section.band[data-layer="conv_pw_6_bn"] .card[data-channel="${r}"]:not([data-updates="0"])`, {
+      timeout: 60_000,
+    });
     lat.push(since(t1));
     await p.context().close();
   }
-  console.log(`click → first snapshot (conv_pw_6_bn, step 16 of 128): median ${median(lat).toFixed(2)} s (runs: ${lat.map((x) => x.toFixed(2)).join(', ')})`);
+  console.log(
+    `click → first snapshot (conv_pw_6_bn, step 16 of 128): median ${median(lat).toFixed(2)} s (runs: ${lat.map((x) => x.toFixed(2)).join(', ')})`,
+  );
 
   // 3. Step cost in the worker vs the CLI, batch 1 and 8, same layer, size and steps.
   const STEPS = 128;
@@ -87,11 +93,19 @@ try {
       const seconds = await p.evaluate(
         async ({ channels }) => {
           type Card = { status: string; seconds: number | null; key: string };
-          const studio = (window as unknown as { __featurescope: { request: (l: string, c: number[], why: string) => void; cards: Map<string, Card & { layer: string; channel: number }> } }).__featurescope;
+          const studio = (
+            window as unknown as {
+              __featurescope: {
+                request: (l: string, c: number[], why: string) => void;
+                cards: Map<string, Card & { layer: string; channel: number }>;
+              };
+            }
+          ).__featurescope;
           studio.request('conv_pw_6_bn', channels, 'clicked');
           for (;;) {
             const mine = [...studio.cards.values()].filter((c) => c.layer === 'conv_pw_6_bn' && channels.includes(c.channel));
-            if (mine.length === channels.length && mine.every((c) => c.status === 'done')) return Math.max(...mine.map((c) => c.seconds ?? NaN));
+            if (mine.length === channels.length && mine.every((c) => c.status === 'done'))
+              return Math.max(...mine.map((c) => c.seconds ?? NaN));
             await new Promise((res) => setTimeout(res, 100));
           }
         },
@@ -100,7 +114,26 @@ try {
       // Both the worker and the CLI report seconds per image (the batch's time divided among its images).
       worker[batch === 1 ? 'b1' : 'b8'].push((seconds * 1000) / STEPS);
       const out = mkdtempSync(join(tmpdir(), 'fs-studio-bench-'));
-      const run = spawnSync('npx', ['tsx', 'src/cli/render.ts', '--layer', 'conv_pw_6_bn', '--channels', `0-${batch - 1}`, '--steps', String(STEPS), '--batch', String(batch), '--size', '128', '--out', out], { encoding: 'utf8' });
+      const run = spawnSync(
+        'npx',
+        [
+          'tsx',
+          'src/cli/render.ts',
+          '--layer',
+          'conv_pw_6_bn',
+          '--channels',
+          `0-${batch - 1}`,
+          '--steps',
+          String(STEPS),
+          '--batch',
+          String(batch),
+          '--size',
+          '128',
+          '--out',
+          out,
+        ],
+        { encoding: 'utf8' },
+      );
       if (run.status !== 0) throw new Error(`CLI failed: ${run.stderr}`);
       const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { images: { seconds: number }[] };
       rmSync(out, { recursive: true, force: true });
@@ -109,10 +142,18 @@ try {
   }
   await p.context().close();
   const f = (xs: number[]) => `${median(xs).toFixed(1)} (${xs.map((x) => x.toFixed(1)).join(', ')})`;
-  console.log(`step cost, conv_pw_6_bn, 128 px, ${STEPS} steps incl. redirection and snapshots, ms per image-step, median (runs):`);
-  console.log(`  studio worker (${threads.split('\n').slice(0, 2).join(' ')}): batch 1 ${f(worker.b1)}   batch 8 ${f(worker.b8)}   batch 8 / batch 1 ${(median(worker.b8) / median(worker.b1)).toFixed(2)}`);
-  console.log(`  CLI (Node, wasm):                 batch 1 ${f(cli.b1)}   batch 8 ${f(cli.b8)}   batch 8 / batch 1 ${(median(cli.b8) / median(cli.b1)).toFixed(2)}`);
-  console.log(`  worker / CLI: batch 1 ${(median(worker.b1) / median(cli.b1)).toFixed(2)}   batch 8 ${(median(worker.b8) / median(cli.b8)).toFixed(2)}`);
+  console.log(
+    `step cost, conv_pw_6_bn, 128 px, ${STEPS} steps incl. redirection and snapshots, ms per image-step, median (runs):`,
+  );
+  console.log(
+    `  studio worker (${threads.split('\n').slice(0, 2).join(' ')}): batch 1 ${f(worker.b1)}   batch 8 ${f(worker.b8)}   batch 8 / batch 1 ${(median(worker.b8) / median(worker.b1)).toFixed(2)}`,
+  );
+  console.log(
+    `  CLI (Node, wasm):                 batch 1 ${f(cli.b1)}   batch 8 ${f(cli.b8)}   batch 8 / batch 1 ${(median(cli.b8) / median(cli.b1)).toFixed(2)}`,
+  );
+  console.log(
+    `  worker / CLI: batch 1 ${(median(worker.b1) / median(cli.b1)).toFixed(2)}   batch 8 ${(median(worker.b8) / median(cli.b8)).toFixed(2)}`,
+  );
 } finally {
   await browser.close();
   server.kill();

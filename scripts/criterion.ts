@@ -40,11 +40,14 @@ const digits = values.digits
       return tf.tile(tf.image.resizeBilinear(d.images, [size, size]), [1, 1, 1, 3]) as tf.Tensor4D;
     })
   : null;
-const bestOf = (images: tf.Tensor4D, layer: string, c: number) => evaluate(m, images, 'channel', layer, Array(images.shape[0]).fill(c));
+const bestOf = (images: tf.Tensor4D, layer: string, c: number) =>
+  evaluate(m, images, 'channel', layer, Array(images.shape[0]).fill(c));
 const chans = parseChannels(values.channels!);
 const photos = tf.concat(
   await Promise.all(
-    ['cat', 'airplane', 'portrait'].map(async (p) => centreCrop(await readImage(join(REPO_ROOT, '..', 'shared', 'images', `${p}.jpg`)), size)),
+    ['cat', 'airplane', 'portrait'].map(async (p) =>
+      centreCrop(await readImage(join(REPO_ROOT, '..', 'shared', 'images', `${p}.jpg`)), size),
+    ),
   ),
 ) as tf.Tensor4D;
 const side = Math.round((size * 7) / 8);
@@ -58,7 +61,11 @@ let dead = 0;
 let worstRatio = Infinity;
 for (const layer of values.layers!.split(',')) {
   const lrEnd = values['lr-end'] == null ? null : Number(values['lr-end']);
-  const r = await render(m, { layer, steps: Number(values.steps), size, lr: Number(values.lr), lrEnd }, chans.map((index) => ({ index })));
+  const r = await render(
+    m,
+    { layer, steps: Number(values.steps), size, lr: Number(values.lr), lrEnd },
+    chans.map((index) => ({ index })),
+  );
   console.log(`${layer} (${r.seconds.toFixed(0)} s)`);
   chans.forEach((c, i) => {
     const img = imageFromRgba(r.final.images[i], size, size);
@@ -75,7 +82,9 @@ for (const layer of values.layers!.split(',')) {
       return;
     }
     const crops = tf.tidy(() =>
-      tf.concat([0, 1, 2, 3].map((k) => img.slice([0, (k * 5) % (size - side + 1), (k * 11) % (size - side + 1), 0], [1, side, side, 3]))),
+      tf.concat(
+        [0, 1, 2, 3].map((k) => img.slice([0, (k * 5) % (size - side + 1), (k * 11) % (size - side + 1), 0], [1, side, side, 3])),
+      ),
     ) as tf.Tensor4D;
     const cropMin = Math.min(...evaluate(m, crops, 'channel', layer, [c, c, c, c])) / vis;
     const flipped = tf.reverse(img, 2) as tf.Tensor4D;

@@ -7,7 +7,8 @@ import { ensureModel, modelSource } from '../src/lib/node/model-cache.ts';
 
 const quiet = process.argv.includes('--quiet');
 const source = modelSource();
-if (!quiet) console.error(source.kind === 'mirror' ? `models: copying from mirror ${source.dir}` : 'models: fetching from upstream');
+if (!quiet)
+  console.error(source.kind === 'mirror' ? `models: copying from mirror ${source.dir}` : 'models: fetching from upstream');
 try {
   for (const entry of REGISTRY) {
     await ensureModel(entry, quiet ? () => {} : (s) => console.error(s));

@@ -10,6 +10,9 @@ for (const name of ['cat', 'airplane', 'portrait']) {
   const img = await readImage(join(REPO_ROOT, '..', 'shared', 'images', `${name}.jpg`));
   const crop = centreCrop(img, 224);
   const rgb = await tf.browser.toPixels(crop.squeeze() as tf.Tensor3D);
-  writeFileSync(join(REPO_ROOT, 'public', 'samples', `${name}.jpg`), jpeg.encode({ data: rgb, width: 224, height: 224 }, 90).data);
+  writeFileSync(
+    join(REPO_ROOT, 'public', 'samples', `${name}.jpg`),
+    jpeg.encode({ data: rgb, width: 224, height: 224 }, 90).data,
+  );
   tf.dispose([img, crop]);
 }

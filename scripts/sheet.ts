@@ -34,20 +34,34 @@ function enlarge(rgba: Uint8Array, w: number, h: number): Uint8Array {
   if (zoom === 1) return rgba;
   const out = new Uint8Array(w * h * zoom * zoom * 4);
   for (let y = 0; y < h * zoom; y++)
-    for (let x = 0; x < w * zoom; x++) out.set(rgba.subarray(((((y / zoom) | 0) * w + ((x / zoom) | 0)) * 4), (((y / zoom) | 0) * w + ((x / zoom) | 0)) * 4 + 4), (y * w * zoom + x) * 4);
+    for (let x = 0; x < w * zoom; x++)
+      out.set(
+        rgba.subarray((((y / zoom) | 0) * w + ((x / zoom) | 0)) * 4, (((y / zoom) | 0) * w + ((x / zoom) | 0)) * 4 + 4),
+        (y * w * zoom + x) * 4,
+      );
   return out;
 }
 await useBackend();
 const model = await loadModel(values.model!, range);
-const layers = (values.layers ?? 'conv_pw_1_bn,conv_pw_3_bn,conv_pw_5_bn,conv_pw_7_bn,conv_pw_9_bn,conv_pw_11_bn,conv_pw_13_bn').split(',');
+const layers = (
+  values.layers ?? 'conv_pw_1_bn,conv_pw_3_bn,conv_pw_5_bn,conv_pw_7_bn,conv_pw_9_bn,conv_pw_11_bn,conv_pw_13_bn'
+).split(',');
 const channels = parseChannels(values.channels!);
 const tiles: Tile[] = [];
 for (const layer of layers) {
   const t0 = Date.now();
-  const r = await render(model, { layer, steps: Number(values.steps), size: Number(values.size) }, channels.map((index) => ({ index })));
-  process.stderr.write(`${layer}: ${((Date.now() - t0) / 1000).toFixed(1)} s, objective ${r.cleanValues.map((v) => v.toFixed(1)).join(' ')}\n`);
+  const r = await render(
+    model,
+    { layer, steps: Number(values.steps), size: Number(values.size) },
+    channels.map((index) => ({ index })),
+  );
+  process.stderr.write(
+    `${layer}: ${((Date.now() - t0) / 1000).toFixed(1)} s, objective ${r.cleanValues.map((v) => v.toFixed(1)).join(' ')}\n`,
+  );
   const { width: w, height: h } = r.final;
-  r.final.images.forEach((rgba, i) => tiles.push({ rgba: enlarge(rgba, w, h), width: w * zoom, height: h * zoom, label: `${channels[i]}` }));
+  r.final.images.forEach((rgba, i) =>
+    tiles.push({ rgba: enlarge(rgba, w, h), width: w * zoom, height: h * zoom, label: `${channels[i]}` }),
+  );
 }
 const sheet = contactSheet(tiles, channels.length);
 // JPEG keeps a docs sheet small (noisy textures compress poorly as PNG); .png writes a lossless sheet with settings.

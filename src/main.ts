@@ -8,7 +8,9 @@ import App from './ui/App.svelte';
 const q = new URLSearchParams(location.search);
 const num = (k: string) => (q.has(k) ? Number(q.get(k)) : undefined);
 const settings = Object.fromEntries(
-  Object.entries({ steps: num('steps'), size: num('size'), seed: num('seed') }).filter(([, v]) => v !== undefined && Number.isFinite(v)),
+  Object.entries({ steps: num('steps'), size: num('size'), seed: num('seed') }).filter(
+    ([, v]) => v !== undefined && Number.isFinite(v),
+  ),
 );
 const studio = new Studio({
   modelId: q.get('model') ?? DEFAULT_MODEL_ID,

@@ -114,8 +114,12 @@ export async function startBackend(choice: BackendChoice): Promise<BackendReady>
   } else if (realGpus.length === 1) want = [realGpus[0], 'wasm', 'cpu'];
   else {
     want = ['wasm', 'cpu'];
-    const seen = [gl.available ? `WebGL on ${gl.renderer}` : null, gpu.available ? `WebGPU on ${gpu.renderer}` : null].filter(Boolean);
-    note = seen.length ? `the GPU is software-rendered (${seen.join('; ')}); wasm is faster here` : 'no WebGL2 or WebGPU in this worker';
+    const seen = [gl.available ? `WebGL on ${gl.renderer}` : null, gpu.available ? `WebGPU on ${gpu.renderer}` : null].filter(
+      Boolean,
+    );
+    note = seen.length
+      ? `the GPU is software-rendered (${seen.join('; ')}); wasm is faster here`
+      : 'no WebGL2 or WebGPU in this worker';
   }
   let backend = 'none';
   for (const name of want) {

@@ -10,7 +10,17 @@ import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-t
 import { artifactsReader, filesReader, parseModelJson, type ReadFile } from '../src/lib/engine/artifacts.ts';
 import { FeatureModel } from '../src/lib/engine/model.ts';
 import { render, RenderCancelled } from '../src/lib/engine/render.ts';
-import type { BackendChoice, CheckImage, FromWorker, InputMapping, Job, ModelSource, RangeCheck, ToWorker, UserModelInfo } from '../src/lib/protocol.ts';
+import type {
+  BackendChoice,
+  CheckImage,
+  FromWorker,
+  InputMapping,
+  Job,
+  ModelSource,
+  RangeCheck,
+  ToWorker,
+  UserModelInfo,
+} from '../src/lib/protocol.ts';
 import { JobQueue } from '../src/lib/queue.ts';
 import { startBackend } from './backends.ts';
 
@@ -50,7 +60,7 @@ function urlReader(baseUrl: string): ReadFile {
     try {
       res = await fetch(url);
     } catch (e) {
-      throw new Error(`${url} could not be fetched (network error or blocked by CORS: ${(e as Error).message})`);
+      throw new Error(`${url} could not be fetched (network error or blocked by CORS: ${(e as Error).message})`, { cause: e });
     }
     if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`.trim());
     return res.arrayBuffer();
@@ -177,7 +187,10 @@ async function loadModel(modelId: string, open: () => Promise<Opened>, info: Fea
     const d = loaded.declaredRange;
     const [lo, hi] = loaded.info.inputRange;
     if (d && (d.range[0] !== lo || d.range[1] !== hi || loaded.info.normalize)) {
-      post({ type: 'notice', message: `${modelId.replace(/^user:/, '')} takes [${d.range.join(', ')}]: ${d.why}. It is open with [${lo}, ${hi}]${loaded.info.normalize ? ' and mean/std' : ''}; open it again with [${d.range.join(', ')}] if its images look wrong.` });
+      post({
+        type: 'notice',
+        message: `${modelId.replace(/^user:/, '')} takes [${d.range.join(', ')}]: ${d.why}. It is open with [${lo}, ${hi}]${loaded.info.normalize ? ' and mean/std' : ''}; open it again with [${d.range.join(', ')}] if its images look wrong.`,
+      });
     }
   } catch (e) {
     post({ type: 'model-error', modelId, message: (e as Error).message });
@@ -213,7 +226,12 @@ async function checkRanges(source: ModelSource, ranges: InputMapping[], samples:
       throw e;
     }
     const batch = tf.tidy(
-      () => tf.concat(bitmaps.map((bm) => tf.image.resizeBilinear(tf.browser.fromPixels(bm).toFloat().div(255).expandDims(0) as tf.Tensor4D, [h, w]))) as tf.Tensor4D,
+      () =>
+        tf.concat(
+          bitmaps.map((bm) =>
+            tf.image.resizeBilinear(tf.browser.fromPixels(bm).toFloat().div(255).expandDims(0) as tf.Tensor4D, [h, w]),
+          ),
+        ) as tf.Tensor4D,
     );
     bitmaps.forEach((bm) => bm.close());
     const offset = labels && logits.shape[2] === labels.length + 1 ? 1 : 0;
@@ -304,7 +322,16 @@ async function runBatch(jobs: Job[]) {
             if (running?.cancelled.has(j.id)) return;
             const rgba = snap.images[i];
             post(
-              { type: 'snapshot', id: j.id, step: snap.step, steps: s.steps, width: snap.width, height: snap.height, rgba: rgba.buffer as ArrayBuffer, value: snap.values[i] },
+              {
+                type: 'snapshot',
+                id: j.id,
+                step: snap.step,
+                steps: s.steps,
+                width: snap.width,
+                height: snap.height,
+                rgba: rgba.buffer as ArrayBuffer,
+                value: snap.values[i],
+              },
               [rgba.buffer],
             );
           });
@@ -394,7 +421,9 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
       break;
     case 'delete-model':
       inOrder(() =>
-        tf.io.removeModel(STORE_PREFIX + m.name).then(listModels, (e) => post({ type: 'error', message: `could not delete ${m.name}: ${(e as Error).message}` })),
+        tf.io
+          .removeModel(STORE_PREFIX + m.name)
+          .then(listModels, (e) => post({ type: 'error', message: `could not delete ${m.name}: ${(e as Error).message}` })),
       );
       break;
     case 'rename-model':

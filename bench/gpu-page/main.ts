@@ -12,7 +12,11 @@ import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-t
 import { FeatureModel } from '../../src/lib/engine/model.ts';
 import { render } from '../../src/lib/engine/render.ts';
 
-setWasmPaths({ 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded });
+setWasmPaths({
+  'tfjs-backend-wasm.wasm': wasmPlain,
+  'tfjs-backend-wasm-simd.wasm': wasmSimd,
+  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
+});
 
 const q = new URLSearchParams(location.search);
 const MODEL = q.get('model') ?? 'mobilenet_v1_0.25_to_pw7';
@@ -67,14 +71,21 @@ async function main() {
         const before = tf.memory().numTensors;
         const r = await msPerImageStep(m, batch);
         results[`${backend}-b${batch}`] = r.median;
-        report({ backend, batch, msPerImageStep: +r.median.toFixed(2), runs: r.runs.map((x) => +x.toFixed(2)), tensorsLeft: tf.memory().numTensors - before });
+        report({
+          backend,
+          batch,
+          msPerImageStep: +r.median.toFixed(2),
+          runs: r.runs.map((x) => +x.toFixed(2)),
+          tensorsLeft: tf.memory().numTensors - before,
+        });
       }
       m.dispose();
     } catch (e) {
       report({ backend, error: (e as Error).message });
     }
   }
-  if (results['webgl-b8'] && results['wasm-b8']) report({ wasmOverWebglBatch8: +(results['wasm-b8'] / results['webgl-b8']).toFixed(2) });
+  if (results['webgl-b8'] && results['wasm-b8'])
+    report({ wasmOverWebglBatch8: +(results['wasm-b8'] / results['webgl-b8']).toFixed(2) });
   report({ done: true });
 }
 

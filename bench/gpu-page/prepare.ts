@@ -14,7 +14,10 @@ import { registryEntry } from '../../src/lib/models/registry.ts';
 import { saveLayersPackage } from '../../tests/unit/layers-package.ts';
 
 const site = join(REPO_ROOT, '.gpu', 'site');
-const build = spawnSync('npx', ['vite', 'build', '--config', 'bench/gpu-page/vite.config.ts'], { cwd: REPO_ROOT, stdio: 'inherit' });
+const build = spawnSync('npx', ['vite', 'build', '--config', 'bench/gpu-page/vite.config.ts'], {
+  cwd: REPO_ROOT,
+  stdio: 'inherit',
+});
 if (build.status !== 0) process.exit(build.status ?? 1);
 await tf.setBackend('cpu');
 const full = await loadLayersReference(await ensureModel(registryEntry('mobilenet_v1_0.25_224')!));

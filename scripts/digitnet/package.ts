@@ -37,7 +37,9 @@ async function main(): Promise<void> {
   const held = loadDigits('held-out');
   const pred = Array.from(tf.tidy(() => (net.predict(held.images) as tf.Tensor).argMax(1).dataSync()));
   const acc = pred.filter((p, i) => p === held.labels[i]).length / held.labels.length;
-  console.log(`held-out accuracy in tfjs ${acc.toFixed(4)} (PyTorch ${trained.heldOutAccuracy.toFixed(4)}), ${held.labels.length} digits`);
+  console.log(
+    `held-out accuracy in tfjs ${acc.toFixed(4)} (PyTorch ${trained.heldOutAccuracy.toFixed(4)}), ${held.labels.length} digits`,
+  );
   if (Math.abs(acc - trained.heldOutAccuracy) > 0.002) throw new Error('the tfjs network does not match the trained one');
   await saveLayersPackage(net, outDir);
   console.log(`wrote ${outDir}/model.json and weights.bin`);

@@ -93,7 +93,9 @@ async function main(argv: string[]): Promise<void> {
     const triple = (name: string, v: string | undefined) => {
       const p = (v ?? '').split(',').map(Number);
       if (p.length !== 3 || p.some((x) => !Number.isFinite(x)) || (name === 'std' && p.some((x) => x <= 0)))
-        throw new UsageError(`--${name}: "${v ?? ''}" is not three numbers r,g,b${name === 'std' ? ' above 0' : ''} (both --mean and --std are needed)`);
+        throw new UsageError(
+          `--${name}: "${v ?? ''}" is not three numbers r,g,b${name === 'std' ? ' above 0' : ''} (both --mean and --std are needed)`,
+        );
       return p as [number, number, number];
     };
     normalize = { mean: triple('mean', values.mean), std: triple('std', values.std) };
@@ -108,10 +110,13 @@ async function main(argv: string[]): Promise<void> {
     seed: intOption('seed', values.seed, 0, 0, 2 ** 31 - 1),
   };
   const batch = intOption('batch', values.batch, 8, 1, 64);
-  const backend = await useBackend(values.backend ? [oneOf('backend', values.backend, ['wasm', 'cpu'] as const, 'wasm') as BackendName] : undefined);
+  const backend = await useBackend(
+    values.backend ? [oneOf('backend', values.backend, ['wasm', 'cpu'] as const, 'wasm') as BackendName] : undefined,
+  );
 
   const model: FeatureModel = await loadModel(values.model!, inputRange, normalize);
-  if (!inputRange && model.declaredRange) process.stderr.write(`input range [${model.declaredRange.range.join(', ')}]: ${model.declaredRange.why}\n`);
+  if (!inputRange && model.declaredRange)
+    process.stderr.write(`input range [${model.declaredRange.range.join(', ')}]: ${model.declaredRange.why}\n`);
   const layer = objective === 'logit' ? model.logitsLayer : model.layer(settings.layer);
   if (!layer) throw new UsageError(`model ${model.info.id} has no class-score layer for --objective logit`);
   settings.layer = layer.name;
@@ -160,14 +165,21 @@ async function main(argv: string[]): Promise<void> {
       manifest.push({ file, ...meta, seconds: result.seconds / group.length });
     }
   }
-  await writeFile(join(values.out, 'manifest.json'), JSON.stringify({ model: model.info.id, layer: layer.name, images: manifest }, null, 2));
-  process.stderr.write(`featurescope: wrote ${channels.length} image(s) to ${values.out} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  await writeFile(
+    join(values.out, 'manifest.json'),
+    JSON.stringify({ model: model.info.id, layer: layer.name, images: manifest }, null, 2),
+  );
+  process.stderr.write(
+    `featurescope: wrote ${channels.length} image(s) to ${values.out} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+  );
   model.dispose();
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {
   const err = e as Error;
-  const known = ['UsageError', 'EngineError', 'ModelLoadError', 'ModelFetchError', 'TypeError'].includes(err.name) || err instanceof UsageError;
+  const known =
+    ['UsageError', 'EngineError', 'ModelLoadError', 'ModelFetchError', 'TypeError'].includes(err.name) ||
+    err instanceof UsageError;
   const msg = (err.message || String(e)).split('\n')[0];
   process.stderr.write(`featurescope: error: ${msg}\n`);
   if (!known && process.env.FEATURESCOPE_DEBUG) process.stderr.write(`${err.stack}\n`);

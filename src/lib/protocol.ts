@@ -52,7 +52,19 @@ export interface Job {
 /** The identity of a rendered image: model + layer + channel + variant + every setting that changes pixels. */
 export function jobKey(j: Pick<Job, 'modelId' | 'layer' | 'channel' | 'variant' | 'settings'>): string {
   const s = j.settings;
-  return [j.modelId, j.layer, j.channel, j.variant, s.objective, s.size, s.steps, s.seed, s.param, s.transforms ? 't' : 'n', s.diversity].join('|');
+  return [
+    j.modelId,
+    j.layer,
+    j.channel,
+    j.variant,
+    s.objective,
+    s.size,
+    s.steps,
+    s.seed,
+    s.param,
+    s.transforms ? 't' : 'n',
+    s.diversity,
+  ].join('|');
 }
 
 /** Where a person's own model comes from. */
@@ -122,11 +134,23 @@ export interface QueueState {
 export type FromWorker =
   /** threads: the wasm backend's thread count (null for other backends). */
   | { type: 'ready'; backend: string; threads: number | null; renderer: string | null; note: string | null }
-  | { type: 'model'; modelId: string; layers: LayerInfo[]; inputShape: [number, number, number]; labels: string[] | null; labelOffset: number }
+  | {
+      type: 'model';
+      modelId: string;
+      layers: LayerInfo[];
+      inputShape: [number, number, number];
+      labels: string[] | null;
+      labelOffset: number;
+    }
   | { type: 'model-error'; modelId: string; message: string }
   | { type: 'user-models'; models: UserModelInfo[] }
   /** `declared`: the input range the model itself states (a Rescaling layer on its input), with the reason. */
-  | { type: 'range-check'; checks: RangeCheck[]; inputShape: [number, number, number]; declared: { range: [number, number]; why: string } | null }
+  | {
+      type: 'range-check';
+      checks: RangeCheck[];
+      inputShape: [number, number, number];
+      declared: { range: [number, number]; why: string } | null;
+    }
   | { type: 'range-check-error'; message: string }
   | { type: 'job-started'; id: string }
   | { type: 'snapshot'; id: string; step: number; steps: number; width: number; height: number; rgba: ArrayBuffer; value: number }

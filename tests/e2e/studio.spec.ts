@@ -78,7 +78,9 @@ test('WebGL (SwiftShader here) renders the same image as wasm, within a stated t
     await expect(c).toHaveAttribute('data-backend', backend);
     const rgb = await c
       .locator('canvas')
-      .evaluate((el: HTMLCanvasElement) => Array.from(el.getContext('2d')!.getImageData(0, 0, el.width, el.height).data).filter((_, i) => i % 4 !== 3));
+      .evaluate((el: HTMLCanvasElement) =>
+        Array.from(el.getContext('2d')!.getImageData(0, 0, el.width, el.height).data).filter((_, i) => i % 4 !== 3),
+      );
     expect(await pixelSpread(p, 'conv_pw_3_bn', 5)).toBeGreaterThan(10);
     await ctx.close();
     return rgb;
@@ -91,7 +93,9 @@ test('WebGL (SwiftShader here) renders the same image as wasm, within a stated t
     const mean = diffs.reduce((a, b) => a + b, 0) / diffs.length;
     const within8 = diffs.filter((d) => d <= 8).length / diffs.length;
     const same = diffs.filter((d) => d === 0).length / diffs.length;
-    console.log(`${gpu} vs wasm: mean |difference| ${mean.toFixed(2)} of 255, ${(within8 * 100).toFixed(1)} % within 8, ${(same * 100).toFixed(1)} % identical`);
+    console.log(
+      `${gpu} vs wasm: mean |difference| ${mean.toFixed(2)} of 255, ${(within8 * 100).toFixed(1)} % within 8, ${(same * 100).toFixed(1)} % identical`,
+    );
     // The same image up to float rounding across 24 Adam steps: on average within 2 of 255, and 95 % of values within 8.
     expect(mean).toBeLessThan(2);
     expect(within8).toBeGreaterThan(0.95);
@@ -119,10 +123,22 @@ test('exports a PNG with its settings chunk and a ZIP of the layer with a manife
   const img = decode(png);
   expect([img.width, img.height]).toEqual([64, 64]);
   const meta = JSON.parse(img.text.featurescope);
-  expect(meta).toMatchObject({ model: 'mobilenet_v1_0.25_224', layer: 'conv_pw_4_bn', channel: 1, objective: 'channel', seed: 0, steps: 64, size: 64, param: 'fourier' });
+  expect(meta).toMatchObject({
+    model: 'mobilenet_v1_0.25_224',
+    layer: 'conv_pw_4_bn',
+    channel: 1,
+    objective: 'channel',
+    seed: 0,
+    steps: 64,
+    size: 64,
+    param: 'fourier',
+  });
   await page.getByRole('button', { name: 'close' }).click();
   // Layer ZIP.
-  const [zipDl] = await Promise.all([page.waitForEvent('download'), band(page, 'conv_pw_4_bn').getByRole('button', { name: 'ZIP' }).click()]);
+  const [zipDl] = await Promise.all([
+    page.waitForEvent('download'),
+    band(page, 'conv_pw_4_bn').getByRole('button', { name: 'ZIP' }).click(),
+  ]);
   const files = unzipSync(new Uint8Array(readFileSync(await zipDl.path())));
   expect(Object.keys(files).sort()).toEqual([
     'manifest.json',
@@ -152,7 +168,9 @@ test('a crashed worker is replaced and its unfinished render runs again', async 
   const c = card(page, 'conv_pw_2_bn', 4);
   await c.click();
   await expect(c).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
-  await page.evaluate(() => (window as unknown as { __featurescope: { crashWorkerForTest(): void } }).__featurescope.crashWorkerForTest());
+  await page.evaluate(() =>
+    (window as unknown as { __featurescope: { crashWorkerForTest(): void } }).__featurescope.crashWorkerForTest(),
+  );
   await expect(page.getByRole('alert').first()).toContainText('Worker crashed');
   await expect(c).toHaveAttribute('data-status', 'done', { timeout: 150_000 });
 });
@@ -166,7 +184,9 @@ test('a lost WebGL context moves the worker to wasm and the render finishes ther
   // Lost mid-render (SwiftShader WebGL is slow: the first snapshot may still be far off).
   await expect(c).toHaveAttribute('data-status', 'running', { timeout: 120_000 });
   await page.waitForTimeout(2000);
-  await page.evaluate(() => (window as unknown as { __featurescope: { loseWebglContextForTest(): void } }).__featurescope.loseWebglContextForTest());
+  await page.evaluate(() =>
+    (window as unknown as { __featurescope: { loseWebglContextForTest(): void } }).__featurescope.loseWebglContextForTest(),
+  );
   await expect(page.getByRole('alert').first()).toContainText('WebGL failed (the WebGL context was lost); switching to wasm');
   await expect(page.getByTestId('backend')).toContainText('wasm');
   await expect(c).toHaveAttribute('data-status', 'done', { timeout: 150_000 });
@@ -187,7 +207,9 @@ test('a model whose weight file is missing says which file and why, and the page
 test('switching to a model that fails to load keeps the working model and its images', async ({ page }) => {
   await page.goto(SMALL);
   await renderCard(page, 'conv_pw_3_bn', 6);
-  await page.route('**/models/mobilenet_v1_0.25_224_tfhub_graph/group1-shard1of1', (r) => r.fulfill({ status: 200, body: 'short' }));
+  await page.route('**/models/mobilenet_v1_0.25_224_tfhub_graph/group1-shard1of1', (r) =>
+    r.fulfill({ status: 200, body: 'short' }),
+  );
   await page.getByLabel('model').selectOption('mobilenet_v1_0.25_224_tfhub_graph');
   await expect(page.getByRole('alert').first()).toContainText(/group1-shard1of1: 5 bytes, but the manifest needs 1875348 bytes/);
   await expect(page.getByLabel('model')).toHaveValue('mobilenet_v1_0.25_224');
@@ -250,9 +272,13 @@ test.describe('bring your own model', () => {
     const table = dlg.getByLabel('predictions per input range');
     await expect(table).toBeVisible();
     // mean/std 0.5 on [0, 1] is the same mapping as [-1, 1], so it finds the cat too.
-    await expect(table.locator('tr', { hasText: 'mean/std' }).locator('td').nth(1).locator('.top')).toContainText(/tabby|tiger cat|Egyptian cat/);
+    await expect(table.locator('tr', { hasText: 'mean/std' }).locator('td').nth(1).locator('.top')).toContainText(
+      /tabby|tiger cat|Egyptian cat/,
+    );
     // With [-1, 1] (this model's range) the cat photo's top label is a cat.
-    await expect(table.locator('tr', { hasText: '[-1, 1]' }).locator('td').nth(1).locator('.top')).toContainText(/tabby|tiger cat|Egyptian cat/);
+    await expect(table.locator('tr', { hasText: '[-1, 1]' }).locator('td').nth(1).locator('.top')).toContainText(
+      /tabby|tiger cat|Egyptian cat/,
+    );
     await dlg.getByRole('radio', { name: '[-1, 1]' }).check();
     await dlg.getByRole('button', { name: 'open and keep in this browser' }).click();
     await expect(page.getByLabel('model')).toHaveValue('user:my-mobilenet');
@@ -277,12 +303,16 @@ test.describe('bring your own model', () => {
   test('from files (a graph model with labels), checked, opened and rendered', async ({ page }) => {
     const id = 'mobilenet_v1_0.25_224_tfhub_graph';
     const dlg = await openDialog(page);
-    await dlg.getByLabel('model files', { exact: true }).setInputFiles([cache(id, 'model.json'), cache(id, 'group1-shard1of1'), cache(id, 'labels.json')]);
+    await dlg
+      .getByLabel('model files', { exact: true })
+      .setInputFiles([cache(id, 'model.json'), cache(id, 'group1-shard1of1'), cache(id, 'labels.json')]);
     await expect(dlg).toContainText('3 file(s)');
     await dlg.getByLabel('model name').fill('hub-graph');
     await dlg.getByRole('button', { name: 'check on sample photos' }).click();
     const table = dlg.getByLabel('predictions per input range');
-    await expect(table.locator('tr', { hasText: '[0, 1]' }).locator('td').nth(1).locator('.top')).toContainText(/tabby|tiger cat|Egyptian cat/);
+    await expect(table.locator('tr', { hasText: '[0, 1]' }).locator('td').nth(1).locator('.top')).toContainText(
+      /tabby|tiger cat|Egyptian cat/,
+    );
     await dlg.getByRole('button', { name: 'open and keep in this browser' }).click();
     const node = 'module_apply_default/MobilenetV1/MobilenetV1/Conv2d_5_pointwise/BatchNorm/FusedBatchNorm';
     await expect(band(page, node)).toBeVisible({ timeout: 60_000 });
@@ -306,7 +336,9 @@ test.describe('bring your own model', () => {
     expect(await pixelSpread(page, 'c4', 0)).toBeGreaterThan(3);
   });
 
-  test('a trained network in an unfamiliar package (grayscale Sequential re-build) classifies, checks and renders', async ({ page }) => {
+  test('a trained network in an unfamiliar package (grayscale Sequential re-build) classifies, checks and renders', async ({
+    page,
+  }) => {
     const { saveRemixModel } = await import('../unit/remix-model.ts');
     const files = await savedPackage((dir) => saveRemixModel('models/cache/mobilenet_v1_0.25_224', dir));
     const dlg = await openDialog(page);
@@ -314,7 +346,9 @@ test.describe('bring your own model', () => {
     await dlg.getByLabel('model name').fill('gray-remix');
     await dlg.getByRole('button', { name: 'check on sample photos' }).click();
     const table = dlg.getByLabel('predictions per input range');
-    await expect(table.locator('tr', { hasText: '[-1, 1]' }).locator('td').nth(1).locator('.top')).toContainText(/tabby|tiger cat|Egyptian cat/);
+    await expect(table.locator('tr', { hasText: '[-1, 1]' }).locator('td').nth(1).locator('.top')).toContainText(
+      /tabby|tiger cat|Egyptian cat/,
+    );
     await dlg.getByRole('radio', { name: '[-1, 1]' }).check();
     await dlg.getByRole('button', { name: 'open and keep in this browser' }).click();
     await expect(band(page, 'block9_pw/preact')).toContainText('stride 16');
@@ -322,7 +356,9 @@ test.describe('bring your own model', () => {
     expect(await pixelSpread(page, 'block9_pw/preact', 1)).toBeGreaterThan(10);
   });
 
-  test('DigitNet, a trained network of a new architecture, dropped in with labels, checked on digits, renders what activates it', async ({ page }) => {
+  test('DigitNet, a trained network of a new architecture, dropped in with labels, checked on digits, renders what activates it', async ({
+    page,
+  }) => {
     const { mkdtempSync, writeFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
@@ -377,7 +413,13 @@ test.describe('bring your own model', () => {
     const table = dlg.getByLabel('predictions per input range');
     // Columns: range, the three sample photos, then the person's digits. With [0, 1] each digit is read right.
     const row = table.locator('tr', { hasText: '[0, 1]' });
-    for (const [k, { digit }] of picks.entries()) await expect(row.locator('td').nth(4 + k).locator('.top')).toContainText(names[digit]);
+    for (const [k, { digit }] of picks.entries())
+      await expect(
+        row
+          .locator('td')
+          .nth(4 + k)
+          .locator('.top'),
+      ).toContainText(names[digit]);
     await dlg.getByRole('radio', { name: '[0, 1]' }).check();
     await dlg.getByRole('button', { name: 'open and keep in this browser' }).click();
     await expect(page.getByLabel('model')).toHaveValue('user:digitnet');
@@ -445,7 +487,9 @@ test.describe('bring your own model', () => {
       await dlg.getByLabel('model name').fill('hub-by-url');
       await dlg.getByRole('radio', { name: '[0, 1]' }).check();
       await dlg.getByRole('button', { name: 'open and keep in this browser' }).click();
-      await expect(page.getByRole('alert').first()).toContainText(/model\.json could not be fetched \(network error or blocked by CORS/);
+      await expect(page.getByRole('alert').first()).toContainText(
+        /model\.json could not be fetched \(network error or blocked by CORS/,
+      );
       await expect(page.getByLabel('model')).toHaveValue('user:small-from-files');
 
       // With it, the same URL opens.
@@ -465,10 +509,12 @@ test.describe('bring your own model', () => {
     }
   });
 
-  test('a model that rescales its own input gets [0, 255] from the check, and a notice when opened with another range', async ({ page }) => {
+  test('a model that rescales its own input gets [0, 255] from the check, and a notice when opened with another range', async ({
+    page,
+  }) => {
     const { saveRescalingModel } = await import('../unit/rescaling-model.ts');
     const files = await savedPackage(saveRescalingModel);
-    let dlg = await openDialog(page);
+    const dlg = await openDialog(page);
     await dlg.getByLabel('model files', { exact: true }).setInputFiles(files);
     await dlg.getByLabel('model name').fill('rescaler');
     await expect(dlg.getByRole('radio', { name: '[0, 1]' })).toBeChecked();
@@ -479,7 +525,9 @@ test.describe('bring your own model', () => {
     await dlg.getByRole('radio', { name: '[0, 1]' }).check();
     await dlg.getByRole('button', { name: 'open and keep in this browser' }).click();
     await expect(page.getByLabel('model')).toHaveValue('user:rescaler');
-    await expect(page.getByRole('status').first()).toContainText('rescaler takes [0, 255]: its layer rescale rescales the input itself');
+    await expect(page.getByRole('status').first()).toContainText(
+      'rescaler takes [0, 255]: its layer rescale rescales the input itself',
+    );
     await renderCard(page, 'conv2', 3);
   });
 

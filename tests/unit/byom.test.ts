@@ -52,7 +52,11 @@ describe('a model of an architecture the project has never seen', () => {
     const ph = await photos(56);
     for (const layer of ['c4', 'crop3']) {
       const chans = [0, 1, 2];
-      const r = await render(m, { layer, steps: 96, size: 56, transforms: false }, chans.map((index) => ({ index })));
+      const r = await render(
+        m,
+        { layer, steps: 96, size: 56, transforms: false },
+        chans.map((index) => ({ index })),
+      );
       chans.forEach((c, i) => {
         const best = Math.max(...evaluate(m, ph, 'channel', layer, [c, c, c]));
         expect(r.cleanValues[i], `${layer}:${c} vs best photo ${best.toFixed(4)}`).toBeGreaterThan(best);
@@ -98,7 +102,11 @@ describe('the graph model (TF-Hub format, input [0,1]) as a model brought from f
     const m = await load(dir, [0, 1]);
     const layer = 'module_apply_default/MobilenetV1/MobilenetV1/Conv2d_7_pointwise/BatchNorm/FusedBatchNorm';
     const chans = [0, 1, 2, 3];
-    const r = await render(m, { layer, steps: 256, size: 128 }, chans.map((index) => ({ index })));
+    const r = await render(
+      m,
+      { layer, steps: 256, size: 128 },
+      chans.map((index) => ({ index })),
+    );
     const ph = await photos(128);
     chans.forEach((c, i) => {
       const best = Math.max(...evaluate(m, ph, 'channel', layer, [c, c, c]));
@@ -135,30 +143,97 @@ describe('broken model packages get a clear message, leak nothing, and leave the
     ['malformed JSON', () => broken(small(), () => '{"modelTopology": '), /model.json: not valid JSON/],
     ['JSON that is not a model', () => broken(small(), () => '["hello"]'), /no modelTopology/],
     ['no weightsManifest', () => broken(small(), (j) => void delete j.weightsManifest), /no weightsManifest/],
-    ['a manifest group without paths', () => broken(small(), (j) => void delete j.weightsManifest[0].paths), /lacks "paths" or "weights"/],
-    ['a weight with a negative dimension', () => broken(small(), (j) => void (j.weightsManifest[0].weights[0].shape = [3, -3])), /weight "conv1\/kernel" has no valid name and shape/],
-    ['a missing weight file', () => broken(small(), (j) => void (j.weightsManifest[2].paths = ['group3-missing'])), /weight file group3-missing: cannot be read/],
-    ['a short weight file', () => broken(small(), (_j, d) => writeFileSync(join(d, 'group1-shard1of1'), new Uint8Array(100))), /weight file group1-shard1of1: 100 bytes, but the manifest needs 864 bytes/],
-    ['an unsupported dtype', () => broken(small(), (j) => void (j.weightsManifest[0].weights[0].dtype = 'complex64')), /unsupported dtype complex64/],
-    ['weights too large for memory', () => broken(small(), (j) => void (j.weightsManifest[0].weights[0].shape = [100000, 100000])), /weights need \d+\.\d MB, more than the 1024\.0 MB allowed/],
-    ['an unknown layer type', () => broken(toy, (j) => void (layers(j)[3].class_name = 'MyFancyLayer')), /layer pool1: layer type MyFancyLayer is not supported/],
-    ['an unknown activation', () => broken(toy, (j) => void (layers(j)[1].config.activation = 'gelu_fancy')), /layer c1: activation "gelu_fancy" is not supported/],
+    [
+      'a manifest group without paths',
+      () => broken(small(), (j) => void delete j.weightsManifest[0].paths),
+      /lacks "paths" or "weights"/,
+    ],
+    [
+      'a weight with a negative dimension',
+      () => broken(small(), (j) => void (j.weightsManifest[0].weights[0].shape = [3, -3])),
+      /weight "conv1\/kernel" has no valid name and shape/,
+    ],
+    [
+      'a missing weight file',
+      () => broken(small(), (j) => void (j.weightsManifest[2].paths = ['group3-missing'])),
+      /weight file group3-missing: cannot be read/,
+    ],
+    [
+      'a short weight file',
+      () => broken(small(), (_j, d) => writeFileSync(join(d, 'group1-shard1of1'), new Uint8Array(100))),
+      /weight file group1-shard1of1: 100 bytes, but the manifest needs 864 bytes/,
+    ],
+    [
+      'an unsupported dtype',
+      () => broken(small(), (j) => void (j.weightsManifest[0].weights[0].dtype = 'complex64')),
+      /unsupported dtype complex64/,
+    ],
+    [
+      'weights too large for memory',
+      () => broken(small(), (j) => void (j.weightsManifest[0].weights[0].shape = [100000, 100000])),
+      /weights need \d+\.\d MB, more than the 1024\.0 MB allowed/,
+    ],
+    [
+      'an unknown layer type',
+      () => broken(toy, (j) => void (layers(j)[3].class_name = 'MyFancyLayer')),
+      /layer pool1: layer type MyFancyLayer is not supported/,
+    ],
+    [
+      'an unknown activation',
+      () => broken(toy, (j) => void (layers(j)[1].config.activation = 'gelu_fancy')),
+      /layer c1: activation "gelu_fancy" is not supported/,
+    ],
     // The file is then longer than the manifest says, which is allowed; the kernel itself is what is missing.
-    ['a weight missing from the manifest', () => broken(toy, (j) => void (j.weightsManifest[0].weights = j.weightsManifest[0].weights.filter((w: any) => w.name !== 'c4/kernel'))), /layer c4: weight kernel is missing from the weights manifest/],
-    ['an input that is not an image (rank 2)', () => broken(toy, (j) => void (layers(j)[0].config.batch_input_shape = [null, 2688])), /input has shape \[null, 2688\]: not an image/],
-    ['an input with 4 channels', () => broken(toy, (j) => void (layers(j)[0].config.batch_input_shape = [null, 56, 48, 4])), /input has 4 channels; only 1 \(grayscale\) or 3 \(RGB\)/],
+    [
+      'a weight missing from the manifest',
+      () =>
+        broken(
+          toy,
+          (j) => void (j.weightsManifest[0].weights = j.weightsManifest[0].weights.filter((w: any) => w.name !== 'c4/kernel')),
+        ),
+      /layer c4: weight kernel is missing from the weights manifest/,
+    ],
+    [
+      'an input that is not an image (rank 2)',
+      () => broken(toy, (j) => void (layers(j)[0].config.batch_input_shape = [null, 2688])),
+      /input has shape \[null, 2688\]: not an image/,
+    ],
+    [
+      'an input with 4 channels',
+      () => broken(toy, (j) => void (layers(j)[0].config.batch_input_shape = [null, 56, 48, 4])),
+      /input has 4 channels; only 1 \(grayscale\) or 3 \(RGB\)/,
+    ],
     ['a model with no convolutional layer', () => denseOnly(), /no convolutional layer with a spatial output/],
     ['an empty layer list', () => broken(toy, (j) => void (layers(j).length = 0)), /the topology lists no layers/],
-    ['a dilated convolution', () => broken(toy, (j) => void (layers(j)[1].config.dilation_rate = [2, 2])), /layer c1: dilated convolution is not supported/],
-    ['a graph op the engine does not know', () => broken(graph(), (j) => void (j.modelTopology.node.find((n: any) => n.op === 'Relu6').op = 'Erfinv')), /op Erfinv is not supported/],
-    ['a graph without an input placeholder', () => broken(graph(), (j) => void (j.modelTopology.node = j.modelTopology.node.filter((n: any) => n.op !== 'Placeholder'))), /no Placeholder input|unknown node images/],
-    ['a graph constant missing from the weights', () => broken(graph(), (j) => void (j.modelTopology.node.find((n: any) => n.op === 'Const').name = 'renamed_const')), /input \S+ is neither a node of the graph nor a weight/],
+    [
+      'a dilated convolution',
+      () => broken(toy, (j) => void (layers(j)[1].config.dilation_rate = [2, 2])),
+      /layer c1: dilated convolution is not supported/,
+    ],
+    [
+      'a graph op the engine does not know',
+      () => broken(graph(), (j) => void (j.modelTopology.node.find((n: any) => n.op === 'Relu6').op = 'Erfinv')),
+      /op Erfinv is not supported/,
+    ],
+    [
+      'a graph without an input placeholder',
+      () => broken(graph(), (j) => void (j.modelTopology.node = j.modelTopology.node.filter((n: any) => n.op !== 'Placeholder'))),
+      /no Placeholder input|unknown node images/,
+    ],
+    [
+      'a graph constant missing from the weights',
+      () => broken(graph(), (j) => void (j.modelTopology.node.find((n: any) => n.op === 'Const').name = 'renamed_const')),
+      /input \S+ is neither a node of the graph nor a weight/,
+    ],
     ['a graph with no nodes', () => broken(graph(), (j) => void (j.modelTopology.node = [])), /the graph has no nodes/],
   ];
 
   function denseOnly(): string {
     const dir = mkdtempSync(join(tmpdir(), 'fs-dense-'));
-    const w = tf.tensor2d(Array.from({ length: 8 * 8 * 3 * 2 }, (_, i) => i / 100), [192, 2]);
+    const w = tf.tensor2d(
+      Array.from({ length: 8 * 8 * 3 * 2 }, (_, i) => i / 100),
+      [192, 2],
+    );
     writeFileSync(join(dir, 'w.bin'), new Uint8Array(w.dataSync().buffer));
     w.dispose();
     writeFileSync(
@@ -188,7 +263,9 @@ describe('broken model packages get a clear message, leak nothing, and leave the
       const before = tf.memory().numTensors;
       await expect(load(dir, [-1, 1])).rejects.toThrow(pattern);
       expect(tf.memory().numTensors, 'tensors left behind by a failed load').toBe(before);
-      const out = tf.tidy(() => working.forward(tf.fill([1, 32, 32, 3], 0.5) as tf.Tensor4D, ['conv_pw_2_bn']).get('conv_pw_2_bn')!.shape);
+      const out = tf.tidy(
+        () => working.forward(tf.fill([1, 32, 32, 3], 0.5) as tf.Tensor4D, ['conv_pw_2_bn']).get('conv_pw_2_bn')!.shape,
+      );
       expect(out).toEqual([1, 8, 8, 32]);
     });
   }

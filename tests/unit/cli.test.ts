@@ -14,7 +14,22 @@ const cli = (...args: string[]) =>
 describe('render CLI', () => {
   it('writes one PNG per channel with its settings chunk, and a manifest', () => {
     const out = mkdtempSync(join(tmpdir(), 'fs-cli-'));
-    const r = cli('--model', 'mobilenet_v1_0.25_224', '--layer', 'conv_pw_4_bn', '--channels', '2,5-6', '--steps', '12', '--size', '40', '--batch', '2', '--out', out);
+    const r = cli(
+      '--model',
+      'mobilenet_v1_0.25_224',
+      '--layer',
+      'conv_pw_4_bn',
+      '--channels',
+      '2,5-6',
+      '--steps',
+      '12',
+      '--size',
+      '40',
+      '--batch',
+      '2',
+      '--out',
+      out,
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/step 12\/12/);
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
@@ -33,11 +48,31 @@ describe('render CLI', () => {
   });
 
   const failures: [string, string[], RegExp][] = [
-    ['unknown model', ['--model', 'resnet_9000', '--layer', 'x', '--out', '/tmp/x'], /unknown model "resnet_9000".*mobilenet_v1_0.75_224/],
-    ['unknown layer', ['--model', 'mobilenet_v1_0.25_224', '--layer', 'conv_pw_42', '--out', '/tmp/x'], /unknown layer "conv_pw_42".*valid layers include/],
-    ['channel out of range', ['--model', 'mobilenet_v1_0.25_224', '--layer', 'conv_pw_3_bn', '--channels', '5,40', '--out', '/tmp/x'], /40 is out of range.*32 channels \(0-31\)/],
-    ['bad channel list', ['--model', 'mobilenet_v1_0.25_224', '--layer', 'conv_pw_3_bn', '--channels', 'a-b', '--out', '/tmp/x'], /"a-b" is not a number or a range/],
-    ['bad objective', ['--layer', 'conv_pw_3_bn', '--objective', 'joy', '--out', '/tmp/x'], /--objective: "joy" is not one of channel, neuron, layer, logit/],
+    [
+      'unknown model',
+      ['--model', 'resnet_9000', '--layer', 'x', '--out', '/tmp/x'],
+      /unknown model "resnet_9000".*mobilenet_v1_0.75_224/,
+    ],
+    [
+      'unknown layer',
+      ['--model', 'mobilenet_v1_0.25_224', '--layer', 'conv_pw_42', '--out', '/tmp/x'],
+      /unknown layer "conv_pw_42".*valid layers include/,
+    ],
+    [
+      'channel out of range',
+      ['--model', 'mobilenet_v1_0.25_224', '--layer', 'conv_pw_3_bn', '--channels', '5,40', '--out', '/tmp/x'],
+      /40 is out of range.*32 channels \(0-31\)/,
+    ],
+    [
+      'bad channel list',
+      ['--model', 'mobilenet_v1_0.25_224', '--layer', 'conv_pw_3_bn', '--channels', 'a-b', '--out', '/tmp/x'],
+      /"a-b" is not a number or a range/,
+    ],
+    [
+      'bad objective',
+      ['--layer', 'conv_pw_3_bn', '--objective', 'joy', '--out', '/tmp/x'],
+      /--objective: "joy" is not one of channel, neuron, layer, logit/,
+    ],
     ['missing --out', ['--layer', 'conv_pw_3_bn'], /--out <dir> is required/],
   ];
   for (const [name, args, pattern] of failures) {
@@ -76,7 +111,22 @@ describe('render CLI with a model brought as files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fs-toy-cli-'));
     (await saveToyModel(dir)).dispose();
     const out = join(dir, 'out');
-    const r = cli('--model', join(dir, 'model.json'), '--input-range', '0,1', '--layer', 'crop3', '--channels', '0-1', '--steps', '16', '--size', '48', '--out', out);
+    const r = cli(
+      '--model',
+      join(dir, 'model.json'),
+      '--input-range',
+      '0,1',
+      '--layer',
+      'crop3',
+      '--channels',
+      '0-1',
+      '--steps',
+      '16',
+      '--size',
+      '48',
+      '--out',
+      out,
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/crop3 \[12x10x28\] channel ×2/);
     const meta = readPngMeta(readFileSync(join(out, 'crop3-1.png'))) as { layer: string; settings: { size: number } };
@@ -98,7 +148,20 @@ describe('render CLI with a trained network in an unfamiliar package', () => {
     await saveRemixModel(modelDir(SMALL), dir);
     const out = join(dir, 'out');
     const layer = 'block11_pw/preact';
-    const r = cli('--model', join(dir, 'model.json'), '--input-range', '-1,1', '--layer', layer, '--channels', '0-3', '--steps', '256', '--out', out);
+    const r = cli(
+      '--model',
+      join(dir, 'model.json'),
+      '--input-range',
+      '-1,1',
+      '--layer',
+      layer,
+      '--channels',
+      '0-3',
+      '--steps',
+      '256',
+      '--out',
+      out,
+    );
     expect(r.status, r.stderr).toBe(0);
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
     // The photos, through the same package (grayscale, its own preprocessing), at the render size.

@@ -63,7 +63,9 @@ describe('DigitNet, a trained network of an architecture the project has never s
     some.dispose();
     ref.dispose();
 
-    const predicted = tf.tidy(() => Array.from(m.forward(digits, ['digit_probs']).get('digit_probs')!.reshape([-1, 10]).argMax(1).dataSync()));
+    const predicted = tf.tidy(() =>
+      Array.from(m.forward(digits, ['digit_probs']).get('digit_probs')!.reshape([-1, 10]).argMax(1).dataSync()),
+    );
     const accuracy = predicted.filter((p, i) => p === labels[i]).length / labels.length;
     expect(accuracy).toBeGreaterThan(0.97);
   });
@@ -75,7 +77,23 @@ describe('DigitNet, a trained network of an architecture the project has never s
     for (const layer of ['mix_bn', 'top_bn']) {
       const r = spawnSync(
         TSX,
-        [join(REPO_ROOT, 'src/cli/render.ts'), '--model', join(DIR, 'model.json'), '--input-range', '0,1', '--layer', layer, '--channels', '0-7', '--size', '28', '--steps', '256', '--out', out],
+        [
+          join(REPO_ROOT, 'src/cli/render.ts'),
+          '--model',
+          join(DIR, 'model.json'),
+          '--input-range',
+          '0,1',
+          '--layer',
+          layer,
+          '--channels',
+          '0-7',
+          '--size',
+          '28',
+          '--steps',
+          '256',
+          '--out',
+          out,
+        ],
         { encoding: 'utf8', cwd: REPO_ROOT, timeout: 120_000 },
       );
       expect(r.status, r.stderr).toBe(0);

@@ -20,16 +20,31 @@ describe('exports', () => {
   });
 
   it('a layer ZIP holds the PNGs and a manifest that lists them', () => {
-    const entries = [1, 2].map((c) => ({ name: `m-l-${c}.png`, png: encodePng(tile(c * 50), 8, 8, { channel: c }), meta: { channel: c } }));
+    const entries = [1, 2].map((c) => ({
+      name: `m-l-${c}.png`,
+      png: encodePng(tile(c * 50), 8, 8, { channel: c }),
+      meta: { channel: c },
+    }));
     const files = unzipSync(layerZip(entries, { model: 'm', layer: 'l' }));
     expect(Object.keys(files).sort()).toEqual(['m-l-1.png', 'm-l-2.png', 'manifest.json']);
     const manifest = JSON.parse(strFromU8(files['manifest.json']));
-    expect(manifest).toMatchObject({ model: 'm', layer: 'l', images: [{ file: 'm-l-1.png', channel: 1 }, { file: 'm-l-2.png', channel: 2 }] });
+    expect(manifest).toMatchObject({
+      model: 'm',
+      layer: 'l',
+      images: [
+        { file: 'm-l-1.png', channel: 1 },
+        { file: 'm-l-2.png', channel: 2 },
+      ],
+    });
     expect(readPngMeta(files['m-l-2.png'])).toEqual({ channel: 2 });
   });
 
   it('a contact sheet lays tiles out in a grid with a label strip', () => {
-    const sheet = contactSheet([0, 1, 2].map((i) => ({ rgba: tile(250), width: 8, height: 8, label: String(i) })), 2, 4);
+    const sheet = contactSheet(
+      [0, 1, 2].map((i) => ({ rgba: tile(250), width: 8, height: 8, label: String(i) })),
+      2,
+      4,
+    );
     expect(sheet.width).toBe(2 * 8 + 3 * 4);
     expect(sheet.height).toBe(2 * (8 + 16) + 3 * 4);
     // The first tile's pixels are copied in place.

@@ -10,7 +10,11 @@ export async function saveLayersPackage(model: tf.LayersModel, dir: string): Pro
       writeFileSync(join(dir, 'weights.bin'), new Uint8Array(art.weightData as ArrayBuffer));
       writeFileSync(
         join(dir, 'model.json'),
-        JSON.stringify({ format: 'layers-model', modelTopology: art.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: art.weightSpecs }] }),
+        JSON.stringify({
+          format: 'layers-model',
+          modelTopology: art.modelTopology,
+          weightsManifest: [{ paths: ['weights.bin'], weights: art.weightSpecs }],
+        }),
       );
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),

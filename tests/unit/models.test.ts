@@ -39,7 +39,11 @@ describe('model registry and fetch step', () => {
         expect(f.bytes).toBeGreaterThan(0);
       }
     }
-    expect(registryEntry('mobilenet_v1_0.25_224_tfhub_graph')).toMatchObject({ format: 'graph', inputRange: [0, 1], labelOffset: 1 });
+    expect(registryEntry('mobilenet_v1_0.25_224_tfhub_graph')).toMatchObject({
+      format: 'graph',
+      inputRange: [0, 1],
+      labelOffset: 1,
+    });
   });
 
   it('copies a model from a mirror and verifies it', async () => {

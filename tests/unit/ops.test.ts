@@ -1,9 +1,26 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../src/lib/node/backend.ts';
-import { clippedRelu, clippedReluGradOps, conv, depthwiseConv, matMulConstLeft, matMulConstRight, padGeometry, prepareConv } from '../../src/lib/engine/ops.ts';
+import {
+  clippedRelu,
+  clippedReluGradOps,
+  conv,
+  depthwiseConv,
+  matMulConstLeft,
+  matMulConstRight,
+  padGeometry,
+  prepareConv,
+} from '../../src/lib/engine/ops.ts';
 import { createParam, idftMatrices } from '../../src/lib/engine/param.ts';
-import { applySampling, applySamplingOps, drawTransform, LUCID_TRANSFORMS, rng, samplingMap, samplingPlan } from '../../src/lib/engine/transforms.ts';
+import {
+  applySampling,
+  applySamplingOps,
+  drawTransform,
+  LUCID_TRANSFORMS,
+  rng,
+  samplingMap,
+  samplingPlan,
+} from '../../src/lib/engine/transforms.ts';
 
 /** Max absolute difference between two tensors. */
 const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
@@ -40,12 +57,30 @@ describe('input-only gradients match TensorFlow.js reference kernels (cpu)', () 
   }
 
   it('prepared convs (bias fused, explicit padding of a folded ZeroPadding2D) match pad + conv + bias, on cpu and wasm', async () => {
-    const pads: [[number, number], [number, number]] = [[0, 1], [0, 1]];
+    const pads: [[number, number], [number, number]] = [
+      [0, 1],
+      [0, 1],
+    ];
     const cases = [
       { k: [3, 3, 4, 1] as [number, number, number, number], depthwise: true, stride: [2, 2] as [number, number], padding: pads },
-      { k: [3, 3, 4, 5] as [number, number, number, number], depthwise: false, stride: [2, 2] as [number, number], padding: pads },
-      { k: [3, 3, 4, 1] as [number, number, number, number], depthwise: true, stride: [1, 1] as [number, number], padding: 'same' as const },
-      { k: [1, 1, 4, 5] as [number, number, number, number], depthwise: false, stride: [1, 1] as [number, number], padding: 'same' as const },
+      {
+        k: [3, 3, 4, 5] as [number, number, number, number],
+        depthwise: false,
+        stride: [2, 2] as [number, number],
+        padding: pads,
+      },
+      {
+        k: [3, 3, 4, 1] as [number, number, number, number],
+        depthwise: true,
+        stride: [1, 1] as [number, number],
+        padding: 'same' as const,
+      },
+      {
+        k: [1, 1, 4, 5] as [number, number, number, number],
+        depthwise: false,
+        stride: [1, 1] as [number, number],
+        padding: 'same' as const,
+      },
     ];
     /** Output and input gradient of each case, on the current backend, by `prepareConv` or by plain tfjs ops. */
     const outcomes = (ours: boolean) => {
@@ -57,12 +92,16 @@ describe('input-only gradients match TensorFlow.js reference kernels (cpu)', () 
           const x = tf.randomNormal([2, 10, 10, 4], 0, 1, 'float32', 1) as tf.Tensor4D;
           const k = tf.randomNormal(c.k, 0, 1, 'float32', 2 + i) as tf.Tensor4D;
           const bias = tf.randomNormal([c.depthwise ? c.k[2] * c.k[3] : c.k[3]], 0, 1, 'float32', 9);
-          const run = ours ? prepareConv({ kernel: k, depthwise: c.depthwise, stride: c.stride, padding: c.padding, bias }, keep) : null;
+          const run = ours
+            ? prepareConv({ kernel: k, depthwise: c.depthwise, stride: c.stride, padding: c.padding, bias }, keep)
+            : null;
           const f = (v: tf.Tensor) => {
             if (run) return run(v as tf.Tensor4D);
             const p = Array.isArray(c.padding) ? tf.pad(v, [[0, 0], c.padding[0], c.padding[1], [0, 0]]) : v;
             const mode = Array.isArray(c.padding) ? 'valid' : c.padding;
-            const y = c.depthwise ? tf.depthwiseConv2d(p as tf.Tensor4D, k, c.stride, mode) : tf.conv2d(p as tf.Tensor4D, k, c.stride, mode);
+            const y = c.depthwise
+              ? tf.depthwiseConv2d(p as tf.Tensor4D, k, c.stride, mode)
+              : tf.conv2d(p as tf.Tensor4D, k, c.stride, mode);
             return tf.add(y, bias);
           };
           const wts = tf.randomNormal(f(x).shape, 0, 1, 'float32', 7);
@@ -138,7 +177,10 @@ describe('input-only gradients match TensorFlow.js reference kernels (cpu)', () 
             const ops = clippedReluGradOps(x, dy, cap, redirect);
             const kernel = tf.grad((v) => tf.sum(tf.mul(clippedRelu(v, cap, redirect), dy)))(x);
             expect(maxDiff(ops, kernel), `${backend} cap ${cap} redirect ${redirect}`).toBe(0);
-            if (cap === 6) expect(maxDiff(tf.slice(ops, [1], [1]), tf.zeros([1, 6, 6, 3])) > 0, 'the dead item gets a gradient').toBe(redirect);
+            if (cap === 6)
+              expect(maxDiff(tf.slice(ops, [1], [1]), tf.zeros([1, 6, 6, 3])) > 0, 'the dead item gets a gradient').toBe(
+                redirect,
+              );
           }
           const e = tf.grad((v) => tf.sum(clippedRelu(v, cap, false)))(edges);
           expect(maxDiff(e, clippedReluGradOps(edges, tf.onesLike(edges), cap, false))).toBe(0);
@@ -179,7 +221,8 @@ describe('Fourier parameterization', () => {
     spec.set(h * w, 1, 2); // real part of X[1, 2]
     const img = tf.tidy(() =>
       tf.matMul(
-        tf.matMul(tf.tensor2d(m1, [2 * h, 2 * h]), spec.toTensor() as tf.Tensor2D)
+        tf
+          .matMul(tf.tensor2d(m1, [2 * h, 2 * h]), spec.toTensor() as tf.Tensor2D)
           .reshape([2, h, wHalf])
           .transpose([1, 0, 2])
           .reshape([h, 2 * wHalf]) as tf.Tensor2D,
@@ -238,7 +281,7 @@ describe('transform sampling', () => {
     });
   });
 
-  it('the sampling kernels (wasm, cpu) give the op formulation\'s values and gradients, for 3 and 1 planes', async () => {
+  it("the sampling kernels (wasm, cpu) give the op formulation's values and gradients, for 3 and 1 planes", async () => {
     const r = rng(5);
     const draws = [0, 1].map(() => drawTransform(r, LUCID_TRANSFORMS));
     const plan = samplingMap(32, 32, draws, LUCID_TRANSFORMS);
@@ -251,7 +294,10 @@ describe('transform sampling', () => {
           const y = tf.randomNormal([2, plan.outH, plan.outW, planes], 0, 1, 'float32', 7);
           const score = (sample: typeof applySampling) => (v: tf.Tensor) => tf.sum(tf.mul(sample(v as tf.Tensor4D, plan), y));
           expect(maxDiff(applySampling(x, plan), applySamplingOps(x, plan)), `${backend} ${planes} values`).toBeLessThan(1e-5);
-          expect(maxDiff(tf.grad(score(applySampling))(x), tf.grad(score(applySamplingOps))(x)), `${backend} ${planes} gradient`).toBeLessThan(1e-4);
+          expect(
+            maxDiff(tf.grad(score(applySampling))(x), tf.grad(score(applySamplingOps))(x)),
+            `${backend} ${planes} gradient`,
+          ).toBeLessThan(1e-4);
         });
         expect(tf.memory().numTensors).toBe(before);
       }
@@ -269,7 +315,12 @@ describe('transform sampling', () => {
       // Offset 2 in a frame padded by 2: the image lands shifted by 0 relative to the crop origin.
       const shifted = out.slice([0, 0, 0, 0], [1, 6, 6, 3]);
       expect(maxDiff(shifted, x)).toBeLessThan(1e-5);
-      expect(out.slice([0, 8, 8, 0], [1, 2, 2, 3]).dataSync().every((v) => Math.abs(v - 0.5) < 1e-6)).toBe(true);
+      expect(
+        out
+          .slice([0, 8, 8, 0], [1, 2, 2, 3])
+          .dataSync()
+          .every((v) => Math.abs(v - 0.5) < 1e-6),
+      ).toBe(true);
     });
   });
 });

@@ -11,7 +11,7 @@ function randomCrops(img: tf.Tensor4D, n: number, seed: number): tf.Tensor4D {
   const size = img.shape[1];
   const side = Math.round((size * 7) / 8);
   let s = seed;
-  const rand = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rand = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
   return tf.tidy(() =>
     tf.concat(
       Array.from({ length: n }, () => {
@@ -30,7 +30,11 @@ describe('feature visualizations activate their channels (MobileNet v1 α0.25, 1
   for (const layer of ['conv_pw_3_bn', 'conv_pw_7_bn', 'conv_pw_11_bn']) {
     it(`renders channels ${channels.join(',')} of ${layer}`, async () => {
       const m = await model(SMALL);
-      const r = await render(m, { layer, steps: 256, size: 128 }, channels.map((index) => ({ index })));
+      const r = await render(
+        m,
+        { layer, steps: 256, size: 128 },
+        channels.map((index) => ({ index })),
+      );
       const ph = await photos(128);
       const res = { vis: [] as number[], photo: [] as number[], crops: [] as number[][], flips: [] as number[] };
       channels.forEach((c, i) => {

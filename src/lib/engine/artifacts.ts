@@ -149,7 +149,12 @@ export function filesReader(files: { name: string; arrayBuffer(): Promise<ArrayB
 }
 
 /** A ReadFile over in-memory artifacts (TensorFlow.js's own storage): model.json plus one weights file. */
-export function artifactsReader(a: { modelTopology: unknown; weightSpecs: unknown[]; weightData: ArrayBuffer; format?: string }): ReadFile {
+export function artifactsReader(a: {
+  modelTopology: unknown;
+  weightSpecs: unknown[];
+  weightData: ArrayBuffer;
+  format?: string;
+}): ReadFile {
   const json = JSON.stringify({
     format: a.format,
     modelTopology: a.modelTopology,

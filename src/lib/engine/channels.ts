@@ -4,7 +4,10 @@ import { EngineError } from './errors.ts';
 /** "3,17,40-47" → [3, 17, 40, …, 47], duplicates removed, order kept. */
 export function parseChannels(spec: string): number[] {
   const out: number[] = [];
-  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part);
     if (!m) throw new EngineError(`channels: "${part}" is not a number or a range like 40-47`);
     const a = Number(m[1]);

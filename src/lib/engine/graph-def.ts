@@ -10,7 +10,10 @@ interface GraphNode {
   name: string;
   op: string;
   input?: string[];
-  attr?: Record<string, { s?: string; i?: string; f?: number; b?: boolean; list?: { i?: string[]; s?: string[] }; shape?: unknown; tensor?: unknown }>;
+  attr?: Record<
+    string,
+    { s?: string; i?: string; f?: number; b?: boolean; list?: { i?: string[]; s?: string[] }; shape?: unknown; tensor?: unknown }
+  >;
 }
 
 const decodeString = (s: string | undefined) => (s === undefined ? '' : atob(s));
@@ -56,9 +59,8 @@ function buildGraph(topology: Record<string, unknown>, weights: tf.NamedTensorMa
       const c0 = isConstArg(0) ? constArg(0) : null;
       const c1 = isConstArg(1) ? constArg(1) : null;
       node((x) => {
-        let k = 0;
-        const a = c0 ?? x[k++];
-        const b = c1 ?? x[k++];
+        const a = c0 ?? x[0];
+        const b = c1 ?? x[c0 ? 0 : 1];
         return f(a, b);
       });
     };
@@ -106,7 +108,13 @@ function buildGraph(topology: Record<string, unknown>, weights: tf.NamedTensorMa
         const alpha = Number(g.attr?.leakyrelu_alpha?.f ?? 0.2);
         const core =
           g.op === '_FusedMatMul'
-            ? (x: tf.Tensor) => tf.matMul(x as tf.Tensor2D, kernel as tf.Tensor2D, Boolean(g.attr?.transpose_a?.b), Boolean(g.attr?.transpose_b?.b))
+            ? (x: tf.Tensor) =>
+                tf.matMul(
+                  x as tf.Tensor2D,
+                  kernel as tf.Tensor2D,
+                  Boolean(g.attr?.transpose_a?.b),
+                  Boolean(g.attr?.transpose_b?.b),
+                )
             : g.op === '_FusedConv2D'
               ? (x: tf.Tensor) => conv(x as tf.Tensor4D, kernel as tf.Tensor4D, stride, pad)
               : (x: tf.Tensor) => depthwiseConv(x as tf.Tensor4D, kernel as tf.Tensor4D, stride, pad);
@@ -136,7 +144,7 @@ function buildGraph(topology: Record<string, unknown>, weights: tf.NamedTensorMa
           (x, r) => activate(bias ? tf.add(core(x[0]), bias) : core(x[0]), r),
           g.op === '_FusedMatMul'
             ? { type: 'global' }
-            : { type: "window", kernel: [kernel.shape[0], kernel.shape[1] as number], stride, dilation: 1 },
+            : { type: 'window', kernel: [kernel.shape[0], kernel.shape[1] as number], stride, dilation: 1 },
         );
         break;
       }
@@ -197,10 +205,7 @@ function buildGraph(topology: Record<string, unknown>, weights: tf.NamedTensorMa
         const size: [number, number] = [k4[1], k4[2]];
         const max = g.op === 'MaxPool';
         node(
-          (x) =>
-            max
-              ? tf.maxPool(x[0] as tf.Tensor4D, size, stride, pad)
-              : tf.avgPool(x[0] as tf.Tensor4D, size, stride, pad),
+          (x) => (max ? tf.maxPool(x[0] as tf.Tensor4D, size, stride, pad) : tf.avgPool(x[0] as tf.Tensor4D, size, stride, pad)),
           { type: 'window', kernel: size, stride, dilation: 1 },
         );
         break;

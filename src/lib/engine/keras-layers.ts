@@ -5,7 +5,7 @@
  * conv's own explicit padding (one pass less each way). Convs are prepared once, after these folds (ops.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { clippedRelu, prepareConv, type ConvWeights, type Padding, type Pads } from './ops.ts';
+import { clippedRelu, prepareConv, type ConvWeights, type Padding } from './ops.ts';
 import { buildWithConstants, EngineError, type NetNode, type Network } from './network.ts';
 
 interface KerasLayer {
@@ -172,10 +172,7 @@ function buildKeras(topology: Record<string, unknown>, weights: tf.NamedTensorMa
         const padding = String(c.padding) as Padding;
         const depthwise = convs.core({ kernel: dk, depthwise: true, stride, padding });
         const pointwise = convs.core({ kernel: pk, bias, depthwise: false, stride: [1, 1], padding: 'valid' });
-        withActivation(
-          (x) => pointwise(depthwise(x)),
-          windowOf(dk, stride, 1),
-        );
+        withActivation((x) => pointwise(depthwise(x)), windowOf(dk, stride, 1));
         break;
       }
       case 'Dense': {
@@ -203,7 +200,10 @@ function buildKeras(topology: Record<string, unknown>, weights: tf.NamedTensorMa
         break;
       }
       case 'Activation':
-        add({ kind: c.activation === 'softmax' ? 'Softmax' : 'Activation', run: (x, r) => (activationFn(String(c.activation), name) ?? ((t) => t))(x[0], r) });
+        add({
+          kind: c.activation === 'softmax' ? 'Softmax' : 'Activation',
+          run: (x, r) => (activationFn(String(c.activation), name) ?? ((t) => t))(x[0], r),
+        });
         break;
       case 'ReLU': {
         const cap = c.max_value == null ? Infinity : Number(c.max_value);
@@ -224,7 +224,11 @@ function buildKeras(topology: Record<string, unknown>, weights: tf.NamedTensorMa
       case 'ZeroPadding2D': {
         const p = c.padding as unknown;
         let pads: [[number, number], [number, number]];
-        if (typeof p === 'number') pads = [[p, p], [p, p]];
+        if (typeof p === 'number')
+          pads = [
+            [p, p],
+            [p, p],
+          ];
         else if (Array.isArray(p) && Array.isArray(p[0])) pads = [pair(p[0], 0), pair(p[1], 0)];
         else pads = [pair((p as number[])[0], 0), pair((p as number[])[1], 0)].map((v) => [v[0], v[0]]) as never;
         add({ run: (x) => tf.pad(x[0], [[0, 0], pads[0], pads[1], [0, 0]]), pads });
@@ -238,9 +242,7 @@ function buildKeras(topology: Record<string, unknown>, weights: tf.NamedTensorMa
         const max = layer.class_name === 'MaxPooling2D';
         add({
           run: (x) =>
-            max
-              ? tf.maxPool(x[0] as tf.Tensor4D, size, stride, padding)
-              : tf.avgPool(x[0] as tf.Tensor4D, size, stride, padding),
+            max ? tf.maxPool(x[0] as tf.Tensor4D, size, stride, padding) : tf.avgPool(x[0] as tf.Tensor4D, size, stride, padding),
           geometry: { type: 'window', kernel: size, stride, dilation: 1 },
         });
         break;
@@ -287,7 +289,10 @@ function buildKeras(topology: Record<string, unknown>, weights: tf.NamedTensorMa
         // means the model takes raw pixel values.
         if (inputs.length === 1 && inputs[0] === inputName && scale > 0 && scale < 0.1) {
           const shift = offset ? ` ${offset < 0 ? '−' : '+'} ${Math.abs(offset)}` : '';
-          declaredRange = { range: [0, 255], why: `its layer ${name} rescales the input itself (×${+scale.toPrecision(4)}${shift}), so it takes pixel values` };
+          declaredRange = {
+            range: [0, 255],
+            why: `its layer ${name} rescales the input itself (×${+scale.toPrecision(4)}${shift}), so it takes pixel values`,
+          };
         }
         break;
       }
@@ -339,9 +344,7 @@ function foldBatchNorm(
     const [folded, shift] = tf.tidy(() => {
       const scale = tf.div(gamma ?? tf.onesLike(mean), tf.sqrt(tf.add(variance, eps)));
       const [kh, kw, a, b] = kernel.shape;
-      const k = depthwise
-        ? tf.mul(kernel, scale.reshape([1, 1, a, b]))
-        : tf.mul(kernel, scale.reshape([1, 1, 1, b]));
+      const k = depthwise ? tf.mul(kernel, scale.reshape([1, 1, a, b])) : tf.mul(kernel, scale.reshape([1, 1, 1, b]));
       const s = tf.add(tf.mul(tf.sub(bias ?? tf.zerosLike(mean), mean), scale), beta ?? tf.zerosLike(mean));
       void kh;
       void kw;

@@ -76,10 +76,15 @@ export class FeatureModel {
           `the model's input has shape [${declared.map((d) => d ?? 'null').join(', ')}]: not an image (expected [batch, height, width, channels])`,
         );
       }
-      const fromModel = declared && declared[1] && declared[2] && declared[3] ? ([declared[1], declared[2], declared[3]] as [number, number, number]) : null;
+      const fromModel =
+        declared && declared[1] && declared[2] && declared[3]
+          ? ([declared[1], declared[2], declared[3]] as [number, number, number])
+          : null;
       const inputShape = info.inputShape ?? fromModel ?? [224, 224, declared?.[3] ?? 3];
       if (inputShape[2] !== 1 && inputShape[2] !== 3) {
-        throw new ModelLoadError(`the model's input has ${inputShape[2]} channels; only 1 (grayscale) or 3 (RGB) images can be shown`);
+        throw new ModelLoadError(
+          `the model's input has ${inputShape[2]} channels; only 1 (grayscale) or 3 (RGB) images can be shown`,
+        );
       }
       const layers = describeLayers(net, inputShape);
       // Generic (tfjs-layers) layers may hold per-position weights, and wasm kernels do not always check shapes:
@@ -147,7 +152,9 @@ export class FeatureModel {
     const [h, w] = this.inputShape;
     // A network that runs only at its own input size sees every image resized to it (differentiably).
     const sized =
-      this.fixedInputSize && (image.shape[1] !== h || image.shape[2] !== w) ? tf.image.resizeBilinear(image, [h, w], true) : image;
+      this.fixedInputSize && (image.shape[1] !== h || image.shape[2] !== w)
+        ? tf.image.resizeBilinear(image, [h, w], true)
+        : image;
     // Intermediates are left to the caller's tf.tidy: a gradient may still need them.
     return execute(this.net, this.preprocess(sized), layers, redirect);
   }
@@ -169,8 +176,7 @@ function declaredInputShape(topo: Record<string, unknown>, isGraph: boolean): (n
   }
   const mc = (topo.model_config ?? topo) as { config?: unknown };
   const layers = (Array.isArray(mc.config) ? mc.config : (mc.config as { layers?: unknown[] })?.layers) as
-    | { config?: { batch_input_shape?: (number | null)[]; batch_shape?: (number | null)[] } }[]
-    | undefined;
+    { config?: { batch_input_shape?: (number | null)[]; batch_shape?: (number | null)[] } }[] | undefined;
   const first = layers?.[0]?.config;
   return first?.batch_input_shape ?? first?.batch_shape;
 }
@@ -180,7 +186,12 @@ function acceptsOtherSizes(net: Network, inputShape: [number, number, number]): 
   try {
     tf.tidy(() => {
       const x = tf.zeros([1, inputShape[0] + 8, inputShape[1] + 8, inputShape[2]]);
-      execute(net, x, net.nodes.map((n) => n.name), false);
+      execute(
+        net,
+        x,
+        net.nodes.map((n) => n.name),
+        false,
+      );
     });
     return true;
   } catch {
@@ -193,7 +204,13 @@ function describeLayers(net: Network, inputShape: [number, number, number]): Lay
   const shapes = new Map<string, number[]>();
   tf.tidy(() => {
     const x = tf.zeros([1, ...inputShape]);
-    execute(net, x, net.nodes.map((n) => n.name), false, (name, t) => shapes.set(name, t.shape));
+    execute(
+      net,
+      x,
+      net.nodes.map((n) => n.name),
+      false,
+      (name, t) => shapes.set(name, t.shape),
+    );
   });
   const rf = receptiveFields(net, Math.max(inputShape[0], inputShape[1]));
   const layers: LayerInfo[] = [];
@@ -203,8 +220,7 @@ function describeLayers(net: Network, inputShape: [number, number, number]): Lay
     const isLogits = n.name === net.logitsName;
     if (!s) continue;
     if (s.length === 4 || s.length === 2 || isLogits) {
-      const shape: [number, number, number] =
-        s.length === 4 ? [s[1], s[2], s[3]] : [1, 1, s.slice(1).reduce((a, b) => a * b, 1)];
+      const shape: [number, number, number] = s.length === 4 ? [s[1], s[2], s[3]] : [1, 1, s.slice(1).reduce((a, b) => a * b, 1)];
       const r = rf.get(n.name)!;
       layers.push({
         name: n.name,

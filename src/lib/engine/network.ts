@@ -6,8 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 export type Geometry =
-  | { type: 'window'; kernel: [number, number]; stride: [number, number]; dilation: number }
-  | { type: 'global' };
+  { type: 'window'; kernel: [number, number]; stride: [number, number]; dilation: number } | { type: 'global' };
 
 export interface NetNode {
   /** Name a user targets: the Keras layer name or the graph node name. */
@@ -78,7 +77,13 @@ export function execute(
 ): Map<string, tf.Tensor> {
   const values = new Map<string, tf.Tensor>();
   for (const node of nodesNeeded(net, targets)) {
-    const out = node.name === net.inputName ? input : node.run(node.inputs.map((i) => values.get(i)!), redirect);
+    const out =
+      node.name === net.inputName
+        ? input
+        : node.run(
+            node.inputs.map((i) => values.get(i)!),
+            redirect,
+          );
     values.set(node.name, out);
     onNode?.(node.name, out);
   }

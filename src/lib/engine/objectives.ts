@@ -137,7 +137,12 @@ export function blur(): Objective {
     label: 'blur',
     score: ({ image }) => {
       const [, , , c] = image.shape;
-      const k = tf.tensor4d([1, 2, 1, 2, 4, 2, 1, 2, 1].map((v) => v / 16), [3, 3, 1, 1]).tile([1, 1, c, 1]);
+      const k = tf
+        .tensor4d(
+          [1, 2, 1, 2, 4, 2, 1, 2, 1].map((v) => v / 16),
+          [3, 3, 1, 1],
+        )
+        .tile([1, 1, c, 1]);
       // The blurred copy is a constant target: no gradient flows through it.
       const constant: Parameters<typeof tf.customGrad>[0] = (x) => ({
         value: tf.depthwiseConv2d(x as tf.Tensor4D, k as tf.Tensor4D, 1, 'same'),

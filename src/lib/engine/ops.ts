@@ -62,13 +62,23 @@ function dilateForBackward(
   const [b, oh, ow, c] = dy.shape;
   if (stride[0] > 1) {
     t = tf
-      .pad(t.reshape([b, oh, 1, ow * c]), [[0, 0], [0, 0], [0, stride[0] - 1], [0, 0]])
+      .pad(t.reshape([b, oh, 1, ow * c]), [
+        [0, 0],
+        [0, 0],
+        [0, stride[0] - 1],
+        [0, 0],
+      ])
       .reshape([b, oh * stride[0], ow, c]);
   }
   if (stride[1] > 1) {
     const h = t.shape[1];
     t = tf
-      .pad(t.reshape([b * h, ow, 1, c]), [[0, 0], [0, 0], [0, stride[1] - 1], [0, 0]])
+      .pad(t.reshape([b * h, ow, 1, c]), [
+        [0, 0],
+        [0, 0],
+        [0, stride[1] - 1],
+        [0, 0],
+      ])
       .reshape([b, h, ow * stride[1], c]);
   }
   // After zero insertion the length is o*s; the true dilated length is (o-1)*s+1.
@@ -139,11 +149,19 @@ function phaseBackward(
   const [b, oh, ow] = dy.shape;
   const cin = phases.shape[3] / (stride * stride);
   const jMax = [Math.floor((before[0] + inSize[0] - 1) / stride), Math.floor((before[1] + inSize[1] - 1) / stride)];
-  const pad: TfPad = [[0, 0], [my - 1, Math.max(0, jMax[0] + 1 - oh)], [mx - 1, Math.max(0, jMax[1] + 1 - ow)], [0, 0]];
+  const pad: TfPad = [
+    [0, 0],
+    [my - 1, Math.max(0, jMax[0] + 1 - oh)],
+    [mx - 1, Math.max(0, jMax[1] + 1 - ow)],
+    [0, 0],
+  ];
   const g = tf.conv2d(dy, phases, 1, pad);
   const [, jh, jw] = g.shape;
   // depthToSpace(stride) as reshape-transpose-reshape: wasm's DepthToSpace kernel is ~15× slower than its transpose.
-  const spread = g.reshape([b, jh, jw, stride, stride, cin]).transpose([0, 1, 3, 2, 4, 5]).reshape([b, jh * stride, jw * stride, cin]);
+  const spread = g
+    .reshape([b, jh, jw, stride, stride, cin])
+    .transpose([0, 1, 3, 2, 4, 5])
+    .reshape([b, jh * stride, jw * stride, cin]);
   return spread.slice([0, before[0], before[1], 0], [b, inSize[0], inSize[1], cin]) as tf.Tensor4D;
 }
 
@@ -178,10 +196,10 @@ export function prepareConv(w: ConvWeights, keep?: <T extends tf.Tensor>(t: T) =
     subPixel
       ? phaseKernel(kernel, stride)
       : depthwise
-      ? (tf.reverse(kernel, [0, 1]).reshape([kh, kw, C * M, 1]) as tf.Tensor4D)
-      : pointwise
-        ? (tf.transpose(kernel, [0, 1, 3, 2]) as tf.Tensor4D)
-        : (tf.reverse(tf.transpose(kernel, [0, 1, 3, 2]), [0, 1]) as tf.Tensor4D);
+        ? (tf.reverse(kernel, [0, 1]).reshape([kh, kw, C * M, 1]) as tf.Tensor4D)
+        : pointwise
+          ? (tf.transpose(kernel, [0, 1, 3, 2]) as tf.Tensor4D)
+          : (tf.reverse(tf.transpose(kernel, [0, 1, 3, 2]), [0, 1]) as tf.Tensor4D);
   // Without an owner (a one-off call), the backward kernel is built inside the backward pass, where it is disposed.
   const stored = keep ? keep(tf.keep(tf.tidy(makeBackKernel))) : null;
   const pad = tfPad(padding);

@@ -147,7 +147,10 @@ export function createParam(o: ParamOptions): ImageParam {
   const n = b * planes;
   // Layout [2h, n·wHalf]: rows are (real|imag, row frequency), columns (item, colour, column frequency).
   const init = tf.tidy(() =>
-    tf.concat(o.seeds.map((s) => tf.randomNormal([2 * h, planes * wHalf], 0, sd, 'float32', s)), 1),
+    tf.concat(
+      o.seeds.map((s) => tf.randomNormal([2 * h, planes * wHalf], 0, sd, 'float32', s)),
+      1,
+    ),
   );
   const variable = tf.variable(init, true);
   init.dispose();

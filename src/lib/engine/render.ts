@@ -230,7 +230,12 @@ export async function render(
     const image = param.toImage(value);
     let input = image;
     if (s.transforms) {
-      const map = samplingMap(s.size, s.size, rands.map((r) => drawTransform(r, tOpts)), tOpts);
+      const map = samplingMap(
+        s.size,
+        s.size,
+        rands.map((r) => drawTransform(r, tOpts)),
+        tOpts,
+      );
       input = applySampling(image, map);
     }
     const acts = model.forward(input, full.layers, redirect);
@@ -301,9 +306,12 @@ export function evaluate(
   targets: number[],
 ): number[] {
   return tf.tidy(() => {
-    const o = buildObjective(model, { ...DEFAULT_SETTINGS, objective: kind, layer }, targets.map((index) => ({ index })));
+    const o = buildObjective(
+      model,
+      { ...DEFAULT_SETTINGS, objective: kind, layer },
+      targets.map((index) => ({ index })),
+    );
     const acts = model.forward(images, o.layers, false);
     return Array.from(o.score({ acts, image: images }).dataSync());
   });
 }
-

@@ -7,10 +7,14 @@ import { fileReader } from './files.ts';
 import { ensureModel } from './model-cache.ts';
 
 export class UsageError extends Error {
-  override name = "UsageError";
+  override name = 'UsageError';
 }
 
-export async function loadModel(idOrPath: string, inputRange?: [number, number], normalize?: Normalization): Promise<FeatureModel> {
+export async function loadModel(
+  idOrPath: string,
+  inputRange?: [number, number],
+  normalize?: Normalization,
+): Promise<FeatureModel> {
   const entry = registryEntry(idOrPath);
   if (entry) {
     const dir = await ensureModel(entry);

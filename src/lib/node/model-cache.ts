@@ -42,7 +42,7 @@ async function isValid(path: string, f: RegistryFile): Promise<boolean> {
 }
 
 export class ModelFetchError extends Error {
-  override name = "ModelFetchError";
+  override name = 'ModelFetchError';
 }
 
 /** Makes sure every file of the model is in the cache and verified; returns the folder. */

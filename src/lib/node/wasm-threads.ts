@@ -39,9 +39,10 @@ export function enableWasmThreads(): number {
   if (!installed) {
     installed = true;
     const gluePath = require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js');
-    const { wasmWorkerContents } = require('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js') as {
-      wasmWorkerContents: string;
-    };
+    const { wasmWorkerContents } =
+      require('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js') as {
+        wasmWorkerContents: string;
+      };
     // The template literal turned the source's "\n" escapes into newlines; put them back (as tfjs does for its blob).
     const workerSource = wasmWorkerContents.replace(/\n/g, '\\n');
     class BlobFreeWorker extends NodeWorker {

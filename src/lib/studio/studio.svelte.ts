@@ -192,10 +192,16 @@ export class Studio {
     const now = Date.now();
     this.crashes = [...this.crashes.filter((t) => now - t < 60_000), now];
     if (this.crashes.length >= 4) {
-      this.note('error', `The worker keeps failing (${reason}); stopped restarting it. Reload the page or choose another backend.`);
+      this.note(
+        'error',
+        `The worker keeps failing (${reason}); stopped restarting it. Reload the page or choose another backend.`,
+      );
       return;
     }
-    this.note('error', `Worker crashed (${reason}); restarted it and queued ${this.outstanding.size} unfinished render(s) again.`);
+    this.note(
+      'error',
+      `Worker crashed (${reason}); restarted it and queued ${this.outstanding.size} unfinished render(s) again.`,
+    );
     for (const card of [...this.cards.values()]) if (card.status === 'running') this.update(card.key, { status: 'queued' });
     this.spawn();
     if (this.loadMessage) this.send(this.loadMessage);
@@ -284,7 +290,13 @@ export class Studio {
       const img = rgbaFromPng(r.png);
       const frames = r.snapshots.map((s) => {
         const f = rgbaFromPng(s.png);
-        return { step: s.step, width: f.width, height: f.height, rgba: f.rgba, value: r.curve.find((c) => c.step === s.step)?.value ?? NaN };
+        return {
+          step: s.step,
+          width: f.width,
+          height: f.height,
+          rgba: f.rgba,
+          value: r.curve.find((c) => c.step === s.step)?.value ?? NaN,
+        };
       });
       const final = { step: r.settings.steps, width: img.width, height: img.height, rgba: img.rgba, value: r.value };
       this.cards.set(r.key, {
@@ -313,7 +325,13 @@ export class Studio {
   }
 
   /** Asks for renders; cached or finished ones are not rendered again, queued ones move up. */
-  request(layer: string, channels: number[], why: 'background' | 'visible' | 'clicked', settings: JobSettings = this.settings, variants = 1) {
+  request(
+    layer: string,
+    channels: number[],
+    why: 'background' | 'visible' | 'clicked',
+    settings: JobSettings = this.settings,
+    variants = 1,
+  ) {
     const priority = priorityOf(why);
     if (why === 'clicked') for (const c of channels) this.clicked.add(`${layer}|${c}`);
     const jobs: Job[] = [];
@@ -492,7 +510,12 @@ export class Studio {
 
   pngOf(c: Card, frame: Frame | null = c.frame): Uint8Array {
     if (!frame) throw new Error('nothing rendered yet');
-    return encodePng(new Uint8Array(frame.rgba.buffer, frame.rgba.byteOffset, frame.rgba.byteLength), frame.width, frame.height, this.meta(c));
+    return encodePng(
+      new Uint8Array(frame.rgba.buffer, frame.rgba.byteOffset, frame.rgba.byteLength),
+      frame.width,
+      frame.height,
+      this.meta(c),
+    );
   }
 
   private async store(c: Card) {
@@ -517,7 +540,12 @@ export class Studio {
       });
       this.cacheCount++;
     } catch (e) {
-      this.note('error', e instanceof QuotaError ? `${e.message}. Everything cached so far is kept.` : `Could not cache a render: ${(e as Error).message}`);
+      this.note(
+        'error',
+        e instanceof QuotaError
+          ? `${e.message}. Everything cached so far is kept.`
+          : `Could not cache a render: ${(e as Error).message}`,
+      );
     }
   }
 }

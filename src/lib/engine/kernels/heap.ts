@@ -37,11 +37,17 @@ export function jsKernel(
     const out = b.makeOutput(outShape, 'float32');
     const outView = b.typedArrayFromHeap(out);
     outView.fill(0);
-    fill(inputs.map((t) => b.typedArrayFromHeap(t)), outView);
+    fill(
+      inputs.map((t) => b.typedArrayFromHeap(t)),
+      outView,
+    );
     return out;
   }
   const b = backend as CpuLike;
   const out = new Float32Array(tf.util.sizeFromShape(outShape));
-  fill(inputs.map((t) => b.data.get(t.dataId).values), out);
+  fill(
+    inputs.map((t) => b.data.get(t.dataId).values),
+    out,
+  );
   return b.makeTensorInfo(outShape, 'float32', out);
 }
