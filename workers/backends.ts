@@ -92,12 +92,20 @@ export interface BackendReady {
   threads: number | null;
   renderer: string | null;
   note: string | null;
+  /** The backend runs on a software GPU: many times slower than wasm. */
+  software: boolean;
 }
 
-/** Starts the backend for `choice` and says what runs, on what, and why. */
-export async function startBackend(choice: BackendChoice): Promise<BackendReady> {
-  const gl = probeWebgl();
-  const gpu = await probeWebgpu();
+const NO_GPU: GpuInfo = { available: false, renderer: null, software: false };
+
+/**
+ * Starts the backend for `choice` and says what runs, on what, and why. `probeGpu` false skips every GPU call (a
+ * worker before this one hung in one): wasm, or cpu.
+ */
+export async function startBackend(choice: BackendChoice, probeGpu = true): Promise<BackendReady> {
+  const gl = probeGpu ? probeWebgl() : NO_GPU;
+  const gpu = probeGpu ? await probeWebgpu() : NO_GPU;
+  if (!probeGpu) choice = choice === 'cpu' ? 'cpu' : 'wasm';
   const wasmPlan = prepareWasmThreads();
   const realGpus = [gl.available && !gl.software ? 'webgl' : null, gpu.available && !gpu.software ? 'webgpu' : null].filter(
     (b): b is string => b !== null,
@@ -131,7 +139,36 @@ export async function startBackend(choice: BackendChoice): Promise<BackendReady>
   if (backend !== want[0]) note = `${want[0]} could not start; using ${backend}${note ? ` (${note})` : ''}`;
   const threads = backend === 'wasm' ? Math.max(1, getThreadsCount()) : null;
   if (backend === 'wasm' && wasmPlan.why) note = note ? `${note}; ${wasmPlan.why}` : wasmPlan.why;
+  if (!probeGpu) note = `the GPU did not answer before; ${backend} runs without touching it${note ? ` (${note})` : ''}`;
   const renderer =
     backend === 'webgl' ? gl.renderer : backend === 'webgpu' ? gpu.renderer : gl.renderer ? `${gl.renderer} (not used)` : null;
-  return { backend, threads, renderer, note };
+  const software = (backend === 'webgl' && gl.software) || (backend === 'webgpu' && gpu.software);
+  if (software)
+    note = `${backend === 'webgl' ? 'WebGL' : 'WebGPU'} here runs on ${renderer}, a software renderer: expect it to be many times slower than wasm`;
+  watchGpu(backend);
+  return { backend, threads, renderer, note, software };
+}
+
+let lostReason: string | null = null;
+
+/** Follows the running GPU backend's own lost state: the WebGL context's flag, the WebGPU device's lost promise. */
+function watchGpu(backend: string) {
+  lostReason = null;
+  if (backend !== 'webgpu') return;
+  const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ message?: string }> } }).device;
+  void device?.lost?.then((info) => {
+    if (tf.getBackend() === 'webgpu') lostReason = `the WebGPU device was lost${info?.message ? ` (${info.message})` : ''}`;
+  });
+}
+
+/** The WebGL backend's context, when that backend runs. */
+export function webglContext(): WebGL2RenderingContext | null {
+  if (tf.getBackend() !== 'webgl') return null;
+  return (tf.backend() as unknown as { gpgpu: { gl: WebGL2RenderingContext } }).gpgpu.gl;
+}
+
+/** Why the GPU backend cannot go on, or null while it can (and on wasm and cpu). */
+export function gpuLost(): string | null {
+  if (webglContext()?.isContextLost()) return 'the WebGL context was lost';
+  return tf.getBackend() === 'webgpu' ? lostReason : null;
 }

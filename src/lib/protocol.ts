@@ -6,7 +6,8 @@ import type { LayerInfo, ModelInfo, Normalization } from './engine/model.ts';
 import type { ObjectiveKind } from './engine/objectives.ts';
 import type { ParamKind } from './engine/param.ts';
 
-export type BackendChoice = 'auto' | 'webgl' | 'webgpu' | 'wasm' | 'cpu';
+export const BACKENDS = ['auto', 'webgl', 'webgpu', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKENDS)[number];
 
 /** The settings a person picks for new renders. */
 export interface JobSettings {
@@ -76,6 +77,8 @@ export type ModelSource =
 
 export interface UserModelInfo {
   name: string;
+  /** Hash of the model's bytes: its renders are cached under it, so a rename keeps them. */
+  key: string | null;
   bytes: number;
   saved: string;
   inputRange: [number, number];
@@ -101,16 +104,24 @@ export interface RangeCheck extends InputMapping {
   photos: { photo: string; top: { label: string; p: number }[] }[];
 }
 
+/**
+ * What to load. A registry model comes from the studio's own server; a person's model from a URL, files or the
+ * browser's storage, kept there under `keepAs` (null: already kept, or only opened again after a worker restart).
+ */
+export type LoadSpec =
+  | { kind: 'registry'; modelId: string; baseUrl: string; info: ModelInfo }
+  | { kind: 'user'; modelId: string; source: ModelSource; mapping: InputMapping | null; keepAs: string | null };
+
 export type ToWorker =
-  | { type: 'init'; backend: BackendChoice }
-  /** Loads a person's model into the gallery (and keeps it in the browser unless it is already stored). */
-  | { type: 'open-model'; modelId: string; source: ModelSource; mapping: InputMapping | null }
+  /** probeGpu false: start wasm without touching the GPU (a GPU that did not answer before). */
+  | { type: 'init'; backend: BackendChoice; probeGpu: boolean }
+  /** Loads a model into the gallery; the reply ('model' or 'model-error') carries the same `req`. */
+  | { type: 'load'; req: number; spec: LoadSpec }
   /** Loads a model only to show its predictions on the sample photos under several input ranges. */
   | { type: 'check-ranges'; source: ModelSource; ranges: InputMapping[]; samples: CheckImage[] }
   | { type: 'list-models' }
   | { type: 'delete-model'; name: string }
   | { type: 'rename-model'; name: string; to: string }
-  | { type: 'load-model'; modelId: string; baseUrl: string; info: ModelInfo }
   | { type: 'enqueue'; jobs: Job[] }
   | { type: 'prioritize'; ids: string[]; priority: number }
   | { type: 'cancel'; ids: string[] | 'all' }
@@ -119,7 +130,9 @@ export type ToWorker =
   /** Test-only: makes the worker die as an uncaught error would. */
   | { type: 'test-crash' }
   /** Test-only: loses the WebGL context as a GPU reset or driver crash would. */
-  | { type: 'test-lose-context' };
+  | { type: 'test-lose-context' }
+  /** Test-only: blocks the worker's thread for `ms`, as a stuck GPU call would. */
+  | { type: 'test-hang'; ms: number };
 
 export interface QueueState {
   pending: number;
@@ -133,16 +146,22 @@ export interface QueueState {
 
 export type FromWorker =
   /** threads: the wasm backend's thread count (null for other backends). */
-  | { type: 'ready'; backend: string; threads: number | null; renderer: string | null; note: string | null }
+  /** software: the backend runs on a software GPU (SwiftShader, llvmpipe), far slower than wasm. */
+  | { type: 'ready'; backend: string; threads: number | null; renderer: string | null; note: string | null; software: boolean }
+  /** `key`: the model's identity in the cache and the queue (the registry id, or a hash of a person's model's bytes). */
   | {
       type: 'model';
+      req: number;
       modelId: string;
+      key: string;
       layers: LayerInfo[];
       inputShape: [number, number, number];
       labels: string[] | null;
       labelOffset: number;
     }
-  | { type: 'model-error'; modelId: string; message: string }
+  | { type: 'model-error'; req: number; modelId: string; message: string }
+  /** The backend cannot go on (wasm out of memory, a lost GPU that wasm cannot replace): start a fresh worker. */
+  | { type: 'broken'; message: string }
   | { type: 'user-models'; models: UserModelInfo[] }
   /** `declared`: the input range the model itself states (a Rescaling layer on its input), with the reason. */
   | {

@@ -3,8 +3,36 @@
  * The engine never touches the file system or the network itself: the caller supplies `readFile`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { ContentHash } from './content-hash.ts';
 
-export type ReadFile = (relativePath: string) => Promise<ArrayBuffer>;
+/**
+ * Reads a file of the package by its path relative to model.json. `maxBytes`: the most the caller will accept; a
+ * reader refuses a longer file without reading it all (the manifest says how long weight files are).
+ */
+export type ReadFile = (relativePath: string, maxBytes?: number) => Promise<ArrayBuffer>;
+
+/** model.json itself may not be larger than this. */
+export const MAX_MODEL_JSON_BYTES = 64 * 1024 * 1024;
+
+/** Thrown by readers for a file longer than the caller's limit. */
+export class TooLargeError extends Error {
+  override name = 'TooLargeError';
+}
+
+/**
+ * A weight path from a manifest, checked: relative, inside the model's folder (no "..", no absolute path, no URL
+ * scheme, no NUL). Returns the path with "./" segments removed.
+ */
+export function safeWeightPath(p: unknown): string {
+  if (typeof p !== 'string' || !p.length) throw new ModelLoadError(`weight path ${JSON.stringify(p)} is not a file name`);
+  const bad = () =>
+    new ModelLoadError(`weight path ${JSON.stringify(p)} leaves the model's folder: only files next to model.json are read`);
+  if (/^[a-z][a-z0-9+.-]*:/i.test(p) || p.startsWith('/') || p.startsWith('\\') || p.includes('\0') || p.includes('\\'))
+    throw bad();
+  const parts = p.split('/').filter((x) => x !== '.' && x !== '');
+  if (!parts.length || parts.some((x) => x === '..')) throw bad();
+  return parts.join('/');
+}
 
 export interface WeightEntry {
   name: string;
@@ -27,12 +55,14 @@ export interface ModelJson {
 export interface ModelArtifacts {
   json: ModelJson;
   weights: tf.NamedTensorMap;
+  /** Hash of the topology and the weight bytes (see content-hash.ts). */
+  hash: string;
 }
 
 /** A model package that cannot be used, with a message that names the file and the reason. */
 export class ModelLoadError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'ModelLoadError';
   }
 }
@@ -77,15 +107,16 @@ export async function loadArtifacts(
 ): Promise<ModelArtifacts> {
   let text: string;
   try {
-    text = new TextDecoder().decode(await readFile(modelPath));
+    text = new TextDecoder().decode(await readFile(modelPath, MAX_MODEL_JSON_BYTES));
   } catch (e) {
-    throw new ModelLoadError(`${modelPath}: cannot be read (${(e as Error).message})`);
+    throw new ModelLoadError(`${modelPath}: cannot be read (${(e as Error).message})`, { cause: e });
   }
   const json = parseModelJson(text, modelPath);
   const dir = modelPath.includes('/') ? modelPath.slice(0, modelPath.lastIndexOf('/') + 1) : '';
   for (const g of json.weightsManifest) {
     if (!Array.isArray(g?.paths) || !Array.isArray(g?.weights))
       throw new ModelLoadError(`${modelPath}: a weightsManifest group lacks "paths" or "weights"`);
+    g.paths = g.paths.map(safeWeightPath);
     for (const w of g.weights) {
       if (typeof w?.name !== 'string' || !Array.isArray(w.shape) || w.shape.some((d) => !Number.isInteger(d) || d < 0))
         throw new ModelLoadError(`${modelPath}: weight ${JSON.stringify(w?.name)} has no valid name and shape`);
@@ -100,16 +131,29 @@ export async function loadArtifacts(
     throw new ModelLoadError(`the model's weights need ${mb(needed)}, more than the ${mb(maxWeightBytes)} allowed here`);
   }
   const weights: tf.NamedTensorMap = {};
+  const hash = new ContentHash().update(new TextEncoder().encode(JSON.stringify(json.modelTopology)));
+  const names = new Set<string>();
   try {
     for (const group of json.weightsManifest) {
       const expected = group.weights.reduce((s, w) => s + entryBytes(w), 0);
+      for (const w of group.weights) {
+        if (names.has(w.name)) throw new ModelLoadError(`${modelPath}: weight ${w.name} is listed twice in the manifest`);
+        names.add(w.name);
+      }
       const parts: ArrayBuffer[] = [];
+      let read = 0;
       for (const p of group.paths) {
         try {
-          parts.push(await readFile(dir + p));
+          // No file of a group can be longer than what the whole group declares.
+          parts.push(await readFile(dir + p, expected - read));
         } catch (e) {
-          throw new ModelLoadError(`weight file ${p}: cannot be read (${(e as Error).message})`);
+          if (e instanceof TooLargeError)
+            throw new ModelLoadError(`weight file ${p}: longer than the ${expected} bytes the manifest declares for it`, {
+              cause: e,
+            });
+          throw new ModelLoadError(`weight file ${p}: cannot be read (${(e as Error).message})`, { cause: e });
         }
+        read += parts[parts.length - 1].byteLength;
       }
       const total = parts.reduce((s, b) => s + b.byteLength, 0);
       if (total < expected) {
@@ -123,6 +167,7 @@ export async function loadArtifacts(
         buffer.set(new Uint8Array(b), offset);
         offset += b.byteLength;
       }
+      hash.update(buffer);
       let decoded: tf.NamedTensorMap;
       try {
         decoded = tf.io.decodeWeights(buffer.buffer, group.weights as tf.io.WeightsManifestEntry[]);
@@ -135,15 +180,18 @@ export async function loadArtifacts(
     for (const t of Object.values(weights)) t.dispose();
     throw e;
   }
-  return { json, weights };
+  return { json, weights, hash: hash.digest() };
 }
 
 /** A ReadFile over files a person picked or dropped (matched by base name, as model.json refers to them). */
 export function filesReader(files: { name: string; arrayBuffer(): Promise<ArrayBuffer> }[]): ReadFile {
   const byName = new Map(files.map((f) => [f.name.split('/').pop()!, f]));
-  return async (rel) => {
+  return async (rel, maxBytes) => {
     const f = byName.get(rel.split('/').pop()!);
     if (!f) throw new Error('not among the chosen files');
+    const size = (f as { size?: number }).size;
+    if (maxBytes !== undefined && size !== undefined && size > maxBytes)
+      throw new TooLargeError(`${size} bytes, more than ${maxBytes}`);
     return f.arrayBuffer();
   };
 }

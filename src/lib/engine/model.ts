@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadArtifacts, ModelLoadError, type ReadFile } from './artifacts.ts';
 import { graphToNetwork } from './graph-def.ts';
 import { kerasToNetwork } from './keras-layers.ts';
-import { EngineError, execute, receptiveFields, type Network } from './network.ts';
+import { EngineError, execute, largestActivation, MAX_ACTIVATION_BYTES, receptiveFields, type Network } from './network.ts';
 
 export interface ModelInfo {
   id: string;
@@ -51,7 +51,9 @@ export class FeatureModel {
     inputShape: [number, number, number],
     layers: LayerInfo[],
     /** True when the network only runs at its declared input size (e.g. per-position weights): render at that size. */
-    readonly fixedInputSize = false,
+    readonly fixedInputSize: boolean,
+    /** Hash of the topology and weight bytes: the same model read from anywhere has the same one. */
+    readonly contentHash: string,
   ) {
     this.inputShape = inputShape;
     this.layers = layers;
@@ -63,7 +65,7 @@ export class FeatureModel {
     modelPath = 'model.json',
     maxWeightBytes?: number,
   ): Promise<FeatureModel> {
-    const { json, weights } = await loadArtifacts(readFile, modelPath, maxWeightBytes);
+    const { json, weights, hash } = await loadArtifacts(readFile, modelPath, maxWeightBytes);
     const owned = Object.values(weights);
     try {
       const topo = json.modelTopology;
@@ -86,6 +88,19 @@ export class FeatureModel {
           `the model's input has ${inputShape[2]} channels; only 1 (grayscale) or 3 (RGB) images can be shown`,
         );
       }
+      // Shapes first: a model that declares a huge input (or pads to one) is refused before a forward pass allocates it.
+      const big = largestActivation(
+        net,
+        inputShape,
+        Object.values(weights).map((t) => t.shape),
+      );
+      if (big.bytes > MAX_ACTIVATION_BYTES) {
+        throw new ModelLoadError(
+          `the model's input is ${inputShape[0]}×${inputShape[1]}×${inputShape[2]}; at that size layer ${big.node} would be about ` +
+            `${big.height}×${big.width}×${big.channels} (${(big.bytes / 2 ** 30).toFixed(1)} GB per image), more than the ` +
+            `${MAX_ACTIVATION_BYTES / 2 ** 20} MB one activation may take here`,
+        );
+      }
       const layers = describeLayers(net, inputShape);
       // Generic (tfjs-layers) layers may hold per-position weights, and wasm kernels do not always check shapes:
       // such networks are only run at their own size.
@@ -93,7 +108,7 @@ export class FeatureModel {
       if (!layers.some((l) => !l.logits && l.shape[0] > 1)) {
         throw new ModelLoadError('the model has no convolutional layer with a spatial output to visualize');
       }
-      return new FeatureModel(info, isGraph ? 'graph' : 'layers', net, owned, inputShape, layers, fixedSize);
+      return new FeatureModel(info, isGraph ? 'graph' : 'layers', net, owned, inputShape, layers, fixedSize, hash);
     } catch (e) {
       for (const t of owned) t.dispose();
       if (e instanceof EngineError) throw new ModelLoadError(e.message);

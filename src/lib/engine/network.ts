@@ -121,3 +121,37 @@ export function receptiveFields(net: Network, inputSide: number): Map<string, Re
   }
   return out;
 }
+
+/** The largest single activation allowed at batch 1 (a render holds several, at batch 8, with their gradients). */
+export const MAX_ACTIVATION_BYTES = 512 * 1024 * 1024;
+
+/**
+ * An upper estimate of each node's output size, from shapes alone — before any forward pass allocates anything.
+ * Spatial sizes follow the geometry (a window divides by its stride, ZeroPadding adds its pixels, a global pool
+ * leaves 1×1); channels are bounded by the widest convolution kernel. Returns the largest node.
+ */
+export function largestActivation(
+  net: Network,
+  inputShape: [number, number, number],
+  kernelShapes: number[][],
+): { node: string; height: number; width: number; channels: number; bytes: number } {
+  const channels = Math.max(inputShape[2], ...kernelShapes.filter((s) => s.length === 4).flatMap((s) => [s[2], s[3]]));
+  const sides = new Map<string, [number, number]>();
+  let best = { node: net.inputName, height: inputShape[0], width: inputShape[1], channels: inputShape[2], bytes: 0 };
+  best.bytes = inputShape[0] * inputShape[1] * inputShape[2] * 4;
+  for (const node of net.nodes) {
+    let [h, w]: [number, number] = node.name === net.inputName ? [inputShape[0], inputShape[1]] : [0, 0];
+    for (const i of node.inputs) {
+      const s = sides.get(i);
+      if (s) [h, w] = [Math.max(h, s[0]), Math.max(w, s[1])];
+    }
+    if (node.pads) [h, w] = [h + node.pads[0][0] + node.pads[0][1], w + node.pads[1][0] + node.pads[1][1]];
+    const g = node.geometry;
+    if (g?.type === 'global') [h, w] = [1, 1];
+    else if (g?.type === 'window') [h, w] = [Math.ceil(h / g.stride[0]), Math.ceil(w / g.stride[1])];
+    sides.set(node.name, [h, w]);
+    const bytes = h * w * channels * 4;
+    if (bytes > best.bytes) best = { node: node.name, height: h, width: w, channels, bytes };
+  }
+  return best;
+}

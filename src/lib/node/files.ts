@@ -1,17 +1,30 @@
 /** Node-only helpers: reading model packages and images from disk. */
-import { readFile } from 'node:fs/promises';
-import { dirname, join, basename } from 'node:path';
+import { open, readFile } from 'node:fs/promises';
+import { dirname, join, basename, resolve, sep } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import jpeg from 'jpeg-js';
 import { decode as decodePng } from 'fast-png';
-import type { ReadFile } from '../engine/artifacts.ts';
+import { TooLargeError, type ReadFile } from '../engine/artifacts.ts';
 
-/** A ReadFile rooted at the folder of `modelJsonPath`; returns the reader and the file name inside it. */
+/**
+ * A ReadFile rooted at the folder of `modelJsonPath`; returns the reader and the file name inside it. It reads only
+ * regular files inside that folder, and none longer than the caller's limit (checked before reading).
+ */
 export function fileReader(modelJsonPath: string): { read: ReadFile; entry: string } {
-  const dir = dirname(modelJsonPath);
-  const read: ReadFile = async (rel) => {
-    const buf = await readFile(join(dir, rel));
-    return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+  const dir = resolve(dirname(modelJsonPath));
+  const read: ReadFile = async (rel, maxBytes) => {
+    const path = resolve(dir, rel);
+    if (!path.startsWith(dir + sep)) throw new Error(`${rel} is outside the model's folder`);
+    const fh = await open(path, 'r');
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) throw new Error(`${rel} is not a regular file`);
+      if (maxBytes !== undefined && st.size > maxBytes) throw new TooLargeError(`${st.size} bytes, more than ${maxBytes}`);
+      const buf = await fh.readFile();
+      return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+    } finally {
+      await fh.close();
+    }
   };
   return { read, entry: basename(modelJsonPath) };
 }

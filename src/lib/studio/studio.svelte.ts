@@ -1,9 +1,9 @@
 /**
- * The studio's state on the main thread: the worker connection (restarted if it dies), the model's layers, one card
- * per rendered or requested image, the queue, the settings for new jobs, and the IndexedDB cache behind them.
+ * The studio's state on the main thread, composed of small parts: the worker connection (worker-client.ts), the
+ * model lifecycle (lifecycle.ts), the cards (cards.ts) and the cache behind them (cache-sync.ts). This class wires
+ * them to Svelte's reactivity and to the settings a person picks.
  */
 import { SvelteMap } from 'svelte/reactivity';
-import { decode } from 'fast-png';
 import type { LayerInfo } from '../engine/model.ts';
 import { encodePng } from '../export/png.ts';
 import { modelInfo, registryEntry, DEFAULT_MODEL_ID, REGISTRY } from '../models/registry.ts';
@@ -20,43 +20,21 @@ import {
   type QueueState,
   type RangeCheck,
   type ToWorker,
+  type LoadSpec,
   type UserModelInfo,
 } from '../protocol.ts';
-import { QuotaError, RenderCache, type RenderRecord } from '../store/cache.ts';
+import { QuotaError, RenderCache } from '../store/cache.ts';
+import { restoreCards, storeCard } from './cache-sync.ts';
+import { framesOf, queuedCard, type Card, type Frame } from './cards.ts';
+import { ModelLifecycle, type LoadedModel, type ModelState } from './lifecycle.ts';
+import { JobBook, JOB_CRASH_LIMIT } from './job-book.ts';
+import { WorkerClient, type Replacement } from './worker-client.ts';
+import { checkJobSettings } from '../settings.ts';
 
-export interface Frame {
-  step: number;
-  width: number;
-  height: number;
-  rgba: Uint8ClampedArray;
-  value: number;
-}
+export type { Card, Frame };
 
-export interface Card {
-  key: string;
-  layer: string;
-  channel: number;
-  variant: number;
-  settings: JobSettings;
-  status: 'queued' | 'running' | 'done' | 'failed';
-  /** Latest image; every streamed snapshot replaces it. */
-  frame: Frame | null;
-  frames: Frame[];
-  /** How many times the image was updated while rendering (the live stream, for tests and the UI). */
-  updates: number;
-  steps: number;
-  value: number | null;
-  curve: { step: number; value: number }[];
-  seconds: number | null;
-  backend: string | null;
-  fromCache: boolean;
-  error: string | null;
-}
+export { JOB_CRASH_LIMIT } from './job-book.ts';
 
-/**
- * Queue priorities: a click beats what is on screen, which beats background work; among clicks and among visible
- * bands the most recent goes first.
- */
 export const SAMPLE_PHOTOS = ['cat', 'airplane', 'portrait'];
 
 /** Sizes offered for new renders; a network smaller than the smallest gets its own input size offered too. */
@@ -72,32 +50,28 @@ export function renderSizeFor(inputShape: [number, number, number], current: num
   return current < RENDER_SIZES[0] ? DEFAULT_JOB_SETTINGS.size : current;
 }
 
+/**
+ * Queue priorities: a click beats what is on screen, which beats background work; among clicks and among visible
+ * bands the most recent goes first.
+ */
 const priorityOf = (why: 'background' | 'visible' | 'clicked') =>
   why === 'background' ? 0 : (why === 'clicked' ? 2e12 : 1e12) + Date.now();
 
-function rgbaFromPng(png: Uint8Array): { width: number; height: number; rgba: Uint8ClampedArray } {
-  const img = decode(png);
-  const src = img.data as Uint8Array;
-  if (img.channels === 4) return { width: img.width, height: img.height, rgba: new Uint8ClampedArray(src) };
-  const rgba = new Uint8ClampedArray(img.width * img.height * 4);
-  for (let p = 0; p < img.width * img.height; p++) {
-    rgba[p * 4] = src[p * img.channels];
-    rgba[p * 4 + 1] = src[p * img.channels + 1];
-    rgba[p * 4 + 2] = src[p * img.channels + 2];
-    rgba[p * 4 + 3] = 255;
-  }
-  return { width: img.width, height: img.height, rgba };
+export interface BackendState {
+  name: string;
+  threads: number | null;
+  renderer: string | null;
+  note: string | null;
+  software: boolean;
 }
 
 export class Studio {
-  backend = $state<{ name: string; threads: number | null; renderer: string | null; note: string | null } | null>(null);
+  backend = $state<BackendState | null>(null);
   backendChoice = $state<BackendChoice>('auto');
-  modelId = $state(DEFAULT_MODEL_ID);
-  layers = $state<LayerInfo[]>([]);
-  /** The loaded network's input [h, w, channels]. */
-  inputShape = $state<[number, number, number] | null>(null);
-  modelError = $state<string | null>(null);
-  loading = $state(true);
+  /** The model lifecycle's state (see lifecycle.ts), mirrored for the views. */
+  modelState = $state<ModelState>({ phase: 'idle' });
+  /** The model whose bands are on screen (kept while another one loads). */
+  shown = $state<LoadedModel | null>(null);
   settings = $state<JobSettings>({ ...DEFAULT_JOB_SETTINGS });
   /** Images per clicked channel: more than one renders diverse variants together (see the diversity weight). */
   variants = $state(1);
@@ -107,20 +81,6 @@ export class Studio {
   workerRestarts = $state(0);
   cacheCount = $state(0);
   modelLoadedAt = $state<number | null>(null);
-
-  private worker: Worker | null = null;
-  private cache: RenderCache | null = null;
-  private outstanding = new Map<string, Job>();
-  private clicked = new Set<string>();
-  private previousModel: string | null = null;
-  private pendingLoad: ToWorker | null = null;
-  private msgId = 0;
-
-  readonly models = REGISTRY;
-
-  /** Class names of the current model (output index = position + labelOffset). */
-  labels = $state<string[]>([]);
-  labelOffset = $state(0);
   /** Models a person brought, kept in the browser. */
   userModels = $state<UserModelInfo[]>([]);
   rangeCheck = $state<{
@@ -129,20 +89,55 @@ export class Studio {
     inputShape: [number, number, number] | null;
     declared: { range: [number, number]; why: string } | null;
     error: string | null;
-  }>({
-    busy: false,
-    checks: [],
-    inputShape: null,
-    declared: null,
-    error: null,
-  });
-  /** The message that loads the current model (sent again to a restarted worker). */
-  private loadMessage: ToWorker | null = null;
+  }>({ busy: false, checks: [], inputShape: null, declared: null, error: null });
 
-  constructor(private readonly options: { modelId?: string; settings?: Partial<JobSettings>; backend?: BackendChoice } = {}) {
-    if (options.modelId) this.modelId = options.modelId;
-    if (options.settings) this.settings = { ...this.settings, ...options.settings };
+  readonly models = REGISTRY;
+  private readonly initialModel: string;
+  private client: WorkerClient | null = null;
+  private cache: RenderCache | null = null;
+  private readonly lifecycle: ModelLifecycle;
+  private readonly book = new JobBook();
+  private get outstanding() {
+    return this.book.outstanding;
+  }
+  private msgId = 0;
+
+  constructor(options: { modelId?: string; settings?: Partial<JobSettings>; backend?: BackendChoice } = {}) {
+    this.initialModel = options.modelId ?? DEFAULT_MODEL_ID;
+    if (options.settings) this.settings = checkJobSettings({ ...this.settings, ...options.settings });
     if (options.backend) this.backendChoice = options.backend;
+    this.lifecycle = new ModelLifecycle({
+      send: (m) => this.client?.send(m),
+      changed: (s) => this.onModelState(s),
+      note: (kind, text) => this.note(kind, text),
+    });
+  }
+
+  /** The model picked (loading, loaded or failed). */
+  get modelId(): string {
+    return this.modelState.phase === 'idle' ? this.initialModel : this.modelState.id;
+  }
+  /** The cache identity of the model on screen. */
+  get modelKey(): string | null {
+    return this.shown?.key ?? null;
+  }
+  get layers(): LayerInfo[] {
+    return this.shown?.layers ?? [];
+  }
+  get inputShape(): [number, number, number] | null {
+    return this.shown?.inputShape ?? null;
+  }
+  get labels(): string[] {
+    return this.shown?.labels ?? [];
+  }
+  get labelOffset(): number {
+    return this.shown?.labelOffset ?? 0;
+  }
+  get loading(): boolean {
+    return this.modelState.phase === 'loading' || this.modelState.phase === 'idle';
+  }
+  get modelError(): string | null {
+    return this.modelState.phase === 'failed' ? `Model ${this.modelState.id} failed to load: ${this.modelState.reason}` : null;
   }
 
   async start(): Promise<void> {
@@ -152,9 +147,24 @@ export class Studio {
     } catch (e) {
       this.note('error', `IndexedDB is unavailable; renders will not be kept (${(e as Error).message})`);
     }
-    this.spawn();
+    this.client = new WorkerClient(
+      // Vite bundles the worker from this literal `new URL(…, import.meta.url)`: it must stay a plain URL.
+      // eslint-disable-next-line svelte/prefer-svelte-reactivity
+      () => new Worker(new URL('../../../workers/viz.worker.ts', import.meta.url), { type: 'module' }),
+      {
+        message: (m) => this.onMessage(m),
+        replaced: (why, reason) => this.onReplaced(why, reason),
+        gaveUp: (reason) =>
+          this.note(
+            'error',
+            `The worker keeps failing (${reason}); stopped restarting it. Reload the page or choose another backend.`,
+          ),
+      },
+      this.backendChoice,
+    );
+    this.client.start();
     this.listModels();
-    await this.loadModel(this.modelId);
+    this.loadModel(this.initialModel);
   }
 
   note(kind: 'info' | 'error', text: string) {
@@ -167,44 +177,27 @@ export class Studio {
 
   private send(m: ToWorker) {
     // Reactive state is proxied and cannot be cloned into the worker: send a plain snapshot (File objects stay).
-    this.worker?.postMessage($state.snapshot(m));
+    this.client?.send($state.snapshot(m) as ToWorker);
   }
 
-  /** Starts a worker; if it dies, a new one takes over and the unfinished jobs run again. */
-  private spawn() {
-    const w = new Worker(new URL('../../../workers/viz.worker.ts', import.meta.url), { type: 'module' });
-    w.onmessage = (ev: MessageEvent<FromWorker>) => this.onMessage(ev.data);
-    w.onerror = (ev: ErrorEvent) => {
-      ev.preventDefault();
-      this.recover(ev.message || 'the worker stopped');
-    };
-    this.worker = w;
-    this.send({ type: 'init', backend: this.backendChoice });
-  }
-
-  private crashes: number[] = [];
-
-  private recover(reason: string) {
-    this.worker?.terminate();
-    this.worker = null;
+  /** A fresh worker took over: it gets the model and the unfinished jobs; a job that keeps crashing it is failed. */
+  private onReplaced(why: Replacement, reason: string) {
     this.workerRestarts++;
-    // A worker that dies again and again (it cannot even start) is not restarted forever.
-    const now = Date.now();
-    this.crashes = [...this.crashes.filter((t) => now - t < 60_000), now];
-    if (this.crashes.length >= 4) {
+    const crashed = why === 'crash' || why === 'broken';
+    for (const card of [...this.cards.values()]) {
+      if (card.status !== 'running') continue;
+      if (crashed && this.book.crashedDuring(card.key))
+        this.update(card.key, { status: 'failed', error: `the worker crashed ${JOB_CRASH_LIMIT} times while rendering this` });
+      else this.update(card.key, { status: 'queued' });
+    }
+    if (why === 'crash')
       this.note(
         'error',
-        `The worker keeps failing (${reason}); stopped restarting it. Reload the page or choose another backend.`,
+        `Worker crashed (${reason}); restarted it and queued ${this.outstanding.size} unfinished render(s) again.`,
       );
-      return;
-    }
-    this.note(
-      'error',
-      `Worker crashed (${reason}); restarted it and queued ${this.outstanding.size} unfinished render(s) again.`,
-    );
-    for (const card of [...this.cards.values()]) if (card.status === 'running') this.update(card.key, { status: 'queued' });
-    this.spawn();
-    if (this.loadMessage) this.send(this.loadMessage);
+    else if (why === 'broken') this.note('error', `The backend failed (${reason}); started a fresh worker.`);
+    else if (why === 'unresponsive') this.note('error', `The worker stopped answering (${reason}); started a fresh one.`);
+    this.lifecycle.workerReplaced(crashed);
     if (this.outstanding.size) this.send({ type: 'enqueue', jobs: [...this.outstanding.values()] });
   }
 
@@ -218,32 +211,64 @@ export class Studio {
     this.send({ type: 'test-lose-context' });
   }
 
+  /** Test hook: blocks the worker for `ms`, as a stuck GPU call would. */
+  hangWorkerForTest(ms: number) {
+    this.send({ type: 'test-hang', ms });
+  }
+
   setBackend(choice: BackendChoice) {
     this.backendChoice = choice;
-    this.worker?.terminate();
-    this.worker = null;
-    for (const card of [...this.cards.values()]) if (card.status === 'running') this.update(card.key, { status: 'queued' });
-    this.spawn();
-    if (this.loadMessage) this.send(this.loadMessage);
-    if (this.outstanding.size) this.send({ type: 'enqueue', jobs: [...this.outstanding.values()] });
+    this.backend = null;
+    this.client?.setBackend(choice);
   }
 
   /** Loads a registry model (its id) or a model kept in the browser ("user:<name>"). */
-  async loadModel(id: string) {
+  loadModel(id: string) {
     const entry = registryEntry(id);
-    if (entry) {
-      await this.switchTo(id, { type: 'load-model', modelId: id, baseUrl: `/models/${id}/`, info: modelInfo(entry) });
-    } else if (id.startsWith('user:')) {
-      await this.switchTo(id, { type: 'open-model', modelId: id, source: { kind: 'stored', name: id.slice(5) }, mapping: null });
-    } else {
-      this.modelError = `unknown model ${id}`;
-    }
+    if (entry) this.switchTo({ kind: 'registry', modelId: id, baseUrl: `/models/${id}/`, info: modelInfo(entry) });
+    else if (id.startsWith('user:'))
+      this.switchTo({ kind: 'user', modelId: id, source: { kind: 'stored', name: id.slice(5) }, mapping: null, keepAs: null });
+    else this.note('error', `unknown model ${id}`);
   }
 
   /** Opens a person's own model (URL or files) with the chosen input range; it is kept in the browser as `name`. */
-  async openUserModel(source: ModelSource, name: string, mapping: InputMapping) {
-    const id = `user:${name}`;
-    await this.switchTo(id, { type: 'open-model', modelId: id, source, mapping });
+  openUserModel(source: ModelSource, name: string, mapping: InputMapping) {
+    this.switchTo({ kind: 'user', modelId: `user:${name}`, source, mapping, keepAs: name });
+  }
+
+  private switchTo(spec: LoadSpec) {
+    // The jobs asked for belong to the model on screen: a person switching away no longer waits for them.
+    this.cancelAll();
+    this.lifecycle.load($state.snapshot(spec) as LoadSpec);
+  }
+
+  private onModelState(s: ModelState) {
+    const before = this.modelState;
+    this.modelState = s;
+    this.shown = this.lifecycle.shown;
+    if (s.phase !== 'ready' || (before.phase === 'ready' && before.model.key === s.model.key)) return;
+    const key = s.model.key;
+    // Jobs and cards of another model leave (its renders stay in the cache); this model's come back from it.
+    const stale = [...this.outstanding.values()].filter((j) => j.modelId !== key).map((j) => j.id);
+    if (stale.length) this.client?.control({ type: 'cancel', ids: stale });
+    for (const id of stale) this.book.finished(id);
+    for (const [k, c] of this.cards) if (c.modelKey !== key) this.cards.delete(k);
+    this.settings = { ...this.settings, size: renderSizeFor(s.model.inputShape, this.settings.size) };
+    this.modelLoadedAt = performance.now();
+    void this.restoreFromCache(key);
+  }
+
+  /** Shows every image already rendered for this model without rendering it again. */
+  private async restoreFromCache(modelKey: string) {
+    if (!this.cache) return;
+    try {
+      const { cards, skipped } = await restoreCards(this.cache, modelKey);
+      if (this.modelKey !== modelKey) return;
+      for (const c of cards) if (!this.cards.has(c.key)) this.cards.set(c.key, c);
+      if (skipped) this.note('error', `${skipped} cached render(s) could not be read and were skipped.`);
+    } catch (e) {
+      this.note('error', `Could not read the cache: ${(e as Error).message}`);
+    }
   }
 
   /** Top predictions per input range on the sample photos and on the person's own test images, if any. */
@@ -263,65 +288,17 @@ export class Studio {
 
   renameModel(name: string, to: string) {
     this.send({ type: 'rename-model', name, to });
-  }
-
-  private async switchTo(id: string, message: ToWorker) {
-    this.loading = true;
-    this.modelError = null;
-    this.cancelAll();
-    // Until the worker answers, the previous model (and its bands) stays; a failed load goes back to it.
-    this.previousModel = this.layers.length ? this.modelId : null;
-    this.modelId = id;
-    this.pendingLoad = message;
-    this.send(message);
-    await this.restoreFromCache(id);
-  }
-
-  /** Shows every image already rendered for this model without rendering it again. */
-  private async restoreFromCache(modelId: string) {
-    if (!this.cache) return;
-    let records: RenderRecord[] = [];
-    try {
-      records = await this.cache.forModel(modelId);
-    } catch (e) {
-      this.note('error', `Could not read the cache: ${(e as Error).message}`);
-    }
-    for (const r of records) {
-      const img = rgbaFromPng(r.png);
-      const frames = r.snapshots.map((s) => {
-        const f = rgbaFromPng(s.png);
-        return {
-          step: s.step,
-          width: f.width,
-          height: f.height,
-          rgba: f.rgba,
-          value: r.curve.find((c) => c.step === s.step)?.value ?? NaN,
-        };
-      });
-      const final = { step: r.settings.steps, width: img.width, height: img.height, rgba: img.rgba, value: r.value };
-      this.cards.set(r.key, {
-        key: r.key,
-        layer: r.layer,
-        channel: r.channel,
-        variant: r.variant,
-        settings: r.settings,
-        status: 'done',
-        frame: final,
-        frames: frames.length ? frames : [final],
-        updates: 0,
-        steps: r.settings.steps,
-        value: r.value,
-        curve: r.curve,
-        seconds: r.seconds,
-        backend: r.backend,
-        fromCache: true,
-        error: null,
-      });
-    }
+    this.lifecycle.renamed(name, to);
   }
 
   cardFor(layer: string, channel: number, variant = 0, settings: JobSettings = this.settings): Card | undefined {
-    return this.cards.get(jobKey({ modelId: this.modelId, layer, channel, variant, settings }));
+    const modelKey = this.modelKey;
+    return modelKey ? this.cards.get(jobKey({ modelId: modelKey, layer, channel, variant, settings })) : undefined;
+  }
+
+  /** The card's snapshots, decoded on first use for cards restored from the cache. */
+  framesOf(card: Card): Frame[] {
+    return framesOf(card);
   }
 
   /** Asks for renders; cached or finished ones are not rendered again, queued ones move up. */
@@ -332,14 +309,23 @@ export class Studio {
     settings: JobSettings = this.settings,
     variants = 1,
   ) {
+    const model = this.modelState.phase === 'ready' ? this.modelState.model : null;
+    // Only the loaded model's own layers: a band of a model being replaced asks for nothing.
+    if (!model || !model.layers.some((l) => l.name === layer)) return;
+    let s: JobSettings;
+    try {
+      s = checkJobSettings($state.snapshot(settings) as JobSettings);
+    } catch (e) {
+      this.note('error', (e as Error).message);
+      return;
+    }
     const priority = priorityOf(why);
-    if (why === 'clicked') for (const c of channels) this.clicked.add(`${layer}|${c}`);
+    if (why === 'clicked') for (const c of channels) this.book.click(layer, c);
     const jobs: Job[] = [];
     const bump: string[] = [];
-    const s = $state.snapshot(settings) as JobSettings;
     for (const channel of channels) {
       for (let variant = 0; variant < variants; variant++) {
-        const j = { modelId: this.modelId, layer, channel, variant, settings: s };
+        const j = { modelId: model.key, layer, channel, variant, settings: s };
         const key = jobKey(j);
         const existing = this.cards.get(key);
         if (existing && (existing.status === 'done' || existing.status === 'running')) continue;
@@ -348,25 +334,8 @@ export class Studio {
           continue;
         }
         const job: Job = { ...j, id: key, priority };
-        this.outstanding.set(key, job);
-        this.cards.set(key, {
-          key,
-          layer,
-          channel,
-          variant,
-          settings: s,
-          status: 'queued',
-          frame: null,
-          frames: [],
-          updates: 0,
-          steps: s.steps,
-          value: null,
-          curve: [],
-          seconds: null,
-          backend: null,
-          fromCache: false,
-          error: null,
-        });
+        this.book.add(job);
+        this.cards.set(key, queuedCard(key, model.key, layer, channel, variant, s));
         jobs.push(job);
       }
     }
@@ -380,10 +349,12 @@ export class Studio {
 
   /** A band left the screen: its queued renders that nobody clicked go back to background priority. */
   demote(layer: string, channels: number[], settings: JobSettings = this.settings) {
+    const modelKey = this.modelKey;
+    if (!modelKey) return;
     const ids: string[] = [];
     for (const channel of channels) {
-      if (this.clicked.has(`${layer}|${channel}`)) continue;
-      const key = jobKey({ modelId: this.modelId, layer, channel, variant: 0, settings });
+      if (this.book.wasClicked(layer, channel)) continue;
+      const key = jobKey({ modelId: modelKey, layer, channel, variant: 0, settings });
       const job = this.outstanding.get(key);
       if (job && this.cards.get(key)?.status === 'queued') {
         job.priority = 0;
@@ -394,17 +365,17 @@ export class Studio {
   }
 
   pause() {
-    this.send({ type: 'pause' });
+    this.client?.control({ type: 'pause' });
   }
 
   resume() {
-    this.send({ type: 'resume' });
+    this.client?.control({ type: 'resume' });
   }
 
   cancelAll() {
-    this.send({ type: 'cancel', ids: 'all' });
+    if (this.outstanding.size || this.queue.running || this.queue.pending) this.client?.control({ type: 'cancel', ids: 'all' });
     for (const [key, card] of this.cards) if (card.status === 'queued' || card.status === 'running') this.cards.delete(key);
-    this.outstanding.clear();
+    this.book.clear();
   }
 
   async clearCache() {
@@ -426,26 +397,14 @@ export class Studio {
   private onMessage(m: FromWorker) {
     switch (m.type) {
       case 'ready':
-        this.backend = { name: m.backend, threads: m.threads, renderer: m.renderer, note: m.note };
+        this.backend = { name: m.backend, threads: m.threads, renderer: m.renderer, note: m.note, software: m.software };
         break;
       case 'model':
-        if (m.modelId !== this.modelId) return;
-        this.loadMessage = this.pendingLoad;
-        this.labels = m.labels ?? [];
-        this.labelOffset = m.labelOffset;
-        this.layers = m.layers;
-        this.inputShape = m.inputShape;
-        this.settings = { ...this.settings, size: renderSizeFor(m.inputShape, this.settings.size) };
-        this.loading = false;
-        this.modelLoadedAt = performance.now();
-        break;
       case 'model-error':
-        this.loading = false;
-        this.note('error', `Model ${m.modelId} failed to load: ${m.message}`);
-        if (this.previousModel) {
-          this.modelId = this.previousModel;
-          this.note('info', `Still on ${this.previousModel}.`);
-        } else this.modelError = `Model ${m.modelId} failed to load: ${m.message}`;
+        if (this.lifecycle.onReply(m) && m.type === 'model') this.client?.progressed();
+        break;
+      case 'broken':
+        this.client?.replace('broken', m.message);
         break;
       case 'job-started':
         this.update(m.id, { status: 'running' });
@@ -453,18 +412,20 @@ export class Studio {
       case 'snapshot': {
         const c = this.cards.get(m.id);
         if (!c) return;
+        this.client?.progressed();
         const frame = { step: m.step, width: m.width, height: m.height, rgba: new Uint8ClampedArray(m.rgba), value: m.value };
         this.update(m.id, { frame, frames: [...c.frames, frame], updates: c.updates + 1, status: 'running' });
         break;
       }
       case 'job-done': {
-        this.outstanding.delete(m.id);
+        this.book.finished(m.id);
         const c = this.update(m.id, { status: 'done', value: m.value, curve: m.curve, seconds: m.seconds, backend: m.backend });
         if (c) void this.store(c);
         break;
       }
       case 'job-failed':
-        this.outstanding.delete(m.id);
+        this.book.finished(m.id);
+        if (!this.cards.has(m.id)) return;
         this.update(m.id, { status: 'failed', error: m.message });
         this.note('error', `Render failed: ${m.message}`);
         break;
@@ -519,25 +480,9 @@ export class Studio {
   }
 
   private async store(c: Card) {
-    if (!this.cache || !c.frame) return;
+    if (!this.cache) return;
     try {
-      await this.cache.put({
-        key: c.key,
-        modelId: this.modelId,
-        layer: c.layer,
-        channel: c.channel,
-        variant: c.variant,
-        settings: c.settings,
-        width: c.frame.width,
-        height: c.frame.height,
-        png: this.pngOf(c),
-        snapshots: c.frames.map((f) => ({ step: f.step, png: encodePng(new Uint8Array(f.rgba.buffer), f.width, f.height) })),
-        curve: c.curve,
-        value: c.value ?? NaN,
-        seconds: c.seconds ?? NaN,
-        backend: c.backend ?? '',
-        createdAt: Date.now(),
-      });
+      await storeCard(this.cache, c, this.pngOf(c));
       this.cacheCount++;
     } catch (e) {
       this.note(

@@ -1,0 +1,68 @@
+/**
+ * Bounds on render settings, checked before anything is allocated: wherever settings come from (a shared link, the
+ * settings panel, a worker message), a value out of range is refused with a message that names it and the range.
+ */
+import type { ObjectiveKind } from './engine/objectives.ts';
+import type { ParamKind } from './engine/param.ts';
+import type { JobSettings } from './protocol.ts';
+
+export const SETTING_BOUNDS = {
+  size: [8, 512],
+  steps: [1, 4096],
+  seed: [0, 2 ** 31 - 1],
+  diversity: [0, 1000],
+} as const;
+
+const OBJECTIVES: ObjectiveKind[] = ['channel', 'neuron', 'layer', 'logit'];
+const PARAMS: ParamKind[] = ['fourier', 'pixel'];
+
+export class SettingsError extends Error {
+  override name = 'SettingsError';
+}
+
+function intIn(name: keyof typeof SETTING_BOUNDS, v: unknown): number {
+  const [lo, hi] = SETTING_BOUNDS[name];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi)
+    throw new SettingsError(`${name} must be a whole number from ${lo} to ${hi} (got ${String(v)})`);
+  return v;
+}
+
+/** The settings when every value is in range; otherwise a SettingsError naming the first bad one. */
+export function checkJobSettings(s: JobSettings): JobSettings {
+  if (!OBJECTIVES.includes(s.objective))
+    throw new SettingsError(`objective must be one of ${OBJECTIVES.join(', ')} (got ${s.objective})`);
+  if (!PARAMS.includes(s.param)) throw new SettingsError(`param must be one of ${PARAMS.join(', ')} (got ${s.param})`);
+  if (typeof s.transforms !== 'boolean') throw new SettingsError('transforms must be true or false');
+  const [dLo, dHi] = SETTING_BOUNDS.diversity;
+  if (typeof s.diversity !== 'number' || !(s.diversity >= dLo && s.diversity <= dHi))
+    throw new SettingsError(`diversity must be from ${dLo} to ${dHi} (got ${String(s.diversity)})`);
+  return {
+    objective: s.objective,
+    size: intIn('size', s.size),
+    steps: intIn('steps', s.steps),
+    seed: intIn('seed', s.seed),
+    param: s.param,
+    transforms: s.transforms,
+    diversity: s.diversity,
+  };
+}
+
+/**
+ * Settings from a shared link's parameters (steps, size, seed): the ones in range, and a message for each refused
+ * one (it keeps its default).
+ */
+export function settingsFromParams(q: URLSearchParams, base: JobSettings): { settings: JobSettings; refused: string[] } {
+  let settings = { ...base };
+  const refused: string[] = [];
+  for (const k of ['steps', 'size', 'seed'] as const) {
+    const raw = q.get(k);
+    if (raw === null) continue;
+    const trial = { ...settings, [k]: Number(raw) };
+    try {
+      settings = checkJobSettings(trial);
+    } catch (e) {
+      refused.push(`link parameter ${k}=${raw.slice(0, 40)} ignored: ${(e as Error).message}`);
+    }
+  }
+  return { settings, refused };
+}

@@ -1,0 +1,50 @@
+/**
+ * Between the cards and the IndexedDB render cache: finished cards are written as records, and a model's records
+ * come back as cards. One damaged record is skipped and counted, never the end of the restore.
+ */
+import { encodePng } from '../export/png.ts';
+import type { RenderCache } from '../store/cache.ts';
+import { cardFromRecord, type Card } from './cards.ts';
+
+export interface Restored {
+  cards: Card[];
+  /** Records that could not be read back (damaged PNG bytes, missing fields). */
+  skipped: number;
+}
+
+export async function restoreCards(cache: RenderCache, modelKey: string): Promise<Restored> {
+  const records = await cache.forModel(modelKey);
+  const cards: Card[] = [];
+  let skipped = 0;
+  for (const r of records) {
+    try {
+      if (!r.settings || !r.png) throw new Error('incomplete record');
+      cards.push(cardFromRecord(r));
+    } catch {
+      skipped++;
+    }
+  }
+  return { cards, skipped };
+}
+
+/** Writes a finished card; `png` is its final image with the settings chunk. */
+export async function storeCard(cache: RenderCache, c: Card, png: Uint8Array): Promise<void> {
+  if (!c.frame) return;
+  await cache.put({
+    key: c.key,
+    modelId: c.modelKey,
+    layer: c.layer,
+    channel: c.channel,
+    variant: c.variant,
+    settings: c.settings,
+    width: c.frame.width,
+    height: c.frame.height,
+    png,
+    snapshots: c.frames.map((f) => ({ step: f.step, png: encodePng(new Uint8Array(f.rgba.buffer), f.width, f.height) })),
+    curve: c.curve,
+    value: c.value ?? NaN,
+    seconds: c.seconds ?? NaN,
+    backend: c.backend ?? '',
+    createdAt: Date.now(),
+  });
+}

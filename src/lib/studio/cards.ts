@@ -1,0 +1,129 @@
+/**
+ * Cards: one per rendered or requested image. A card is a plain object (the studio keeps them in a reactive map and
+ * replaces a card on every change); a card restored from the cache keeps its snapshots as PNG bytes and decodes
+ * them only when someone looks (the detail view's slider).
+ */
+import { decode } from 'fast-png';
+import type { JobSettings } from '../protocol.ts';
+import type { RenderRecord } from '../store/cache.ts';
+
+export interface Frame {
+  step: number;
+  width: number;
+  height: number;
+  rgba: Uint8ClampedArray;
+  value: number;
+}
+
+export interface Card {
+  key: string;
+  /** The model's cache identity (see LoadedModel.key). */
+  modelKey: string;
+  layer: string;
+  channel: number;
+  variant: number;
+  settings: JobSettings;
+  status: 'queued' | 'running' | 'done' | 'failed';
+  /** Latest image; every streamed snapshot replaces it. */
+  frame: Frame | null;
+  /** Snapshots streamed during this session. */
+  frames: Frame[];
+  /** Snapshots of a card restored from the cache, still encoded (see framesOf). */
+  storedSnapshots: { step: number; png: Uint8Array; value: number }[];
+  /** How many times the image was updated while rendering (the live stream, for tests and the UI). */
+  updates: number;
+  steps: number;
+  value: number | null;
+  curve: { step: number; value: number }[];
+  seconds: number | null;
+  backend: string | null;
+  fromCache: boolean;
+  error: string | null;
+}
+
+export function rgbaFromPng(png: Uint8Array): { width: number; height: number; rgba: Uint8ClampedArray } {
+  const img = decode(png);
+  const src = img.data as Uint8Array;
+  if (img.channels === 4) return { width: img.width, height: img.height, rgba: new Uint8ClampedArray(src) };
+  const rgba = new Uint8ClampedArray(img.width * img.height * 4);
+  for (let p = 0; p < img.width * img.height; p++) {
+    rgba[p * 4] = src[p * img.channels];
+    rgba[p * 4 + 1] = src[p * img.channels + 1];
+    rgba[p * 4 + 2] = src[p * img.channels + 2];
+    rgba[p * 4 + 3] = 255;
+  }
+  return { width: img.width, height: img.height, rgba };
+}
+
+export function queuedCard(
+  key: string,
+  modelKey: string,
+  layer: string,
+  channel: number,
+  variant: number,
+  settings: JobSettings,
+): Card {
+  return {
+    key,
+    modelKey,
+    layer,
+    channel,
+    variant,
+    settings,
+    status: 'queued',
+    frame: null,
+    frames: [],
+    storedSnapshots: [],
+    updates: 0,
+    steps: settings.steps,
+    value: null,
+    curve: [],
+    seconds: null,
+    backend: null,
+    fromCache: false,
+    error: null,
+  };
+}
+
+/** A finished card from a cache record: only the final image is decoded (a bad PNG throws, and the caller skips it). */
+export function cardFromRecord(r: RenderRecord): Card {
+  const img = rgbaFromPng(r.png);
+  const final: Frame = { step: r.settings.steps, width: img.width, height: img.height, rgba: img.rgba, value: r.value };
+  return {
+    ...queuedCard(r.key, r.modelId, r.layer, r.channel, r.variant, r.settings),
+    status: 'done',
+    frame: final,
+    storedSnapshots: (r.snapshots ?? []).map((s) => ({
+      step: s.step,
+      png: s.png,
+      value: r.curve?.find((c) => c.step === s.step)?.value ?? NaN,
+    })),
+    value: r.value,
+    curve: r.curve ?? [],
+    seconds: r.seconds,
+    backend: r.backend,
+    fromCache: true,
+  };
+}
+
+const decoded = new WeakMap<Card['storedSnapshots'], Frame[]>();
+
+/** The card's snapshots in step order, decoding stored ones on first use; the final image when there are none. */
+export function framesOf(card: Card): Frame[] {
+  if (card.frames.length) return card.frames;
+  if (!card.storedSnapshots.length) return card.frame ? [card.frame] : [];
+  let frames = decoded.get(card.storedSnapshots);
+  if (!frames) {
+    frames = [];
+    for (const s of card.storedSnapshots) {
+      try {
+        frames.push({ step: s.step, value: s.value, ...rgbaFromPng(s.png) });
+      } catch {
+        // A damaged snapshot is left out; the final image is still there.
+      }
+    }
+    if (!frames.length && card.frame) frames.push(card.frame);
+    decoded.set(card.storedSnapshots, frames);
+  }
+  return frames;
+}

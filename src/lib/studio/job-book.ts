@@ -1,0 +1,47 @@
+/**
+ * The studio's record of the jobs it sent: which are unfinished (sent again to a fresh worker), which channels a
+ * person clicked (they keep their priority when a band scrolls away), and how often a job was running when the
+ * worker crashed (a job that keeps killing it is failed, not retried without end). Plain bookkeeping: nothing here
+ * is shown, so nothing here is reactive.
+ */
+import type { Job } from '../protocol.ts';
+
+/** A job that was running when the worker crashed this many times is failed, not retried. */
+export const JOB_CRASH_LIMIT = 2;
+
+export class JobBook {
+  readonly outstanding = new Map<string, Job>();
+  private readonly clicked = new Set<string>();
+  private readonly crashes = new Map<string, number>();
+
+  add(job: Job) {
+    this.outstanding.set(job.id, job);
+    this.crashes.delete(job.id);
+  }
+
+  finished(id: string) {
+    this.outstanding.delete(id);
+    this.crashes.delete(id);
+  }
+
+  click(layer: string, channel: number) {
+    this.clicked.add(`${layer}|${channel}`);
+  }
+
+  wasClicked(layer: string, channel: number): boolean {
+    return this.clicked.has(`${layer}|${channel}`);
+  }
+
+  /** The worker died while `id` ran: true when the job has now used up its retries (and leaves the book). */
+  crashedDuring(id: string): boolean {
+    const n = (this.crashes.get(id) ?? 0) + 1;
+    this.crashes.set(id, n);
+    if (n < JOB_CRASH_LIMIT) return false;
+    this.outstanding.delete(id);
+    return true;
+  }
+
+  clear() {
+    this.outstanding.clear();
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The open-model dialog's range check: a model's top classes on the sample photos (and the person's own images)
+ * under several input ranges, so the person can see which range the model was trained with.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { FeatureModel } from '../src/lib/engine/model.ts';
+import type { CheckImage, FromWorker, InputMapping, RangeCheck } from '../src/lib/protocol.ts';
+import type { Opened } from './sources.ts';
+import { readLabels } from './sources.ts';
+
+/** Decodes a range-check image; a file the browser cannot decode is named in the message. */
+async function decodeCheckImage(s: CheckImage): Promise<ImageBitmap> {
+  const blob = s.blob ?? (await (await fetch(`/samples/${s.name}.jpg`)).blob());
+  try {
+    return await createImageBitmap(blob);
+  } catch {
+    throw new Error(`${s.name}: not an image the browser can decode (${blob.type || 'unknown type'}, ${blob.size} bytes)`);
+  }
+}
+
+/** Top 3 classes of every image under every range; whatever fails, no tensor and no bitmap is left behind. */
+export async function checkRanges(
+  open: () => Promise<Opened>,
+  ranges: InputMapping[],
+  samples: CheckImage[],
+): Promise<Extract<FromWorker, { type: 'range-check' }>> {
+  let m: FeatureModel | null = null;
+  const bitmaps: ImageBitmap[] = [];
+  let batch: tf.Tensor4D | null = null;
+  try {
+    const o = await open();
+    const labels = await readLabels(o);
+    m = await FeatureModel.load(o.read, { id: 'range-check', ...ranges[0] }, o.entry);
+    const model = m;
+    const logits = model.logitsLayer;
+    if (!logits) throw new Error('the model has no class-score output to check');
+    const [h, w] = model.inputShape;
+    for (const s of samples) bitmaps.push(await decodeCheckImage(s));
+    batch = tf.tidy(
+      () =>
+        tf.concat(
+          bitmaps.map((bm) =>
+            tf.image.resizeBilinear(tf.browser.fromPixels(bm).toFloat().div(255).expandDims(0) as tf.Tensor4D, [h, w]),
+          ),
+        ) as tf.Tensor4D,
+    );
+    const input = batch;
+    const offset = labels && logits.shape[2] === labels.length + 1 ? 1 : 0;
+    const checks: RangeCheck[] = ranges.map((range) => {
+      model.setInputRange(range.inputRange, range.normalize);
+      const { values, indices } = tf.tidy(() => {
+        const out = model.forward(input, [logits.name]).get(logits.name)!;
+        const flat = out.reshape([out.shape[0], -1]);
+        // Scores that already sum to 1 are probabilities; otherwise they are logits.
+        const sums = tf.sum(flat, 1).dataSync();
+        const probs = Array.from(sums).every((x) => Math.abs(x - 1) < 1e-3) ? flat : tf.softmax(flat);
+        const top = tf.topk(probs, 3);
+        return { values: top.values.arraySync() as number[][], indices: top.indices.arraySync() as number[][] };
+      });
+      return {
+        ...range,
+        photos: samples.map((s, i) => ({
+          photo: s.name,
+          top: indices[i].map((k, j) => ({ label: labels?.[k - offset]?.split(',')[0] ?? `class ${k}`, p: values[i][j] })),
+        })),
+      };
+    });
+    return { type: 'range-check', checks, inputShape: model.inputShape, declared: model.declaredRange ?? null };
+  } finally {
+    bitmaps.forEach((bm) => bm.close());
+    batch?.dispose();
+    m?.dispose();
+  }
+}

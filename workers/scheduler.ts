@@ -1,0 +1,222 @@
+/**
+ * The worker's render scheduler: the job queue, batches of jobs that share an optimization, pause and cancel, and
+ * the snapshots and results that go back to the page. What happens on a failed GPU or a broken backend is the
+ * worker's call (see viz.worker.ts): the scheduler only tells it.
+ */
+import type { FeatureModel } from '../src/lib/engine/model.ts';
+import { render, RenderCancelled } from '../src/lib/engine/render.ts';
+import type { FromWorker, Job } from '../src/lib/protocol.ts';
+import { JobQueue } from '../src/lib/queue.ts';
+import { checkJobSettings } from '../src/lib/settings.ts';
+
+export const MAX_BATCH = 8;
+
+export interface SchedulerHost {
+  post(m: FromWorker, transfer?: Transferable[]): void;
+  /** The loaded model and its key (jobs for other keys wait). */
+  model(): { model: FeatureModel; key: string } | null;
+  backend(): string;
+  /** Why the GPU is gone, from the backend's own lost state (null while it works, and on CPU backends). */
+  gpuLost(): string | null;
+  /** The GPU failed during a batch: true when the host recovered (another backend), so the batch runs again. */
+  gpuFailed(message: string): Promise<boolean>;
+  /** The backend itself failed (wasm out of memory): nothing later can run in this worker. */
+  broken(message: string): void;
+}
+
+/** Errors after which the backend's memory or state cannot be trusted. */
+export function isBackendBroken(e: unknown): boolean {
+  return (
+    (typeof WebAssembly !== 'undefined' && e instanceof WebAssembly.RuntimeError) ||
+    (e instanceof RangeError && /memory|allocation/i.test(e.message)) ||
+    /out of memory|memory access out of bounds/i.test((e as Error)?.message ?? '')
+  );
+}
+
+export class Scheduler {
+  readonly queue = new JobQueue();
+  private paused = false;
+  private resumeWaiters: (() => void)[] = [];
+  private running: { jobs: Job[]; cancelled: Set<string>; abort: AbortController } | null = null;
+  private msPerStep = 0;
+  private loopActive = false;
+
+  constructor(private readonly host: SchedulerHost) {}
+
+  postQueue() {
+    const stepsRunning = this.running ? this.running.jobs[0].settings.steps : 0;
+    this.host.post({
+      type: 'queue',
+      state: {
+        pending: this.queue.size,
+        running: this.running ? this.running.jobs.length - this.running.cancelled.size : 0,
+        paused: this.paused,
+        msPerStep: this.msPerStep,
+        stepsLeft: this.queue.stepsLeft(MAX_BATCH) + stepsRunning,
+      },
+    });
+  }
+
+  /** Jobs with settings out of range fail here, before anything is allocated for them. */
+  enqueue(jobs: Job[]) {
+    const ok: Job[] = [];
+    for (const j of jobs) {
+      if (this.running?.jobs.some((r) => r.id === j.id)) continue;
+      try {
+        ok.push({ ...j, settings: checkJobSettings(j.settings) });
+      } catch (e) {
+        this.host.post({ type: 'job-failed', id: j.id, message: (e as Error).message });
+      }
+    }
+    this.queue.add(ok);
+    this.postQueue();
+    void this.pump();
+  }
+
+  prioritize(ids: string[], priority: number) {
+    this.queue.prioritize(ids, priority);
+  }
+
+  cancel(ids: string[] | 'all') {
+    this.queue.remove(ids);
+    const r = this.running;
+    if (r) {
+      for (const j of r.jobs) if (ids === 'all' || ids.includes(j.id)) r.cancelled.add(j.id);
+      if (r.cancelled.size === r.jobs.length) {
+        r.abort.abort();
+        // A paused render waits in its gate; let it reach the abort check.
+        this.wake();
+      }
+    }
+    this.postQueue();
+  }
+
+  pause() {
+    this.paused = true;
+    this.postQueue();
+  }
+
+  resume() {
+    this.paused = false;
+    this.wake();
+    this.postQueue();
+    void this.pump();
+  }
+
+  private wake() {
+    this.resumeWaiters.forEach((r) => r());
+    this.resumeWaiters = [];
+  }
+
+  /** Every step: a lost WebGL context gives zeros, not errors, so its state is checked outright. */
+  private checkGpu() {
+    const lost = this.host.gpuLost();
+    if (lost) throw new GpuLostError(lost);
+  }
+
+  private gate = () => {
+    this.checkGpu();
+    return this.paused ? new Promise<void>((r) => this.resumeWaiters.push(r)) : undefined;
+  };
+
+  async pump() {
+    if (this.loopActive) return;
+    this.loopActive = true;
+    try {
+      for (let current = this.host.model(); current && !this.paused; current = this.host.model()) {
+        const batch = this.queue.takeBatch(MAX_BATCH, current.key);
+        if (!batch.length) break;
+        await this.runBatch(current.model, batch);
+      }
+    } finally {
+      this.loopActive = false;
+      this.postQueue();
+    }
+  }
+
+  private async runBatch(model: FeatureModel, jobs: Job[]) {
+    const abort = new AbortController();
+    const running = { jobs, cancelled: new Set<string>(), abort };
+    this.running = running;
+    const live = (j: Job) => !running.cancelled.has(j.id);
+    try {
+      this.postQueue();
+      for (const j of jobs) this.host.post({ type: 'job-started', id: j.id });
+      const s = jobs[0].settings;
+      const started = performance.now();
+      let lastStep = 0;
+      let lastTime = started;
+      // The first snapshot comes at step 16 (a click shows something quickly), then every 32 steps.
+      const thresholds = [16];
+      for (let t = 32; t <= s.steps; t += 32) thresholds.push(t);
+      const result = await render(
+        model,
+        { ...s, layer: jobs[0].layer, thresholds },
+        jobs.map((j) => ({ index: j.channel, variant: j.variant })),
+        {
+          signal: abort.signal,
+          gate: this.gate,
+          curveEvery: 8,
+          onSnapshot: (snap) => {
+            const now = performance.now();
+            this.msPerStep = (now - lastTime) / Math.max(1, snap.step - lastStep);
+            lastStep = snap.step;
+            lastTime = now;
+            jobs.forEach((j, i) => {
+              if (!live(j)) return;
+              const rgba = snap.images[i];
+              const buffer = rgba.buffer as ArrayBuffer;
+              this.host.post(
+                {
+                  type: 'snapshot',
+                  id: j.id,
+                  step: snap.step,
+                  steps: s.steps,
+                  width: snap.width,
+                  height: snap.height,
+                  rgba: buffer,
+                  value: snap.values[i],
+                },
+                [buffer],
+              );
+            });
+            this.postQueue();
+          },
+        },
+      );
+      this.checkGpu();
+      const seconds = (performance.now() - started) / 1000 / jobs.length;
+      jobs.forEach((j, i) => {
+        if (!live(j)) return;
+        this.host.post({
+          type: 'job-done',
+          id: j.id,
+          value: result.cleanValues[i],
+          curve: result.curve.map((c) => ({ step: c.step, value: c.values[i] })),
+          seconds,
+          backend: this.host.backend(),
+        });
+      });
+    } catch (e) {
+      if (e instanceof RenderCancelled) return;
+      const message = (e as Error)?.message || String(e);
+      if (isBackendBroken(e)) {
+        this.host.broken(message);
+        return;
+      }
+      if ((e instanceof GpuLostError || this.host.gpuLost()) && (await this.host.gpuFailed(message))) {
+        this.queue.add(jobs.filter(live));
+        return;
+      }
+      for (const j of jobs) this.host.post({ type: 'job-failed', id: j.id, message });
+    } finally {
+      this.running = null;
+      this.postQueue();
+    }
+  }
+}
+
+/** The GPU context or device is gone (the backend's own lost state, not a guess from an error's text). */
+export class GpuLostError extends Error {
+  override name = 'GpuLostError';
+}
