@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { FeatureModel } from './model.ts';
 import { EngineError } from './network.ts';
 import * as obj from './objectives.ts';
+import { Adam } from './adam.ts';
 import { createParam, type ParamKind } from './param.ts';
 import {
   applySampling,
@@ -98,6 +99,9 @@ export interface RenderOptions {
   gate?: () => Promise<void> | void;
 }
 
+/** More steps than this is a typo or a hostile link, not a render. */
+export const MAX_STEPS = 100_000;
+
 export class RenderCancelled extends Error {
   constructor() {
     super('render cancelled');
@@ -186,7 +190,8 @@ export async function render(
   const s: RenderSettings = { ...DEFAULT_SETTINGS, ...settings };
   if (!targets.length) throw new EngineError('nothing to render: no targets');
   if (!(s.size >= 8 && s.size <= 1024)) throw new EngineError(`size ${s.size} is out of range (8-1024)`);
-  if (!(s.steps >= 1)) throw new EngineError(`steps must be at least 1 (got ${s.steps})`);
+  if (!Number.isInteger(s.steps) || s.steps < 1 || s.steps > MAX_STEPS)
+    throw new EngineError(`steps must be a whole number from 1 to ${MAX_STEPS} (got ${s.steps})`);
   const objective = buildObjective(model, s, targets);
   const layer = objective.layers[0];
   const full = obj.sum(objective, ...regularizers(s, layer));
@@ -202,49 +207,45 @@ export async function render(
     decorrelate: s.decorrelate,
     planes: model.inputShape[2] === 1 ? 1 : 3,
   });
-  const tOpts: TransformOptions = {
-    ...transformsForSize(s.size),
-    outputSize:
-      // Class scores are judged at the network's own input size; some networks run at no other size at all.
-      s.objective === 'logit' || model.fixedInputSize
-        ? [model.inputShape[0], model.inputShape[1]]
-        : // The centre neuron must be the same unit in the transformed and in the clean image: same size, same grid.
-          s.objective === 'neuron'
-          ? [s.size, s.size]
-          : null,
-  };
-  // tf.variable keeps its initial value alive, so the zeros are disposed right away.
-  const zeros = tf.zerosLike(param.variable);
-  const m = tf.variable(zeros, false);
-  const v = tf.variable(zeros, false);
-  zeros.dispose();
-  const beta1 = 0.9;
-  const beta2 = 0.999;
-  const eps = 1e-8;
-  const thresholds = new Set([...s.thresholds.filter((t) => t <= s.steps), s.steps]);
-  const curve: RenderResult['curve'] = [];
-  const started = Date.now();
-  let last: Snapshot | null = null;
-
-  const scoreOf = (value: tf.Tensor, redirect: boolean) => {
-    const image = param.toImage(value);
-    let input = image;
-    if (s.transforms) {
-      const map = samplingMap(
-        s.size,
-        s.size,
-        rands.map((r) => drawTransform(r, tOpts)),
-        tOpts,
-      );
-      input = applySampling(image, map);
-    }
-    const acts = model.forward(input, full.layers, redirect);
-    const perItem = full.score({ acts, image });
-    const main = full === objective ? perItem : objective.score({ acts, image });
-    return { total: tf.sum(perItem) as tf.Scalar, main };
-  };
-
+  let optimizer: Adam | null = null;
+  // From here on everything is released in the finally block, whatever throws.
   try {
+    const tOpts: TransformOptions = {
+      ...transformsForSize(s.size),
+      outputSize:
+        // Class scores are judged at the network's own input size; some networks run at no other size at all.
+        s.objective === 'logit' || model.fixedInputSize
+          ? [model.inputShape[0], model.inputShape[1]]
+          : // The centre neuron must be the same unit in the transformed and in the clean image: same size, same grid.
+            s.objective === 'neuron'
+            ? [s.size, s.size]
+            : null,
+    };
+    optimizer = new Adam(param.variable, { lr: s.lr, lrEnd: s.lrEnd, steps: s.steps });
+    const adam = optimizer;
+    const thresholds = new Set([...s.thresholds.filter((t) => t <= s.steps), s.steps]);
+    const curve: RenderResult['curve'] = [];
+    const started = Date.now();
+    let last: Snapshot | null = null;
+
+    const scoreOf = (value: tf.Tensor, redirect: boolean) => {
+      const image = param.toImage(value);
+      let input = image;
+      if (s.transforms) {
+        const map = samplingMap(
+          s.size,
+          s.size,
+          rands.map((r) => drawTransform(r, tOpts)),
+          tOpts,
+        );
+        input = applySampling(image, map);
+      }
+      const acts = model.forward(input, full.layers, redirect);
+      const perItem = full.score({ acts, image });
+      const main = full === objective ? perItem : objective.score({ acts, image });
+      return { total: tf.sum(perItem) as tf.Scalar, main };
+    };
+
     for (let step = 1; step <= s.steps; step++) {
       if (options.gate) await options.gate();
       if (options.signal?.aborted) throw new RenderCancelled();
@@ -259,14 +260,7 @@ export async function render(
           if (record) main = tf.keep(r.main);
           return r.total;
         })(param.variable);
-        const mNew = tf.add(tf.mul(m, beta1), tf.mul(grad, 1 - beta1));
-        const vNew = tf.add(tf.mul(v, beta2), tf.mul(tf.square(grad), 1 - beta2));
-        const lrNow = s.lrEnd == null || s.steps < 2 ? s.lr : s.lr + ((s.lrEnd - s.lr) * (step - 1)) / (s.steps - 1);
-        const lrT = (lrNow * Math.sqrt(1 - Math.pow(beta2, step))) / (1 - Math.pow(beta1, step));
-        m.assign(mNew);
-        v.assign(vNew);
-        // Gradient ascent: move along the gradient of the objective.
-        param.variable.assign(tf.add(param.variable, tf.mul(tf.div(mNew, tf.add(tf.sqrt(vNew), eps)), lrT)));
+        adam.ascend(param.variable, grad, step);
       });
       if (main) {
         // Synchronous reads on purpose: on a lost WebGL context an asynchronous read never settles (the worker would
@@ -292,8 +286,7 @@ export async function render(
     return { final: last!, cleanValues, curve, seconds: (Date.now() - started) / 1000 };
   } finally {
     param.dispose();
-    m.dispose();
-    v.dispose();
+    optimizer?.dispose();
   }
 }
 

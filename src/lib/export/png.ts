@@ -4,8 +4,16 @@ import { decode, encode } from 'fast-png';
 /** Key of the PNG tEXt chunk that holds the JSON settings of a rendered image. */
 export const SETTINGS_KEY = 'featurescope';
 
+/**
+ * JSON in plain ASCII: every character past ASCII as a \uXXXX escape. A tEXt chunk holds Latin-1 only, and a model
+ * or layer named in Cyrillic or CJK must not stop an image from being written; JSON.parse reads the escapes back.
+ */
+export function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export function encodePng(rgba: Uint8Array, width: number, height: number, meta?: unknown): Uint8Array {
-  const text = meta === undefined ? undefined : { [SETTINGS_KEY]: JSON.stringify(meta) };
+  const text = meta === undefined ? undefined : { [SETTINGS_KEY]: asciiJson(meta) };
   return encode({ width, height, data: rgba, channels: 4, depth: 8, text });
 }
 
