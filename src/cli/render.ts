@@ -32,7 +32,8 @@ function oneOf<T extends string>(name: string, v: string | undefined, allowed: r
   return v as T;
 }
 
-const safeName = (s: string) => s.replace(/[^A-Za-z0-9_.-]+/g, '_');
+/** A file name from a layer name: letters and digits of any script stay, separators and the rest become _. */
+const safeName = (s: string) => s.replace(/[^\p{L}\p{N}_.-]+/gu, '_');
 
 /** Lets values that start with a minus sign follow their option ("--input-range -1,1"). */
 function joinNegativeValues(argv: string[]): string[] {

@@ -10,5 +10,5 @@ export function download(bytes: Uint8Array, name: string, type: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** File-name-safe version of a layer or node name. */
-export const safeName = (s: string) => s.replace(/[^A-Za-z0-9_.-]+/g, '_');
+/** File-name-safe version of a layer or node name: letters and digits of any script stay, the rest become _. */
+export const safeName = (s: string) => s.replace(/[^\p{L}\p{N}_.-]+/gu, '_');

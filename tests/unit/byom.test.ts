@@ -183,15 +183,62 @@ describe('broken model packages get a clear message, leak nothing, and leave the
       () => broken(toy, (j) => void (layers(j)[1].config.activation = 'gelu_fancy')),
       /layer c1: activation "gelu_fancy" is not supported/,
     ],
-    // The file is then longer than the manifest says, which is allowed; the kernel itself is what is missing.
+    // Renamed in the manifest: the file still matches its sizes, and the layer's kernel is what is missing.
     [
       'a weight missing from the manifest',
       () =>
         broken(
           toy,
-          (j) => void (j.weightsManifest[0].weights = j.weightsManifest[0].weights.filter((w: any) => w.name !== 'c4/kernel')),
+          (j) => void (j.weightsManifest[0].weights.find((w: any) => w.name === 'c4/kernel').name = 'c4/kernel_renamed'),
         ),
       /layer c4: weight kernel is missing from the weights manifest/,
+    ],
+    [
+      'a weight of a generic (tfjs-layers) layer missing from the manifest',
+      () =>
+        broken(
+          toy,
+          (j) => void (j.weightsManifest[0].weights.find((w: any) => w.name.startsWith('prelu3/')).name = 'prelu3/renamed'),
+        ),
+      /prelu3/,
+    ],
+    [
+      'a weight listed twice',
+      () => broken(small(), (j) => void j.weightsManifest[1].weights.push({ ...j.weightsManifest[0].weights[0] })),
+      /weight conv1\/kernel is listed twice in the manifest/,
+    ],
+    [
+      'a weight path that leaves the model folder',
+      () => broken(small(), (j) => void (j.weightsManifest[0].paths = ['../../../../etc/passwd'])),
+      /weight path "..\/..\/..\/..\/etc\/passwd" leaves the model's folder/,
+    ],
+    [
+      'an absolute weight path (a device that never ends)',
+      () => broken(small(), (j) => void (j.weightsManifest[0].paths = ['/dev/zero'])),
+      /weight path "\/dev\/zero" leaves the model's folder/,
+    ],
+    [
+      'a weight file longer than the manifest declares',
+      () => broken(small(), (_j, d) => writeFileSync(join(d, 'group1-shard1of1'), new Uint8Array(5000))),
+      /weight file group1-shard1of1: longer than the 864 bytes the manifest declares/,
+    ],
+    [
+      'a declared input of 4500×4500',
+      () => broken(toy, (j) => void (layers(j)[0].config.batch_input_shape = [null, 4500, 4500, 1])),
+      /input is 4500×4500×1; at that size layer \S+ would be about \d+×\d+×\d+ \([\d.]+ GB per image\), more than the 512 MB/,
+    ],
+    [
+      'a ZeroPadding2D of 3000 pixels',
+      () =>
+        broken(
+          toy,
+          (j) =>
+            void (layers(j).find((l: any) => l.config.name === 'zpad3').config.padding = [
+              [3000, 3000],
+              [3000, 3000],
+            ]),
+        ),
+      /at that size layer \S+ would be about 60\d\d×60\d\d×\d+ .*more than the 512 MB/,
     ],
     [
       'an input that is not an image (rank 2)',

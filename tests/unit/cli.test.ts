@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readPngMeta } from '../../src/lib/export/png.ts';
 import { modelDir, REPO_ROOT } from '../../src/lib/node/model-cache.ts';
 import { decode } from 'fast-png';
@@ -176,5 +176,62 @@ describe('render CLI with a trained network in an unfamiliar package', () => {
     }
     ph.dispose();
     m.dispose();
+  });
+});
+
+describe('render CLI on hostile or unusual packages (issue 9)', () => {
+  let toy: string;
+  beforeAll(async () => {
+    const { saveToyModel } = await import('./toy-model.ts');
+    const { useBackend } = await import('../../src/lib/node/backend.ts');
+    await useBackend(['wasm']);
+    toy = mkdtempSync(join(tmpdir(), 'fs-toy-hostile-'));
+    (await saveToyModel(toy)).dispose();
+  });
+  /** A copy of the toy package in `dir` with its model.json text changed by `edit`. */
+  const copy = (dir: string, edit: (json: string) => string) => {
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(join(toy, 'weights.bin'), join(dir, 'weights.bin'));
+    writeFileSync(join(dir, 'model.json'), edit(readFileSync(join(toy, 'model.json'), 'utf8')));
+    return join(dir, 'model.json');
+  };
+
+  it('a model folder and layer named in Cyrillic and CJK render, with the names in the PNG chunk', () => {
+    const root = mkdtempSync(join(tmpdir(), 'fs-names-'));
+    const path = copy(join(root, 'модель-模型'), (j) => j.replace(/\bc1\b/g, 'свёртка_层1'));
+    const out = join(root, 'out');
+    const r = cli(
+      '--model',
+      path,
+      '--input-range',
+      '0,1',
+      '--layer',
+      'свёртка_层1',
+      '--channels',
+      '0',
+      '--steps',
+      '4',
+      '--size',
+      '32',
+      '--out',
+      out,
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const meta = readPngMeta(readFileSync(join(out, 'свёртка_层1-0.png'))) as { model: string; layer: string };
+    expect(meta.layer).toBe('свёртка_层1');
+    expect(meta.model).toMatch(/модель-模型/);
+  });
+
+  it('refuses a weight path outside the folder, and a declared 4500×4500 input, in one clear line', () => {
+    const root = mkdtempSync(join(tmpdir(), 'fs-hostile-'));
+    const escape = copy(join(root, 'escape'), (j) => j.replace('"paths":["weights.bin"]', '"paths":["../../../etc/passwd"]'));
+    let r = cli('--model', escape, '--layer', 'c1', '--out', join(root, 'out'));
+    expect(r.status).not.toBe(0);
+    expect(r.stderr.trim()).toMatch(/^featurescope: error: weight path "..\/..\/..\/etc\/passwd" leaves the model's folder/);
+    const huge = copy(join(root, 'huge'), (j) => j.replace('[null,56,48,1]', '[null,4500,4500,1]'));
+    r = cli('--model', huge, '--layer', 'c1', '--out', join(root, 'out'));
+    expect(r.status).not.toBe(0);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/input is 4500×4500×1; .* GB per image\), more than the 512 MB/);
   });
 });

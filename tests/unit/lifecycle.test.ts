@@ -41,7 +41,15 @@ const files = (name: string): LoadSpec => ({
   mapping: { inputRange: [0, 1] },
   keepAs: name,
 });
-const layer = (name: string) => ({ name, kind: 'Conv2D', depth: 0, shape: [8, 8, 4] as [number, number, number], stride: 1, receptiveField: 3, logits: false });
+const layer = (name: string) => ({
+  name,
+  kind: 'Conv2D',
+  depth: 0,
+  shape: [8, 8, 4] as [number, number, number],
+  stride: 1,
+  receptiveField: 3,
+  logits: false,
+});
 
 /** A studio in miniature: client + lifecycle + job book, wired as studio.svelte.ts wires them. */
 function harness(timers?: { fire(): void }) {
@@ -101,7 +109,16 @@ function harness(timers?: { fire(): void }) {
   client.start();
   const w = () => workers[workers.length - 1];
   const answer = (worker: FakeWorker, req: number, id: string, key = id) =>
-    worker.reply({ type: 'model', req, modelId: id, key, layers: [layer(`${id}-conv`)], inputShape: [8, 8, 3], labels: null, labelOffset: 0 });
+    worker.reply({
+      type: 'model',
+      req,
+      modelId: id,
+      key,
+      layers: [layer(`${id}-conv`)],
+      inputShape: [8, 8, 3],
+      labels: null,
+      labelOffset: 0,
+    });
   const fail = (worker: FakeWorker, req: number, id: string, message = 'HTTP 404') =>
     worker.reply({ type: 'model-error', req, modelId: id, message });
   return { client, life, workers, w, notes, states, book, failed, answer, fail };
@@ -125,7 +142,18 @@ describe('model lifecycle', () => {
     const b = h.life.load(registry('b'));
     const c = h.life.load(registry('c'));
     // B answers late: stale, changes nothing — still loading C, and B's layers never appear under C's id.
-    expect(h.life.onReply({ type: 'model', req: b, modelId: 'b', key: 'b', layers: [layer('b-conv')], inputShape: [8, 8, 3], labels: null, labelOffset: 0 })).toBe(false);
+    expect(
+      h.life.onReply({
+        type: 'model',
+        req: b,
+        modelId: 'b',
+        key: 'b',
+        layers: [layer('b-conv')],
+        inputShape: [8, 8, 3],
+        labels: null,
+        labelOffset: 0,
+      }),
+    ).toBe(false);
     expect(h.life.state).toMatchObject({ phase: 'loading', id: 'c' });
     expect(h.life.shown?.id).toBe('a');
     h.answer(h.w(), c, 'c');
@@ -190,7 +218,23 @@ describe('model lifecycle', () => {
     const h = harness();
     const a = h.life.load(registry('a'));
     h.answer(h.w(), a, 'a');
-    const job = { id: 'j1', modelId: 'a', layer: 'a-conv', channel: 0, variant: 0, priority: 1, settings: { objective: 'channel' as const, size: 64, steps: 64, seed: 0, param: 'fourier' as const, transforms: true, diversity: 0 } };
+    const job = {
+      id: 'j1',
+      modelId: 'a',
+      layer: 'a-conv',
+      channel: 0,
+      variant: 0,
+      priority: 1,
+      settings: {
+        objective: 'channel' as const,
+        size: 64,
+        steps: 64,
+        seed: 0,
+        param: 'fourier' as const,
+        transforms: true,
+        diversity: 0,
+      },
+    };
     h.book.add(job);
     h.w().reply({ type: 'job-started', id: 'j1' });
     h.w().crash();

@@ -437,11 +437,17 @@ function genericLayer(
     if (!built) {
       // Building creates the layer's variables; they live as long as the network (disposed with its constants).
       tf.tidy(() => void obj.apply(input));
-      const values = obj.weights.map((v) => {
-        const param = v.originalName.split('/').pop()!.replace(/:\d+$/, '');
-        return w(name, param)!;
-      });
-      obj.setWeights(values);
+      try {
+        const values = obj.weights.map((v) => {
+          const param = v.originalName.split('/').pop()!.replace(/:\d+$/, '');
+          return w(name, param)!;
+        });
+        obj.setWeights(values);
+      } catch (e) {
+        // A weight the manifest lacks: the variables building made are not the network's yet, so they go here.
+        for (const v of obj.weights) v.read().dispose();
+        throw e;
+      }
       for (const v of obj.weights) keep(v.read());
       built = true;
     }
