@@ -94,6 +94,8 @@ export interface BackendReady {
   note: string | null;
   /** The backend runs on a software GPU: many times slower than wasm. */
   software: boolean;
+  /** The GPU this worker sees (WebGL or WebGPU) is software-rendered, whichever backend runs. */
+  softwareGpu: boolean;
 }
 
 const NO_GPU: GpuInfo = { available: false, renderer: null, software: false };
@@ -146,7 +148,7 @@ export async function startBackend(choice: BackendChoice, probeGpu = true): Prom
   if (software)
     note = `${backend === 'webgl' ? 'WebGL' : 'WebGPU'} here runs on ${renderer}, a software renderer: expect it to be many times slower than wasm`;
   watchGpu(backend);
-  return { backend, threads, renderer, note, software };
+  return { backend, threads, renderer, note, software, softwareGpu: gl.software || gpu.software };
 }
 
 let lostReason: string | null = null;

@@ -146,8 +146,19 @@ export interface QueueState {
 
 export type FromWorker =
   /** threads: the wasm backend's thread count (null for other backends). */
-  /** software: the backend runs on a software GPU (SwiftShader, llvmpipe), far slower than wasm. */
-  | { type: 'ready'; backend: string; threads: number | null; renderer: string | null; note: string | null; software: boolean }
+  /**
+   * software: the backend runs on a software GPU (SwiftShader, llvmpipe), far slower than wasm; softwareGpu: the GPU
+   * the worker sees is such a one (the menu says so before anyone picks it).
+   */
+  | {
+      type: 'ready';
+      backend: string;
+      threads: number | null;
+      renderer: string | null;
+      note: string | null;
+      software: boolean;
+      softwareGpu: boolean;
+    }
   /** `key`: the model's identity in the cache and the queue (the registry id, or a hash of a person's model's bytes). */
   | {
       type: 'model';

@@ -336,6 +336,80 @@ test.describe('bring your own model', () => {
     expect(await pixelSpread(page, 'c4', 0)).toBeGreaterThan(3);
   });
 
+  test('a layer named in Cyrillic with a quote: its band, link, render and exported PNG all work (issue 9, items 10-11)', async ({
+    page,
+  }) => {
+    const { saveToyModel } = await import('../unit/toy-model.ts');
+    const { readFileSync: read, writeFileSync: write } = await import('node:fs');
+    const files = await savedPackage(saveToyModel);
+    const name = 'свёртка "1"';
+    const json = read(files[0], 'utf8').replace(/"c1([/"])/g, (_m, end: string) => `${JSON.stringify(name).slice(0, -1)}${end}`);
+    write(files[0], json);
+    const dlg = await openDialog(page);
+    await dlg.getByLabel('model files', { exact: true }).setInputFiles(files);
+    await dlg.getByLabel('model name').fill('cyrillic');
+    await dlg.getByRole('radio', { name: '[0, 1]' }).check();
+    await dlg.getByRole('button', { name: 'open and keep in this browser' }).click();
+    await page.getByLabel('all layers').check();
+    const b = page.locator('section.band').filter({ has: page.getByRole('heading', { name, exact: true }) });
+    await expect(b).toHaveCount(1);
+    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    await expect(b).not.toBeInViewport();
+    await page
+      .getByRole('navigation', { name: 'layers' })
+      .getByRole('link', { name: `${name} 56²` })
+      .click();
+    await expect(b).toBeInViewport();
+    const c = b.locator('.card[data-channel="2"]');
+    await c.click();
+    await expect(c).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+    await c.click();
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'download PNG' }).click()]);
+    expect(dl.suggestedFilename()).toBe('user_cyrillic-свёртка_1_-2.png');
+    const meta = JSON.parse(decode(readFileSync(await dl.path())).text.featurescope);
+    expect(meta).toMatchObject({ model: 'user:cyrillic', layer: name, channel: 2 });
+  });
+
+  test('renders are cached by model content: a taken name is refused, a rename keeps the renders (issue 9, item 6)', async ({
+    page,
+  }) => {
+    let dlg = await openDialog(page);
+    await dlg.getByLabel('model URL').fill('/models/mobilenet_v1_0.25_224/model.json');
+    await dlg.getByLabel('model name').fill('web_model');
+    await dlg.getByRole('radio', { name: '[-1, 1]' }).check();
+    await dlg.getByRole('button', { name: 'open and keep in this browser' }).click();
+    await expect(page.getByLabel('model')).toHaveValue('user:web_model');
+    await renderCard(page, 'conv_pw_3_bn', 4);
+    // Another package under the same name is refused before anything is overwritten.
+    dlg = await reopenDialog(page);
+    await dlg.getByLabel('model URL').fill(`/models/${GRAPH}/model.json`);
+    await dlg.getByLabel('model name').fill('web_model');
+    await dlg.getByRole('button', { name: 'open and keep in this browser' }).click();
+    await expect(dlg.getByRole('alert')).toContainText('A model named "web_model" is already kept');
+    // Renamed: the renders come along (they are cached under the model's content, not its name).
+    const kept = dlg.locator('li[data-model="web_model"]');
+    await kept.getByRole('button', { name: 'rename' }).click();
+    await page.getByLabel('new name').fill('renamed_model');
+    await page.getByRole('button', { name: 'save' }).click();
+    await expect(dlg.locator('li[data-model="renamed_model"]')).toBeVisible();
+    await page.getByRole('button', { name: 'close' }).first().click();
+    await page.reload();
+    await page.getByLabel('model').selectOption('user:renamed_model');
+    await expect(card(page, 'conv_pw_3_bn', 4)).toHaveAttribute('data-cached', 'yes', { timeout: 60_000 });
+  });
+
+  test('the range check with "custom" left at its default shows its table once per range (issue 9, item 11)', async ({
+    page,
+  }) => {
+    const dlg = await openDialog(page);
+    await dlg.getByLabel('model URL').fill('/models/mobilenet_v1_0.25_224/model.json');
+    await dlg.getByRole('radio', { name: 'custom' }).check();
+    await dlg.getByRole('button', { name: 'check on sample photos' }).click();
+    const table = dlg.getByLabel('predictions per input range');
+    await expect(table).toBeVisible();
+    await expect(table.locator('tr', { hasText: '[0, 1]' })).toHaveCount(1);
+  });
+
   test('a trained network in an unfamiliar package (grayscale Sequential re-build) classifies, checks and renders', async ({
     page,
   }) => {

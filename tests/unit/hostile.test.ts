@@ -67,6 +67,26 @@ describe('settings from links and messages are bounded before anything is alloca
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('an error that merely mentions "webgl" and "context" fails the job; only the GPU’s own lost state switches backends (item 15)', async () => {
+    const m = await model(SMALL);
+    const posted: FromWorker[] = [];
+    let gpuFailures = 0;
+    const scheduler = new Scheduler({
+      post: (msg) => posted.push(msg),
+      model: () => ({ model: m, key: SMALL }),
+      backend: () => 'webgl',
+      gpuLost: () => null,
+      gpuFailed: async () => (gpuFailures++, true),
+      broken: () => {},
+    });
+    const settings = { ...DEFAULT_JOB_SETTINGS, steps: 2, size: 32 };
+    scheduler.enqueue([{ id: 'j', modelId: SMALL, layer: 'webgl_context_layer', channel: 0, variant: 0, priority: 1, settings }]);
+    await expect
+      .poll(() => posted.find((p) => p.type === 'job-failed'))
+      .toMatchObject({ message: expect.stringMatching(/unknown layer "webgl_context_layer"/) });
+    expect(gpuFailures).toBe(0);
+  });
+
   it('the engine itself refuses 2e11 steps without leaking', async () => {
     const m = await model(SMALL);
     const before = tf.memory().numTensors;

@@ -272,7 +272,15 @@ describe('model lifecycle', () => {
   it('an unresponsive worker is replaced after a control message goes unanswered (item 16)', () => {
     const timers = { fire: () => {} };
     const h = harness(timers);
-    h.w().reply({ type: 'ready', backend: 'webgl', threads: null, renderer: 'SwiftShader', note: null, software: true });
+    h.w().reply({
+      type: 'ready',
+      backend: 'webgl',
+      threads: null,
+      renderer: 'SwiftShader',
+      note: null,
+      software: true,
+      softwareGpu: true,
+    });
     const a = h.life.load(registry('a'));
     h.answer(h.w(), a, 'a');
     const stuck = h.w();

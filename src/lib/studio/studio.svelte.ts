@@ -63,11 +63,14 @@ export interface BackendState {
   renderer: string | null;
   note: string | null;
   software: boolean;
+  softwareGpu: boolean;
 }
 
 export class Studio {
   backend = $state<BackendState | null>(null);
   backendChoice = $state<BackendChoice>('auto');
+  /** The GPU seen by the last worker is software-rendered (kept while a new worker starts). */
+  softwareGpu = $state(false);
   /** The model lifecycle's state (see lifecycle.ts), mirrored for the views. */
   modelState = $state<ModelState>({ phase: 'idle' });
   /** The model whose bands are on screen (kept while another one loads). */
@@ -397,7 +400,15 @@ export class Studio {
   private onMessage(m: FromWorker) {
     switch (m.type) {
       case 'ready':
-        this.backend = { name: m.backend, threads: m.threads, renderer: m.renderer, note: m.note, software: m.software };
+        this.backend = {
+          name: m.backend,
+          threads: m.threads,
+          renderer: m.renderer,
+          note: m.note,
+          software: m.software,
+          softwareGpu: m.softwareGpu,
+        };
+        this.softwareGpu = m.softwareGpu;
         break;
       case 'model':
       case 'model-error':

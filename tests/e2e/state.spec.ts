@@ -1,0 +1,102 @@
+// The studio's state when things change mid-flight (issue 9): background rendering on, switching model and backend
+// while loading or rendering, a worker that stops answering, a hostile shared link.
+import { expect, test, type Page } from '@playwright/test';
+
+const GRAPH = 'mobilenet_v1_0.25_224_tfhub_graph';
+const band = (page: Page, layer: string) => page.locator(`section.band[data-layer="${layer}"]`);
+const card = (page: Page, layer: string, ch: number) => band(page, layer).locator(`.card[data-channel="${ch}"]`);
+const hooks = (page: Page, f: string, ...args: unknown[]) =>
+  page.evaluate(
+    ([name, a]) =>
+      (window as unknown as Record<string, Record<string, (...x: unknown[]) => void>>).__featurescope[name as string](
+        ...(a as unknown[]),
+      ),
+    [f, args] as const,
+  );
+
+test.beforeEach(async ({ page }) => {
+  page.on('pageerror', (e) => console.log('page error:', e.message));
+});
+
+test('with background rendering on, switching model mid-render gives the new model its own background renders', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  // Background rendering on (no auto=0): every band asks for a couple of channels.
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=32&size=64');
+  await expect(page.locator('section.band .card[data-status="done"]').first()).toBeVisible({ timeout: 120_000 });
+  await expect(page.locator('section.band .card[data-status="running"]').first()).toBeVisible({ timeout: 60_000 });
+  await page.getByLabel('model').selectOption(GRAPH);
+  await expect(page.getByLabel('model')).toHaveValue(GRAPH);
+  // The graph model's own bands fill in by themselves.
+  const graphBand = page.locator('section.band[data-layer^="module_apply_default"]').first();
+  await expect(graphBand).toBeVisible({ timeout: 60_000 });
+  await expect(page.locator('section.band[data-layer^="module_apply_default"] .card[data-status="done"]').first()).toBeVisible({
+    timeout: 150_000,
+  });
+  // Nothing was asked of the graph model under the old model's layer names.
+  await expect(page.locator('section.band[data-layer="conv_pw_3_bn"]')).toHaveCount(0);
+  const alerts = await page.getByRole('alert').allTextContents();
+  expect(alerts.join('\n')).not.toMatch(/unknown layer|Render failed/);
+});
+
+test('changing the backend while a model loads still ends on that model, not on "loading…"', async ({ page }) => {
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=32&size=64&auto=0');
+  await expect(band(page, 'conv_pw_3_bn')).toBeVisible({ timeout: 60_000 });
+  await page.getByLabel('model').selectOption(GRAPH);
+  await page.getByLabel('backend').selectOption('wasm');
+  await expect(page.locator('section.band[data-layer^="module_apply_default"]').first()).toBeVisible({ timeout: 90_000 });
+  await expect(page.getByText(/^loading /)).toHaveCount(0);
+  await expect(page.getByLabel('model')).toHaveValue(GRAPH);
+  const first = page.locator('section.band[data-layer^="module_apply_default"]').first();
+  await first.locator('.card[data-channel="1"]').click();
+  await expect(first.locator('.card[data-channel="1"]')).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+});
+
+test('a worker stuck in a long call is replaced when cancel goes unanswered, and the studio keeps working', async ({ page }) => {
+  test.setTimeout(240_000);
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=512&size=64&auto=0&hooks');
+  const c = card(page, 'conv_pw_2_bn', 3);
+  await c.click();
+  await expect(c).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
+  // Blocks the worker's thread for two minutes, as a stuck GPU call would.
+  await hooks(page, 'hangWorkerForTest', 120_000);
+  const asked = Date.now();
+  await page.getByRole('button', { name: 'cancel all' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'stopped answering' })).toBeVisible({ timeout: 30_000 });
+  expect(Date.now() - asked).toBeLessThan(20_000);
+  await expect(c).toHaveAttribute('data-status', 'empty');
+  await card(page, 'conv_pw_2_bn', 5).click();
+  await expect(card(page, 'conv_pw_2_bn', 5)).toHaveAttribute('data-status', 'done', { timeout: 150_000 });
+});
+
+test('a shared link with steps=2e11 and size=1e9 is refused with a message, and renders use the defaults', async ({ page }) => {
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=2e11&size=1000000000&auto=0');
+  await expect(page.getByRole('alert').filter({ hasText: 'steps=2e11 ignored' })).toBeVisible();
+  await expect(page.getByRole('alert').filter({ hasText: 'size=1000000000 ignored' })).toBeVisible();
+  await page.getByLabel('settings for new renders').locator('label', { hasText: 'steps' }).locator('select').selectOption('64');
+  const c = card(page, 'conv_pw_3_bn', 1);
+  await c.click();
+  await expect(c).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+});
+
+test('a software WebGL is offered with a warning, and switching back to wasm mid-render takes effect at once', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=512&size=64&auto=0');
+  await expect(page.getByTestId('threads')).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByLabel('backend').locator('option[value="webgl"]')).toHaveText('webgl (software GPU: slow)');
+  await page.getByLabel('backend').selectOption('webgl');
+  await expect(page.getByTestId('software-gpu')).toBeVisible({ timeout: 60_000 });
+  const c = card(page, 'conv_pw_3_bn', 2);
+  await c.click();
+  await expect(c).toHaveAttribute('data-status', 'running', { timeout: 120_000 });
+  const asked = Date.now();
+  await page.getByLabel('backend').selectOption('wasm');
+  await expect(page.getByTestId('threads')).toBeVisible({ timeout: 30_000 });
+  expect(Date.now() - asked).toBeLessThan(30_000);
+  await expect(page.getByTestId('software-gpu')).toHaveCount(0);
+  await expect(c).toHaveAttribute('data-status', 'done', { timeout: 150_000 });
+  await expect(c).toHaveAttribute('data-backend', 'wasm');
+});
