@@ -5,6 +5,7 @@
  * conv's own explicit padding (one pass less each way). Convs are prepared once, after these folds (ops.ts).
  */
 import * as tf from '@tensorflow/tfjs';
+import { ACTIVATIONS, activation, batchNormScaleShift, leakyRelu, type BatchNormStats } from './layer-tables.ts';
 import { clippedRelu, prepareConv, type ConvWeights, type Padding } from './ops.ts';
 import { buildWithConstants, EngineError, type NetNode, type Network } from './network.ts';
 
@@ -45,38 +46,6 @@ function inboundNames(layer: KerasLayer): string[] {
   return names;
 }
 
-export function activationFn(name: string, layerName: string): ((x: tf.Tensor, redirect: boolean) => tf.Tensor) | null {
-  switch (name) {
-    case 'linear':
-    case undefined:
-    case null:
-      return null;
-    case 'relu':
-      return (x, r) => clippedRelu(x, Infinity, r);
-    case 'relu6':
-      return (x, r) => clippedRelu(x, 6, r);
-    case 'sigmoid':
-      return (x) => tf.sigmoid(x);
-    case 'hard_sigmoid':
-      return (x) => tf.clipByValue(tf.add(tf.mul(x, 0.2), 0.5), 0, 1);
-    case 'tanh':
-      return (x) => tf.tanh(x);
-    case 'elu':
-      return (x) => tf.elu(x);
-    case 'selu':
-      return (x) => tf.selu(x);
-    case 'softplus':
-      return (x) => tf.softplus(x);
-    case 'swish':
-    case 'silu':
-      return (x) => tf.mul(x, tf.sigmoid(x));
-    case 'softmax':
-      return (x) => tf.softmax(x);
-    default:
-      throw new EngineError(`layer ${layerName}: activation "${name}" is not supported`);
-  }
-}
-
 /** Weight lookup tolerant of the naming variants converters produce ("conv1/kernel", "model/conv1/kernel:0"). */
 function weightFinder(weights: tf.NamedTensorMap) {
   const names = Object.keys(weights);
@@ -95,6 +64,168 @@ export function kerasToNetwork(topology: Record<string, unknown>, weights: tf.Na
   return buildWithConstants((constants) => buildKeras(topology, weights, constants));
 }
 
+/** What a layer's table entry gets: the layer, its inputs, and the ways to add nodes and find weights. */
+interface KerasContext {
+  layer: KerasLayer;
+  c: KerasLayer['config'];
+  name: string;
+  inputs: string[];
+  w: ReturnType<typeof weightFinder>;
+  keep: <T extends tf.Tensor>(t: T) => T;
+  convs: ConvTable;
+  add(node: Omit<NetNode, 'name' | 'inputs' | 'kind'> & Partial<NetNode>): void;
+  /** Adds the layer (split into pre-activation and activation when it has one); returns the node that runs `core`. */
+  withActivation(core: (x: tf.Tensor) => tf.Tensor, geometry?: NetNode['geometry']): string;
+  /** The network's input node (set by InputLayer). */
+  input: { name: string };
+  declare(range: NonNullable<Network['declaredRange']>): void;
+}
+
+type KerasEntry = (ctx: KerasContext) => void;
+
+const passThrough: KerasEntry = ({ add }) => add({ run: (x) => x[0] });
+
+function convEntry(depthwise: boolean): KerasEntry {
+  return ({ c, name, w, convs, withActivation }) => {
+    const kernel = w(name, depthwise ? 'depthwise_kernel' : 'kernel')! as tf.Tensor4D;
+    const bias = c.use_bias === false ? undefined : w(name, 'bias', false);
+    const stride = pair(c.strides, 1);
+    const dilation = pair(c.dilation_rate, 1)[0];
+    if (dilation !== 1) throw new EngineError(`layer ${name}: dilated convolution is not supported`);
+    const spec: ConvWeights = { kernel, bias, depthwise, stride, padding: String(c.padding) as Padding };
+    convs.bind(withActivation(convs.core(spec), windowOf(kernel, stride, dilation)), spec);
+  };
+}
+
+function poolEntry(max: boolean): KerasEntry {
+  return ({ c, add }) => {
+    const size = pair(c.pool_size, 2);
+    const stride = pair(c.strides ?? c.pool_size, 2);
+    const padding = String(c.padding ?? 'valid') as 'same' | 'valid';
+    add({
+      run: (x) =>
+        max ? tf.maxPool(x[0] as tf.Tensor4D, size, stride, padding) : tf.avgPool(x[0] as tf.Tensor4D, size, stride, padding),
+      geometry: { type: 'window', kernel: size, stride, dilation: 1 },
+    });
+  };
+}
+
+function globalPoolEntry(max: boolean): KerasEntry {
+  return ({ c, add }) => {
+    const keepDims = Boolean(c.keepdims);
+    add({ run: (x) => (max ? tf.max(x[0], [1, 2], keepDims) : tf.mean(x[0], [1, 2], keepDims)), geometry: { type: 'global' } });
+  };
+}
+
+/** Statistics of a Keras BatchNormalization layer. */
+function batchNormStats(c: KerasLayer['config'], name: string, w: ReturnType<typeof weightFinder>): BatchNormStats {
+  return {
+    epsilon: Number(c.epsilon ?? 1e-3),
+    gamma: c.scale === false ? undefined : w(name, 'gamma'),
+    beta: c.center === false ? undefined : w(name, 'beta'),
+    mean: w(name, 'moving_mean')!,
+    variance: w(name, 'moving_variance')!,
+  };
+}
+
+/** One entry per Keras layer class the fast path knows; any other class runs through tfjs-layers (genericLayer). */
+const KERAS_LAYERS: Record<string, KerasEntry> = {
+  InputLayer: ({ name, add, input }) => {
+    input.name = name;
+    add({ inputs: [], run: (x) => x[0] });
+  },
+  Conv2D: convEntry(false),
+  DepthwiseConv2D: convEntry(true),
+  SeparableConv2D: ({ c, name, w, convs, withActivation }) => {
+    const dk = w(name, 'depthwise_kernel')! as tf.Tensor4D;
+    const pk = w(name, 'pointwise_kernel')! as tf.Tensor4D;
+    const bias = c.use_bias === false ? undefined : w(name, 'bias', false);
+    const stride = pair(c.strides, 1);
+    const padding = String(c.padding) as Padding;
+    const depthwise = convs.core({ kernel: dk, depthwise: true, stride, padding });
+    const pointwise = convs.core({ kernel: pk, bias, depthwise: false, stride: [1, 1], padding: 'valid' });
+    withActivation((x) => pointwise(depthwise(x)), windowOf(dk, stride, 1));
+  },
+  Dense: ({ c, name, w, withActivation }) => {
+    const kernel = w(name, 'kernel')! as tf.Tensor2D;
+    const bias = c.use_bias === false ? undefined : w(name, 'bias', false);
+    withActivation(
+      (x) => {
+        const flat = x.rank > 2 ? x.reshape([x.shape[0], -1]) : x;
+        const y = tf.matMul(flat as tf.Tensor2D, kernel);
+        return bias ? tf.add(y, bias) : y;
+      },
+      { type: 'global' },
+    );
+  },
+  BatchNormalization: ({ c, name, w, keep, add }) => {
+    const { scale, shift } = batchNormScaleShift(batchNormStats(c, name, w));
+    keep(scale);
+    keep(shift);
+    add({ run: (x) => tf.add(tf.mul(x[0], scale), shift) });
+  },
+  Activation: ({ c, name, add }) => {
+    const act = activation(String(c.activation), `layer ${name}`) ?? ((t) => t);
+    add({ kind: c.activation === 'softmax' ? 'Softmax' : 'Activation', run: (x, r) => act(x[0], r) });
+  },
+  ReLU: ({ c, add }) => {
+    const cap = c.max_value == null ? Infinity : Number(c.max_value);
+    const slope = Number(c.negative_slope ?? 0);
+    if (slope !== 0) add({ run: (x) => tf.leakyRelu(x[0], slope) });
+    else add({ run: (x, r) => clippedRelu(x[0], cap, r) });
+  },
+  LeakyReLU: ({ c, add }) => {
+    const act = leakyRelu(Number(c.alpha ?? c.negative_slope ?? 0.3));
+    add({ run: (x, r) => act(x[0], r) });
+  },
+  ELU: ({ add }) => add({ run: (x, r) => ACTIVATIONS.elu!(x[0], r) }),
+  Softmax: ({ add }) => add({ run: (x, r) => ACTIVATIONS.softmax!(x[0], r) }),
+  ZeroPadding2D: ({ c, add }) => {
+    const p = c.padding as unknown;
+    let pads: [[number, number], [number, number]];
+    if (typeof p === 'number')
+      pads = [
+        [p, p],
+        [p, p],
+      ];
+    else if (Array.isArray(p) && Array.isArray(p[0])) pads = [pair(p[0], 0), pair(p[1], 0)];
+    else pads = [pair((p as number[])[0], 0), pair((p as number[])[1], 0)].map((v) => [v[0], v[0]]) as never;
+    add({ run: (x) => tf.pad(x[0], [[0, 0], pads[0], pads[1], [0, 0]]), pads });
+  },
+  MaxPooling2D: poolEntry(true),
+  AveragePooling2D: poolEntry(false),
+  GlobalAveragePooling2D: globalPoolEntry(false),
+  GlobalMaxPooling2D: globalPoolEntry(true),
+  Flatten: ({ add }) => add({ run: (x) => x[0].reshape([x[0].shape[0], -1]) }),
+  Reshape: ({ c, add }) => {
+    const target = (c.target_shape as number[]).map(Number);
+    add({ run: (x) => x[0].reshape([x[0].shape[0], ...target]) });
+  },
+  // Training-time only: identities at inference.
+  Dropout: passThrough,
+  SpatialDropout2D: passThrough,
+  GaussianNoise: passThrough,
+  GaussianDropout: passThrough,
+  ActivityRegularization: passThrough,
+  Add: ({ add }) => add({ run: (x) => x.reduce((a, b) => tf.add(a, b)) }),
+  Multiply: ({ add }) => add({ run: (x) => x.reduce((a, b) => tf.mul(a, b)) }),
+  Concatenate: ({ c, add }) => add({ run: (x) => tf.concat(x, Number(c.axis ?? -1)) }),
+  Rescaling: ({ c, name, inputs, add, input, declare }) => {
+    const scale = Number(c.scale ?? 1);
+    const offset = Number(c.offset ?? 0);
+    add({ run: (x) => tf.add(tf.mul(x[0], scale), offset) });
+    // On the input, a small scale (1/255, 1/127.5 as Keras applications built with their preprocessing have)
+    // means the model takes raw pixel values.
+    if (inputs.length === 1 && inputs[0] === input.name && scale > 0 && scale < 0.1) {
+      const shift = offset ? ` ${offset < 0 ? '−' : '+'} ${Math.abs(offset)}` : '';
+      declare({
+        range: [0, 255],
+        why: `its layer ${name} rescales the input itself (×${+scale.toPrecision(4)}${shift}), so it takes pixel values`,
+      });
+    }
+  },
+};
+
 function buildKeras(topology: Record<string, unknown>, weights: tf.NamedTensorMap, constants: tf.Tensor[]): Network {
   const modelConfig = (topology.model_config ?? topology) as { class_name?: string; config?: unknown };
   const cfg = modelConfig.config as { layers?: KerasLayer[]; output_layers?: unknown[] } | KerasLayer[] | undefined;
@@ -109,27 +240,26 @@ function buildKeras(topology: Record<string, unknown>, weights: tf.NamedTensorMa
   };
   const nodes: NetNode[] = [];
   const convs = new ConvTable();
-  let inputName = '';
+  const input = { name: '' };
   let prev = '';
   let declaredRange: Network['declaredRange'];
 
   if (sequential && layers[0].class_name !== 'InputLayer') {
-    inputName = 'input';
-    nodes.push({ name: inputName, kind: 'InputLayer', inputs: [], run: (x) => x[0] });
-    prev = inputName;
+    input.name = 'input';
+    nodes.push({ name: input.name, kind: 'InputLayer', inputs: [], run: (x) => x[0] });
+    prev = input.name;
   }
 
   for (const layer of layers) {
     const c = layer.config;
     const name = c.name ?? layer.name!;
     const inputs = sequential ? (prev ? [prev] : []) : inboundNames(layer);
-    const add = (node: Omit<NetNode, 'name' | 'inputs' | 'kind'> & Partial<NetNode>) => {
+    const add: KerasContext['add'] = (node) => {
       nodes.push({ name, kind: layer.class_name, inputs, ...node });
       prev = node.name ?? name;
     };
-    /** Adds the layer (split into pre-activation and activation when it has one); returns the node that runs `core`. */
-    const withActivation = (core: (x: tf.Tensor) => tf.Tensor, geometry?: NetNode['geometry']): string => {
-      const act = activationFn(String(c.activation ?? 'linear'), name);
+    const withActivation: KerasContext['withActivation'] = (core, geometry) => {
+      const act = activation(String(c.activation ?? 'linear'), `layer ${name}`);
       if (!act) {
         add({ run: (x) => core(x[0]), geometry });
         return name;
@@ -141,173 +271,31 @@ function buildKeras(topology: Record<string, unknown>, weights: tf.NamedTensorMa
       prev = name;
       return `${name}/preact`;
     };
-    switch (layer.class_name) {
-      case 'InputLayer':
-        inputName = name;
-        add({ inputs: [], run: (x) => x[0] });
-        break;
-      case 'Conv2D': {
-        const kernel = w(name, 'kernel')! as tf.Tensor4D;
-        const bias = c.use_bias === false ? undefined : w(name, 'bias', false);
-        const stride = pair(c.strides, 1);
-        const dilation = pair(c.dilation_rate, 1)[0];
-        if (dilation !== 1) throw new EngineError(`layer ${name}: dilated convolution is not supported`);
-        const spec: ConvWeights = { kernel, bias, depthwise: false, stride, padding: String(c.padding) as Padding };
-        convs.bind(withActivation(convs.core(spec), windowOf(kernel, stride, dilation)), spec);
-        break;
-      }
-      case 'DepthwiseConv2D': {
-        const kernel = w(name, 'depthwise_kernel')! as tf.Tensor4D;
-        const bias = c.use_bias === false ? undefined : w(name, 'bias', false);
-        const stride = pair(c.strides, 1);
-        const spec: ConvWeights = { kernel, bias, depthwise: true, stride, padding: String(c.padding) as Padding };
-        convs.bind(withActivation(convs.core(spec), windowOf(kernel, stride, 1)), spec);
-        break;
-      }
-      case 'SeparableConv2D': {
-        const dk = w(name, 'depthwise_kernel')! as tf.Tensor4D;
-        const pk = w(name, 'pointwise_kernel')! as tf.Tensor4D;
-        const bias = c.use_bias === false ? undefined : w(name, 'bias', false);
-        const stride = pair(c.strides, 1);
-        const padding = String(c.padding) as Padding;
-        const depthwise = convs.core({ kernel: dk, depthwise: true, stride, padding });
-        const pointwise = convs.core({ kernel: pk, bias, depthwise: false, stride: [1, 1], padding: 'valid' });
-        withActivation((x) => pointwise(depthwise(x)), windowOf(dk, stride, 1));
-        break;
-      }
-      case 'Dense': {
-        const kernel = w(name, 'kernel')! as tf.Tensor2D;
-        const bias = c.use_bias === false ? undefined : w(name, 'bias', false);
-        withActivation(
-          (x) => {
-            const flat = x.rank > 2 ? x.reshape([x.shape[0], -1]) : x;
-            const y = tf.matMul(flat as tf.Tensor2D, kernel);
-            return bias ? tf.add(y, bias) : y;
-          },
-          { type: 'global' },
-        );
-        break;
-      }
-      case 'BatchNormalization': {
-        const eps = Number(c.epsilon ?? 1e-3);
-        const gamma = c.scale === false ? undefined : w(name, 'gamma');
-        const beta = c.center === false ? undefined : w(name, 'beta');
-        const mean = w(name, 'moving_mean')!;
-        const variance = w(name, 'moving_variance')!;
-        const scale = keep(tf.tidy(() => tf.div(gamma ?? tf.onesLike(mean), tf.sqrt(tf.add(variance, eps)))));
-        const shift = keep(tf.tidy(() => tf.sub(beta ?? tf.zerosLike(mean), tf.mul(mean, scale))));
-        add({ run: (x) => tf.add(tf.mul(x[0], scale), shift) });
-        break;
-      }
-      case 'Activation':
-        add({
-          kind: c.activation === 'softmax' ? 'Softmax' : 'Activation',
-          run: (x, r) => (activationFn(String(c.activation), name) ?? ((t) => t))(x[0], r),
-        });
-        break;
-      case 'ReLU': {
-        const cap = c.max_value == null ? Infinity : Number(c.max_value);
-        const slope = Number(c.negative_slope ?? 0);
-        if (slope !== 0) add({ run: (x) => tf.leakyRelu(x[0], slope) });
-        else add({ run: (x, r) => clippedRelu(x[0], cap, r) });
-        break;
-      }
-      case 'LeakyReLU':
-        add({ run: (x) => tf.leakyRelu(x[0], Number(c.alpha ?? c.negative_slope ?? 0.3)) });
-        break;
-      case 'ELU':
-        add({ run: (x) => tf.elu(x[0]) });
-        break;
-      case 'Softmax':
-        add({ run: (x) => tf.softmax(x[0]) });
-        break;
-      case 'ZeroPadding2D': {
-        const p = c.padding as unknown;
-        let pads: [[number, number], [number, number]];
-        if (typeof p === 'number')
-          pads = [
-            [p, p],
-            [p, p],
-          ];
-        else if (Array.isArray(p) && Array.isArray(p[0])) pads = [pair(p[0], 0), pair(p[1], 0)];
-        else pads = [pair((p as number[])[0], 0), pair((p as number[])[1], 0)].map((v) => [v[0], v[0]]) as never;
-        add({ run: (x) => tf.pad(x[0], [[0, 0], pads[0], pads[1], [0, 0]]), pads });
-        break;
-      }
-      case 'MaxPooling2D':
-      case 'AveragePooling2D': {
-        const size = pair(c.pool_size, 2);
-        const stride = pair(c.strides ?? c.pool_size, 2);
-        const padding = String(c.padding ?? 'valid') as 'same' | 'valid';
-        const max = layer.class_name === 'MaxPooling2D';
-        add({
-          run: (x) =>
-            max ? tf.maxPool(x[0] as tf.Tensor4D, size, stride, padding) : tf.avgPool(x[0] as tf.Tensor4D, size, stride, padding),
-          geometry: { type: 'window', kernel: size, stride, dilation: 1 },
-        });
-        break;
-      }
-      case 'GlobalAveragePooling2D':
-      case 'GlobalMaxPooling2D': {
-        const keepDims = Boolean(c.keepdims);
-        const max = layer.class_name === 'GlobalMaxPooling2D';
-        add({
-          run: (x) => (max ? tf.max(x[0], [1, 2], keepDims) : tf.mean(x[0], [1, 2], keepDims)),
-          geometry: { type: 'global' },
-        });
-        break;
-      }
-      case 'Flatten':
-        add({ run: (x) => x[0].reshape([x[0].shape[0], -1]) });
-        break;
-      case 'Reshape': {
-        const target = (c.target_shape as number[]).map(Number);
-        add({ run: (x) => x[0].reshape([x[0].shape[0], ...target]) });
-        break;
-      }
-      case 'Dropout':
-      case 'SpatialDropout2D':
-      case 'GaussianNoise':
-      case 'GaussianDropout':
-      case 'ActivityRegularization':
-        add({ run: (x) => x[0] });
-        break;
-      case 'Add':
-        add({ run: (x) => x.reduce((a, b) => tf.add(a, b)) });
-        break;
-      case 'Multiply':
-        add({ run: (x) => x.reduce((a, b) => tf.mul(a, b)) });
-        break;
-      case 'Concatenate':
-        add({ run: (x) => tf.concat(x, Number(c.axis ?? -1)) });
-        break;
-      case 'Rescaling': {
-        const scale = Number(c.scale ?? 1);
-        const offset = Number(c.offset ?? 0);
-        add({ run: (x) => tf.add(tf.mul(x[0], scale), offset) });
-        // On the input, a small scale (1/255, 1/127.5 as Keras applications built with their preprocessing have)
-        // means the model takes raw pixel values.
-        if (inputs.length === 1 && inputs[0] === inputName && scale > 0 && scale < 0.1) {
-          const shift = offset ? ` ${offset < 0 ? '−' : '+'} ${Math.abs(offset)}` : '';
-          declaredRange = {
-            range: [0, 255],
-            why: `its layer ${name} rescales the input itself (×${+scale.toPrecision(4)}${shift}), so it takes pixel values`,
-          };
-        }
-        break;
-      }
-      default:
-        add({ kind: `${layer.class_name} (generic)`, run: genericLayer(layer, w, keep) });
-    }
+    const ctx: KerasContext = {
+      layer,
+      c,
+      name,
+      inputs,
+      w,
+      keep,
+      convs,
+      add,
+      withActivation,
+      input,
+      declare: (r) => (declaredRange = r),
+    };
+    const entry = Object.hasOwn(KERAS_LAYERS, layer.class_name) ? KERAS_LAYERS[layer.class_name] : null;
+    if (entry) entry(ctx);
+    else add({ kind: `${layer.class_name} (generic)`, run: genericLayer(layer, w, keep) });
   }
-  if (!inputName) throw new EngineError('model.json: the model has no input layer');
+  if (!input.name) throw new EngineError('model.json: the model has no input layer');
 
   foldBatchNorm(layers, nodes, weights, keep, convs);
   foldZeroPadding(nodes, convs);
   convs.prepare(keep);
 
   const outputName = nodes[nodes.length - 1].name;
-  return { inputName, nodes, outputName, logitsName: findLogits(nodes, outputName), constants, declaredRange };
+  return { inputName: input.name, nodes, outputName, logitsName: findLogits(nodes, outputName), constants, declaredRange };
 }
 
 /** Gives every BN that follows a linear conv its own conv with the BN folded in (conv output stays targetable). */
@@ -331,25 +319,17 @@ function foldBatchNorm(
     const bnLayer = layerByName.get(bn.name)!;
     const axis = Number(bnLayer.config.axis ?? -1);
     if (axis !== -1 && axis !== 3) continue;
-    const eps = Number(bnLayer.config.epsilon ?? 1e-3);
-    const gamma = bnLayer.config.scale === false ? undefined : w(bn.name, 'gamma');
-    const beta = bnLayer.config.center === false ? undefined : w(bn.name, 'beta');
-    const mean = w(bn.name, 'moving_mean')!;
-    const variance = w(bn.name, 'moving_variance')!;
+    const stats = batchNormStats(bnLayer.config, bn.name, w);
     const depthwise = src.kind === 'DepthwiseConv2D';
     const kernel = w(src.name, depthwise ? 'depthwise_kernel' : 'kernel')! as tf.Tensor4D;
     const bias = c.use_bias === false ? undefined : w(src.name, 'bias', false);
     const stride = pair(c.strides, 1);
     const padding = String(c.padding) as Padding;
-    const [folded, shift] = tf.tidy(() => {
-      const scale = tf.div(gamma ?? tf.onesLike(mean), tf.sqrt(tf.add(variance, eps)));
-      const [kh, kw, a, b] = kernel.shape;
-      const k = depthwise ? tf.mul(kernel, scale.reshape([1, 1, a, b])) : tf.mul(kernel, scale.reshape([1, 1, 1, b]));
-      const s = tf.add(tf.mul(tf.sub(bias ?? tf.zerosLike(mean), mean), scale), beta ?? tf.zerosLike(mean));
-      void kh;
-      void kw;
-      return [k as tf.Tensor4D, s];
-    });
+    const { scale, shift } = batchNormScaleShift(stats, bias);
+    // The scale multiplies each output channel of the kernel: its last axis (depthwise: the channel axis, 2).
+    const [, , a, b] = kernel.shape;
+    const folded = tf.tidy(() => tf.mul(kernel, scale.reshape(depthwise ? [1, 1, a, b] : [1, 1, 1, b]))) as tf.Tensor4D;
+    scale.dispose();
     keep(folded);
     keep(shift);
     bn.inputs = [...src.inputs];
