@@ -177,3 +177,33 @@ describe('other objectives', () => {
     expect(diverse).toBeLessThan(plain - 0.02);
   });
 });
+
+describe('the loop takes its parts (as Lucid’s render_vis does)', () => {
+  it('a hand-built objective — one channel minus another — a pixel param, no transforms, and Adam: the difference grows', async () => {
+    const { renderVis } = await import('../../src/lib/engine/render-vis.ts');
+    const { Adam } = await import('../../src/lib/engine/adam.ts');
+    const { createParam } = await import('../../src/lib/engine/param.ts');
+    const obj = await import('../../src/lib/engine/objectives.ts');
+    const m = await model(SMALL);
+    const before = tf.memory().numTensors;
+    const objective = obj.sum(obj.channel('conv_pw_3_bn', [3]), obj.neg(obj.channel('conv_pw_3_bn', [5])));
+    const param = createParam({ kind: 'pixel', height: 48, width: 48, seeds: [7], decayPower: 1, decorrelate: true, planes: 3 });
+    const optimizer = new Adam(param.variable, { lr: 0.05, lrEnd: null, steps: 24 });
+    try {
+      const r = await renderVis(
+        { model: m, objective, param, optimizer, transform: null, steps: 24, redirectSteps: 0, thresholds: [1] },
+        { curveEvery: 1 },
+      );
+      expect(r.curve[0].step).toBe(1);
+      expect(r.cleanValues[0]).toBeGreaterThan(r.curve[0].values[0] + 1);
+      const img = fromRgba(r.final.images[0], 48);
+      const [a, b] = [3, 5].map((c) => evaluate(m, img, 'channel', 'conv_pw_3_bn', [c])[0]);
+      img.dispose();
+      expect(a - b).toBeCloseTo(r.cleanValues[0], 0);
+    } finally {
+      param.dispose();
+      optimizer.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

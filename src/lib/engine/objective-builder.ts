@@ -1,0 +1,62 @@
+/**
+ * Objectives from settings: the studio's and the CLI's objective kinds (channel, neuron, layer, logit) on a model's
+ * layer, checked against that layer, plus the regularizers and diversity term the settings ask for.
+ */
+import type { FeatureModel } from './model.ts';
+import { EngineError } from './network.ts';
+import * as obj from './objectives.ts';
+
+export interface ObjectiveSpec {
+  objective: obj.ObjectiveKind;
+  layer: string;
+}
+
+export interface RegularizerSpec {
+  l1: number;
+  tv: number;
+  blur: number;
+  diversity: number;
+}
+
+export interface Target {
+  /** Channel (channel / neuron objectives) or class output index (logit); ignored for the layer objective. */
+  index: number;
+  variant?: number;
+}
+
+/** The objective for these settings and targets, including regularizers and diversity. */
+export function buildObjective(model: FeatureModel, s: ObjectiveSpec, targets: Target[]): obj.Objective {
+  const info = s.objective === 'logit' ? model.logitsLayer : model.layer(s.layer);
+  if (!info) throw new EngineError(`model ${model.info.id} has no class-score layer for the logit objective`);
+  const idx = targets.map((t) => t.index);
+  const range = info.shape[2];
+  if (s.objective !== 'layer') {
+    for (const i of idx) {
+      if (!Number.isInteger(i) || i < 0 || i >= range) {
+        throw new EngineError(
+          `${s.objective === 'logit' ? 'class' : 'channel'} ${i} is out of range for layer ${info.name} (valid: 0-${range - 1})`,
+        );
+      }
+    }
+  }
+  switch (s.objective) {
+    case 'channel':
+      return obj.channel(info.name, idx);
+    case 'neuron':
+      return obj.neuron(info.name, idx);
+    case 'layer':
+      return obj.layerDream(info.name, targets.length);
+    case 'logit':
+      return obj.logit(info.name, idx);
+  }
+}
+
+/** The weighted regularizers (subtracted) and the diversity term (added) on `layer`. */
+export function regularizers(s: RegularizerSpec, layer: string): obj.Objective[] {
+  const r: obj.Objective[] = [];
+  if (s.l1) r.push(obj.scale(obj.l1(0.5), -s.l1));
+  if (s.tv) r.push(obj.scale(obj.totalVariation(), -s.tv));
+  if (s.blur) r.push(obj.scale(obj.blur(), -s.blur));
+  if (s.diversity) r.push(obj.scale(obj.diversity(layer), s.diversity));
+  return r;
+}
