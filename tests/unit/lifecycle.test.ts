@@ -69,6 +69,7 @@ function harness(timers?: { fire(): void }) {
     {
       message: (m) => {
         if (m.type === 'model' || m.type === 'model-error') life.onReply(m);
+        if (m.type === 'broken') client.replace('broken', m.message);
         if (m.type === 'job-started') running.add(m.id);
         if (m.type === 'job-done') {
           running.delete(m.id);
@@ -267,6 +268,22 @@ describe('model lifecycle', () => {
     expect(h.life.state).toMatchObject({ phase: 'ready', id: 'user:theirs' });
     h.client.setBackend('wasm');
     expect(h.w().loads().at(-1)!.spec).toMatchObject({ modelId: 'user:theirs', keepAs: null });
+  });
+
+  it('a backend that reports itself broken (wasm out of memory) is replaced, and the model before it comes back (item 7)', () => {
+    const h = harness();
+    const a = h.life.load(registry('a'));
+    h.answer(h.w(), a, 'a');
+    const huge = h.life.load(registry('huge'));
+    const first = h.w();
+    h.fail(first, huge, 'huge', 'memory access out of bounds');
+    first.reply({ type: 'broken', message: 'memory access out of bounds' });
+    expect(first.terminated).toBe(true);
+    expect(h.w()).not.toBe(first);
+    const replay = h.w().loads().at(-1)!;
+    expect(replay.spec.modelId).toBe('a');
+    h.answer(h.w(), replay.req, 'a');
+    expect(h.life.state).toMatchObject({ phase: 'ready', id: 'a' });
   });
 
   it('an unresponsive worker is replaced after a control message goes unanswered (item 16)', () => {
