@@ -3,7 +3,6 @@
  * model lifecycle (lifecycle.ts), the cards (cards.ts) and the cache behind them (cache-sync.ts). This class wires
  * them to Svelte's reactivity and to the settings a person picks.
  */
-import { SvelteMap } from 'svelte/reactivity';
 import type { LayerInfo } from '../engine/model.ts';
 import { encodePng } from '../export/png.ts';
 import { modelInfo, registryEntry, DEFAULT_MODEL_ID, REGISTRY } from '../models/registry.ts';
@@ -25,6 +24,7 @@ import {
 } from '../protocol.ts';
 import { QuotaError, RenderCache } from '../store/cache.ts';
 import { restoreCards, storeCard } from './cache-sync.ts';
+import { CardStore } from './card-store.svelte.ts';
 import { framesOf, queuedCard, type Card, type Frame } from './cards.ts';
 import { ModelLifecycle, type LoadedModel, type ModelState } from './lifecycle.ts';
 import { JobBook, JOB_CRASH_LIMIT } from './job-book.ts';
@@ -79,7 +79,7 @@ export class Studio {
   /** Images per clicked channel: more than one renders diverse variants together (see the diversity weight). */
   variants = $state(1);
   queue = $state<QueueState>({ pending: 0, running: 0, paused: false, msPerStep: 0, stepsLeft: 0 });
-  cards = new SvelteMap<string, Card>();
+  cards = new CardStore();
   messages = $state<{ id: number; kind: 'info' | 'error'; text: string }[]>([]);
   workerRestarts = $state(0);
   cacheCount = $state(0);
@@ -187,11 +187,13 @@ export class Studio {
   private onReplaced(why: Replacement, reason: string) {
     this.workerRestarts++;
     const crashed = why === 'crash' || why === 'broken';
-    for (const card of [...this.cards.values()]) {
-      if (card.status !== 'running') continue;
+    for (const card of this.cards.running()) {
       if (crashed && this.book.crashedDuring(card.key))
-        this.update(card.key, { status: 'failed', error: `the worker crashed ${JOB_CRASH_LIMIT} times while rendering this` });
-      else this.update(card.key, { status: 'queued' });
+        this.cards.patch(card.key, {
+          status: 'failed',
+          error: `the worker crashed ${JOB_CRASH_LIMIT} times while rendering this`,
+        });
+      else this.cards.patch(card.key, { status: 'queued' });
     }
     if (why === 'crash')
       this.note(
@@ -255,7 +257,7 @@ export class Studio {
     const stale = [...this.outstanding.values()].filter((j) => j.modelId !== key).map((j) => j.id);
     if (stale.length) this.client?.control({ type: 'cancel', ids: stale });
     for (const id of stale) this.book.finished(id);
-    for (const [k, c] of this.cards) if (c.modelKey !== key) this.cards.delete(k);
+    this.cards.keepOnly(key);
     this.settings = { ...this.settings, size: renderSizeFor(s.model.inputShape, this.settings.size) };
     this.modelLoadedAt = performance.now();
     void this.restoreFromCache(key);
@@ -267,7 +269,7 @@ export class Studio {
     try {
       const { cards, skipped } = await restoreCards(this.cache, modelKey);
       if (this.modelKey !== modelKey) return;
-      for (const c of cards) if (!this.cards.has(c.key)) this.cards.set(c.key, c);
+      this.cards.restore(cards);
       if (skipped) this.note('error', `${skipped} cached render(s) could not be read and were skipped.`);
     } catch (e) {
       this.note('error', `Could not read the cache: ${(e as Error).message}`);
@@ -377,24 +379,15 @@ export class Studio {
 
   cancelAll() {
     if (this.outstanding.size || this.queue.running || this.queue.pending) this.client?.control({ type: 'cancel', ids: 'all' });
-    for (const [key, card] of this.cards) if (card.status === 'queued' || card.status === 'running') this.cards.delete(key);
+    this.cards.dropUnfinished();
     this.book.clear();
   }
 
   async clearCache() {
     await this.cache?.clear();
     this.cacheCount = 0;
-    for (const [key, card] of this.cards) if (card.fromCache) this.cards.delete(key);
+    this.cards.dropCached();
     this.note('info', 'Cache cleared.');
-  }
-
-  /** Cards are plain objects in a reactive map: every change replaces the card so the views update. */
-  private update(key: string, patch: Partial<Card>): Card | undefined {
-    const c = this.cards.get(key);
-    if (!c) return undefined;
-    const next = { ...c, ...patch };
-    this.cards.set(key, next);
-    return next;
   }
 
   private onMessage(m: FromWorker) {
@@ -418,26 +411,21 @@ export class Studio {
         this.client?.replace('broken', m.message);
         break;
       case 'job-started':
-        this.update(m.id, { status: 'running' });
+        this.cards.patch(m.id, { status: 'running' });
         break;
-      case 'snapshot': {
-        const c = this.cards.get(m.id);
-        if (!c) return;
-        this.client?.progressed();
-        const frame = { step: m.step, width: m.width, height: m.height, rgba: new Uint8ClampedArray(m.rgba), value: m.value };
-        this.update(m.id, { frame, frames: [...c.frames, frame], updates: c.updates + 1, status: 'running' });
+      case 'snapshot':
+        if (this.cards.snapshot(m)) this.client?.progressed();
         break;
-      }
       case 'job-done': {
         this.book.finished(m.id);
-        const c = this.update(m.id, { status: 'done', value: m.value, curve: m.curve, seconds: m.seconds, backend: m.backend });
+        const c = this.cards.done(m);
         if (c) void this.store(c);
         break;
       }
       case 'job-failed':
         this.book.finished(m.id);
         if (!this.cards.has(m.id)) return;
-        this.update(m.id, { status: 'failed', error: m.message });
+        this.cards.patch(m.id, { status: 'failed', error: m.message });
         this.note('error', `Render failed: ${m.message}`);
         break;
       case 'queue':

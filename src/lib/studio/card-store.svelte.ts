@@ -1,0 +1,54 @@
+/**
+ * The cards on screen, in a reactive map keyed by job key. A card is a plain object: every change replaces it, so the
+ * views that read it update. What the worker reports (started, snapshot, done, failed) lands here.
+ */
+import { SvelteMap } from 'svelte/reactivity';
+import type { FromWorker } from '../protocol.ts';
+import type { Card, Frame } from './cards.ts';
+
+export class CardStore extends SvelteMap<string, Card> {
+  /** Replaces a card by a changed copy; returns it (undefined when there is no such card). */
+  patch(key: string, patch: Partial<Card>): Card | undefined {
+    const c = this.get(key);
+    if (!c) return undefined;
+    const next = { ...c, ...patch };
+    this.set(key, next);
+    return next;
+  }
+
+  /** A streamed snapshot: the card shows it and keeps it for the detail view's slider. */
+  snapshot(m: Extract<FromWorker, { type: 'snapshot' }>): boolean {
+    const c = this.get(m.id);
+    if (!c) return false;
+    const frame: Frame = { step: m.step, width: m.width, height: m.height, rgba: new Uint8ClampedArray(m.rgba), value: m.value };
+    this.patch(m.id, { frame, frames: [...c.frames, frame], updates: c.updates + 1, status: 'running' });
+    return true;
+  }
+
+  done(m: Extract<FromWorker, { type: 'job-done' }>): Card | undefined {
+    return this.patch(m.id, { status: 'done', value: m.value, curve: m.curve, seconds: m.seconds, backend: m.backend });
+  }
+
+  /** Cards that are not done: nobody waits for them any more. */
+  dropUnfinished() {
+    for (const [key, card] of this) if (card.status === 'queued' || card.status === 'running') this.delete(key);
+  }
+
+  /** Another model is on screen: its cards leave (its renders stay in the cache). */
+  keepOnly(modelKey: string) {
+    for (const [key, card] of this) if (card.modelKey !== modelKey) this.delete(key);
+  }
+
+  dropCached() {
+    for (const [key, card] of this) if (card.fromCache) this.delete(key);
+  }
+
+  /** Cards from the cache, unless a live card already has the key. */
+  restore(cards: Card[]) {
+    for (const c of cards) if (!this.has(c.key)) this.set(c.key, c);
+  }
+
+  running(): Card[] {
+    return [...this.values()].filter((c) => c.status === 'running');
+  }
+}
