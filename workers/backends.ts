@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import type { BackendChoice } from '../src/lib/protocol.ts';
+import type { BackendChoice, BackendReady } from '../src/lib/protocol.ts';
 import { prepareWasmThreads } from './wasm-threads.ts';
 
 const SOFTWARE = /swiftshader|llvmpipe|softpipe|software|basic render|microsoft basic/i;
@@ -85,17 +85,6 @@ async function start(name: string): Promise<boolean> {
     /* not available */
   }
   return false;
-}
-
-export interface BackendReady {
-  backend: string;
-  threads: number | null;
-  renderer: string | null;
-  note: string | null;
-  /** The backend runs on a software GPU: many times slower than wasm. */
-  software: boolean;
-  /** The GPU this worker sees (WebGL or WebGPU) is software-rendered, whichever backend runs. */
-  softwareGpu: boolean;
 }
 
 const NO_GPU: GpuInfo = { available: false, renderer: null, software: false };

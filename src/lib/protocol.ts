@@ -144,21 +144,22 @@ export interface QueueState {
   stepsLeft: number;
 }
 
+/** What a worker's backend start reports: what runs, on what, and why. */
+export interface BackendReady {
+  backend: string;
+  /** The wasm backend's thread count (null for other backends). */
+  threads: number | null;
+  renderer: string | null;
+  note: string | null;
+  /** The backend runs on a software GPU (SwiftShader, llvmpipe): many times slower than wasm. */
+  software: boolean;
+  /** The GPU this worker sees (WebGL or WebGPU) is software-rendered, whichever backend runs (the menu says so). */
+  softwareGpu: boolean;
+}
+
 export type FromWorker =
   /** threads: the wasm backend's thread count (null for other backends). */
-  /**
-   * software: the backend runs on a software GPU (SwiftShader, llvmpipe), far slower than wasm; softwareGpu: the GPU
-   * the worker sees is such a one (the menu says so before anyone picks it).
-   */
-  | {
-      type: 'ready';
-      backend: string;
-      threads: number | null;
-      renderer: string | null;
-      note: string | null;
-      software: boolean;
-      softwareGpu: boolean;
-    }
+  | ({ type: 'ready' } & BackendReady)
   /** `key`: the model's identity in the cache and the queue (the registry id, or a hash of a person's model's bytes). */
   | {
       type: 'model';

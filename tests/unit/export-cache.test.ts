@@ -7,6 +7,7 @@ import { encodePng, readPngMeta } from '../../src/lib/export/png.ts';
 import { layerZip } from '../../src/lib/export/zip.ts';
 import { DEFAULT_JOB_SETTINGS } from '../../src/lib/protocol.ts';
 import { QuotaError, RenderCache, type RenderRecord } from '../../src/lib/store/cache.ts';
+import { cacheRecord } from './cache-record.ts';
 
 const tile = (v: number, size = 8) => new Uint8Array(size * size * 4).fill(v);
 
@@ -91,23 +92,7 @@ describe('render cache (IndexedDB)', () => {
 describe('render cache when storage is full', () => {
   it('reports a full quota as QuotaError and keeps what was stored', async () => {
     const cache = await RenderCache.open(`q-${Math.random()}`);
-    const rec = (key: string): RenderRecord => ({
-      key,
-      modelId: 'm',
-      layer: 'l',
-      channel: 0,
-      variant: 0,
-      settings: DEFAULT_JOB_SETTINGS,
-      width: 8,
-      height: 8,
-      png: encodePng(tile(1), 8, 8),
-      snapshots: [],
-      curve: [],
-      value: 0,
-      seconds: 0,
-      backend: 'wasm',
-      createdAt: 0,
-    });
+    const rec = (key: string) => cacheRecord(key);
     await cache.put(rec('kept'));
     // The browser refuses the next write as a full disk would.
     const db = (cache as unknown as { db: { put: (...a: unknown[]) => Promise<unknown> } }).db;

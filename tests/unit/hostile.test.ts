@@ -14,6 +14,7 @@ import { framesOf } from '../../src/lib/studio/cards.ts';
 import { RenderCache } from '../../src/lib/store/cache.ts';
 import { Scheduler } from '../../workers/scheduler.ts';
 import { pickModelJson, splitModelUrl, urlReader } from '../../workers/sources.ts';
+import { cacheRecord } from './cache-record.ts';
 import { model, SMALL } from './helpers.ts';
 
 describe('settings from links and messages are bounded before anything is allocated', () => {
@@ -187,23 +188,8 @@ describe('restoring the render cache (item 17)', () => {
   it('skips a damaged record and restores the rest', async () => {
     const cache = await RenderCache.open('hostile-test');
     const png = encodePng(new Uint8Array(8 * 8 * 4).fill(128), 8, 8, { ok: true });
-    const record = (key: string, bytes: Uint8Array) => ({
-      key,
-      modelId: 'm',
-      layer: 'l',
-      channel: 0,
-      variant: 0,
-      settings: DEFAULT_JOB_SETTINGS,
-      width: 8,
-      height: 8,
-      png: bytes,
-      snapshots: [{ step: 16, png }],
-      curve: [{ step: 16, value: 1 }],
-      value: 2,
-      seconds: 1,
-      backend: 'wasm',
-      createdAt: 0,
-    });
+    const record = (key: string, bytes: Uint8Array) =>
+      cacheRecord(key, { png: bytes, snapshots: [{ step: 16, png }], curve: [{ step: 16, value: 1 }], value: 2, seconds: 1 });
     await cache.put(record('good', png));
     await cache.put(record('bad', new Uint8Array([1, 2, 3, 4])));
     const { cards, skipped } = await restoreCards(cache, 'm');

@@ -10,6 +10,7 @@ import {
   DEFAULT_JOB_SETTINGS,
   jobKey,
   type BackendChoice,
+  type BackendReady,
   type CheckImage,
   type FromWorker,
   type InputMapping,
@@ -57,14 +58,8 @@ export function renderSizeFor(inputShape: [number, number, number], current: num
 const priorityOf = (why: 'background' | 'visible' | 'clicked') =>
   why === 'background' ? 0 : (why === 'clicked' ? 2e12 : 1e12) + Date.now();
 
-export interface BackendState {
-  name: string;
-  threads: number | null;
-  renderer: string | null;
-  note: string | null;
-  software: boolean;
-  softwareGpu: boolean;
-}
+/** The running backend as the header shows it. */
+export type BackendState = Omit<BackendReady, 'backend'> & { name: string };
 
 export class Studio {
   backend = $state<BackendState | null>(null);
