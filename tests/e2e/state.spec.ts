@@ -100,3 +100,43 @@ test('a software WebGL is offered with a warning, and switching back to wasm mid
   await expect(c).toHaveAttribute('data-status', 'done', { timeout: 150_000 });
   await expect(c).toHaveAttribute('data-backend', 'wasm');
 });
+
+test('a slow failure of one model after another was picked neither brings it back nor stops the new one (item 3)', async ({
+  page,
+}) => {
+  await page.route(`**/models/${GRAPH}/model.json`, async (r) => {
+    await new Promise((ok) => setTimeout(ok, 3000));
+    await r.fulfill({ status: 404, body: 'gone' });
+  });
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=64&size=64&auto=0');
+  await expect(band(page, 'conv_pw_3_bn')).toBeVisible({ timeout: 60_000 });
+  await page.getByLabel('model').selectOption(GRAPH);
+  await page.getByLabel('model').selectOption('mobilenet_v1_0.75_224');
+  await expect(band(page, 'conv1_bn')).toContainText('24 channels', { timeout: 90_000 });
+  await page.waitForTimeout(3500);
+  await expect(page.getByLabel('model')).toHaveValue('mobilenet_v1_0.75_224');
+  await expect(page.getByText(/Still on/)).toHaveCount(0);
+  const c = card(page, 'conv_pw_3_bn', 1);
+  await c.click();
+  await expect(c).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+});
+
+test('a worker that crashes while a model loads is replaced and the load completes (item 4)', async ({ page }) => {
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=64&size=64&auto=0&hooks');
+  await expect(band(page, 'conv_pw_3_bn')).toBeVisible({ timeout: 60_000 });
+  let held = 0;
+  await page.route(`**/models/mobilenet_v1_0.75_224/model.json`, async (r) => {
+    // The first request waits long enough for the crash to land mid-load.
+    if (held++ === 0) await new Promise((ok) => setTimeout(ok, 3000));
+    await r.continue();
+  });
+  await page.getByLabel('model').selectOption('mobilenet_v1_0.75_224');
+  await page.waitForTimeout(500);
+  await hooks(page, 'crashWorkerForTest');
+  await expect(page.getByRole('alert').filter({ hasText: 'Worker crashed' })).toBeVisible();
+  await expect(band(page, 'conv1_bn')).toContainText('24 channels', { timeout: 90_000 });
+  await expect(page.getByText(/^loading /)).toHaveCount(0);
+  const c = card(page, 'conv_pw_3_bn', 2);
+  await c.click();
+  await expect(c).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+});
