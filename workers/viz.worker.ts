@@ -3,6 +3,7 @@
  * only through the messages in src/lib/protocol.ts, one handler per message type. Its parts: backends.ts (which
  * backend runs), sources.ts and model-store.ts (where models come from and are kept), range-check.ts, scheduler.ts.
  */
+import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
@@ -173,6 +174,7 @@ const handlers: Handlers = {
     setTimeout(() => {
       throw new Error('test-crash: the worker was told to fail');
     }),
+  'test-memory': () => inOrder(async () => post({ type: 'test-memory', numTensors: tf.memory().numTensors })),
   'test-hang': (m) => {
     const until = performance.now() + m.ms;
     while (performance.now() < until) {

@@ -132,7 +132,9 @@ export type ToWorker =
   /** Test-only: loses the WebGL context as a GPU reset or driver crash would. */
   | { type: 'test-lose-context' }
   /** Test-only: blocks the worker's thread for `ms`, as a stuck GPU call would. */
-  | { type: 'test-hang'; ms: number };
+  | { type: 'test-hang'; ms: number }
+  /** Test-only: asks for the worker's live tensor count (a 'test-memory' reply). */
+  | { type: 'test-memory' };
 
 export interface QueueState {
   pending: number;
@@ -189,4 +191,5 @@ export type FromWorker =
   | { type: 'job-failed'; id: string; message: string }
   | { type: 'queue'; state: QueueState }
   | { type: 'error'; message: string }
-  | { type: 'notice'; message: string };
+  | { type: 'notice'; message: string }
+  | { type: 'test-memory'; numTensors: number };

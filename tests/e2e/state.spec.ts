@@ -140,3 +140,34 @@ test('a worker that crashes while a model loads is replaced and the load complet
   await c.click();
   await expect(c).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
 });
+
+test('a model that loads but cannot be kept (a taken name) is refused and leaves no tensors in the worker (item 14)', async ({
+  page,
+}) => {
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=64&size=64&auto=0&hooks');
+  await expect(band(page, 'conv_pw_3_bn')).toBeVisible({ timeout: 60_000 });
+  const open = (url: string) =>
+    page.evaluate(
+      (u) =>
+        (
+          window as unknown as { __featurescope: { openUserModel(s: unknown, n: string, m: unknown): void } }
+        ).__featurescope.openUserModel({ kind: 'url', url: u }, 'taken', { inputRange: [-1, 1] }),
+      url,
+    );
+  const tensors = () =>
+    page.evaluate(() =>
+      (
+        window as unknown as { __featurescope: { workerTensorsForTest(): Promise<number> } }
+      ).__featurescope.workerTensorsForTest(),
+    );
+  await open('/models/mobilenet_v1_0.25_224/model.json');
+  await expect(page.getByLabel('model')).toHaveValue('user:taken');
+  const before = await tensors();
+  // Past the dialog's own check: the worker loads the other model, cannot keep it under that name, and lets it go.
+  await open(`/models/${GRAPH}/model.json`);
+  await expect(page.getByRole('alert').filter({ hasText: 'a different model named "taken" is already kept' })).toBeVisible({
+    timeout: 60_000,
+  });
+  await expect(page.getByLabel('model')).toHaveValue('user:taken');
+  expect(await tensors()).toBe(before);
+});

@@ -211,6 +211,16 @@ export class Studio {
     this.send({ type: 'test-lose-context' });
   }
 
+  private memoryWaiters: ((n: number) => void)[] = [];
+
+  /** Test hook: the worker's live tensor count, once the set-up work queued before it is done. */
+  workerTensorsForTest(): Promise<number> {
+    return new Promise((ok) => {
+      this.memoryWaiters.push(ok);
+      this.send({ type: 'test-memory' });
+    });
+  }
+
   /** Test hook: blocks the worker for `ms`, as a stuck GPU call would. */
   hangWorkerForTest(ms: number) {
     this.send({ type: 'test-hang', ms });
@@ -440,6 +450,9 @@ export class Studio {
         break;
       case 'notice':
         this.note('info', m.message);
+        break;
+      case 'test-memory':
+        this.memoryWaiters.shift()?.(m.numTensors);
         break;
     }
   }
