@@ -16,5 +16,10 @@ try {
   }
 } catch (e) {
   console.error(`models: ${(e as Error).message}`);
+  if (source.kind !== 'mirror')
+    console.error(
+      'models: without internet access, point FEATURESCOPE_MODELS_MIRROR at a folder laid out as <dir>/<id>/model.json … ' +
+        '(for example FEATURESCOPE_MODELS_MIRROR=../shared/models npm run dev)',
+    );
   process.exit(1);
 }

@@ -39,6 +39,9 @@ export class Scheduler {
   private resumeWaiters: (() => void)[] = [];
   private running: { jobs: Job[]; cancelled: Set<string>; abort: AbortController } | null = null;
   private msPerStep = 0;
+  /** Milliseconds spent paused since the last snapshot: not render time, so not in ms/step. */
+  private pausedMs = 0;
+  private pausedAt: number | null = null;
   private loopActive = false;
 
   constructor(private readonly host: SchedulerHost) {}
@@ -49,7 +52,8 @@ export class Scheduler {
       type: 'queue',
       state: {
         pending: this.queue.size,
-        running: this.running ? this.running.jobs.length - this.running.cancelled.size : 0,
+        // A paused batch holds its jobs but does not run them.
+        running: this.running && !this.paused ? this.running.jobs.length - this.running.cancelled.size : 0,
         paused: this.paused,
         msPerStep: this.msPerStep,
         stepsLeft: this.queue.stepsLeft(MAX_BATCH) + stepsRunning,
@@ -92,11 +96,14 @@ export class Scheduler {
   }
 
   pause() {
+    if (!this.paused) this.pausedAt = performance.now();
     this.paused = true;
     this.postQueue();
   }
 
   resume() {
+    if (this.pausedAt !== null) this.pausedMs += performance.now() - this.pausedAt;
+    this.pausedAt = null;
     this.paused = false;
     this.wake();
     this.postQueue();
@@ -159,7 +166,8 @@ export class Scheduler {
           curveEvery: 8,
           onSnapshot: (snap) => {
             const now = performance.now();
-            this.msPerStep = (now - lastTime) / Math.max(1, snap.step - lastStep);
+            this.msPerStep = (now - lastTime - this.pausedMs) / Math.max(1, snap.step - lastStep);
+            this.pausedMs = 0;
             lastStep = snap.step;
             lastTime = now;
             jobs.forEach((j, i) => {

@@ -1,7 +1,7 @@
 /**
  * featurescope render: activation maximization from the command line.
  *   npm run render -- --model <id | path/to/model.json> --layer <name> --channels 3,17,40-47 --out <dir>
- *     [--size 128] [--steps 512] [--seed 0] [--objective channel|neuron|layer|logit] [--param fourier|pixel]
+ *     [--size 128] [--steps 128] [--seed 0] [--objective channel|neuron|layer|logit] [--param fourier|pixel]
  *     [--batch 8] [--input-range min,max] [--mean r,g,b --std r,g,b] [--backend wasm|cpu]
  * Writes <out>/<layer>-<channel>.png (settings in a PNG text chunk) and <out>/manifest.json.
  */
@@ -11,6 +11,8 @@ import { parseArgs } from 'node:util';
 import { useBackend, type BackendName } from '../lib/node/backend.ts';
 import type { FeatureModel } from '../lib/engine/model.ts';
 import { DEFAULT_SETTINGS, render, type RenderSettings } from '../lib/engine/render.ts';
+import { imageMeta } from '../lib/export/image-meta.ts';
+import { DEFAULT_JOB_SETTINGS } from '../lib/protocol.ts';
 import { encodePng } from '../lib/export/png.ts';
 import { loadModel, UsageError } from '../lib/node/load-model.ts';
 import { parseChannels } from '../lib/engine/channels.ts';
@@ -73,7 +75,7 @@ async function main(argv: string[]): Promise<void> {
   if (values.help) {
     process.stdout.write(
       'usage: npm run render -- --model <id|model.json> --layer <name> --channels 3,17,40-47 --out <dir>\n' +
-        '  [--size 128] [--steps 512] [--seed 0] [--objective channel|neuron|layer|logit] [--param fourier|pixel]\n' +
+        '  [--size 128] [--steps 128] [--seed 0] [--objective channel|neuron|layer|logit] [--param fourier|pixel]\n' +
         '  [--batch 8] [--input-range min,max] [--mean r,g,b --std r,g,b] [--backend wasm|cpu]\n',
     );
     return;
@@ -106,8 +108,8 @@ async function main(argv: string[]): Promise<void> {
     layer: values.layer ?? '',
     objective,
     param: oneOf('param', values.param, PARAMS, 'fourier'),
-    size: intOption('size', values.size, DEFAULT_SETTINGS.size, 16, 1024),
-    steps: intOption('steps', values.steps, DEFAULT_SETTINGS.steps, 1, 100000),
+    size: intOption('size', values.size, DEFAULT_JOB_SETTINGS.size, 16, 1024),
+    steps: intOption('steps', values.steps, DEFAULT_JOB_SETTINGS.steps, 1, 100000),
     seed: intOption('seed', values.seed, 0, 0, 2 ** 31 - 1),
   };
   const batch = intOption('batch', values.batch, 8, 1, 64);
@@ -151,16 +153,15 @@ async function main(argv: string[]): Promise<void> {
     );
     for (let k = 0; k < group.length; k++) {
       const channel = group[k];
-      const meta = {
+      const meta = imageMeta({
         model: model.info.id,
         layer: layer.name,
         channel,
-        objective,
-        settings: { ...settings, thresholds: undefined },
-        seed: settings.seed,
-        backend,
+        variant: objective === 'layer' ? channel : 0,
         value: result.cleanValues[k],
-      };
+        backend,
+        settings,
+      });
       const file = `${safeName(layer.name)}-${channel}.png`;
       await writeFile(join(values.out, file), encodePng(result.final.images[k], result.final.width, result.final.height, meta));
       manifest.push({ file, ...meta, seconds: result.seconds / group.length });

@@ -123,15 +123,14 @@ test('exports a PNG with its settings chunk and a ZIP of the layer with a manife
   const img = decode(png);
   expect([img.width, img.height]).toEqual([64, 64]);
   const meta = JSON.parse(img.text.featurescope);
+  // One schema with the CLI's (src/lib/export/image-meta.ts).
   expect(meta).toMatchObject({
+    format: 'featurescope-image/1',
     model: 'mobilenet_v1_0.25_224',
     layer: 'conv_pw_4_bn',
     channel: 1,
-    objective: 'channel',
-    seed: 0,
-    steps: 64,
-    size: 64,
-    param: 'fourier',
+    step: 64,
+    settings: { objective: 'channel', seed: 0, steps: 64, size: 64, param: 'fourier', lr: 0.05 },
   });
   await page.getByRole('button', { name: 'close' }).click();
   // Layer ZIP.

@@ -39,7 +39,14 @@ describe('render CLI', () => {
       const img = decode(png);
       expect([img.width, img.height]).toEqual([40, 40]);
       const meta = readPngMeta(png) as { model: string; layer: string; channel: number; settings: { steps: number } };
-      expect(meta).toMatchObject({ model: 'mobilenet_v1_0.25_224', layer: 'conv_pw_4_bn', channel: c });
+      // One schema with the studio's (src/lib/export/image-meta.ts).
+      expect(meta).toMatchObject({
+        format: 'featurescope-image/1',
+        model: 'mobilenet_v1_0.25_224',
+        layer: 'conv_pw_4_bn',
+        channel: c,
+        step: 12,
+      });
       expect(meta.settings.steps).toBe(12);
       const entry = manifest.images.find((i: { channel: number }) => i.channel === c);
       expect(typeof entry.value).toBe('number');

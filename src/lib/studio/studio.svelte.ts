@@ -4,6 +4,7 @@
  * them to Svelte's reactivity and to the settings a person picks.
  */
 import type { LayerInfo } from '../engine/model.ts';
+import { imageMeta, type ImageMeta } from '../export/image-meta.ts';
 import { encodePng } from '../export/png.ts';
 import { modelInfo, registryEntry, DEFAULT_MODEL_ID, REGISTRY } from '../models/registry.ts';
 import {
@@ -457,23 +458,19 @@ export class Studio {
     }
   }
 
-  /** Settings and provenance stored with an image (PNG chunk, ZIP manifest). */
-  meta(c: Card): Record<string, unknown> {
-    return {
+  /** What is stored with an image (PNG chunk, ZIP manifest): one schema with the CLI's (image-meta.ts). */
+  meta(c: Card, frame: Frame | null = c.frame): ImageMeta {
+    const final = !frame || frame.step === c.settings.steps;
+    return imageMeta({
       model: this.modelId,
       layer: c.layer,
       channel: c.channel,
       variant: c.variant,
-      objective: c.settings.objective,
-      seed: c.settings.seed,
-      steps: c.settings.steps,
-      size: c.settings.size,
-      param: c.settings.param,
-      transforms: c.settings.transforms,
-      diversity: c.settings.diversity,
-      value: c.value,
+      step: frame?.step ?? c.settings.steps,
+      value: final ? c.value : frame.value,
       backend: c.backend,
-    };
+      settings: c.settings,
+    });
   }
 
   pngOf(c: Card, frame: Frame | null = c.frame): Uint8Array {
@@ -482,7 +479,7 @@ export class Studio {
       new Uint8Array(frame.rgba.buffer, frame.rgba.byteOffset, frame.rgba.byteLength),
       frame.width,
       frame.height,
-      this.meta(c),
+      this.meta(c, frame),
     );
   }
 

@@ -1,0 +1,67 @@
+/**
+ * The one description of a rendered image that the studio and the CLI both write — into the PNG's settings chunk,
+ * the layer ZIP's manifest and the CLI's manifest.json:
+ *
+ *   { format: 'featurescope-image/1', model, layer, channel, variant, step, value, backend,
+ *     settings: { objective, size, steps, seed, param, transforms, diversity, lr, lrEnd, decayPower, decorrelate,
+ *                 redirectSteps, l1, tv, blur } }
+ *
+ * `settings` are the render settings with the engine's defaults filled in, so the same settings render the same image.
+ * `step` is the step the image is from (a snapshot's is below settings.steps); `value` is the objective on the clean
+ * final image, or for a snapshot the objective at that step.
+ */
+import { DEFAULT_SETTINGS, type RenderSettings } from '../engine/render.ts';
+import type { JobSettings } from '../protocol.ts';
+
+export const IMAGE_META_FORMAT = 'featurescope-image/1';
+
+export type ImageSettings = Omit<RenderSettings, 'layer' | 'thresholds'>;
+
+export interface ImageMeta {
+  format: typeof IMAGE_META_FORMAT;
+  model: string;
+  layer: string;
+  channel: number;
+  variant: number;
+  step: number;
+  value: number | null;
+  backend: string | null;
+  settings: ImageSettings;
+}
+
+export function imageMeta(p: {
+  model: string;
+  layer: string;
+  channel: number;
+  variant?: number;
+  step?: number;
+  value: number | null;
+  backend: string | null;
+  settings: JobSettings | Partial<RenderSettings>;
+}): ImageMeta {
+  const { layer: _layer, thresholds: _thresholds, ...settings } = { ...DEFAULT_SETTINGS, ...p.settings } as RenderSettings;
+  return {
+    format: IMAGE_META_FORMAT,
+    model: p.model,
+    layer: p.layer,
+    channel: p.channel,
+    variant: p.variant ?? 0,
+    step: p.step ?? settings.steps,
+    value: p.value,
+    backend: p.backend,
+    settings,
+  };
+}
+
+/** The meta as rows for a table: the image's identity, then each setting. */
+export function metaRows(m: ImageMeta): [string, string][] {
+  const head: [string, string][] = [
+    ['model', m.model],
+    ['layer', m.layer],
+    ['channel', String(m.channel)],
+    ['variant', String(m.variant)],
+    ['step', String(m.step)],
+    ['backend', m.backend ?? '—'],
+  ];
+  return [...head, ...Object.entries(m.settings).map(([k, v]): [string, string] => [k, String(v)])];
+}
