@@ -5,7 +5,7 @@
  */
 import type { FeatureModel } from '../src/lib/engine/model.ts';
 import { render, RenderCancelled } from '../src/lib/engine/render.ts';
-import type { FromWorker, Job } from '../src/lib/protocol.ts';
+import { PREEMPT_MARGIN, type FromWorker, type Job } from '../src/lib/protocol.ts';
 import { JobQueue } from '../src/lib/queue.ts';
 import { checkJobSettings } from '../src/lib/settings.ts';
 
@@ -37,7 +37,7 @@ export class Scheduler {
   readonly queue = new JobQueue();
   private paused = false;
   private resumeWaiters: (() => void)[] = [];
-  private running: { jobs: Job[]; cancelled: Set<string>; abort: AbortController } | null = null;
+  private running: { jobs: Job[]; cancelled: Set<string>; abort: AbortController; preempted: boolean } | null = null;
   private msPerStep = 0;
   /** Milliseconds spent paused since the last snapshot: not render time, so not in ms/step. */
   private pausedMs = 0;
@@ -73,12 +73,29 @@ export class Scheduler {
       }
     }
     this.queue.add(ok);
+    this.preemptIfOutranked();
     this.postQueue();
     void this.pump();
   }
 
   prioritize(ids: string[], priority: number) {
     this.queue.prioritize(ids, priority);
+    this.preemptIfOutranked();
+  }
+
+  /**
+   * A queued job a priority class above the whole running batch (a click while background work runs) stops that
+   * batch at its next step; its jobs go back to the queue and start again later.
+   */
+  private preemptIfOutranked() {
+    const r = this.running;
+    const current = this.host.model();
+    if (!r || r.preempted || !current) return;
+    const runningTop = Math.max(...r.jobs.filter((j) => !r.cancelled.has(j.id)).map((j) => j.priority));
+    if (this.queue.topPriority(current.key) - runningTop < PREEMPT_MARGIN) return;
+    r.preempted = true;
+    r.abort.abort();
+    this.wake();
   }
 
   cancel(ids: string[] | 'all') {
@@ -143,7 +160,7 @@ export class Scheduler {
 
   private async runBatch(model: FeatureModel, jobs: Job[]) {
     const abort = new AbortController();
-    const running = { jobs, cancelled: new Set<string>(), abort };
+    const running = { jobs, cancelled: new Set<string>(), abort, preempted: false };
     this.running = running;
     const live = (j: Job) => !running.cancelled.has(j.id);
     try {
@@ -206,7 +223,14 @@ export class Scheduler {
         });
       });
     } catch (e) {
-      if (e instanceof RenderCancelled) return;
+      if (e instanceof RenderCancelled) {
+        if (running.preempted) {
+          const back = jobs.filter(live);
+          this.queue.add(back);
+          for (const j of back) this.host.post({ type: 'job-requeued', id: j.id });
+        }
+        return;
+      }
       const message = (e as Error)?.message || String(e);
       if (isBackendBroken(e)) {
         this.host.broken(message);

@@ -50,6 +50,14 @@ export interface Job {
   priority: number;
 }
 
+/**
+ * Priority classes: background work, what is on screen, what a person clicked. Within the on-screen and clicked
+ * classes the most recent request goes first (its time is added). A queued job one class or more above every job of
+ * the running batch preempts that batch (it is put back in the queue and starts again later).
+ */
+export const PRIORITY = { background: 0, visible: 1e12, clicked: 2e12 } as const;
+export const PREEMPT_MARGIN = 1e12;
+
 /** The identity of a rendered image: model + layer + channel + variant + every setting that changes pixels. */
 export function jobKey(j: Pick<Job, 'modelId' | 'layer' | 'channel' | 'variant' | 'settings'>): string {
   const s = j.settings;
@@ -186,6 +194,8 @@ export type FromWorker =
     }
   | { type: 'range-check-error'; message: string }
   | { type: 'job-started'; id: string }
+  /** A running job was put back in the queue (a click preempted its batch): it starts again from its first step. */
+  | { type: 'job-requeued'; id: string }
   | { type: 'snapshot'; id: string; step: number; steps: number; width: number; height: number; rgba: ArrayBuffer; value: number }
   | { type: 'job-done'; id: string; value: number; curve: { step: number; value: number }[]; seconds: number; backend: string }
   | { type: 'job-failed'; id: string; message: string }

@@ -39,6 +39,13 @@ export class JobQueue {
     return this.jobs.some((j) => j.id === id);
   }
 
+  /** The highest priority among queued jobs (for `modelId` when given); -Infinity when none. */
+  topPriority(modelId?: string): number {
+    let top = -Infinity;
+    for (const j of this.jobs) if ((modelId === undefined || j.modelId === modelId) && j.priority > top) top = j.priority;
+    return top;
+  }
+
   /** Total optimization steps the queued jobs need when run in batches of `maxBatch`. */
   stepsLeft(maxBatch: number): number {
     const groups = new Map<string, Job[]>();

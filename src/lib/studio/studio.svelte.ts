@@ -10,6 +10,7 @@ import { modelInfo, registryEntry, DEFAULT_MODEL_ID, REGISTRY } from '../models/
 import {
   DEFAULT_JOB_SETTINGS,
   jobKey,
+  PRIORITY,
   type BackendChoice,
   type BackendReady,
   type CheckImage,
@@ -57,7 +58,7 @@ export function renderSizeFor(inputShape: [number, number, number], current: num
  * bands the most recent goes first.
  */
 const priorityOf = (why: 'background' | 'visible' | 'clicked') =>
-  why === 'background' ? 0 : (why === 'clicked' ? 2e12 : 1e12) + Date.now();
+  why === 'background' ? PRIORITY.background : PRIORITY[why] + Date.now();
 
 /** The running backend as the header shows it. */
 export type BackendState = Omit<BackendReady, 'backend'> & { name: string };
@@ -418,6 +419,9 @@ export class Studio {
         break;
       case 'job-started':
         this.cards.patch(m.id, { status: 'running' });
+        break;
+      case 'job-requeued':
+        this.cards.patch(m.id, { status: 'queued', frame: null, frames: [] });
         break;
       case 'snapshot':
         if (this.cards.snapshot(m)) this.client?.progressed();

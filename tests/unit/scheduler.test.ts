@@ -1,0 +1,77 @@
+// The worker's scheduler (issue 10, item 2): a click preempts background work, which runs again afterwards.
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_JOB_SETTINGS, PRIORITY, type FromWorker, type Job } from '../../src/lib/protocol.ts';
+import { Scheduler } from '../../workers/scheduler.ts';
+import { model, SMALL } from './helpers.ts';
+
+describe('scheduler', () => {
+  it('a clicked job preempts a running background batch; the background jobs are requeued and finish later', async () => {
+    const m = await model(SMALL);
+    const log: FromWorker[] = [];
+    const scheduler = new Scheduler({
+      post: (msg) => log.push(msg),
+      model: () => ({ model: m, key: SMALL }),
+      backend: () => 'wasm',
+      gpuLost: () => null,
+      gpuFailed: async () => false,
+      broken: () => {},
+    });
+    const settings = { ...DEFAULT_JOB_SETTINGS, steps: 200, size: 32 };
+    const job = (id: string, channel: number, priority: number): Job => ({
+      id,
+      modelId: SMALL,
+      layer: 'conv_pw_3_bn',
+      channel,
+      variant: 0,
+      priority,
+      settings,
+    });
+    scheduler.enqueue([job('bg0', 0, PRIORITY.background), job('bg1', 1, PRIORITY.background)]);
+    await expect.poll(() => log.some((e) => e.type === 'snapshot' && e.id === 'bg0')).toBe(true);
+    scheduler.enqueue([job('click', 5, PRIORITY.clicked + Date.now())]);
+    await expect.poll(() => log.filter((e) => e.type === 'job-done').length, { timeout: 60_000 }).toBe(3);
+    const order = log
+      .filter((e) => e.type === 'job-started' || e.type === 'job-requeued' || e.type === 'job-done')
+      .map((e) => `${e.type}:${(e as { id: string }).id}`);
+    // The background batch stopped before finishing; the click started after it (jobs with the same settings may
+    // join the click's batch), and every job finished.
+    expect(order.indexOf('job-requeued:bg0')).toBeGreaterThan(-1);
+    expect(order.indexOf('job-requeued:bg0')).toBeLessThan(order.indexOf('job-started:click'));
+    expect(order.filter((o) => o.startsWith('job-done:')).sort()).toEqual(['job-done:bg0', 'job-done:bg1', 'job-done:click']);
+    // The click's first snapshot came before the background batch could have finished its 200 steps.
+    const firstClickSnap = log.findIndex((e) => e.type === 'snapshot' && e.id === 'click');
+    const bgSnapsBefore = log
+      .slice(0, firstClickSnap)
+      .filter((e) => e.type === 'snapshot' && e.id === 'bg0')
+      .map((e) => (e as { step: number }).step);
+    expect(Math.max(...bgSnapsBefore)).toBeLessThan(200);
+  });
+
+  it('background work does not preempt background work, and a visible band does not preempt a click', async () => {
+    const m = await model(SMALL);
+    const log: FromWorker[] = [];
+    const scheduler = new Scheduler({
+      post: (msg) => log.push(msg),
+      model: () => ({ model: m, key: SMALL }),
+      backend: () => 'wasm',
+      gpuLost: () => null,
+      gpuFailed: async () => false,
+      broken: () => {},
+    });
+    const settings = { ...DEFAULT_JOB_SETTINGS, steps: 48, size: 32 };
+    const job = (id: string, priority: number): Job => ({
+      id,
+      modelId: SMALL,
+      layer: 'conv_pw_3_bn',
+      channel: 1,
+      variant: 0,
+      priority,
+      settings: { ...settings, seed: id.length },
+    });
+    scheduler.enqueue([job('c', PRIORITY.clicked + 1)]);
+    await expect.poll(() => log.some((e) => e.type === 'job-started')).toBe(true);
+    scheduler.enqueue([job('vis', PRIORITY.visible + 2), job('bgbg', PRIORITY.background)]);
+    await expect.poll(() => log.filter((e) => e.type === 'job-done').length, { timeout: 60_000 }).toBe(3);
+    expect(log.some((e) => e.type === 'job-requeued')).toBe(false);
+  });
+});
