@@ -2,15 +2,24 @@ import { mount } from 'svelte';
 import { DEFAULT_MODEL_ID } from './lib/models/registry.ts';
 import { BACKENDS, DEFAULT_JOB_SETTINGS, type BackendChoice } from './lib/protocol.ts';
 import { settingsFromParams } from './lib/settings.ts';
-import { Studio } from './lib/studio/studio.svelte.ts';
+import { LAST_MODEL_KEY, Studio } from './lib/studio/studio.svelte.ts';
 import App from './ui/App.svelte';
 
 // URL parameters pick the start-up model and defaults: ?model=mobilenet_v1_0.25_224&steps=64&size=64&backend=wasm&auto=0
 const q = new URLSearchParams(location.search);
 const { settings, refused } = settingsFromParams(q, DEFAULT_JOB_SETTINGS);
+/** The model open at the end of the last visit (a registry id or a kept model), if any. */
+function lastModel(): string | null {
+  try {
+    return localStorage.getItem(LAST_MODEL_KEY);
+  } catch {
+    return null;
+  }
+}
 const backend = q.get('backend');
 const studio = new Studio({
-  modelId: q.get('model') ?? DEFAULT_MODEL_ID,
+  modelId: q.get('model') ?? lastModel() ?? DEFAULT_MODEL_ID,
+  fallbackModel: q.get('model') ? undefined : DEFAULT_MODEL_ID,
   settings,
   backend: BACKENDS.includes(backend as BackendChoice) ? (backend as BackendChoice) : 'auto',
 });

@@ -594,8 +594,15 @@ test.describe('bring your own model', () => {
     await dlg.getByRole('button', { name: 'check on sample photos' }).click();
     await expect(dlg.getByRole('status')).toContainText('The model states its range: [0, 255]');
     await expect(dlg.getByRole('radio', { name: '[0, 255]' })).toBeChecked();
-    // Opened against its statement: it opens, with a notice.
+    await expect(dlg.getByLabel('predictions per input range').locator('tr.recommended')).toContainText(
+      '[0, 255]recommended: the model states it',
+    );
+    // Opened against its statement: the dialog asks first; confirmed, it opens, with a notice.
     await dlg.getByRole('radio', { name: '[0, 1]' }).check();
+    page.once('dialog', (d) => {
+      expect(d.message()).toMatch(/states that it takes \[0, 255\], not \[0, 1\]/);
+      void d.accept();
+    });
     await dlg.getByRole('button', { name: 'open and keep in this browser' }).click();
     await expect(page.getByLabel('model')).toHaveValue('user:rescaler');
     await expect(page.getByRole('status').first()).toContainText(

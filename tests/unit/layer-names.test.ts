@@ -1,6 +1,6 @@
 // Layer names on screen (issue 10, item 9): graph paths lose their shared prefix; a folded batch norm says so.
 import { describe, expect, it } from 'vitest';
-import { displayKind, sharedPath, shortName } from '../../src/lib/studio/layer-names.ts';
+import { compactNames, displayKind, sharedPath, shortName } from '../../src/lib/studio/layer-names.ts';
 
 describe('layer names on screen', () => {
   const graph = [
@@ -17,6 +17,28 @@ describe('layer names on screen', () => {
       'Logits/Conv2d_1c_1x1/BiasAdd',
     ]);
   });
+  it('compact labels keep only what tells the layers apart', () => {
+    const names = [
+      ...['Conv2d_0', 'Conv2d_1_depthwise', 'Conv2d_1_pointwise', 'Conv2d_2_depthwise'].map(
+        (c) => `module_apply_default/MobilenetV1/MobilenetV1/${c}/BatchNorm/FusedBatchNorm`,
+      ),
+      'module_apply_default/MobilenetV1/Logits/Conv2d_1c_1x1/BiasAdd',
+    ];
+    const labels = [...compactNames(names).values()];
+    expect(labels).toEqual([
+      'Conv2d_0',
+      'Conv2d_1_depthwise',
+      'Conv2d_1_pointwise',
+      'Conv2d_2_depthwise',
+      'Logits/Conv2d_1c_1x1/BiasAdd',
+    ]);
+    expect([...compactNames(['conv1_bn', 'conv_pw_1_bn', 'conv_preds']).values()]).toEqual([
+      'conv1_bn',
+      'conv_pw_1_bn',
+      'conv_preds',
+    ]);
+  });
+
   it('leaves Keras names alone', () => {
     expect(sharedPath(['conv1_bn', 'conv_pw_1_bn'])).toBe('');
     expect(sharedPath(['a/x', 'a/y'])).toBe('a/');

@@ -38,6 +38,9 @@ export type { Card, Frame };
 
 export { JOB_CRASH_LIMIT } from './job-book.ts';
 
+/** localStorage key of the model last opened. */
+export const LAST_MODEL_KEY = 'featurescope:last-model';
+
 export const SAMPLE_PHOTOS = ['cat', 'airplane', 'portrait'];
 
 /** Sizes offered for new renders; a network smaller than the smallest gets its own input size offered too. */
@@ -102,8 +105,14 @@ export class Studio {
   }
   private msgId = 0;
 
-  constructor(options: { modelId?: string; settings?: Partial<JobSettings>; backend?: BackendChoice } = {}) {
+  /** The model to open instead when the remembered one no longer loads (deleted, or gone from the server). */
+  private fallbackModel: string | null;
+
+  constructor(
+    options: { modelId?: string; settings?: Partial<JobSettings>; backend?: BackendChoice; fallbackModel?: string } = {},
+  ) {
     this.initialModel = options.modelId ?? DEFAULT_MODEL_ID;
+    this.fallbackModel = options.fallbackModel ?? null;
     if (options.settings) this.settings = checkJobSettings({ ...this.settings, ...options.settings });
     if (options.backend) this.backendChoice = options.backend;
     this.lifecycle = new ModelLifecycle({
@@ -258,6 +267,14 @@ export class Studio {
     const before = this.modelState;
     this.modelState = s;
     this.shown = this.lifecycle.shown;
+    if (s.phase === 'failed' && this.fallbackModel && s.id !== this.fallbackModel) {
+      const fallback = this.fallbackModel;
+      this.fallbackModel = null;
+      this.note('info', `Opening ${fallback} instead.`);
+      this.loadModel(fallback);
+      return;
+    }
+    if (s.phase === 'ready') this.fallbackModel = null;
     if (s.phase !== 'ready' || (before.phase === 'ready' && before.model.key === s.model.key)) return;
     const key = s.model.key;
     // Jobs and cards of another model leave (its renders stay in the cache); this model's come back from it.
@@ -267,6 +284,12 @@ export class Studio {
     this.cards.keepOnly(key);
     this.settings = { ...this.settings, size: renderSizeFor(s.model.inputShape, this.settings.size) };
     this.modelLoadedAt = performance.now();
+    // The next visit without ?model= opens this model again.
+    try {
+      localStorage.setItem(LAST_MODEL_KEY, s.model.id);
+    } catch {
+      /* storage unavailable: the default model next time */
+    }
     void this.restoreFromCache(key);
   }
 
@@ -382,6 +405,17 @@ export class Studio {
 
   resume() {
     this.client?.control({ type: 'resume' });
+  }
+
+  /** Cancels some renders (a card's, a band's): queued ones leave the queue, running ones stop at their next step. */
+  cancel(keys: string[]) {
+    if (!keys.length) return;
+    this.client?.control({ type: 'cancel', ids: keys });
+    for (const key of keys) {
+      const c = this.cards.get(key);
+      if (c && (c.status === 'queued' || c.status === 'running')) this.cards.delete(key);
+      this.book.finished(key);
+    }
   }
 
   cancelAll() {
