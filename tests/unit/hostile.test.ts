@@ -7,12 +7,12 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { render } from '../../src/lib/engine/render.ts';
 import { encodePng, readPngMeta } from '../../src/lib/export/png.ts';
-import { DEFAULT_JOB_SETTINGS, type FromWorker, type Job } from '../../src/lib/protocol.ts';
+import { DEFAULT_JOB_SETTINGS, type Job } from '../../src/lib/protocol.ts';
 import { checkJobSettings, settingsFromParams } from '../../src/lib/settings.ts';
 import { restoreCards } from '../../src/lib/studio/cache-sync.ts';
 import { framesOf } from '../../src/lib/studio/cards.ts';
 import { RenderCache } from '../../src/lib/store/cache.ts';
-import { Scheduler } from '../../workers/scheduler.ts';
+import { schedulerOn } from './scheduler-harness.ts';
 import { pickModelJson, splitModelUrl, urlReader } from '../../workers/sources.ts';
 import { cacheRecord } from './cache-record.ts';
 import { model, SMALL } from './helpers.ts';
@@ -40,15 +40,7 @@ describe('settings from links and messages are bounded before anything is alloca
 
   it('a job with steps=2e11 fails at once in the scheduler, with no tensor allocated and nothing left running', async () => {
     const m = await model(SMALL);
-    const posted: FromWorker[] = [];
-    const scheduler = new Scheduler({
-      post: (msg) => posted.push(msg),
-      model: () => ({ model: m, key: SMALL }),
-      backend: () => 'wasm',
-      gpuLost: () => null,
-      gpuFailed: async () => false,
-      broken: () => {},
-    });
+    const { scheduler, log: posted } = schedulerOn(m, SMALL);
     const before = tf.memory().numTensors;
     const job: Job = {
       id: 'huge',
@@ -70,16 +62,8 @@ describe('settings from links and messages are bounded before anything is alloca
 
   it('an error that merely mentions "webgl" and "context" fails the job; only the GPU’s own lost state switches backends (item 15)', async () => {
     const m = await model(SMALL);
-    const posted: FromWorker[] = [];
     let gpuFailures = 0;
-    const scheduler = new Scheduler({
-      post: (msg) => posted.push(msg),
-      model: () => ({ model: m, key: SMALL }),
-      backend: () => 'webgl',
-      gpuLost: () => null,
-      gpuFailed: async () => (gpuFailures++, true),
-      broken: () => {},
-    });
+    const { scheduler, log: posted } = schedulerOn(m, SMALL, { backend: 'webgl', gpuFailed: async () => (gpuFailures++, true) });
     const settings = { ...DEFAULT_JOB_SETTINGS, steps: 2, size: 32 };
     scheduler.enqueue([{ id: 'j', modelId: SMALL, layer: 'webgl_context_layer', channel: 0, variant: 0, priority: 1, settings }]);
     await expect

@@ -1,21 +1,13 @@
 // The worker's scheduler (issue 10, item 2): a click preempts background work, which runs again afterwards.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_JOB_SETTINGS, PRIORITY, type FromWorker, type Job } from '../../src/lib/protocol.ts';
-import { Scheduler } from '../../workers/scheduler.ts';
+import { DEFAULT_JOB_SETTINGS, PRIORITY, type Job } from '../../src/lib/protocol.ts';
+import { schedulerOn } from './scheduler-harness.ts';
 import { model, SMALL } from './helpers.ts';
 
 describe('scheduler', () => {
   it('a clicked job preempts a running background batch; the background jobs are requeued and finish later', async () => {
     const m = await model(SMALL);
-    const log: FromWorker[] = [];
-    const scheduler = new Scheduler({
-      post: (msg) => log.push(msg),
-      model: () => ({ model: m, key: SMALL }),
-      backend: () => 'wasm',
-      gpuLost: () => null,
-      gpuFailed: async () => false,
-      broken: () => {},
-    });
+    const { scheduler, log } = schedulerOn(m, SMALL);
     const settings = { ...DEFAULT_JOB_SETTINGS, steps: 200, size: 32 };
     const job = (id: string, channel: number, priority: number): Job => ({
       id,
@@ -49,15 +41,7 @@ describe('scheduler', () => {
 
   it('background work does not preempt background work, and a visible band does not preempt a click', async () => {
     const m = await model(SMALL);
-    const log: FromWorker[] = [];
-    const scheduler = new Scheduler({
-      post: (msg) => log.push(msg),
-      model: () => ({ model: m, key: SMALL }),
-      backend: () => 'wasm',
-      gpuLost: () => null,
-      gpuFailed: async () => false,
-      broken: () => {},
-    });
+    const { scheduler, log } = schedulerOn(m, SMALL);
     const settings = { ...DEFAULT_JOB_SETTINGS, steps: 48, size: 32 };
     const job = (id: string, priority: number): Job => ({
       id,
