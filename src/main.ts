@@ -2,10 +2,12 @@ import { mount } from 'svelte';
 import { DEFAULT_MODEL_ID } from './lib/models/registry.ts';
 import { BACKENDS, DEFAULT_JOB_SETTINGS, type BackendChoice } from './lib/protocol.ts';
 import { settingsFromParams } from './lib/settings.ts';
+import { targetFromParams } from './lib/studio/share-link.ts';
 import { LAST_MODEL_KEY, Studio } from './lib/studio/studio.svelte.ts';
 import App from './ui/App.svelte';
 
-// URL parameters pick the start-up model and defaults: ?model=mobilenet_v1_0.25_224&steps=64&size=64&backend=wasm&auto=0
+// URL parameters pick the start-up model and defaults: ?model=mobilenet_v1_0.25_224&steps=64&size=64&backend=wasm&auto=0;
+// with layer= and channel= (a shared link, share-link.ts) the page renders and opens that image.
 const q = new URLSearchParams(location.search);
 const { settings, refused } = settingsFromParams(q, DEFAULT_JOB_SETTINGS);
 /** The model open at the end of the last visit (a registry id or a kept model), if any. */
@@ -16,14 +18,17 @@ function lastModel(): string | null {
     return null;
   }
 }
+const { target, refused: badTarget } = targetFromParams(q);
 const backend = q.get('backend');
 const studio = new Studio({
   modelId: q.get('model') ?? lastModel() ?? DEFAULT_MODEL_ID,
   fallbackModel: q.get('model') ? undefined : DEFAULT_MODEL_ID,
-  settings,
+  // A class (logit) link's objective applies to its own image, not to every band.
+  settings: settings.objective === 'logit' ? { ...settings, objective: 'channel' } : settings,
+  focus: target ? { ...target, settings } : null,
   backend: BACKENDS.includes(backend as BackendChoice) ? (backend as BackendChoice) : 'auto',
 });
-for (const r of refused) studio.note('error', r);
+for (const r of [...refused, ...badTarget]) studio.note('error', r);
 if (backend !== null && !BACKENDS.includes(backend as BackendChoice))
   studio.note('error', `link parameter backend=${backend.slice(0, 40)} ignored: use ${BACKENDS.join(', ')}`);
 

@@ -48,16 +48,25 @@ export function checkJobSettings(s: JobSettings): JobSettings {
 }
 
 /**
- * Settings from a shared link's parameters (steps, size, seed): the ones in range, and a message for each refused
- * one (it keeps its default).
+ * Settings from a shared link's parameters (steps, size, seed, objective, param, transforms, diversity): the ones in
+ * range, and a message for each refused one (it keeps its default).
  */
 export function settingsFromParams(q: URLSearchParams, base: JobSettings): { settings: JobSettings; refused: string[] } {
   let settings = { ...base };
   const refused: string[] = [];
-  for (const k of ['steps', 'size', 'seed'] as const) {
+  const parse: Record<keyof JobSettings, (raw: string) => unknown> = {
+    steps: Number,
+    size: Number,
+    seed: Number,
+    diversity: Number,
+    objective: (r) => r,
+    param: (r) => r,
+    transforms: (r) => (r === '1' || r === 'true' ? true : r === '0' || r === 'false' ? false : r),
+  };
+  for (const k of Object.keys(parse) as (keyof JobSettings)[]) {
     const raw = q.get(k);
     if (raw === null) continue;
-    const trial = { ...settings, [k]: Number(raw) };
+    const trial = { ...settings, [k]: parse[k](raw) };
     try {
       settings = checkJobSettings(trial);
     } catch (e) {

@@ -169,3 +169,24 @@ test('the dialog names a model after its folder or file, and marks the most conf
   // Nothing stated by the model: nothing is "recommended".
   await expect(table.locator('tr.recommended')).toHaveCount(0);
 });
+
+test('a link to an image renders exactly that image in a fresh page and opens it', async ({ page, browser }) => {
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=64&size=64&seed=3&auto=0');
+  await renderCard(page, 'conv_pw_6_bn', 9);
+  await card(page, 'conv_pw_6_bn', 9).click();
+  const link = await page.getByRole('dialog').getByLabel('link to this image').inputValue();
+  expect(link).toMatch(/model=mobilenet_v1_0\.25_224&layer=conv_pw_6_bn&channel=9&objective=channel&size=64&steps=64&seed=3/);
+  const [first] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'download PNG' }).click()]);
+  // Another browser context: nothing cached, nothing shared.
+  const fresh = await (await browser.newContext()).newPage();
+  await fresh.goto(link);
+  const dlg = fresh.getByRole('dialog');
+  await expect(dlg).toContainText('conv_pw_6_bn · channel 9', { timeout: 60_000 });
+  await expect(dlg.getByRole('button', { name: 'download PNG' })).toBeEnabled();
+  await expect(card(fresh, 'conv_pw_6_bn', 9)).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+  const [second] = await Promise.all([fresh.waitForEvent('download'), dlg.getByRole('button', { name: 'download PNG' }).click()]);
+  const a = decode(readFileSync(await first.path()));
+  const b = decode(readFileSync(await second.path()));
+  expect(b.width).toBe(64);
+  expect(Buffer.from(b.data as Uint8Array).equals(Buffer.from(a.data as Uint8Array))).toBe(true);
+});

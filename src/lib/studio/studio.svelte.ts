@@ -31,6 +31,7 @@ import { CardStore } from './card-store.svelte.ts';
 import { framesOf, queuedCard, type Card, type Frame } from './cards.ts';
 import { ModelLifecycle, type LoadedModel, type ModelState } from './lifecycle.ts';
 import { JobBook, JOB_CRASH_LIMIT } from './job-book.ts';
+import { shareLink, type ImageTarget } from './share-link.ts';
 import { WorkerClient, type Replacement } from './worker-client.ts';
 import { checkJobSettings } from '../settings.ts';
 
@@ -107,10 +108,21 @@ export class Studio {
 
   /** The model to open instead when the remembered one no longer loads (deleted, or gone from the server). */
   private fallbackModel: string | null;
+  /** The image a shared link points at: rendered (and opened) once its model is ready. */
+  private focus: (ImageTarget & { settings: JobSettings }) | null;
+  /** The card the page should open in the detail view (a shared link's image), once. */
+  focusKey = $state<string | null>(null);
 
   constructor(
-    options: { modelId?: string; settings?: Partial<JobSettings>; backend?: BackendChoice; fallbackModel?: string } = {},
+    options: {
+      modelId?: string;
+      settings?: Partial<JobSettings>;
+      backend?: BackendChoice;
+      fallbackModel?: string;
+      focus?: (ImageTarget & { settings: JobSettings }) | null;
+    } = {},
   ) {
+    this.focus = options.focus ?? null;
     this.initialModel = options.modelId ?? DEFAULT_MODEL_ID;
     this.fallbackModel = options.fallbackModel ?? null;
     if (options.settings) this.settings = checkJobSettings({ ...this.settings, ...options.settings });
@@ -290,7 +302,29 @@ export class Studio {
     } catch {
       /* storage unavailable: the default model next time */
     }
-    void this.restoreFromCache(key);
+    void this.restoreFromCache(key).then(() => this.openFocus(s.model));
+  }
+
+  /** A shared link's image: rendered with the link's settings unless the cache has it, then opened. */
+  private openFocus(model: LoadedModel) {
+    const f = this.focus;
+    if (!f || this.modelState.phase !== 'ready' || this.modelKey !== model.key) return;
+    this.focus = null;
+    const layer = model.layers.find((l) => l.name === f.layer);
+    if (!layer) return this.note('error', `The link's layer ${f.layer} is not in ${model.id}.`);
+    // The class band renders class scores whatever objective the link's other settings name.
+    const settings: JobSettings = layer.logits ? { ...f.settings, objective: 'logit' } : f.settings;
+    const objective = settings.objective;
+    if (objective !== 'layer' && f.channel >= layer.shape[2])
+      return this.note('error', `The link's channel ${f.channel} is out of range for ${f.layer} (0-${layer.shape[2] - 1}).`);
+    this.request(f.layer, [f.channel], 'clicked', settings, f.variant + 1);
+    this.focusKey = jobKey({ modelId: model.key, layer: f.layer, channel: f.channel, variant: f.variant, settings });
+  }
+
+  /** A link that renders and opens this card's image. */
+  linkTo(c: Card): string {
+    const model = this.modelId;
+    return shareLink(location.href, model, { layer: c.layer, channel: c.channel, variant: c.variant }, c.settings);
   }
 
   /** Shows every image already rendered for this model without rendering it again. */
