@@ -46,6 +46,51 @@ export class Scheduler {
 
   constructor(private readonly host: SchedulerHost) {}
 
+  /** Measured ms/step by "layer|size" (the latest batch's), for ETAs that know deep layers cost more. */
+  private readonly measured = new Map<string, number>();
+  private runningStep = 0;
+
+  /** ms/step for a layer at a size: measured, else scaled from the measured layer nearest in depth. */
+  private msFor(model: FeatureModel, layer: string, size: number): number | null {
+    const hit = this.measured.get(`${layer}|${size}`);
+    if (hit !== undefined) return hit;
+    const depthOf = (name: string) => model.layers.find((l) => l.name === name)?.depth ?? 0;
+    const d = depthOf(layer);
+    let best: { ms: number; depth: number; gap: number } | null = null;
+    for (const [key, ms] of this.measured) {
+      const [name, sz] = key.split('|');
+      const depth = depthOf(name);
+      // Cost grows with the image's area as well as with depth.
+      const scaled = ms * ((size * size) / (Number(sz) * Number(sz)));
+      const gap = Math.abs(depth - d);
+      if (!best || gap < best.gap) best = { ms: scaled, depth, gap };
+    }
+    return best ? (best.ms * (d + 1)) / (best.depth + 1) : null;
+  }
+
+  private eta(): { etaMs: number | null; etaByLayer: Record<string, number> } {
+    const current = this.host.model();
+    const byLayer: Record<string, number> = {};
+    if (!current || !this.measured.size) return { etaMs: null, etaByLayer: byLayer };
+    let total = 0;
+    const add = (layer: string, ms: number) => {
+      byLayer[layer] = (byLayer[layer] ?? 0) + ms;
+      total += ms;
+    };
+    const r = this.running;
+    if (r) {
+      const s = r.jobs[0].settings;
+      const ms = this.msFor(current.model, r.jobs[0].layer, s.size);
+      if (ms !== null) add(r.jobs[0].layer, ms * Math.max(0, s.steps - this.runningStep));
+    }
+    for (const g of this.queue.groups()) {
+      if (g.sample.modelId !== current.key) continue;
+      const ms = this.msFor(current.model, g.sample.layer, g.sample.settings.size);
+      if (ms !== null) add(g.sample.layer, ms * g.sample.settings.steps * Math.ceil(g.count / MAX_BATCH));
+    }
+    return { etaMs: total, etaByLayer: byLayer };
+  }
+
   postQueue() {
     const stepsRunning = this.running ? this.running.jobs[0].settings.steps : 0;
     this.host.post({
@@ -57,6 +102,7 @@ export class Scheduler {
         paused: this.paused,
         msPerStep: this.msPerStep,
         stepsLeft: this.queue.stepsLeft(MAX_BATCH) + stepsRunning,
+        ...this.eta(),
       },
     });
   }
@@ -162,6 +208,7 @@ export class Scheduler {
     const abort = new AbortController();
     const running = { jobs, cancelled: new Set<string>(), abort, preempted: false };
     this.running = running;
+    this.runningStep = 0;
     const live = (j: Job) => !running.cancelled.has(j.id);
     try {
       this.postQueue();
@@ -185,6 +232,8 @@ export class Scheduler {
             const now = performance.now();
             this.msPerStep = (now - lastTime - this.pausedMs) / Math.max(1, snap.step - lastStep);
             this.pausedMs = 0;
+            this.measured.set(`${jobs[0].layer}|${s.size}`, this.msPerStep);
+            this.runningStep = snap.step;
             lastStep = snap.step;
             lastTime = now;
             jobs.forEach((j, i) => {

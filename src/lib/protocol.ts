@@ -152,6 +152,13 @@ export interface QueueState {
   msPerStep: number;
   /** Steps left over all pending and running jobs, counting a batch's steps once. */
   stepsLeft: number;
+  /**
+   * Milliseconds left, from ms/step measured per layer and size (deep layers cost more per step); a layer not measured
+   * yet is estimated from the measured one nearest in depth, scaled by depth. Null until anything was measured.
+   */
+  etaMs: number | null;
+  /** The same, per layer with queued or running jobs. */
+  etaByLayer: Record<string, number>;
 }
 
 /** What a worker's backend start reports: what runs, on what, and why. */

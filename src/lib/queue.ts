@@ -46,6 +46,17 @@ export class JobQueue {
     return top;
   }
 
+  /** Queued jobs grouped by what can share a batch: one sample job and how many there are. */
+  groups(): { sample: Job; count: number }[] {
+    const groups = new Map<string, { sample: Job; count: number }>();
+    for (const j of this.jobs) {
+      const g = groups.get(settingsKey(j));
+      if (g) g.count++;
+      else groups.set(settingsKey(j), { sample: j, count: 1 });
+    }
+    return [...groups.values()];
+  }
+
   /** Total optimization steps the queued jobs need when run in batches of `maxBatch`. */
   stepsLeft(maxBatch: number): number {
     const groups = new Map<string, Job[]>();

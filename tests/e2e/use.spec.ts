@@ -64,6 +64,8 @@ test('cancel one card, or one band; "show fewer" folds a band back', async ({ pa
   await b.getByLabel('channels to render').fill('0-5');
   await b.getByRole('button', { name: 'render', exact: true }).click();
   await expect(b.locator('.card[data-status="queued"], .card[data-status="running"]')).toHaveCount(6);
+  // The band's own time left, from ms/step measured on this layer.
+  await expect(b.getByTestId('band-eta')).toContainText(/≈ \d+ (s|min \d+ s) left/, { timeout: 60_000 });
   await b.getByRole('button', { name: 'cancel 6' }).click();
   await expect(b.locator('.card[data-status="queued"], .card[data-status="running"]')).toHaveCount(0);
   await expect(page.getByTestId('queue-counts')).toContainText('0 running · 0 queued');

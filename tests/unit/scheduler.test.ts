@@ -59,3 +59,29 @@ describe('scheduler', () => {
     expect(log.some((e) => e.type === 'job-requeued')).toBe(false);
   });
 });
+
+describe('ETA', () => {
+  it('is measured per layer, and a deeper layer not run yet is estimated as costlier per step', async () => {
+    const m = await model(SMALL);
+    const { scheduler, log } = schedulerOn(m, SMALL);
+    const settings = { ...DEFAULT_JOB_SETTINGS, steps: 64, size: 32 };
+    const job = (id: string, layer: string, priority: number): Job => ({
+      id,
+      modelId: SMALL,
+      layer,
+      channel: 0,
+      variant: 0,
+      priority,
+      settings,
+    });
+    scheduler.enqueue([job('shallow', 'conv_pw_1_bn', 10), job('deep', 'conv_pw_11_bn', 1)]);
+    await expect.poll(() => log.some((e) => e.type === 'snapshot' && e.id === 'shallow')).toBe(true);
+    const q = log.filter((e) => e.type === 'queue').at(-1) as Extract<(typeof log)[number], { type: 'queue' }>;
+    expect(q.state.etaMs).not.toBeNull();
+    expect(Object.keys(q.state.etaByLayer).sort()).toEqual(['conv_pw_11_bn', 'conv_pw_1_bn']);
+    // The deep layer's 64 steps are estimated to cost more than the shallow one's measured ms/step over 64 steps.
+    expect(q.state.etaByLayer.conv_pw_11_bn).toBeGreaterThan(64 * q.state.msPerStep);
+    expect(q.state.etaMs).toBeCloseTo(q.state.etaByLayer.conv_pw_11_bn + q.state.etaByLayer.conv_pw_1_bn, 6);
+    await expect.poll(() => log.filter((e) => e.type === 'job-done').length, { timeout: 60_000 }).toBe(2);
+  });
+});

@@ -79,7 +79,7 @@ export class Studio {
   settings = $state<JobSettings>({ ...DEFAULT_JOB_SETTINGS });
   /** Images per clicked channel: more than one renders diverse variants together (see the diversity weight). */
   variants = $state(1);
-  queue = $state<QueueState>({ pending: 0, running: 0, paused: false, msPerStep: 0, stepsLeft: 0 });
+  queue = $state<QueueState>({ pending: 0, running: 0, paused: false, msPerStep: 0, stepsLeft: 0, etaMs: null, etaByLayer: {} });
   cards = new CardStore();
   messages = $state<{ id: number; kind: 'info' | 'error'; text: string }[]>([]);
   workerRestarts = $state(0);
