@@ -207,3 +207,62 @@ describe('the loop takes its parts (as Lucid’s render_vis does)', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('composed objectives (issue 10)', () => {
+  it('typed composition: compose(a).minus(b).times(k) scores k·(a − b)', async () => {
+    const obj = await import('../../src/lib/engine/objectives.ts');
+    const m = await model(SMALL);
+    const ph = await photos(64);
+    const [a, b] = [3, 5].map((c) => evaluate(m, ph, 'channel', 'conv_pw_3_bn', [c, c, c]));
+    const expr = obj
+      .compose(obj.channel('conv_pw_3_bn', [3, 3, 3]))
+      .minus(obj.channel('conv_pw_3_bn', [5, 5, 5]))
+      .times(0.5);
+    const got = tf.tidy(() => Array.from(expr.score({ acts: m.forward(ph, expr.layers), image: ph }).dataSync()));
+    got.forEach((v, i) => expect(v).toBeCloseTo(0.5 * (a[i] - b[i]), 4));
+    ph.dispose();
+  });
+
+  it('an interpolation strip renders in one batch, each image leaning further towards the second channel', async () => {
+    const m = await model(SMALL);
+    const layer = 'conv_pw_5_bn';
+    const ts = [0, 0.25, 0.5, 0.75, 1];
+    const r = await render(
+      m,
+      { layer, steps: 48, size: 48 },
+      ts.map((t) => ({
+        index: 2,
+        terms: [
+          { index: 2, weight: 1 - t },
+          { index: 9, weight: t },
+        ],
+      })),
+    );
+    expect(r.final.images).toHaveLength(5);
+    const lean = r.final.images.map((img) => {
+      const x = fromRgba(img, 48);
+      const [a, b] = [2, 9].map((c) => evaluate(m, x, 'channel', layer, [c])[0]);
+      x.dispose();
+      return b - a;
+    });
+    // The far ends differ in the direction of their channel.
+    expect(lean[4]).toBeGreaterThan(lean[0]);
+  });
+
+  it('a neuron at a clicked position is that unit: its activation at that place beats the centre’s', async () => {
+    const m = await model(SMALL);
+    const layer = 'conv_pw_5_bn';
+    const r = await render(m, { layer, steps: 48, size: 64, objective: 'neuron' }, [{ index: 4, position: [0.1, 0.8] }]);
+    const x = fromRgba(r.final.images[0], 64);
+    const [corner, centre] = tf.tidy(() => {
+      const a = m.forward(x, [layer]).get(layer)! as tf.Tensor4D;
+      const [, h, w] = a.shape;
+      const at = (y: number, xx: number) => a.slice([0, y, xx, 4], [1, 1, 1, 1]).dataSync()[0];
+      return [at(Math.floor(0.1 * h), Math.floor(0.8 * w)), at(Math.floor(h / 2), Math.floor(w / 2))];
+    });
+    x.dispose();
+    expect(corner).toBeGreaterThan(centre);
+    // The clean value is on the float image; `corner` on its 8-bit export.
+    expect(r.cleanValues[0]).toBeCloseTo(corner, 1);
+  });
+});

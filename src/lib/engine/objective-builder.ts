@@ -21,7 +21,12 @@ export interface RegularizerSpec {
 export interface Target {
   /** Channel (channel / neuron objectives) or class output index (logit); ignored for the layer objective. */
   index: number;
+  /** Distinguishes several renders of the same target in one batch (diversity variants). */
   variant?: number;
+  /** Channel objective only: a weighted sum of channels instead of `index` alone (see objectives.weightedChannels). */
+  terms?: obj.ChannelTerm[];
+  /** Neuron objective only: the unit's position as fractions of the layer's height and width (default: centre). */
+  position?: [number, number];
 }
 
 /** The objective for these settings and targets, including regularizers and diversity. */
@@ -31,7 +36,7 @@ export function buildObjective(model: FeatureModel, s: ObjectiveSpec, targets: T
   const idx = targets.map((t) => t.index);
   const range = info.shape[2];
   if (s.objective !== 'layer') {
-    for (const i of idx) {
+    for (const i of [...idx, ...targets.flatMap((t) => (t.terms ?? []).map((x) => x.index))]) {
       if (!Number.isInteger(i) || i < 0 || i >= range) {
         throw new EngineError(
           `${s.objective === 'logit' ? 'class' : 'channel'} ${i} is out of range for layer ${info.name} (valid: 0-${range - 1})`,
@@ -41,9 +46,18 @@ export function buildObjective(model: FeatureModel, s: ObjectiveSpec, targets: T
   }
   switch (s.objective) {
     case 'channel':
-      return obj.channel(info.name, idx);
+      return targets.some((t) => t.terms)
+        ? obj.weightedChannels(
+            info.name,
+            targets.map((t) => t.terms ?? [{ index: t.index, weight: 1 }]),
+          )
+        : obj.channel(info.name, idx);
     case 'neuron':
-      return obj.neuron(info.name, idx);
+      return obj.neuron(
+        info.name,
+        idx,
+        targets.map((t) => t.position ?? null),
+      );
     case 'layer':
       return obj.layerDream(info.name, targets.length);
     case 'logit':

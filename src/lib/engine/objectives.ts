@@ -43,16 +43,52 @@ export function channel(layer: string, targets: number[]): Objective {
   };
 }
 
-/** Channel targets[i] at the centre position of `layer`, for item i. */
-export function neuron(layer: string, targets: number[]): Objective {
+/** A channel and its weight in a weighted sum of channels. */
+export interface ChannelTerm {
+  index: number;
+  weight: number;
+}
+
+/**
+ * Per item, a weighted sum of channel means: item i scores Σ weight·mean(channel) over terms[i]. With one term of
+ * weight 1 it is `channel`; −1 is the negative of a channel; (1, 1) a sum, (1, −1) a difference, (1−t, t) a point
+ * on the way from one channel to another — and items of a batch may each have their own mix.
+ */
+export function weightedChannels(layer: string, terms: ChannelTerm[][]): Objective {
+  return {
+    layers: [layer],
+    label: `channels ${layer}:${terms.map((t) => t.map((x) => `${x.weight}·${x.index}`).join('+')).join(',')}`,
+    score: ({ acts }) => {
+      const a = as4d(acts.get(layer)!);
+      const c = a.shape[3];
+      const w = new Float32Array(terms.length * c);
+      terms.forEach((t, i) => t.forEach((x) => (w[i * c + x.index] += x.weight)));
+      return tf.mean(tf.sum(tf.mul(a, tf.tensor4d(w, [terms.length, 1, 1, c])), 3), [1, 2]) as tf.Tensor1D;
+    },
+  };
+}
+
+/**
+ * Channel targets[i] at one position of `layer`, for item i: the centre, or positions[i] given as fractions of the
+ * layer's height and width (so the same unit is meant at any render size).
+ */
+export function neuron(layer: string, targets: number[], positions?: ([number, number] | null)[]): Objective {
   return {
     layers: [layer],
     label: `neuron ${layer}:${targets.join(',')}`,
     score: ({ acts }) => {
       const a = as4d(acts.get(layer)!);
       const [b, h, w, c] = a.shape;
-      const centre = a.slice([0, Math.floor(h / 2), Math.floor(w / 2), 0], [b, 1, 1, c]) as tf.Tensor4D;
-      return tf.sum(tf.mul(centre, selector(targets, c)), [1, 2, 3]) as tf.Tensor1D;
+      const at = (i: number): [number, number] => {
+        const p = positions?.[i];
+        if (!p) return [Math.floor(h / 2), Math.floor(w / 2)];
+        return [Math.min(h - 1, Math.max(0, Math.floor(p[0] * h))), Math.min(w - 1, Math.max(0, Math.floor(p[1] * w)))];
+      };
+      const units = tf.concat(
+        Array.from({ length: b }, (_, i) => a.slice([i, ...at(i), 0], [1, 1, 1, c])),
+        0,
+      ) as tf.Tensor4D;
+      return tf.sum(tf.mul(units, selector(targets, c)), [1, 2, 3]) as tf.Tensor1D;
     },
   };
 }
@@ -153,6 +189,35 @@ export function blur(): Objective {
     },
   };
 }
+
+/**
+ * Objectives that compose as Lucid's do (`a + b`, `a - b`, `2 * a`), typed: `compose(channel(…)).minus(channel(…))
+ * .times(0.5)`. The result is itself an Objective.
+ */
+export class ObjectiveExpr implements Objective {
+  readonly layers: string[];
+  readonly label: string;
+  readonly score: Objective['score'];
+  constructor(o: Objective) {
+    this.layers = o.layers;
+    this.label = o.label;
+    this.score = o.score;
+  }
+  plus(o: Objective): ObjectiveExpr {
+    return new ObjectiveExpr(sum(this, o));
+  }
+  minus(o: Objective): ObjectiveExpr {
+    return new ObjectiveExpr(sum(this, neg(o)));
+  }
+  times(k: number): ObjectiveExpr {
+    return new ObjectiveExpr(scale(this, k));
+  }
+  negate(): ObjectiveExpr {
+    return this.times(-1);
+  }
+}
+
+export const compose = (o: Objective) => new ObjectiveExpr(o);
 
 export function scale(o: Objective, k: number): Objective {
   return { layers: o.layers, label: `${k}·${o.label}`, score: (ctx) => tf.mul(o.score(ctx), k) as tf.Tensor1D };

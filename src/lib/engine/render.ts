@@ -8,7 +8,7 @@ import type { FeatureModel } from './model.ts';
 import { EngineError } from './network.ts';
 import * as obj from './objectives.ts';
 import { Adam } from './adam.ts';
-import { buildObjective, regularizers } from './objective-builder.ts';
+import { buildObjective, regularizers, type Target } from './objective-builder.ts';
 import { renderVis, type RenderOptions, type RenderResult } from './render-vis.ts';
 import { createParam, type ParamKind } from './param.ts';
 import {
@@ -70,12 +70,8 @@ export const DEFAULT_SETTINGS: RenderSettings = {
 export { buildObjective } from './objective-builder.ts';
 export { RenderCancelled, type RenderOptions, type RenderResult, type Snapshot } from './render-vis.ts';
 
-export interface RenderTarget {
-  /** Channel (channel / neuron objectives) or class output index (logit); ignored for the layer objective. */
-  index: number;
-  /** Distinguishes several renders of the same target in one batch (diversity variants). */
-  variant?: number;
-}
+/** What one batch item maximizes: a channel (or class), or a mix of channels, or a unit at a position. */
+export type RenderTarget = Target;
 
 /** More steps than this is a typo or a hostile link, not a render. */
 export const MAX_STEPS = 100_000;
