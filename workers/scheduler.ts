@@ -4,7 +4,7 @@
  * worker's call (see viz.worker.ts): the scheduler only tells it.
  */
 import type { FeatureModel } from '../src/lib/engine/model.ts';
-import { render, RenderCancelled } from '../src/lib/engine/render.ts';
+import { render, RenderCancelled, type RenderTarget } from '../src/lib/engine/render.ts';
 import { PREEMPT_MARGIN, type FromWorker, type Job } from '../src/lib/protocol.ts';
 import { JobQueue } from '../src/lib/queue.ts';
 import { checkJobSettings } from '../src/lib/settings.ts';
@@ -22,6 +22,36 @@ export interface SchedulerHost {
   gpuFailed(message: string): Promise<boolean>;
   /** The backend itself failed (wasm out of memory): nothing later can run in this worker. */
   broken(message: string): void;
+}
+
+/** The render target of a job: its channel, or the composed objective around it. */
+export function targetOf(j: Job): RenderTarget {
+  const t: RenderTarget = { index: j.channel, variant: j.variant };
+  const c = j.combo;
+  if (!c) return t;
+  switch (c.kind) {
+    case 'neg':
+      return { ...t, terms: [{ index: j.channel, weight: -1 }] };
+    case 'sum':
+    case 'diff':
+      return {
+        ...t,
+        terms: [
+          { index: j.channel, weight: 1 },
+          { index: c.other, weight: c.kind === 'sum' ? 1 : -1 },
+        ],
+      };
+    case 'mix':
+      return {
+        ...t,
+        terms: [
+          { index: j.channel, weight: 1 - c.t },
+          { index: c.other, weight: c.t },
+        ],
+      };
+    case 'at':
+      return { ...t, position: [c.y, c.x] };
+  }
 }
 
 /** Errors after which the backend's memory or state cannot be trusted. */
@@ -220,44 +250,39 @@ export class Scheduler {
       // The first snapshot comes at step 16 (a click shows something quickly), then every 32 steps.
       const thresholds = [16];
       for (let t = 32; t <= s.steps; t += 32) thresholds.push(t);
-      const result = await render(
-        model,
-        { ...s, layer: jobs[0].layer, thresholds },
-        jobs.map((j) => ({ index: j.channel, variant: j.variant })),
-        {
-          signal: abort.signal,
-          gate: this.gate,
-          curveEvery: 8,
-          onSnapshot: (snap) => {
-            const now = performance.now();
-            this.msPerStep = (now - lastTime - this.pausedMs) / Math.max(1, snap.step - lastStep);
-            this.pausedMs = 0;
-            this.measured.set(`${jobs[0].layer}|${s.size}`, this.msPerStep);
-            this.runningStep = snap.step;
-            lastStep = snap.step;
-            lastTime = now;
-            jobs.forEach((j, i) => {
-              if (!live(j)) return;
-              const rgba = snap.images[i];
-              const buffer = rgba.buffer as ArrayBuffer;
-              this.host.post(
-                {
-                  type: 'snapshot',
-                  id: j.id,
-                  step: snap.step,
-                  steps: s.steps,
-                  width: snap.width,
-                  height: snap.height,
-                  rgba: buffer,
-                  value: snap.values[i],
-                },
-                [buffer],
-              );
-            });
-            this.postQueue();
-          },
+      const result = await render(model, { ...s, layer: jobs[0].layer, thresholds }, jobs.map(targetOf), {
+        signal: abort.signal,
+        gate: this.gate,
+        curveEvery: 8,
+        onSnapshot: (snap) => {
+          const now = performance.now();
+          this.msPerStep = (now - lastTime - this.pausedMs) / Math.max(1, snap.step - lastStep);
+          this.pausedMs = 0;
+          this.measured.set(`${jobs[0].layer}|${s.size}`, this.msPerStep);
+          this.runningStep = snap.step;
+          lastStep = snap.step;
+          lastTime = now;
+          jobs.forEach((j, i) => {
+            if (!live(j)) return;
+            const rgba = snap.images[i];
+            const buffer = rgba.buffer as ArrayBuffer;
+            this.host.post(
+              {
+                type: 'snapshot',
+                id: j.id,
+                step: snap.step,
+                steps: s.steps,
+                width: snap.width,
+                height: snap.height,
+                rgba: buffer,
+                value: snap.values[i],
+              },
+              [buffer],
+            );
+          });
+          this.postQueue();
         },
-      );
+      });
       this.checkGpu();
       const seconds = (performance.now() - started) / 1000 / jobs.length;
       jobs.forEach((j, i) => {

@@ -48,6 +48,54 @@ export interface Job {
   settings: JobSettings;
   /** Higher runs first; equal priorities run in submission order. */
   priority: number;
+  /** A composed objective around `channel` (absent: the channel itself). */
+  combo?: Combo;
+}
+
+/**
+ * Objectives composed around a job's channel, as the detail view offers them: the negative of the channel, its sum
+ * or difference with another channel, a point `t` of the way to another channel (an interpolation strip is five of
+ * these, rendered in one batch), or the unit of the channel at a position clicked on the layer's grid (fractions of
+ * its height and width; the neuron objective).
+ */
+export type Combo =
+  | { kind: 'neg' }
+  | { kind: 'sum' | 'diff'; other: number }
+  | { kind: 'mix'; other: number; t: number }
+  | { kind: 'at'; y: number; x: number };
+
+/** How a composed image is named in file names: "neg2", "2-plus-9", "2-minus-9", "2-to-9-25", "2-at-0.10-0.80". */
+export function comboSlug(channel: number, c: Combo | undefined): string {
+  if (!c) return String(channel);
+  switch (c.kind) {
+    case 'neg':
+      return `neg${channel}`;
+    case 'sum':
+      return `${channel}-plus-${c.other}`;
+    case 'diff':
+      return `${channel}-minus-${c.other}`;
+    case 'mix':
+      return `${channel}-to-${c.other}-${Math.round(c.t * 100)}`;
+    case 'at':
+      return `${channel}-at-${c.y.toFixed(2)}-${c.x.toFixed(2)}`;
+  }
+}
+
+/** How a composed image is named on screen: "−3", "3 + 9", "3 − 9", "3 → 9 (25 %)", "3 at (0.10, 0.80)". */
+export function comboLabel(channel: number, c: Combo | undefined): string {
+  if (!c) return String(channel);
+  switch (c.kind) {
+    case 'neg':
+      return `−${channel}`;
+    case 'sum':
+      return `${channel} + ${c.other}`;
+    case 'diff':
+      return `${channel} − ${c.other}`;
+    case 'mix':
+      return `${channel} → ${c.other} (${Math.round(c.t * 100)} %)`;
+    case 'at':
+      return `${channel} at (${c.y.toFixed(2)}, ${c.x.toFixed(2)})`;
+  }
 }
 
 /**
@@ -59,9 +107,9 @@ export const PRIORITY = { background: 0, visible: 1e12, clicked: 2e12 } as const
 export const PREEMPT_MARGIN = 1e12;
 
 /** The identity of a rendered image: model + layer + channel + variant + every setting that changes pixels. */
-export function jobKey(j: Pick<Job, 'modelId' | 'layer' | 'channel' | 'variant' | 'settings'>): string {
+export function jobKey(j: Pick<Job, 'modelId' | 'layer' | 'channel' | 'variant' | 'settings' | 'combo'>): string {
   const s = j.settings;
-  return [
+  const base = [
     j.modelId,
     j.layer,
     j.channel,
@@ -74,6 +122,7 @@ export function jobKey(j: Pick<Job, 'modelId' | 'layer' | 'channel' | 'variant' 
     s.transforms ? 't' : 'n',
     s.diversity,
   ].join('|');
+  return j.combo ? `${base}|${JSON.stringify(j.combo)}` : base;
 }
 
 /** Where a person's own model comes from. */

@@ -192,3 +192,35 @@ test('a link to an image renders exactly that image in a fresh page and opens it
   expect(b.width).toBe(64);
   expect(Buffer.from(b.data as Uint8Array).equals(Buffer.from(a.data as Uint8Array))).toBe(true);
 });
+
+test('composed objectives from the detail view: negative, difference, an interpolation strip in one batch, a unit at a click', async ({
+  page,
+}) => {
+  test.setTimeout(240_000);
+  await page.goto(SMALL);
+  await renderCard(page, 'conv_pw_5_bn', 2);
+  await card(page, 'conv_pw_5_bn', 2).click();
+  const dlg = page.getByRole('dialog');
+  const strip = dlg.getByLabel('composed images');
+  await dlg.getByRole('button', { name: 'negative' }).click();
+  await dlg.getByLabel('other channel').fill('9');
+  await dlg.getByRole('button', { name: 'difference' }).click();
+  await dlg.getByRole('button', { name: 'interpolate ×5' }).click();
+  await expect(strip.locator('figure')).toHaveCount(7);
+  await expect(strip.locator('figure[data-status="done"]')).toHaveCount(7, { timeout: 180_000 });
+  await expect(strip).toContainText('−2');
+  await expect(strip).toContainText('2 − 9');
+  await expect(strip).toContainText('2 → 9 (50 %)');
+  // A composed image opens like any other, and downloads under its own name and description.
+  await strip.getByTitle('2 − 9').click();
+  await expect(dlg).toContainText('conv_pw_5_bn · composed 2 − 9');
+  const [dl] = await Promise.all([page.waitForEvent('download'), dlg.getByRole('button', { name: 'download PNG' }).click()]);
+  expect(dl.suggestedFilename()).toBe('mobilenet_v1_0.25_224-conv_pw_5_bn-2-minus-9.png');
+  const meta = JSON.parse(decode(readFileSync(await dl.path())).text.featurescope);
+  expect(meta.combo).toEqual({ kind: 'diff', other: 9 });
+  // Back on the channel: a click on the image renders the unit at that point.
+  await page.getByRole('button', { name: 'close' }).click();
+  await card(page, 'conv_pw_5_bn', 2).click();
+  await dlg.locator('canvas.big').click({ position: { x: 40, y: 300 } });
+  await expect(dlg).toContainText(/composed\s+2 at \(0\.7\d, 0\.1\d\)/);
+});

@@ -2,7 +2,7 @@
  * The one description of a rendered image that the studio and the CLI both write — into the PNG's settings chunk,
  * the layer ZIP's manifest and the CLI's manifest.json:
  *
- *   { format: 'featurescope-image/1', model, layer, channel, variant, step, value, backend,
+ *   { format: 'featurescope-image/1', model, layer, channel, variant, step, value, backend, combo?,
  *     settings: { objective, size, steps, seed, param, transforms, diversity, lr, lrEnd, decayPower, decorrelate,
  *                 redirectSteps, l1, tv, blur } }
  *
@@ -11,7 +11,7 @@
  * final image, or for a snapshot the objective at that step.
  */
 import { DEFAULT_SETTINGS, type RenderSettings } from '../engine/render.ts';
-import type { JobSettings } from '../protocol.ts';
+import { comboLabel, type Combo, type JobSettings } from '../protocol.ts';
 
 export const IMAGE_META_FORMAT = 'featurescope-image/1';
 
@@ -27,6 +27,8 @@ export interface ImageMeta {
   value: number | null;
   backend: string | null;
   settings: ImageSettings;
+  /** A composed objective around `channel` (negative, sum, difference, mix, unit at a position), when it is one. */
+  combo?: Combo;
 }
 
 export function imageMeta(p: {
@@ -38,6 +40,7 @@ export function imageMeta(p: {
   value: number | null;
   backend: string | null;
   settings: JobSettings | Partial<RenderSettings>;
+  combo?: Combo;
 }): ImageMeta {
   const { layer: _layer, thresholds: _thresholds, ...settings } = { ...DEFAULT_SETTINGS, ...p.settings } as RenderSettings;
   return {
@@ -50,6 +53,7 @@ export function imageMeta(p: {
     value: p.value,
     backend: p.backend,
     settings,
+    ...(p.combo ? { combo: p.combo } : {}),
   };
 }
 
@@ -58,7 +62,7 @@ export function metaRows(m: ImageMeta): [string, string][] {
   const head: [string, string][] = [
     ['model', m.model],
     ['layer', m.layer],
-    ['channel', String(m.channel)],
+    ['channel', comboLabel(m.channel, m.combo)],
     ['variant', String(m.variant)],
     ['step', String(m.step)],
     ['backend', m.backend ?? '—'],

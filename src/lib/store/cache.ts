@@ -3,7 +3,7 @@
  * channel + variant + settings), holding the final PNG, the snapshots' PNGs and the objective curve.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { JobSettings } from '../protocol.ts';
+import type { Combo, JobSettings } from '../protocol.ts';
 
 export interface RenderRecord {
   key: string;
@@ -11,6 +11,8 @@ export interface RenderRecord {
   layer: string;
   channel: number;
   variant: number;
+  /** A composed objective around `channel`, when the image is one. */
+  combo?: Combo;
   settings: JobSettings;
   width: number;
   height: number;

@@ -36,6 +36,7 @@ export async function storeCard(cache: RenderCache, c: Card, png: Uint8Array): P
     layer: c.layer,
     channel: c.channel,
     variant: c.variant,
+    ...(c.combo ? { combo: c.combo } : {}),
     settings: c.settings,
     width: c.frame.width,
     height: c.frame.height,

@@ -4,7 +4,7 @@
  * them only when someone looks (the detail view's slider).
  */
 import { decode } from 'fast-png';
-import type { JobSettings } from '../protocol.ts';
+import type { Combo, JobSettings } from '../protocol.ts';
 import type { RenderRecord } from '../store/cache.ts';
 
 export interface Frame {
@@ -22,6 +22,8 @@ export interface Card {
   layer: string;
   channel: number;
   variant: number;
+  /** A composed objective around `channel` (see protocol.ts), absent for the channel itself. */
+  combo?: Combo;
   settings: JobSettings;
   status: 'queued' | 'running' | 'done' | 'failed';
   /** Latest image; every streamed snapshot replaces it. */
@@ -62,6 +64,7 @@ export function queuedCard(
   channel: number,
   variant: number,
   settings: JobSettings,
+  combo?: Combo,
 ): Card {
   return {
     key,
@@ -69,6 +72,7 @@ export function queuedCard(
     layer,
     channel,
     variant,
+    ...(combo ? { combo } : {}),
     settings,
     status: 'queued',
     frame: null,
@@ -90,7 +94,7 @@ export function cardFromRecord(r: RenderRecord): Card {
   const img = rgbaFromPng(r.png);
   const final: Frame = { step: r.settings.steps, width: img.width, height: img.height, rgba: img.rgba, value: r.value };
   return {
-    ...queuedCard(r.key, r.modelId, r.layer, r.channel, r.variant, r.settings),
+    ...queuedCard(r.key, r.modelId, r.layer, r.channel, r.variant, r.settings, r.combo),
     status: 'done',
     frame: final,
     storedSnapshots: (r.snapshots ?? []).map((s) => ({

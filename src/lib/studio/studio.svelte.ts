@@ -13,6 +13,7 @@ import {
   PRIORITY,
   type BackendChoice,
   type BackendReady,
+  type Combo,
   type CheckImage,
   type FromWorker,
   type InputMapping,
@@ -416,6 +417,32 @@ export class Studio {
     }
   }
 
+  /**
+   * Composed objectives around a rendered card's channel (issue 10): each combo is its own image, rendered at click
+   * priority with the card's settings (a position → the neuron objective; the rest → the channel objective), and all of
+   * one request in one batch when they can share it (an interpolation strip). Returns the new cards' keys.
+   */
+  compose(card: Card, combos: Combo[]): string[] {
+    const model = this.modelState.phase === 'ready' ? this.modelState.model : null;
+    if (!model || card.modelKey !== model.key) return [];
+    const priority = priorityOf('clicked');
+    const jobs: Job[] = [];
+    const keys: string[] = [];
+    for (const combo of combos) {
+      const settings: JobSettings = { ...card.settings, objective: combo.kind === 'at' ? 'neuron' : 'channel' };
+      const j = { modelId: model.key, layer: card.layer, channel: card.channel, variant: 0, settings, combo };
+      const key = jobKey(j);
+      keys.push(key);
+      if (this.cards.has(key)) continue;
+      const job: Job = { ...j, id: key, priority };
+      this.book.add(job);
+      this.cards.set(key, queuedCard(key, model.key, card.layer, card.channel, 0, settings, combo));
+      jobs.push(job);
+    }
+    if (jobs.length) this.send({ type: 'enqueue', jobs });
+    return keys;
+  }
+
   /** A band left the screen: its queued renders that nobody clicked go back to background priority. */
   demote(layer: string, channels: number[], settings: JobSettings = this.settings) {
     const modelKey = this.modelKey;
@@ -542,6 +569,7 @@ export class Studio {
       value: final ? c.value : frame.value,
       backend: c.backend,
       settings: c.settings,
+      combo: c.combo,
     });
   }
 
