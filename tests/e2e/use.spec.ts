@@ -224,3 +224,30 @@ test('composed objectives from the detail view: negative, difference, an interpo
   await dlg.locator('canvas.big').click({ position: { x: 40, y: 300 } });
   await expect(dlg).toContainText(/composed\s+2 at \(0\.7\d, 0\.1\d\)/);
 });
+
+test('scrolling through the gallery leaves no queue behind: bands that left the screen drop what only being seen asked for', async ({
+  page,
+}) => {
+  // Background on; long renders so that nothing finishes while scrolling.
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=1024&size=64');
+  await expect(band(page, 'conv_pw_13_bn')).toBeVisible({ timeout: 60_000 });
+  for (let y = 0; y < 12; y++) {
+    await page.mouse.wheel(0, 700);
+    await page.waitForTimeout(150);
+  }
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.waitForTimeout(500);
+  // Channels 2 and 3 are asked for only by being on screen (0 and 1 also render in the background).
+  const leftovers = await page.evaluate(() => {
+    let n = 0;
+    for (const b of document.querySelectorAll<HTMLElement>('section.band')) {
+      const r = b.getBoundingClientRect();
+      if (r.bottom > 0 && r.top < window.innerHeight) continue;
+      n += b.querySelectorAll(
+        '.card[data-channel="2"][data-status="queued"], .card[data-channel="3"][data-status="queued"]',
+      ).length;
+    }
+    return n;
+  });
+  expect(leftovers).toBe(0);
+});

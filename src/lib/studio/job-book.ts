@@ -13,15 +13,23 @@ export class JobBook {
   readonly outstanding = new Map<string, Job>();
   private readonly clicked = new Set<string>();
   private readonly crashes = new Map<string, number>();
+  /** Why each job was first asked for: a band leaving the screen drops the jobs only being on screen asked for. */
+  private readonly origins = new Map<string, 'background' | 'visible' | 'clicked'>();
 
-  add(job: Job) {
+  add(job: Job, origin: 'background' | 'visible' | 'clicked' = 'clicked') {
     this.outstanding.set(job.id, job);
     this.crashes.delete(job.id);
+    this.origins.set(job.id, origin);
+  }
+
+  originOf(id: string): 'background' | 'visible' | 'clicked' | undefined {
+    return this.origins.get(id);
   }
 
   finished(id: string) {
     this.outstanding.delete(id);
     this.crashes.delete(id);
+    this.origins.delete(id);
   }
 
   click(layer: string, channel: number) {

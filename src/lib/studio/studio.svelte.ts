@@ -404,7 +404,7 @@ export class Studio {
           continue;
         }
         const job: Job = { ...j, id: key, priority };
-        this.book.add(job);
+        this.book.add(job, why);
         this.cards.set(key, queuedCard(key, model.key, layer, channel, variant, s));
         jobs.push(job);
       }
@@ -443,21 +443,28 @@ export class Studio {
     return keys;
   }
 
-  /** A band left the screen: its queued renders that nobody clicked go back to background priority. */
+  /**
+   * A band left the screen: the queued renders only being on screen asked for are dropped (scrolling through the
+   * gallery does not leave a queue behind), the background ones go back to background priority; clicked ones stay.
+   */
   demote(layer: string, channels: number[], settings: JobSettings = this.settings) {
     const modelKey = this.modelKey;
     if (!modelKey) return;
-    const ids: string[] = [];
+    const lower: string[] = [];
+    const drop: string[] = [];
     for (const channel of channels) {
       if (this.book.wasClicked(layer, channel)) continue;
       const key = jobKey({ modelId: modelKey, layer, channel, variant: 0, settings });
       const job = this.outstanding.get(key);
-      if (job && this.cards.get(key)?.status === 'queued') {
-        job.priority = 0;
-        ids.push(key);
+      if (!job || this.cards.get(key)?.status !== 'queued') continue;
+      if (this.book.originOf(key) === 'visible') drop.push(key);
+      else {
+        job.priority = PRIORITY.background;
+        lower.push(key);
       }
     }
-    if (ids.length) this.send({ type: 'prioritize', ids, priority: 0 });
+    if (lower.length) this.send({ type: 'prioritize', ids: lower, priority: PRIORITY.background });
+    this.cancel(drop);
   }
 
   pause() {
