@@ -110,6 +110,14 @@ export class ModelStore {
     await (await this.meta()).delete('meta', name);
   }
 
+  /** A kept model's input range, changed after the fact (the next load uses it). */
+  async setRange(name: string, mapping: InputMapping): Promise<void> {
+    if (!(await tf.io.listModels())[PREFIX + name]) throw new Error(`no model named "${name}" is kept`);
+    const db = await this.meta();
+    const meta = (await db.get('meta', name)) ?? { name };
+    await db.put('meta', { ...meta, name, inputRange: mapping.inputRange, normalize: mapping.normalize });
+  }
+
   async rename(name: string, to: string): Promise<void> {
     if ((await tf.io.listModels())[PREFIX + to]) throw new Error(`a model named "${to}" is already kept`);
     await tf.io.moveModel(PREFIX + name, PREFIX + to);

@@ -75,7 +75,9 @@ async function open(spec: LoadSpec): Promise<{ model: FeatureModel; key: string;
     ? { inputRange: info.inputRange, normalize: info.normalize }
     : { inputRange: o.stored?.inputRange ?? [0, 1], normalize: o.stored?.normalize };
   const model = await FeatureModel.load(o.read, { ...info, ...mapping, labels }, o.entry);
-  const key = spec.kind === 'registry' ? spec.modelId : `user:${model.contentHash}`;
+  // A person's model is known by its bytes and the range it is fed: the same bytes under another range render
+  // other images, so they are cached apart.
+  const key = spec.kind === 'registry' ? spec.modelId : `user:${model.contentHash}@${mappingKey(mapping)}`;
   try {
     if (spec.kind === 'user' && spec.keepAs) {
       await store.save(spec.keepAs, o, { ...mapping, labels, key });
@@ -123,6 +125,11 @@ async function load(req: number, spec: LoadSpec) {
   void scheduler.pump();
 }
 
+function mappingKey(m: InputMapping): string {
+  const n = m.normalize;
+  return `${m.inputRange.join(',')}${n ? `;${n.mean.join(',')};${n.std.join(',')}` : ''}`;
+}
+
 async function listModels() {
   try {
     post({ type: 'user-models', models: await store.list() });
@@ -163,6 +170,14 @@ const handlers: Handlers = {
       store
         .rename(m.name, m.to)
         .then(listModels, (e) => post({ type: 'error', message: `could not rename ${m.name}: ${(e as Error).message}` })),
+    ),
+  'set-model-range': (m) =>
+    inOrder(() =>
+      store
+        .setRange(m.name, m.mapping)
+        .then(listModels, (e) =>
+          post({ type: 'error', message: `could not change the range of ${m.name}: ${(e as Error).message}` }),
+        ),
     ),
   enqueue: (m) => scheduler.enqueue(m.jobs),
   prioritize: (m) => scheduler.prioritize(m.ids, m.priority),

@@ -179,6 +179,8 @@ export type ToWorker =
   | { type: 'list-models' }
   | { type: 'delete-model'; name: string }
   | { type: 'rename-model'; name: string; to: string }
+  /** Changes a kept model's input range (its renders under the old range stay cached under that range). */
+  | { type: 'set-model-range'; name: string; mapping: InputMapping }
   | { type: 'enqueue'; jobs: Job[] }
   | { type: 'prioritize'; ids: string[]; priority: number }
   | { type: 'cancel'; ids: string[] | 'all' }

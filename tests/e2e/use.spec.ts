@@ -251,3 +251,27 @@ test('scrolling through the gallery leaves no queue behind: bands that left the 
   });
   expect(leftovers).toBe(0);
 });
+
+test("a kept model's input range can be changed later; it reopens with it and its renders are kept apart", async ({ page }) => {
+  await page.goto(SMALL);
+  await page.getByRole('button', { name: 'open model…' }).click();
+  const dlg = page.getByRole('dialog', { name: 'open model' });
+  await dlg.getByLabel('model URL').fill('/models/mobilenet_v1_0.25_224/model.json');
+  await dlg.getByLabel('model name').fill('ranged');
+  await dlg.getByRole('radio', { name: '[0, 1]' }).check();
+  await dlg.getByRole('button', { name: 'open and keep in this browser' }).click();
+  await expect(page.getByLabel('model')).toHaveValue('user:ranged');
+  await renderCard(page, 'conv_pw_3_bn', 1);
+  await page.getByRole('button', { name: 'open model…' }).click();
+  const kept = dlg.locator('li[data-model="ranged"]');
+  await expect(kept).toContainText('[0, 1]');
+  await kept.getByRole('button', { name: 'range' }).click();
+  await kept.getByLabel('new range').selectOption({ label: '[-1, 1]' });
+  await kept.getByRole('button', { name: 'save range' }).click();
+  await expect(kept).toContainText('[-1, 1]');
+  await page.getByRole('button', { name: 'close' }).first().click();
+  // Reopened under the new range: the render made under [0, 1] is not shown as this range's.
+  await expect(band(page, 'conv_pw_3_bn')).toBeVisible();
+  await expect(card(page, 'conv_pw_3_bn', 1)).toHaveAttribute('data-status', 'empty', { timeout: 60_000 });
+  await renderCard(page, 'conv_pw_3_bn', 1);
+});

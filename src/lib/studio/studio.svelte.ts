@@ -356,6 +356,12 @@ export class Studio {
     this.send({ type: 'delete-model', name });
   }
 
+  /** Changes a kept model's input range; the model reopens with it when it is the one on screen. */
+  setModelRange(name: string, mapping: InputMapping) {
+    this.send({ type: 'set-model-range', name, mapping });
+    if (this.modelId === `user:${name}`) this.loadModel(`user:${name}`);
+  }
+
   renameModel(name: string, to: string) {
     this.send({ type: 'rename-model', name, to });
     this.lifecycle.renamed(name, to);
