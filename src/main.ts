@@ -2,7 +2,7 @@ import { mount } from 'svelte';
 import { DEFAULT_MODEL_ID } from './lib/models/registry.ts';
 import { BACKENDS, DEFAULT_JOB_SETTINGS, type BackendChoice } from './lib/protocol.ts';
 import { settingsFromParams } from './lib/settings.ts';
-import { targetFromParams } from './lib/studio/share-link.ts';
+import { modelUrlFromParams, targetFromParams } from './lib/studio/share-link.ts';
 import { LAST_MODEL_KEY, Studio } from './lib/studio/studio.svelte.ts';
 import App from './ui/App.svelte';
 
@@ -19,6 +19,7 @@ function lastModel(): string | null {
   }
 }
 const { target, refused: badTarget } = targetFromParams(q);
+const modelUrl = modelUrlFromParams(q);
 const backend = q.get('backend');
 const studio = new Studio({
   modelId: q.get('model') ?? lastModel() ?? DEFAULT_MODEL_ID,
@@ -26,6 +27,7 @@ const studio = new Studio({
   // A class (logit) link's objective applies to its own image, not to every band.
   settings: settings.objective === 'logit' ? { ...settings, objective: 'channel' } : settings,
   focus: target ? { ...target, settings } : null,
+  modelUrl,
   backend: BACKENDS.includes(backend as BackendChoice) ? (backend as BackendChoice) : 'auto',
 });
 for (const r of [...refused, ...badTarget]) studio.note('error', r);

@@ -16,6 +16,8 @@ export interface KeptMeta {
   normalize?: InputMapping['normalize'];
   labels?: string[];
   key?: string;
+  /** The URL it was opened from, when it came from one (links to its images name it). */
+  origin?: string;
 }
 
 interface Schema extends DBSchema {
@@ -100,6 +102,7 @@ export class ModelStore {
         inputRange: meta?.inputRange ?? [0, 1],
         normalize: meta?.normalize,
         labels: Boolean(meta?.labels?.length),
+        origin: meta?.origin ?? null,
       });
     }
     return models;

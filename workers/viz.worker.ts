@@ -80,7 +80,8 @@ async function open(spec: LoadSpec): Promise<{ model: FeatureModel; key: string;
   const key = spec.kind === 'registry' ? spec.modelId : `user:${model.contentHash}@${mappingKey(mapping)}`;
   try {
     if (spec.kind === 'user' && spec.keepAs) {
-      await store.save(spec.keepAs, o, { ...mapping, labels, key });
+      const origin = spec.source.kind === 'url' ? new URL(spec.source.url, page).href : undefined;
+      await store.save(spec.keepAs, o, { ...mapping, labels, key, origin });
       void listModels();
     }
   } catch (e) {

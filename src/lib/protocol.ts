@@ -141,6 +141,8 @@ export interface UserModelInfo {
   inputRange: [number, number];
   normalize?: Normalization;
   labels: boolean;
+  /** The URL it was opened from, when it came from one. */
+  origin: string | null;
 }
 
 /** How pixel values in [0,1] are mapped to what the network expects. */

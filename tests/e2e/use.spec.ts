@@ -275,3 +275,34 @@ test("a kept model's input range can be changed later; it reopens with it and it
   await expect(card(page, 'conv_pw_3_bn', 1)).toHaveAttribute('data-status', 'empty', { timeout: 60_000 });
   await renderCard(page, 'conv_pw_3_bn', 1);
 });
+
+test("a link to an image of a person's model opened by URL names that URL and range, and works in another browser", async ({
+  page,
+  browser,
+}) => {
+  await page.goto(SMALL);
+  await page.getByRole('button', { name: 'open model…' }).click();
+  const dlg = page.getByRole('dialog', { name: 'open model' });
+  await dlg.getByLabel('model URL').fill('/models/mobilenet_v1_0.25_224/model.json');
+  await dlg.getByLabel('model name').fill('by_url');
+  await dlg.getByRole('radio', { name: '[-1, 1]' }).check();
+  await dlg.getByRole('button', { name: 'open and keep in this browser' }).click();
+  await expect(page.getByLabel('model')).toHaveValue('user:by_url');
+  await renderCard(page, 'conv_pw_4_bn', 6);
+  await card(page, 'conv_pw_4_bn', 6).click();
+  const link = await page.getByRole('dialog').getByLabel('link to this image').inputValue();
+  expect(decodeURIComponent(link)).toContain(
+    'model=http://127.0.0.1:4173/models/mobilenet_v1_0.25_224/model.json&range=-1,1&layer=conv_pw_4_bn&channel=6',
+  );
+  const [first] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'download PNG' }).click()]);
+  const fresh = await (await browser.newContext()).newPage();
+  await fresh.goto(link);
+  await expect(card(fresh, 'conv_pw_4_bn', 6)).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+  const [second] = await Promise.all([
+    fresh.waitForEvent('download'),
+    fresh.getByRole('dialog').getByRole('button', { name: 'download PNG' }).click(),
+  ]);
+  const a = decode(readFileSync(await first.path()));
+  const b = decode(readFileSync(await second.path()));
+  expect(Buffer.from(b.data as Uint8Array).equals(Buffer.from(a.data as Uint8Array))).toBe(true);
+});

@@ -1,9 +1,9 @@
 /**
- * Links to one image: `?model=<registry id | user:<kept name>>&layer=<layer>&channel=<n>[&variant=<n>]&objective=…&size=…
+ * Links to one image: `?model=<registry id | user:<kept name> | URL of a model.json>[&range=a,b[&mean=…&std=…]]&layer=<layer>&channel=<n>[&variant=<n>]&objective=…&size=…
  * &steps=…&seed=…&param=…&transforms=0|1&diversity=…`. Opening one loads the model, renders exactly that image (the
  * same bytes on the same backend: every image has its own seed stream) and opens it.
  */
-import type { JobSettings } from '../protocol.ts';
+import type { InputMapping, JobSettings } from '../protocol.ts';
 
 export interface ImageTarget {
   layer: string;
@@ -11,12 +11,23 @@ export interface ImageTarget {
   variant: number;
 }
 
-export function shareLink(base: string, model: string, target: ImageTarget, s: JobSettings): string {
+/** A model a link names: a registry id or kept model (`user:<name>`), or the URL of a person's model and its range. */
+export type LinkModel = string | { url: string; mapping: InputMapping };
+
+export function shareLink(base: string, model: LinkModel, target: ImageTarget, s: JobSettings): string {
   const u = new URL(base);
   u.search = '';
   u.hash = '';
   const q = u.searchParams;
-  q.set('model', model);
+  if (typeof model === 'string') q.set('model', model);
+  else {
+    q.set('model', model.url);
+    q.set('range', model.mapping.inputRange.join(','));
+    if (model.mapping.normalize) {
+      q.set('mean', model.mapping.normalize.mean.join(','));
+      q.set('std', model.mapping.normalize.std.join(','));
+    }
+  }
   q.set('layer', target.layer);
   q.set('channel', String(target.channel));
   if (target.variant) q.set('variant', String(target.variant));
@@ -40,4 +51,29 @@ export function targetFromParams(q: URLSearchParams): { target: ImageTarget | nu
   if (!Number.isInteger(channel) || channel < 0 || channel > 1e6 || !Number.isInteger(variant) || variant < 0 || variant > 64)
     return { target: null, refused: [`link parameter channel=${raw.slice(0, 40)} ignored: not a channel number`] };
   return { target: { layer: layer.slice(0, 500), channel, variant }, refused: [] };
+}
+
+/**
+ * A `model=` parameter that is a URL (http(s), or a path on this server ending in .json or /): the person's model at
+ * that URL, fed the link's `range` (and `mean`/`std`), [0, 1] when absent. Null for a registry id or kept model.
+ */
+export function modelUrlFromParams(q: URLSearchParams): { url: string; name: string; mapping: InputMapping } | null {
+  const model = q.get('model');
+  if (!model || !(/^https?:\/\//.test(model) || (model.startsWith('/') && /(\.json|\/)$/.test(model)))) return null;
+  const nums = (k: string, n: number) => {
+    const v = q.get(k)?.split(',').map(Number);
+    return v && v.length === n && v.every(Number.isFinite) ? v : null;
+  };
+  const range = nums('range', 2);
+  const mean = nums('mean', 3);
+  const std = nums('std', 3);
+  const mapping: InputMapping = {
+    inputRange: range && range[0] < range[1] ? [range[0], range[1]] : [0, 1],
+    ...(mean && std && std.every((x) => x > 0)
+      ? { normalize: { mean: mean as [number, number, number], std: std as [number, number, number] } }
+      : {}),
+  };
+  const parts = model.split('?')[0].split('/').filter(Boolean);
+  const folder = parts.at(-1)?.endsWith('.json') ? parts.at(-2) : parts.at(-1);
+  return { url: model, name: (folder ?? 'linked').replace(/[^A-Za-z0-9_.-]+/g, '_'), mapping };
 }

@@ -32,7 +32,7 @@ import { CardStore } from './card-store.svelte.ts';
 import { framesOf, queuedCard, type Card, type Frame } from './cards.ts';
 import { ModelLifecycle, type LoadedModel, type ModelState } from './lifecycle.ts';
 import { JobBook, JOB_CRASH_LIMIT } from './job-book.ts';
-import { shareLink, type ImageTarget } from './share-link.ts';
+import { shareLink, type ImageTarget, type LinkModel } from './share-link.ts';
 import { WorkerClient, type Replacement } from './worker-client.ts';
 import { checkJobSettings } from '../settings.ts';
 
@@ -109,6 +109,7 @@ export class Studio {
 
   /** The model to open instead when the remembered one no longer loads (deleted, or gone from the server). */
   private fallbackModel: string | null;
+  private readonly modelUrl: { url: string; name: string; mapping: InputMapping } | null;
   /** The image a shared link points at: rendered (and opened) once its model is ready. */
   private focus: (ImageTarget & { settings: JobSettings }) | null;
   /** The card the page should open in the detail view (a shared link's image), once. */
@@ -121,8 +122,11 @@ export class Studio {
       backend?: BackendChoice;
       fallbackModel?: string;
       focus?: (ImageTarget & { settings: JobSettings }) | null;
+      /** A link's model given by URL: opened from there (not kept in the browser). */
+      modelUrl?: { url: string; name: string; mapping: InputMapping } | null;
     } = {},
   ) {
+    this.modelUrl = options.modelUrl ?? null;
     this.focus = options.focus ?? null;
     this.initialModel = options.modelId ?? DEFAULT_MODEL_ID;
     this.fallbackModel = options.fallbackModel ?? null;
@@ -186,7 +190,16 @@ export class Studio {
     );
     this.client.start();
     this.listModels();
-    this.loadModel(this.initialModel);
+    const link = this.modelUrl;
+    if (link)
+      this.switchTo({
+        kind: 'user',
+        modelId: `user:${link.name}`,
+        source: { kind: 'url', url: link.url },
+        mapping: link.mapping,
+        keepAs: null,
+      });
+    else this.loadModel(this.initialModel);
   }
 
   note(kind: 'info' | 'error', text: string) {
@@ -324,7 +337,13 @@ export class Studio {
 
   /** A link that renders and opens this card's image. */
   linkTo(c: Card): string {
-    const model = this.modelId;
+    // A person's model opened from a URL is linked by that URL and its range, so the link works in any browser.
+    const kept = this.userModels.find((m) => `user:${m.name}` === this.modelId);
+    const model: LinkModel = kept?.origin
+      ? { url: kept.origin, mapping: { inputRange: kept.inputRange, normalize: kept.normalize } }
+      : this.modelUrl && this.modelId === `user:${this.modelUrl.name}`
+        ? { url: this.modelUrl.url, mapping: this.modelUrl.mapping }
+        : this.modelId;
     return shareLink(location.href, model, { layer: c.layer, channel: c.channel, variant: c.variant }, c.settings);
   }
 
