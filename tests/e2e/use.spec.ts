@@ -306,3 +306,18 @@ test("a link to an image of a person's model opened by URL names that URL and ra
   const b = decode(readFileSync(await second.path()));
   expect(Buffer.from(b.data as Uint8Array).equals(Buffer.from(a.data as Uint8Array))).toBe(true);
 });
+
+test('DeepDream cards are labelled as such, in the band and in the detail view', async ({ page }) => {
+  await page.goto(SMALL);
+  await page
+    .getByLabel('settings for new renders')
+    .locator('label', { hasText: 'objective' })
+    .locator('select')
+    .selectOption('layer');
+  const c = card(page, 'conv_pw_3_bn', 1);
+  await expect(c).toContainText('dream 1');
+  await c.click();
+  await expect(c).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+  await c.click();
+  await expect(page.getByRole('dialog')).toContainText('conv_pw_3_bn · DeepDream image 1');
+});
