@@ -222,7 +222,9 @@ test('composed objectives from the detail view: negative, difference, an interpo
   await page.getByRole('button', { name: 'close' }).click();
   await card(page, 'conv_pw_5_bn', 2).click();
   await dlg.locator('canvas.big').click({ position: { x: 40, y: 300 } });
-  await expect(dlg).toContainText(/composed\s+2 at \(0\.7\d, 0\.1\d\)/);
+  // conv_pw_5_bn has stride 8: at 64 px its grid is 8×8; (x 40, y 300) of 384 px is cell (row 6, column 0), whose
+  // centre is (0.8125, 0.0625).
+  await expect(dlg).toContainText(/composed\s+2 at \(0\.81, 0\.06\)/);
 });
 
 test('scrolling through the gallery leaves no queue behind: bands that left the screen drop what only being seen asked for', async ({
