@@ -80,12 +80,10 @@ export class Studio {
   settings = $state<JobSettings>({ ...DEFAULT_JOB_SETTINGS });
   /** Images per clicked channel: more than one renders diverse variants together (see the diversity weight). */
   variants = $state(1);
-  queue = $state<QueueState>({ pending: 0, running: 0, paused: false, msPerStep: 0, stepsLeft: 0, etaMs: null, etaByLayer: {} });
+  queue = $state<QueueState>({ pending: 0, running: 0, paused: false, msPerStep: 0, etaMs: null, etaByLayer: {} });
   cards = new CardStore();
   messages = $state<{ id: number; kind: 'info' | 'error'; text: string }[]>([]);
-  workerRestarts = $state(0);
   cacheCount = $state(0);
-  modelLoadedAt = $state<number | null>(null);
   /** Models a person brought, kept in the browser. */
   userModels = $state<UserModelInfo[]>([]);
   rangeCheck = $state<{
@@ -149,9 +147,6 @@ export class Studio {
   }
   get layers(): LayerInfo[] {
     return this.shown?.layers ?? [];
-  }
-  get inputShape(): [number, number, number] | null {
-    return this.shown?.inputShape ?? null;
   }
   get labels(): string[] {
     return this.shown?.labels ?? [];
@@ -217,7 +212,6 @@ export class Studio {
 
   /** A fresh worker took over: it gets the model and the unfinished jobs; a job that keeps crashing it is failed. */
   private onReplaced(why: Replacement, reason: string) {
-    this.workerRestarts++;
     const crashed = why === 'crash' || why === 'broken';
     for (const card of this.cards.running()) {
       if (crashed && this.book.crashedDuring(card.key))
@@ -304,12 +298,9 @@ export class Studio {
     if (s.phase !== 'ready' || (before.phase === 'ready' && before.model.key === s.model.key)) return;
     const key = s.model.key;
     // Jobs and cards of another model leave (its renders stay in the cache); this model's come back from it.
-    const stale = [...this.outstanding.values()].filter((j) => j.modelId !== key).map((j) => j.id);
-    if (stale.length) this.client?.control({ type: 'cancel', ids: stale });
-    for (const id of stale) this.book.finished(id);
+    this.cancel([...this.outstanding.values()].filter((j) => j.modelId !== key).map((j) => j.id));
     this.cards.keepOnly(key);
     this.settings = { ...this.settings, size: renderSizeFor(s.model.inputShape, this.settings.size) };
-    this.modelLoadedAt = performance.now();
     // The next visit without ?model= opens this model again.
     try {
       localStorage.setItem(LAST_MODEL_KEY, s.model.id);
@@ -428,10 +419,7 @@ export class Studio {
           if (why !== 'background') bump.push(key);
           continue;
         }
-        const job: Job = { ...j, id: key, priority };
-        this.book.add(job, why);
-        this.cards.set(key, queuedCard(key, model.key, layer, channel, variant, s));
-        jobs.push(job);
+        jobs.push(this.addJob({ ...j, id: key, priority }, why));
       }
     }
     if (jobs.length) this.send({ type: 'enqueue', jobs });
@@ -458,14 +446,17 @@ export class Studio {
       const j = { modelId: model.key, layer: card.layer, channel: card.channel, variant: 0, settings, combo };
       const key = jobKey(j);
       keys.push(key);
-      if (this.cards.has(key)) continue;
-      const job: Job = { ...j, id: key, priority };
-      this.book.add(job);
-      this.cards.set(key, queuedCard(key, model.key, card.layer, card.channel, 0, settings, combo));
-      jobs.push(job);
+      if (!this.cards.has(key)) jobs.push(this.addJob({ ...j, id: key, priority }, 'clicked'));
     }
     if (jobs.length) this.send({ type: 'enqueue', jobs });
     return keys;
+  }
+
+  /** A new job: in the book (sent again to a fresh worker) and on screen as a queued card. */
+  private addJob(job: Job, origin: 'background' | 'visible' | 'clicked'): Job {
+    this.book.add(job, origin);
+    this.cards.set(job.id, queuedCard(job.id, job.modelId, job.layer, job.channel, job.variant, job.settings, job.combo));
+    return job;
   }
 
   /**
