@@ -122,7 +122,6 @@ export class Scheduler {
   }
 
   postQueue() {
-    const stepsRunning = this.running ? this.running.jobs[0].settings.steps : 0;
     this.host.post({
       type: 'queue',
       state: {
@@ -131,7 +130,6 @@ export class Scheduler {
         running: this.running && !this.paused ? this.running.jobs.length - this.running.cancelled.size : 0,
         paused: this.paused,
         msPerStep: this.msPerStep,
-        stepsLeft: this.queue.stepsLeft(MAX_BATCH) + stepsRunning,
         ...this.eta(),
       },
     });

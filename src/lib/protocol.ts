@@ -203,8 +203,6 @@ export interface QueueState {
   paused: boolean;
   /** Recent milliseconds per step of the running batch (for the ETA). */
   msPerStep: number;
-  /** Steps left over all pending and running jobs, counting a batch's steps once. */
-  stepsLeft: number;
   /**
    * Milliseconds left, from ms/step measured per layer and size (deep layers cost more per step); a layer not measured
    * yet is estimated from the measured one nearest in depth, scaled by depth. Null until anything was measured.

@@ -59,11 +59,7 @@ export class JobQueue {
 
   /** Total optimization steps the queued jobs need when run in batches of `maxBatch`. */
   stepsLeft(maxBatch: number): number {
-    const groups = new Map<string, Job[]>();
-    for (const j of this.jobs) groups.set(settingsKey(j), [...(groups.get(settingsKey(j)) ?? []), j]);
-    let steps = 0;
-    for (const g of groups.values()) steps += Math.ceil(g.length / maxBatch) * g[0].settings.steps;
-    return steps;
+    return this.groups().reduce((steps, g) => steps + Math.ceil(g.count / maxBatch) * g.sample.settings.steps, 0);
   }
 
   /**
