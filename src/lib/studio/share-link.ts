@@ -73,7 +73,14 @@ export function modelUrlFromParams(q: URLSearchParams): { url: string; name: str
       ? { normalize: { mean: mean as [number, number, number], std: std as [number, number, number] } }
       : {}),
   };
-  const parts = model.split('?')[0].split('/').filter(Boolean);
-  const folder = parts.at(-1)?.endsWith('.json') ? parts.at(-2) : parts.at(-1);
-  return { url: model, name: (folder ?? 'linked').replace(/[^A-Za-z0-9_.-]+/g, '_'), mapping };
+  return { url: model, name: keptName(urlFolderName(model) ?? 'linked'), mapping };
 }
+
+/** The folder a model URL points into (".../mobilenet/model.json" and ".../mobilenet/" both give "mobilenet"). */
+export function urlFolderName(url: string): string | undefined {
+  const parts = url.split('?')[0].split('/').filter(Boolean);
+  return parts.at(-1)?.endsWith('.json') ? parts.at(-2) : parts.at(-1);
+}
+
+/** A name a kept model may have: letters, digits, _ . and -; anything else becomes _. */
+export const keptName = (s: string) => s.replace(/[^A-Za-z0-9_.-]+/g, '_');
