@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import { artifactsReader, parseModelJson, MAX_MODEL_JSON_BYTES } from '../src/lib/engine/artifacts.ts';
+import { artifactsReader, MAX_MODEL_JSON_BYTES, parseModelJson, safeWeightPath } from '../src/lib/engine/artifacts.ts';
 import type { InputMapping, UserModelInfo } from '../src/lib/protocol.ts';
 import type { Opened } from './sources.ts';
 
@@ -75,7 +75,7 @@ export class ModelStore {
     const json = parseModelJson(new TextDecoder().decode(await o.read(o.entry, MAX_MODEL_JSON_BYTES)), o.entry);
     const dir = o.entry.includes('/') ? o.entry.slice(0, o.entry.lastIndexOf('/') + 1) : '';
     const parts: ArrayBuffer[] = [];
-    for (const g of json.weightsManifest) for (const p of g.paths) parts.push(await o.read(dir + p));
+    for (const g of json.weightsManifest) for (const p of g.paths) parts.push(await o.read(dir + safeWeightPath(p)));
     await tf.io.getSaveHandlers(PREFIX + name)[0].save!({
       modelTopology: json.modelTopology as tf.io.ModelArtifacts['modelTopology'],
       format: json.format,

@@ -54,6 +54,21 @@ async function readBounded(res: Response, maxBytes: number): Promise<ArrayBuffer
   return out.buffer;
 }
 
+/**
+ * A ReadFile that remembers what it read: keeping a model stores the very bytes its load just read, instead of
+ * reading (for a URL: downloading) the package a second time.
+ */
+export function rememberReads(read: ReadFile): ReadFile {
+  const seen = new Map<string, ArrayBuffer>();
+  return async (rel, maxBytes) => {
+    const hit = seen.get(rel);
+    if (hit) return hit;
+    const bytes = await read(rel, maxBytes);
+    seen.set(rel, bytes);
+    return bytes;
+  };
+}
+
 /** A model URL split into the folder its files are read from (query kept) and the model.json inside it. */
 export function splitModelUrl(url: string, page: string): { base: URL; entry: string } {
   const u = new URL(url, page);

@@ -14,7 +14,7 @@ import { gpuLost, startBackend, webglContext } from './backends.ts';
 import { ModelStore } from './model-store.ts';
 import { checkRanges } from './range-check.ts';
 import { isBackendBroken, Scheduler } from './scheduler.ts';
-import { openSource, readLabels, urlReader, type Opened } from './sources.ts';
+import { openSource, readLabels, rememberReads, urlReader, type Opened } from './sources.ts';
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlain,
@@ -68,6 +68,7 @@ async function open(spec: LoadSpec): Promise<{ model: FeatureModel; key: string;
     info = spec.info;
   } else {
     o = await openSource(spec.source, store, page);
+    if (spec.keepAs) o = { ...o, read: rememberReads(o.read) };
     info = { id: spec.modelId, ...(spec.mapping ?? {}) } as ModelInfo;
   }
   const labels = info.labels ?? (await readLabels(o));

@@ -13,7 +13,7 @@ import { restoreCards } from '../../src/lib/studio/cache-sync.ts';
 import { framesOf } from '../../src/lib/studio/cards.ts';
 import { RenderCache } from '../../src/lib/store/cache.ts';
 import { schedulerOn } from './scheduler-harness.ts';
-import { pickModelJson, splitModelUrl, urlReader } from '../../workers/sources.ts';
+import { pickModelJson, rememberReads, splitModelUrl, urlReader } from '../../workers/sources.ts';
 import { cacheRecord } from './cache-record.ts';
 import { model, SMALL } from './helpers.ts';
 
@@ -134,6 +134,14 @@ describe('model URLs and their reads', () => {
     await read('model.json');
     await read('group1-shard1of2.bin', 100);
     expect(seen.slice(-2)).toEqual(['/m/model.json?token=s3cret', '/m/group1-shard1of2.bin?token=s3cret']);
+  });
+
+  it('keeping a model reuses the bytes its load read: the server is asked once per file', async () => {
+    const read = rememberReads(urlReader(new URL(`${base}/kept/`)));
+    const before = seen.length;
+    await read('model.json', 100);
+    await read('model.json');
+    expect(seen.length - before).toBe(1);
   });
 
   it('reads stop at the declared size: an endless body and a too-long content-length are refused', async () => {
