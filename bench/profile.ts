@@ -4,6 +4,7 @@
  * tf.profile on the chosen Node backend, and prints wall ms per step by kernel name (largest first).
  * Options: --batch N, --steps N, --backend wasm|cpu, --layer L, --size N, --model ID.
  */
+import { kernelTable } from './kernel-table.ts';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend, wasmThreads, type BackendName } from '../src/lib/node/backend.ts';
 import { render } from '../src/lib/engine/render.ts';
@@ -37,15 +38,8 @@ const info = await tf.profile(async () => {
   await render(model, settings, targets);
   return [];
 });
-const byKernel = new Map<string, { ms: number; calls: number }>();
-for (const k of info.kernels) {
-  const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
-  e.ms += Number(k.kernelTimeMs) || 0;
-  e.calls += 1;
-  byKernel.set(k.name, e);
-}
-const rows = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms);
-const total = rows.reduce((s, [, e]) => s + e.ms, 0);
+const rows = kernelTable(info, steps);
+const total = rows.reduce((s, r) => s + r.msPerStep * steps, 0);
 console.log(
   `profile: ${modelId}, ${layer}, ${size} px, batch ${batch}, ${used}${used === 'wasm' ? `, ${wasmThreads()} thread(s)` : ''}`,
 );
@@ -53,8 +47,8 @@ console.log(
   `step without profiler (median of 5 runs): ${plain.toFixed(1)} ms (${(plain / batch).toFixed(1)} ms per image); kernels sum ${(total / steps).toFixed(1)} ms per step`,
 );
 console.log('kernel                         ms/step  calls/step');
-for (const [name, e] of rows) {
-  if (e.ms / steps < 0.05) continue;
-  console.log(`${name.padEnd(30)} ${(e.ms / steps).toFixed(1).padStart(7)}  ${(e.calls / steps).toFixed(0).padStart(6)}`);
+for (const r of rows) {
+  if (r.msPerStep < 0.05) continue;
+  console.log(`${r.name.padEnd(30)} ${r.msPerStep.toFixed(1).padStart(7)}  ${r.callsPerStep.toFixed(0).padStart(6)}`);
 }
 model.dispose();

@@ -5,5 +5,6 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   root: resolve(import.meta.dirname),
   base: './',
+  worker: { format: 'es' },
   build: { outDir: resolve(import.meta.dirname, '../../.gpu/site'), emptyOutDir: true },
 });
