@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ACTIVATIONS, batchNormScaleShift, GRAPH_ACTIVATIONS, leakyRelu, type Activate } from './layer-tables.ts';
 import { conv, depthwiseConv } from './ops.ts';
-import { buildWithConstants, EngineError, type Geometry, type NetNode, type Network } from './network.ts';
+import { buildWithConstants, EngineError, type Geometry, type NetNode, type Network, type OpDeclared } from './network.ts';
 
 interface GraphNode {
   name: string;
@@ -41,7 +41,7 @@ interface GraphContext {
   pad: 'same' | 'valid';
   stride: [number, number];
   /** Adds this graph node as a network node fed by its non-constant inputs. */
-  node(run: NetNode['run'], geometry?: Geometry, pads?: NetNode['pads']): void;
+  node(run: NetNode['run'], geometry?: Geometry, pads?: NetNode['pads'], anatomy?: OpDeclared): void;
   constants: tf.Tensor[];
   input: { name: string };
 }
@@ -84,17 +84,29 @@ function fusedActivation(g: GraphNode, fused: string[]): Activate | null {
   return ACTIVATIONS[name];
 }
 
+/** The inspector's record of a conv, depthwise conv or matmul node. */
+function anatomyOf(
+  op: 'conv' | 'depthwise' | 'dense',
+  kernel: tf.Tensor,
+  stride: [number, number],
+  padding: 'same' | 'valid',
+  bias?: tf.Tensor | null,
+): OpDeclared {
+  const k: [number, number] = op === 'dense' ? [1, 1] : [kernel.shape[0], kernel.shape[1] ?? 1];
+  return { op, kernel: k, stride, dilation: 1, padding, weights: kernel.size, biases: bias?.size ?? 0 };
+}
+
 const pool =
   (max: boolean): GraphEntry =>
   ({ g, node, stride, pad }) => {
     const k4 = ints(g, 'ksize') ?? [1, 2, 2, 1];
     const size: [number, number] = [k4[1], k4[2]];
-    node((x) => (max ? tf.maxPool(x[0] as tf.Tensor4D, size, stride, pad) : tf.avgPool(x[0] as tf.Tensor4D, size, stride, pad)), {
-      type: 'window',
-      kernel: size,
-      stride,
-      dilation: 1,
-    });
+    node(
+      (x) => (max ? tf.maxPool(x[0] as tf.Tensor4D, size, stride, pad) : tf.avgPool(x[0] as tf.Tensor4D, size, stride, pad)),
+      { type: 'window', kernel: size, stride, dilation: 1 },
+      undefined,
+      { op: max ? 'maxpool' : 'avgpool', kernel: size, stride, dilation: 1, padding: pad, weights: 0, biases: 0 },
+    );
   };
 
 const reduce =
@@ -125,6 +137,8 @@ const fusedOp: GraphEntry = ({ g, all, constArg, constValue, node, stride, pad }
       return act ? act(y, r) : y;
     },
     g.op === '_FusedMatMul' ? { type: 'global' } : window(kernel, stride),
+    undefined,
+    anatomyOf(g.op === '_FusedMatMul' ? 'dense' : g.op === '_FusedConv2D' ? 'conv' : 'depthwise', kernel, stride, pad, bias),
   );
 };
 
@@ -149,11 +163,21 @@ const GRAPH_OPS: Record<string, GraphEntry> = {
     const kernel = constArg(1) as tf.Tensor4D;
     if ((ints(g, 'dilations') ?? [1, 1, 1, 1]).some((d) => d !== 1))
       throw new EngineError(`graph node ${g.name}: dilated convolution is not supported`);
-    node((x) => conv(x[0] as tf.Tensor4D, kernel, stride, pad), window(kernel, stride));
+    node(
+      (x) => conv(x[0] as tf.Tensor4D, kernel, stride, pad),
+      window(kernel, stride),
+      undefined,
+      anatomyOf('conv', kernel, stride, pad),
+    );
   },
   DepthwiseConv2dNative: ({ constArg, node, stride, pad }) => {
     const kernel = constArg(1) as tf.Tensor4D;
-    node((x) => depthwiseConv(x[0] as tf.Tensor4D, kernel, stride, pad), window(kernel, stride));
+    node(
+      (x) => depthwiseConv(x[0] as tf.Tensor4D, kernel, stride, pad),
+      window(kernel, stride),
+      undefined,
+      anatomyOf('depthwise', kernel, stride, pad),
+    );
   },
   _FusedConv2D: fusedOp,
   FusedDepthwiseConv2dNative: fusedOp,
@@ -187,7 +211,12 @@ const GRAPH_OPS: Record<string, GraphEntry> = {
   },
   MatMul: ({ constArg, node }) => {
     const kernel = constArg(1) as tf.Tensor2D;
-    node((x) => tf.matMul(x[0] as tf.Tensor2D, kernel), { type: 'global' });
+    node(
+      (x) => tf.matMul(x[0] as tf.Tensor2D, kernel),
+      { type: 'global' },
+      undefined,
+      anatomyOf('dense', kernel, [1, 1], 'valid'),
+    );
   },
   ConcatV2: ({ all, constValue, node }) => {
     const axis = Number(constValue(all[all.length - 1]).dataSync()[0]);
@@ -230,7 +259,16 @@ function buildGraph(topology: Record<string, unknown>, weights: tf.NamedTensorMa
       isConstArg: (k) => isConst.has(all[k]),
       pad: decodeString(g.attr?.padding?.s) === 'VALID' ? 'valid' : 'same',
       stride: [stride4[1], stride4[2]],
-      node: (run, geometry, pads) => nodes.push({ name: g.name, kind: g.op, inputs: dyn, run, geometry, pads }),
+      node: (run, geometry, pads, anatomy) =>
+        nodes.push({
+          name: g.name,
+          kind: g.op,
+          inputs: dyn,
+          run,
+          geometry,
+          pads,
+          anatomy: anatomy && { ...anatomy, source: g.name, layerClass: g.op },
+        }),
       constants,
       input,
     });

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ACTIVATIONS, activation, batchNormScaleShift, leakyRelu, type BatchNormStats } from './layer-tables.ts';
 import { clippedRelu, prepareConv, type ConvWeights, type Padding } from './ops.ts';
-import { buildWithConstants, EngineError, type NetNode, type Network } from './network.ts';
+import { buildWithConstants, EngineError, type NetNode, type Network, type OpDeclared } from './network.ts';
 
 interface KerasLayer {
   class_name: string;
@@ -73,9 +73,11 @@ interface KerasContext {
   w: ReturnType<typeof weightFinder>;
   keep: <T extends tf.Tensor>(t: T) => T;
   convs: ConvTable;
-  add(node: Omit<NetNode, 'name' | 'inputs' | 'kind'> & Partial<NetNode>): void;
+  add(
+    node: Omit<NetNode, 'name' | 'inputs' | 'kind' | 'anatomy'> & Partial<Omit<NetNode, 'anatomy'>> & { anatomy?: OpDeclared },
+  ): void;
   /** Adds the layer (split into pre-activation and activation when it has one); returns the node that runs `core`. */
-  withActivation(core: (x: tf.Tensor) => tf.Tensor, geometry?: NetNode['geometry']): string;
+  withActivation(core: (x: tf.Tensor) => tf.Tensor, geometry?: NetNode['geometry'], anatomy?: OpDeclared): string;
   /** The network's input node (set by InputLayer). */
   input: { name: string };
   declare(range: NonNullable<Network['declaredRange']>): void;
@@ -93,7 +95,16 @@ function convEntry(depthwise: boolean): KerasEntry {
     const dilation = pair(c.dilation_rate, 1)[0];
     if (dilation !== 1) throw new EngineError(`layer ${name}: dilated convolution is not supported`);
     const spec: ConvWeights = { kernel, bias, depthwise, stride, padding: String(c.padding) as Padding };
-    convs.bind(withActivation(convs.core(spec), windowOf(kernel, stride, dilation)), spec);
+    const anatomy: OpDeclared = {
+      op: depthwise ? 'depthwise' : 'conv',
+      kernel: [kernel.shape[0], kernel.shape[1]],
+      stride,
+      dilation,
+      padding: spec.padding === 'same' ? 'same' : 'valid',
+      weights: kernel.size,
+      biases: bias?.size ?? 0,
+    };
+    convs.bind(withActivation(convs.core(spec), windowOf(kernel, stride, dilation), anatomy), spec);
   };
 }
 
@@ -106,6 +117,7 @@ function poolEntry(max: boolean): KerasEntry {
       run: (x) =>
         max ? tf.maxPool(x[0] as tf.Tensor4D, size, stride, padding) : tf.avgPool(x[0] as tf.Tensor4D, size, stride, padding),
       geometry: { type: 'window', kernel: size, stride, dilation: 1 },
+      anatomy: { op: max ? 'maxpool' : 'avgpool', kernel: size, stride, dilation: 1, padding, weights: 0, biases: 0 },
     });
   };
 }
@@ -144,7 +156,16 @@ const KERAS_LAYERS: Record<string, KerasEntry> = {
     const padding = String(c.padding) as Padding;
     const depthwise = convs.core({ kernel: dk, depthwise: true, stride, padding });
     const pointwise = convs.core({ kernel: pk, bias, depthwise: false, stride: [1, 1], padding: 'valid' });
-    withActivation((x) => pointwise(depthwise(x)), windowOf(dk, stride, 1));
+    withActivation((x) => pointwise(depthwise(x)), windowOf(dk, stride, 1), {
+      op: 'separable',
+      kernel: [dk.shape[0], dk.shape[1]],
+      stride,
+      dilation: 1,
+      padding: padding === 'same' ? 'same' : 'valid',
+      weights: dk.size + pk.size,
+      biases: bias?.size ?? 0,
+      depthwiseWeights: dk.size,
+    });
   },
   Dense: ({ c, name, w, withActivation }) => {
     const kernel = w(name, 'kernel')! as tf.Tensor2D;
@@ -156,6 +177,15 @@ const KERAS_LAYERS: Record<string, KerasEntry> = {
         return bias ? tf.add(y, bias) : y;
       },
       { type: 'global' },
+      {
+        op: 'dense',
+        kernel: [1, 1],
+        stride: [1, 1],
+        dilation: 1,
+        padding: 'valid',
+        weights: kernel.size,
+        biases: bias?.size ?? 0,
+      },
     );
   },
   BatchNormalization: ({ c, name, w, keep, add }) => {
@@ -254,18 +284,26 @@ function buildKeras(topology: Record<string, unknown>, weights: tf.NamedTensorMa
     const c = layer.config;
     const name = c.name ?? layer.name!;
     const inputs = sequential ? (prev ? [prev] : []) : inboundNames(layer);
+    const declared = (a?: OpDeclared) => a && { ...a, source: name, layerClass: layer.class_name };
     const add: KerasContext['add'] = (node) => {
-      nodes.push({ name, kind: layer.class_name, inputs, ...node });
+      nodes.push({ name, kind: layer.class_name, inputs, ...node, anatomy: declared(node.anatomy) });
       prev = node.name ?? name;
     };
-    const withActivation: KerasContext['withActivation'] = (core, geometry) => {
+    const withActivation: KerasContext['withActivation'] = (core, geometry, anatomy) => {
       const act = activation(String(c.activation ?? 'linear'), `layer ${name}`);
       if (!act) {
-        add({ run: (x) => core(x[0]), geometry });
+        add({ run: (x) => core(x[0]), geometry, anatomy });
         return name;
       }
       // Split into "<name>/preact" and the activation, so the pre-activation (e.g. logits) can be targeted.
-      nodes.push({ name: `${name}/preact`, kind: layer.class_name, inputs, run: (x) => core(x[0]), geometry });
+      nodes.push({
+        name: `${name}/preact`,
+        kind: layer.class_name,
+        inputs,
+        run: (x) => core(x[0]),
+        geometry,
+        anatomy: declared(anatomy),
+      });
       const kind = c.activation === 'softmax' ? 'Softmax' : 'Activation';
       nodes.push({ name, kind, inputs: [`${name}/preact`], run: (x, r) => act(x[0], r) });
       prev = name;
@@ -334,6 +372,7 @@ function foldBatchNorm(
     keep(shift);
     bn.inputs = [...src.inputs];
     bn.geometry = src.geometry;
+    bn.anatomy = src.anatomy;
     const spec: ConvWeights = { kernel: folded, bias: shift, depthwise, stride, padding };
     const core = convs.core(spec);
     bn.run = (x) => core(x[0]);

@@ -2,6 +2,7 @@
  * A loaded CNN ready for feature visualization: its layers in depth order with shapes, strides and receptive fields,
  * and a forward pass from an RGB image in [0,1] to any set of layers, with the model's own preprocessing.
  */
+import { layerAnatomies, type LayerAnatomy } from './layer-anatomy.ts';
 import * as tf from '@tensorflow/tfjs';
 import { loadArtifacts, ModelLoadError, type ReadFile } from './artifacts.ts';
 import { graphToNetwork } from './graph-def.ts';
@@ -38,6 +39,8 @@ export interface LayerInfo {
   receptiveField: number;
   /** True for the class-score layer that the logit objective uses. */
   logits: boolean;
+  /** What the layer computes, for the layer inspector (absent for the input and for layers with no operation). */
+  anatomy?: LayerAnatomy;
 }
 
 export class FeatureModel {
@@ -247,6 +250,15 @@ function describeLayers(net: Network, inputShape: [number, number, number]): Lay
         logits: isLogits,
       });
     }
+  }
+  const anatomy = layerAnatomies(
+    net,
+    shapes,
+    layers.map((l) => l.name),
+  );
+  for (const l of layers) {
+    const a = anatomy.get(l.name);
+    if (a) l.anatomy = a;
   }
   return layers;
 }

@@ -8,6 +8,28 @@ import * as tf from '@tensorflow/tfjs';
 export type Geometry =
   { type: 'window'; kernel: [number, number]; stride: [number, number]; dilation: number } | { type: 'global' };
 
+/**
+ * What a layer computes, as the layer inspector explains it: the operation, its window and the weights it holds.
+ * Set by the translators on the node that runs the operation (not on a batch norm or activation after it).
+ */
+export interface OpAnatomy {
+  op: 'conv' | 'depthwise' | 'separable' | 'dense' | 'maxpool' | 'avgpool';
+  kernel: [number, number];
+  stride: [number, number];
+  dilation: number;
+  padding: 'same' | 'valid';
+  weights: number;
+  biases: number;
+  /** A separable conv's depthwise part (its other weights are the pointwise part). */
+  depthwiseWeights?: number;
+  /** The layer or graph node that declared it, and its class or op (a folded batch norm carries its conv's record). */
+  source: string;
+  layerClass: string;
+}
+
+/** What a translator declares; the node's name and class are filled in when the node is added. */
+export type OpDeclared = Omit<OpAnatomy, 'source' | 'layerClass'>;
+
 export interface NetNode {
   /** Name a user targets: the Keras layer name or the graph node name. */
   name: string;
@@ -19,6 +41,7 @@ export interface NetNode {
   geometry?: Geometry;
   /** Pixels a ZeroPadding2D node adds, [[top, bottom], [left, right]] (a following 'valid' conv can take them over). */
   pads?: [[number, number], [number, number]];
+  anatomy?: OpAnatomy;
 }
 
 export interface Network {
