@@ -103,6 +103,7 @@ describe('MobileNet v1 α0.25', () => {
     const pw = anatomy(m, 'conv_pw_2_relu');
     expect(pw).toMatchObject({ kind: 'pointwise', op: 'conv_pw_2', weights: 16 * 32, output: [56, 56, 32] });
     const expected = {
+      window: [3, 3],
       depthwise: 144,
       pointwise: 512,
       full: 3 * 3 * 16 * 32,

@@ -19,6 +19,8 @@ export interface Padding {
 }
 
 export interface SeparableComparison {
+  /** The depthwise window, which the full conv would have too. */
+  window: [number, number];
   /** Weights of the depthwise and the pointwise part, and of one full conv with the same window, input and output. */
   depthwise: number;
   pointwise: number;
@@ -155,6 +157,7 @@ function comparison(g: Graph, op: NetNode, kind: AnatomyKind): SeparableComparis
     const win = a.kernel[0] * a.kernel[1];
     const dw = a.depthwiseWeights ?? win * cin;
     return {
+      window: a.kernel,
       depthwise: dw,
       pointwise: a.weights - dw,
       full: win * cin * cout,
@@ -170,6 +173,7 @@ function comparison(g: Graph, op: NetNode, kind: AnatomyKind): SeparableComparis
   const [oh, ow, cout] = out3(pw);
   const win = d.kernel[0] * d.kernel[1];
   return {
+    window: d.kernel,
     depthwise: d.weights,
     pointwise: pw.anatomy!.weights,
     full: win * cin * cout,

@@ -1,0 +1,39 @@
+/**
+ * The founding text's depth story — colours and edges → textures → patterns → parts → objects — placed on a network's
+ * layers by how much of the image each unit sees (its receptive field over the input side). The thresholds come from
+ * looking at MobileNet v1 α0.75's renders (docs/contact-sheet.jpg), whose units see (of 224 px): conv_pw_1 7 px —
+ * colour blotches; conv_pw_3 19 px — gratings and fine textures; conv_pw_5 43 px — woven textures; conv_pw_7 91 px
+ * and conv_pw_9 155 px — repeating patterns with eyes and scales; conv_pw_11 219 px — fur, faces and other parts;
+ * conv_pw_13 315 px and the classes — whole objects.
+ */
+import type { LayerInfo } from '../engine/model.ts';
+
+export const STAGES = ['colours and edges', 'textures', 'patterns', 'parts', 'objects'] as const;
+export type Stage = (typeof STAGES)[number];
+
+/** What a unit of this layer sees, as a fraction of the input's side, decides its stage. */
+export function stageOf(layer: Pick<LayerInfo, 'receptiveField' | 'logits'>, inputSide: number): Stage {
+  if (layer.logits) return 'objects';
+  const f = layer.receptiveField / inputSide;
+  if (f <= 0.06) return 'colours and edges';
+  if (f <= 0.25) return 'textures';
+  if (f <= 0.85) return 'patterns';
+  if (f <= 1.2) return 'parts';
+  return 'objects';
+}
+
+/** For a list of layers in depth order: the stage that starts at each layer (where the story moves on). */
+export function stageStarts(
+  layers: Pick<LayerInfo, 'name' | 'receptiveField' | 'logits'>[],
+  inputSide: number,
+): Map<string, Stage> {
+  const out = new Map<string, Stage>();
+  let reached = -1;
+  for (const l of layers) {
+    // A global pool sees the whole input (1×) after layers that see more than it: the story only moves forward.
+    const s = STAGES.indexOf(stageOf(l, inputSide));
+    if (s > reached) out.set(l.name, STAGES[s]);
+    reached = Math.max(reached, s);
+  }
+  return out;
+}
