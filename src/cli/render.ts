@@ -17,38 +17,13 @@ import { encodePng } from '../lib/export/png.ts';
 import { loadModel, UsageError } from '../lib/node/load-model.ts';
 import { parseChannels } from '../lib/engine/channels.ts';
 import { DEFAULT_MODEL_ID } from '../lib/models/registry.ts';
+import { failCli, inputRangeOption, intOption, joinNegativeValues, oneOf } from './options.ts';
 
 const OBJECTIVES = ['channel', 'neuron', 'layer', 'logit'] as const;
 const PARAMS = ['fourier', 'pixel'] as const;
 
-function intOption(name: string, v: string | undefined, fallback: number, min: number, max: number): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name}: "${v}" is not an integer in ${min}-${max}`);
-  return n;
-}
-
-function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly T[], fallback: T): T {
-  if (v === undefined) return fallback;
-  if (!allowed.includes(v as T)) throw new UsageError(`--${name}: "${v}" is not one of ${allowed.join(', ')}`);
-  return v as T;
-}
-
 /** A file name from a layer name: letters and digits of any script stay, separators and the rest become _. */
 const safeName = (s: string) => s.replace(/[^\p{L}\p{N}_.-]+/gu, '_');
-
-/** Lets values that start with a minus sign follow their option ("--input-range -1,1"). */
-function joinNegativeValues(argv: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const next = argv[i + 1];
-    if (/^--(input-range|mean)$/.test(argv[i]) && next !== undefined && /^-\d/.test(next)) {
-      out.push(`${argv[i]}=${next}`);
-      i++;
-    } else out.push(argv[i]);
-  }
-  return out;
-}
 
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -84,13 +59,7 @@ async function main(argv: string[]): Promise<void> {
   if (!values.layer && objective !== 'logit') throw new UsageError('--layer is required (e.g. --layer conv_pw_5_bn)');
   if (!values.out) throw new UsageError('--out <dir> is required');
   const channels = parseChannels(values.channels ?? '0');
-  let inputRange: [number, number] | undefined;
-  if (values['input-range'] !== undefined) {
-    const parts = values['input-range'].split(',').map(Number);
-    if (parts.length !== 2 || parts.some((p) => !Number.isFinite(p)) || parts[0] >= parts[1])
-      throw new UsageError(`--input-range: "${values['input-range']}" is not min,max (e.g. -1,1 or 0,255)`);
-    inputRange = [parts[0], parts[1]];
-  }
+  const inputRange = inputRangeOption(values['input-range']);
   let normalize: { mean: [number, number, number]; std: [number, number, number] } | undefined;
   if (values.mean !== undefined || values.std !== undefined) {
     const triple = (name: string, v: string | undefined) => {
@@ -177,13 +146,4 @@ async function main(argv: string[]): Promise<void> {
   model.dispose();
 }
 
-main(process.argv.slice(2)).catch((e: unknown) => {
-  const err = e as Error;
-  const known =
-    ['UsageError', 'EngineError', 'ModelLoadError', 'ModelFetchError', 'TypeError'].includes(err.name) ||
-    err instanceof UsageError;
-  const msg = (err.message || String(e)).split('\n')[0];
-  process.stderr.write(`featurescope: error: ${msg}\n`);
-  if (!known && process.env.FEATURESCOPE_DEBUG) process.stderr.write(`${err.stack}\n`);
-  process.exit(2);
-});
+main(process.argv.slice(2)).catch(failCli);

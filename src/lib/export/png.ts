@@ -12,9 +12,9 @@ export function asciiJson(value: unknown): string {
   return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-export function encodePng(rgba: Uint8Array, width: number, height: number, meta?: unknown): Uint8Array {
+export function encodePng(rgba: Uint8Array, width: number, height: number, meta?: unknown, channels: 3 | 4 = 4): Uint8Array {
   const text = meta === undefined ? undefined : { [SETTINGS_KEY]: asciiJson(meta) };
-  return encode({ width, height, data: rgba, channels: 4, depth: 8, text });
+  return encode({ width, height, data: rgba, channels, depth: 8, text });
 }
 
 /** Reads back the settings stored by encodePng, or null when the PNG carries none. */

@@ -1,0 +1,93 @@
+/**
+ * featurescope adversarial: an invisible change to a photo that changes what the network says it is.
+ *   npm run adversarial -- --model <id | model.json> --photo <image> --epsilon <0-255> --out <dir>
+ *     [--target <class index>] [--steps 10] [--input-range a,b] [--backend wasm|cpu]
+ * Writes <out>/original.png (the network's view: centre crop resized to its input size, RGB), <out>/adversarial.png
+ * (every value within ε of the original after 8-bit rounding) and <out>/result.json (top-5 before and after).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { attack, classScoreLayer } from '../lib/engine/adversarial.ts';
+import { encodePng } from '../lib/export/png.ts';
+import { useBackend, type BackendName } from '../lib/node/backend.ts';
+import { centreCrop, readImage } from '../lib/node/files.ts';
+import { loadModel, UsageError } from '../lib/node/load-model.ts';
+import { DEFAULT_MODEL_ID } from '../lib/models/registry.ts';
+import { failCli, inputRangeOption, intOption, joinNegativeValues } from './options.ts';
+
+const USAGE =
+  'usage: npm run adversarial -- --model <id|model.json> --photo <image> --epsilon <0-255> --out <dir>\n' +
+  '  [--target <class index>] [--steps 10] [--input-range min,max] [--backend wasm|cpu]\n';
+
+async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: joinNegativeValues(argv),
+    options: {
+      model: { type: 'string', default: DEFAULT_MODEL_ID },
+      photo: { type: 'string' },
+      epsilon: { type: 'string' },
+      out: { type: 'string' },
+      target: { type: 'string' },
+      steps: { type: 'string' },
+      'input-range': { type: 'string' },
+      backend: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) return void process.stdout.write(USAGE);
+  if (!values.photo) throw new UsageError('--photo <image> is required');
+  if (!values.out) throw new UsageError('--out <dir> is required');
+  if (values.epsilon === undefined) throw new UsageError('--epsilon <0-255> is required (e.g. --epsilon 4)');
+  const epsilon = Number(values.epsilon);
+  if (!Number.isFinite(epsilon) || epsilon < 0 || epsilon > 255)
+    throw new UsageError(`--epsilon: "${values.epsilon}" is not a number in 0-255 (pixel units, e.g. 4)`);
+  const steps = intOption('steps', values.steps, 10, 1, 1000);
+  const inputRange = inputRangeOption(values['input-range']);
+  const backend = await useBackend(values.backend ? [values.backend as BackendName] : undefined);
+
+  const model = await loadModel(values.model!, inputRange);
+  const scores = model.layer(classScoreLayer(model));
+  const target = values.target === undefined ? null : intOption('target', values.target, 0, 0, scores.shape[2] - 1);
+  let photo: tf.Tensor3D;
+  try {
+    photo = await readImage(values.photo);
+  } catch (e) {
+    throw new UsageError(`--photo: ${(e as Error).message}`);
+  }
+  const [h] = model.inputShape;
+  const view = centreCrop(photo, h);
+  photo.dispose();
+  process.stderr.write(
+    `featurescope: ${model.info.id}, ${values.photo} at ${h}px, ε ${epsilon}, ${steps === 1 ? 'FGSM' : `PGD ≤ ${steps} steps`}` +
+      `${target === null ? ', untargeted' : `, target class ${target}`} on ${backend}\n`,
+  );
+  const r = attack(model, view, { epsilon, steps, target });
+  view.dispose();
+  await mkdir(values.out, { recursive: true });
+  await writeFile(join(values.out, 'original.png'), encodePng(r.original, r.width, r.height, undefined, 3));
+  await writeFile(join(values.out, 'adversarial.png'), encodePng(r.adversarial, r.width, r.height, undefined, 3));
+  const result = {
+    model: model.info.id,
+    photo: values.photo,
+    method: r.method,
+    target,
+    epsilon,
+    linf: r.linf,
+    steps: r.steps,
+    success: r.success,
+    before: r.before,
+    after: r.after,
+  };
+  await writeFile(join(values.out, 'result.json'), JSON.stringify(result, null, 2));
+  const top = (p: (typeof r.before)[0]) => `${p.label} (#${p.index}, ${(p.probability * 100).toFixed(1)} %)`;
+  process.stderr.write(
+    `featurescope: before ${top(r.before[0])} → after ${top(r.after[0])}; L∞ ${r.linf}, ${r.steps} step(s); ` +
+      `${r.success ? (target === null ? 'the top class changed' : 'the target is the top class') : 'no success within ε'}\n`,
+  );
+  model.dispose();
+}
+
+main(process.argv.slice(2)).catch(failCli);
