@@ -122,7 +122,6 @@ export function attack(m: FeatureModel, photo: tf.Tensor4D, o: AttackOptions): A
 
   let x = original.clone();
   let steps = 0;
-  let success = false;
   try {
     for (let i = 0; i < o.steps && bound > 0; i++) {
       const next = tf.tidy(() => {
@@ -134,9 +133,9 @@ export function attack(m: FeatureModel, photo: tf.Tensor4D, o: AttackOptions): A
       x = next;
       steps = i + 1;
       const r = rounded(x);
-      success = reached(r);
+      const done = reached(r);
       r.dispose();
-      if (success) break;
+      if (done) break;
     }
     const finalImage = rounded(x);
     const after = classify(m, finalImage);
