@@ -9,7 +9,7 @@ import type { Opened } from './sources.ts';
 import { readLabels } from './sources.ts';
 
 /** Decodes a range-check image; a file the browser cannot decode is named in the message. */
-async function decodeCheckImage(s: CheckImage): Promise<ImageBitmap> {
+export async function decodeCheckImage(s: CheckImage): Promise<ImageBitmap> {
   const blob = s.blob ?? (await (await fetch(`/samples/${s.name}.jpg`)).blob());
   try {
     return await createImageBitmap(blob);

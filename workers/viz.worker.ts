@@ -13,6 +13,7 @@ import type { FromWorker, InputMapping, LoadSpec, ToWorker } from '../src/lib/pr
 import { gpuLost, startBackend, webglContext } from './backends.ts';
 import { ModelStore } from './model-store.ts';
 import { checkRanges } from './range-check.ts';
+import { attackLab, convolveLab } from './photo-lab.ts';
 import { isBackendBroken, Scheduler } from './scheduler.ts';
 import { openSource, readLabels, rememberReads, urlReader, type Opened } from './sources.ts';
 
@@ -140,6 +141,21 @@ async function listModels() {
   }
 }
 
+/** A photo-lab request on the loaded model; its result (or a clear error) goes back with the same number. */
+async function lab(req: number, work: (m: FeatureModel) => Promise<Extract<FromWorker, { type: 'convolved' | 'attacked' }>>) {
+  if (!loaded) return post({ type: 'lab-error', req, message: 'no model is loaded yet' });
+  try {
+    const r = await work(loaded.model);
+    if (r.type === 'convolved') {
+      const l = r.lab;
+      const buffers = [l.gray.buffer, l.output.values.buffer, ...(l.maps?.channels.map((c) => c.buffer) ?? [])];
+      post(r, buffers as ArrayBuffer[]);
+    } else post(r, [r.result.original.buffer, r.result.adversarial.buffer] as ArrayBuffer[]);
+  } catch (e) {
+    post({ type: 'lab-error', req, message: (e as Error).message });
+  }
+}
+
 /**
  * Set-up work (backend, model loads, storage) runs one message at a time, in order, so that nothing touches
  * TensorFlow.js before its backend is ready; queue control (enqueue, cancel, pause) is handled at once.
@@ -181,6 +197,8 @@ const handlers: Handlers = {
           post({ type: 'error', message: `could not change the range of ${m.name}: ${(e as Error).message}` }),
         ),
     ),
+  convolve: (m) => inOrder(() => lab(m.req, (model) => convolveLab(model, m))),
+  attack: (m) => inOrder(() => lab(m.req, (model) => attackLab(model, m))),
   enqueue: (m) => scheduler.enqueue(m.jobs),
   prioritize: (m) => scheduler.prioritize(m.ids, m.priority),
   cancel: (m) => scheduler.cancel(m.ids),

@@ -5,6 +5,8 @@
 import type { LayerInfo, ModelInfo, Normalization } from './engine/model.ts';
 import type { ObjectiveKind } from './engine/objectives.ts';
 import type { ParamKind } from './engine/param.ts';
+import type { AttackResult } from './engine/adversarial.ts';
+import type { Convolved } from './engine/convolution.ts';
 
 export const BACKENDS = ['auto', 'webgl', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
@@ -184,6 +186,17 @@ export type ToWorker =
   /** Changes a kept model's input range (its renders under the old range stay cached under that range). */
   | { type: 'set-model-range'; name: string; mapping: InputMapping }
   | { type: 'enqueue'; jobs: Job[] }
+  /** The photo lab: a photo's luminance convolved with a 3×3 kernel, and the loaded model's first feature maps. */
+  | {
+      type: 'convolve';
+      req: number;
+      photo: CheckImage;
+      kernel: number[] | 'magnitude';
+      stride: number;
+      padding: 'same' | 'valid';
+    }
+  /** The photo lab: an adversarial example of a photo for the loaded model (FGSM for 1 step, else PGD). */
+  | { type: 'attack'; req: number; photo: CheckImage; epsilon: number; steps: number; target: number | null }
   | { type: 'prioritize'; ids: string[]; priority: number }
   | { type: 'cancel'; ids: string[] | 'all' }
   | { type: 'pause' }
@@ -260,4 +273,17 @@ export type FromWorker =
   | { type: 'queue'; state: QueueState }
   | { type: 'error'; message: string }
   | { type: 'notice'; message: string }
-  | { type: 'test-memory'; numTensors: number };
+  | { type: 'test-memory'; numTensors: number }
+  | { type: 'convolved'; req: number; lab: ConvolvedLab }
+  | { type: 'attacked'; req: number; result: AttackResult }
+  | { type: 'lab-error'; req: number; message: string };
+
+/** What the convolution playground shows: the photo's luminance, the convolution, and the model's first feature maps. */
+export interface ConvolvedLab {
+  /** The photo's luminance at the model's input size (side × side, row by row, 0–1). */
+  side: number;
+  gray: Float32Array;
+  output: Convolved;
+  /** The first conv layer's outputs on the same photo (up to 8 channels). */
+  maps: { layer: string; width: number; height: number; channels: Float32Array[] } | null;
+}

@@ -2,6 +2,7 @@
 import { open, readFile } from 'node:fs/promises';
 import { dirname, join, basename, resolve, sep } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+export { centreCrop } from '../engine/image-ops.ts';
 import jpeg from 'jpeg-js';
 import { decode as decodePng } from 'fast-png';
 import { TooLargeError, type ReadFile } from '../engine/artifacts.ts';
@@ -61,16 +62,6 @@ export async function readImage(path: string): Promise<tf.Tensor3D> {
   return tf.tidy(() => {
     const t = tf.tensor3d(rgba, [height, width, 4], 'int32').slice([0, 0, 0], [height, width, 3]);
     return tf.div(tf.cast(t, 'float32'), 255) as tf.Tensor3D;
-  });
-}
-
-/** Centre square crop of an image [h, w, 3], resized to size×size, as a batch of one. */
-export function centreCrop(image: tf.Tensor3D, size: number): tf.Tensor4D {
-  return tf.tidy(() => {
-    const [h, w] = image.shape;
-    const side = Math.min(h, w);
-    const crop = image.slice([Math.floor((h - side) / 2), Math.floor((w - side) / 2), 0], [side, side, 3]);
-    return tf.image.resizeBilinear(crop.expandDims(0) as tf.Tensor4D, [size, size], true);
   });
 }
 

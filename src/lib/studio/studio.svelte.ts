@@ -3,6 +3,7 @@
  * model lifecycle (lifecycle.ts), the cards (cards.ts) and the cache behind them (cache-sync.ts). This class wires
  * them to Svelte's reactivity and to the settings a person picks.
  */
+import { PhotoLab } from './photo-lab.svelte.ts';
 import type { LayerInfo } from '../engine/model.ts';
 import { imageMeta, type ImageMeta } from '../export/image-meta.ts';
 import { encodePng } from '../export/png.ts';
@@ -77,6 +78,8 @@ export class Studio {
   modelState = $state<ModelState>({ phase: 'idle' });
   /** The model whose bands are on screen (kept while another one loads). */
   shown = $state<LoadedModel | null>(null);
+  /** The photo lab (convolution playground, adversarial examples), answered by the worker. */
+  readonly lab = new PhotoLab((m) => this.send(m));
   settings = $state<JobSettings>({ ...DEFAULT_JOB_SETTINGS });
   /** Images per clicked channel: more than one renders diverse variants together (see the diversity weight). */
   variants = $state(1);
@@ -516,8 +519,10 @@ export class Studio {
   }
 
   private onMessage(m: FromWorker) {
+    if (this.lab.handle(m)) return;
     switch (m.type) {
       case 'ready':
+        this.lab.workerRestarted();
         this.backend = {
           name: m.backend,
           threads: m.threads,

@@ -1,0 +1,48 @@
+/**
+ * The photo lab's state in the studio: the last convolution and the last adversarial example the worker sent back,
+ * what is being worked on, and the error of the last request. Requests carry a number: a reply to an older request
+ * (the person changed the kernel again meanwhile) is dropped.
+ */
+import type { AttackResult } from '../engine/adversarial.ts';
+import type { CheckImage, ConvolvedLab, FromWorker, ToWorker } from '../protocol.ts';
+
+export class PhotoLab {
+  conv = $state<ConvolvedLab | null>(null);
+  attack = $state<AttackResult | null>(null);
+  busy = $state<'convolve' | 'attack' | null>(null);
+  error = $state<string | null>(null);
+  private req = 0;
+
+  constructor(private readonly send: (m: ToWorker) => void) {}
+
+  convolve(photo: CheckImage, kernel: number[] | 'magnitude', stride: number, padding: 'same' | 'valid'): void {
+    this.busy = 'convolve';
+    this.error = null;
+    this.send({ type: 'convolve', req: ++this.req, photo, kernel, stride, padding });
+  }
+
+  runAttack(photo: CheckImage, epsilon: number, steps: number, target: number | null): void {
+    this.busy = 'attack';
+    this.error = null;
+    this.attack = null;
+    this.send({ type: 'attack', req: ++this.req, photo, epsilon, steps, target });
+  }
+
+  /** A fresh worker knows nothing of a request in flight: say so rather than wait forever. */
+  workerRestarted(): void {
+    if (!this.busy) return;
+    this.busy = null;
+    this.error = 'the worker restarted before it answered; try again';
+  }
+
+  /** Takes the lab's replies; false for any other message. */
+  handle(m: FromWorker): boolean {
+    if (m.type !== 'convolved' && m.type !== 'attacked' && m.type !== 'lab-error') return false;
+    if (m.req !== this.req) return true;
+    this.busy = null;
+    if (m.type === 'convolved') this.conv = m.lab;
+    else if (m.type === 'attacked') this.attack = m.result;
+    else this.error = m.message;
+    return true;
+  }
+}

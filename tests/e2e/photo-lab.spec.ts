@@ -1,0 +1,64 @@
+// Issue 11: the photo lab — a convolution playground with Sobel next to the model's first layer, and adversarial
+// examples — computed in the worker on a real photo, with real numbers checked.
+import { expect, test } from '@playwright/test';
+import { unzipSync } from 'fflate';
+import { decode } from 'fast-png';
+import { readFileSync } from 'node:fs';
+
+const SMALL = '/?model=mobilenet_v1_0.25_224&steps=64&size=64&auto=0';
+
+test.beforeEach(async ({ page }) => {
+  page.on('pageerror', (e) => console.log('page error:', e.message));
+  await page.goto(SMALL);
+  await page.locator('section.band[data-layer="conv1_bn"]').waitFor();
+});
+
+test('the convolution playground: Sobel on a photo, the output size for the stride, the multiply-and-sum, the first layer', async ({
+  page,
+}) => {
+  // Reached from a band's inspector, as a person exploring conv1 would.
+  const conv1 = page.locator('section.band[data-layer="conv1_bn"]');
+  await conv1.getByRole('button', { name: 'how it works' }).click();
+  await conv1.getByRole('button', { name: 'try a 3×3 convolution on a photo' }).click();
+  const size = page.getByTestId('conv-size');
+  await expect(size).toContainText('output 224×224: ⌊(224 + 1 + 1 − 3) / 1⌋ + 1 = 224');
+  await page.getByLabel('photo lab').locator('label', { hasText: 'stride' }).locator('select').selectOption('2');
+  await expect(size).toContainText('output 112×112: ⌊(224 + 0 + 1 − 3) / 2⌋ + 1 = 112');
+  // The spelled-out sum is the worker's own output value at that position.
+  const zoom = page.getByTestId('conv-zoom');
+  await page
+    .getByLabel('photo lab')
+    .locator('canvas')
+    .first()
+    .click({ position: { x: 100, y: 100 } });
+  const text = await zoom.innerText();
+  const [, sum, out] = text.match(/sum = (-?[\d.]+) \(the worker's output: (-?[\d.]+)\)/)!;
+  expect(Math.abs(Number(sum) - Number(out))).toBeLessThan(0.002);
+  // An edited weight changes the result: the identity kernel gives the pixel itself.
+  await page.getByLabel('photo lab').locator('label', { hasText: 'kernel' }).locator('select').selectOption('identity');
+  await expect(zoom).toContainText('× 1.00');
+  await expect(page.getByTestId('conv-maps').locator('canvas')).toHaveCount(8);
+  await expect(page.getByLabel('photo lab')).toContainText('the first layer of the model, conv1');
+});
+
+test('adversarial examples: PGD at ε 4 changes the top class; the exported pair opens and stays within ε', async ({ page }) => {
+  await page.getByRole('button', { name: 'fool it' }).click();
+  await page.getByRole('button', { name: 'airplane' }).click();
+  await page.getByRole('button', { name: 'make adversarial' }).click();
+  await expect(page.getByTestId('attack-summary')).toContainText('the network changed its mind', { timeout: 120_000 });
+  const top = async (name: string) =>
+    (await page.getByTestId(`top-${name}`).locator('tbody tr').first().innerText()).split('\t')[0];
+  expect(await top('before')).not.toBe(await top('after'));
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'export pair (ZIP)' }).click();
+  const zip = unzipSync(readFileSync(await (await download).path()));
+  expect(Object.keys(zip).sort()).toEqual(['adversarial.png', 'original.png', 'result.json']);
+  const [o, a] = [decode(zip['original.png']), decode(zip['adversarial.png'])];
+  expect([o.width, o.height, a.width, a.channels]).toEqual([224, 224, 224, 3]);
+  let linf = 0;
+  for (let i = 0; i < o.data.length; i++) linf = Math.max(linf, Math.abs(Number(a.data[i]) - Number(o.data[i])));
+  expect(linf).toBeGreaterThan(0);
+  expect(linf).toBeLessThanOrEqual(4);
+  const result = JSON.parse(new TextDecoder().decode(zip['result.json']));
+  expect(result).toMatchObject({ epsilon: 4, success: true, linf });
+});

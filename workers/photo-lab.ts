@@ -1,0 +1,75 @@
+/**
+ * The photo lab's work in the worker: a photo (a sample or the person's own) as the loaded model sees it, convolved
+ * with the playground's kernel next to the model's own first feature maps, or turned into an adversarial example.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { attack } from '../src/lib/engine/adversarial.ts';
+import { convolve, luminance } from '../src/lib/engine/convolution.ts';
+import { centreCrop } from '../src/lib/engine/image-ops.ts';
+import type { FeatureModel } from '../src/lib/engine/model.ts';
+import type { ConvolvedLab, FromWorker, ToWorker } from '../src/lib/protocol.ts';
+import { decodeCheckImage } from './range-check.ts';
+
+/** The photo's centre square at the model's input size, RGB in [0,1]. */
+async function view(m: FeatureModel, photo: Extract<ToWorker, { type: 'convolve' }>['photo']): Promise<tf.Tensor4D> {
+  const bitmap = await decodeCheckImage(photo);
+  try {
+    const rgb = tf.tidy(() => tf.div(tf.browser.fromPixels(bitmap), 255) as tf.Tensor3D);
+    const v = centreCrop(rgb, m.inputShape[0]);
+    rgb.dispose();
+    return v;
+  } finally {
+    bitmap.close();
+  }
+}
+
+/** The first conv layer's raw output (the conv itself, before batch norm and activation), first 8 channels. */
+function firstMaps(m: FeatureModel, photo: tf.Tensor4D): ConvolvedLab['maps'] {
+  const first = m.layers.find((l) => l.anatomy?.kind === 'conv' && l.shape[0] > 1);
+  if (!first) return null;
+  const layer = m.layers.find((l) => l.name === first.anatomy!.op)?.name ?? first.name;
+  const out = tf.tidy(() => m.forward(photo, [layer]).get(layer)!) as tf.Tensor4D;
+  const [, height, width, c] = out.shape;
+  const channels = tf
+    .tidy(() => tf.split(out, c, 3).slice(0, 8))
+    .map((t) => {
+      const v = t.dataSync() as Float32Array;
+      t.dispose();
+      return v;
+    });
+  out.dispose();
+  return { layer, width, height, channels };
+}
+
+export async function convolveLab(
+  m: FeatureModel,
+  msg: Extract<ToWorker, { type: 'convolve' }>,
+): Promise<Extract<FromWorker, { type: 'convolved' }>> {
+  const photo = await view(m, msg.photo);
+  try {
+    const gray = luminance(photo);
+    const output = convolve(gray, { kernel: msg.kernel, stride: msg.stride, padding: msg.padding });
+    const g = gray.dataSync() as Float32Array;
+    const side = gray.shape[1];
+    gray.dispose();
+    return { type: 'convolved', req: msg.req, lab: { side, gray: g, output, maps: firstMaps(m, photo) } };
+  } finally {
+    photo.dispose();
+  }
+}
+
+export async function attackLab(
+  m: FeatureModel,
+  msg: Extract<ToWorker, { type: 'attack' }>,
+): Promise<Extract<FromWorker, { type: 'attacked' }>> {
+  const photo = await view(m, msg.photo);
+  try {
+    return {
+      type: 'attacked',
+      req: msg.req,
+      result: attack(m, photo, { epsilon: msg.epsilon, steps: msg.steps, target: msg.target }),
+    };
+  } finally {
+    photo.dispose();
+  }
+}
