@@ -45,3 +45,36 @@ test("a band's inspector shows its operation's numbers: window, padding, output 
   await expect(conv1.getByTestId('insp-formula')).toContainText('⌊(224 + 0 + 1 − 3) / 2⌋ + 1 = 112');
   await expect(conv1.getByTestId('insp-weights')).toContainText('216 (8 filters × 3×3 × 3 channels)');
 });
+
+test("a rendered channel's detail view shows its weights: a first-layer filter as 3 kernels and a colour patch, a depthwise kernel", async ({
+  page,
+}) => {
+  test.setTimeout(240_000);
+  await page.goto(SMALL);
+  const open = async (layer: string, ch: number) => {
+    const c = band(page, layer).locator(`.card[data-channel="${ch}"]`);
+    await c.click();
+    await expect(c).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+    await c.click();
+    return page.getByTestId('kernel-view');
+  };
+  const filter = await open('conv1_bn', 2);
+  await expect(filter).toContainText('filter 2: 3 kernels + bias');
+  await expect(filter.locator('.cell')).toHaveCount(4 * 9); // R, G, B and the colour patch
+  // The numbers are the model's own: conv1's kernel [0, 0, 0, 2] as tfjs-layers reads it from the same files.
+  const tf = await import('@tensorflow/tfjs');
+  await tf.setBackend('cpu');
+  const { loadLayersReference } = await import('../../src/lib/node/files.ts');
+  const ref = await loadLayersReference('models/cache/mobilenet_v1_0.25_224');
+  const k = ref.getLayer('conv1').getWeights()[0].dataSync();
+  const first = Number(await filter.locator('.cell').first().getAttribute('data-value'));
+  expect(first).toBeCloseTo(k[2], 5); // [y 0, x 0, red, filter 2] of a [3, 3, 3, 8] kernel
+  await page.getByLabel('channel detail').getByRole('button', { name: 'close' }).click();
+  const dw = await open('conv_dw_1_bn', 0);
+  await expect(dw).toContainText('kernel of channel 0');
+  await expect(dw.locator('.cell')).toHaveCount(9);
+  const dk = ref.getLayer('conv_dw_1').getWeights()[0].dataSync();
+  const values = await dw.locator('.cell').evaluateAll((cells) => cells.map((c) => Number(c.getAttribute('data-value'))));
+  expect(values[4]).toBeCloseTo(dk[4 * 8 + 0], 5); // the centre weight of channel 0 (8 channels)
+  ref.dispose();
+});

@@ -8,8 +8,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { layerAnatomies, outputSize, samePadding, type LayerAnatomy } from '../../src/lib/engine/layer-anatomy.ts';
 import { FeatureModel } from '../../src/lib/engine/model.ts';
 import type { Network } from '../../src/lib/engine/network.ts';
-import { fileReader } from '../../src/lib/node/files.ts';
-import { REPO_ROOT } from '../../src/lib/node/model-cache.ts';
+import { fileReader, loadLayersReference } from '../../src/lib/node/files.ts';
+import { registryEntry } from '../../src/lib/models/registry.ts';
+import { ensureModel, REPO_ROOT } from '../../src/lib/node/model-cache.ts';
 import { GRAPH, model, SMALL } from './helpers.ts';
 
 function anatomy(m: FeatureModel, name: string): LayerAnatomy {
@@ -121,6 +122,18 @@ describe('MobileNet v1 α0.25', () => {
     expect(pool).toMatchObject({ kind: 'pool', kernel: [7, 7], input: [7, 7, 256], output: [1, 1, 256] });
     const preds = anatomy(m, 'conv_preds');
     expect(preds).toMatchObject({ kind: 'pointwise', weights: 256 * 1000, biases: 1000, macs: 256 * 1000 });
+  });
+
+  it("carries the first conv's filters and the depthwise kernels as the model stores them, for the kernel view", async () => {
+    const ref = await loadLayersReference(await ensureModel(registryEntry(SMALL)!));
+    const conv1 = anatomy(m, 'conv1_bn').values!;
+    expect(conv1.shape).toEqual([3, 3, 3, 8]);
+    expect(conv1.weights).toEqual(Array.from(ref.getLayer('conv1').getWeights()[0].dataSync()));
+    const dw = anatomy(m, 'conv_dw_2_relu').values!;
+    expect(dw.shape).toEqual([3, 3, 16, 1]);
+    expect(dw.weights).toEqual(Array.from(ref.getLayer('conv_dw_2').getWeights()[0].dataSync()));
+    expect(anatomy(m, 'conv_pw_2_bn').values).toBeUndefined(); // 16 input channels: no picture to draw
+    ref.dispose();
   });
 
   it('gives the graph model the same numbers for the same layers', () => {

@@ -5,7 +5,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { ACTIVATIONS, batchNormScaleShift, GRAPH_ACTIVATIONS, leakyRelu, type Activate } from './layer-tables.ts';
 import { conv, depthwiseConv } from './ops.ts';
-import { buildWithConstants, EngineError, type Geometry, type NetNode, type Network, type OpDeclared } from './network.ts';
+import {
+  buildWithConstants,
+  EngineError,
+  type Geometry,
+  type NetNode,
+  type Network,
+  type OpDeclared,
+  kernelValues,
+} from './network.ts';
 
 interface GraphNode {
   name: string;
@@ -93,7 +101,8 @@ function anatomyOf(
   bias?: tf.Tensor | null,
 ): OpDeclared {
   const k: [number, number] = op === 'dense' ? [1, 1] : [kernel.shape[0], kernel.shape[1] ?? 1];
-  return { op, kernel: k, stride, dilation: 1, padding, weights: kernel.size, biases: bias?.size ?? 0 };
+  const values = op === 'dense' ? undefined : kernelValues(kernel, bias, op === 'depthwise');
+  return { op, kernel: k, stride, dilation: 1, padding, weights: kernel.size, biases: bias?.size ?? 0, values };
 }
 
 const pool =

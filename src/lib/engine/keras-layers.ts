@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ACTIVATIONS, activation, batchNormScaleShift, leakyRelu, type BatchNormStats } from './layer-tables.ts';
 import { clippedRelu, prepareConv, type ConvWeights, type Padding } from './ops.ts';
-import { buildWithConstants, EngineError, type NetNode, type Network, type OpDeclared } from './network.ts';
+import { buildWithConstants, EngineError, type NetNode, type Network, type OpDeclared, kernelValues } from './network.ts';
 
 interface KerasLayer {
   class_name: string;
@@ -103,6 +103,7 @@ function convEntry(depthwise: boolean): KerasEntry {
       padding: spec.padding === 'same' ? 'same' : 'valid',
       weights: kernel.size,
       biases: bias?.size ?? 0,
+      values: kernelValues(kernel, bias, depthwise),
     };
     convs.bind(withActivation(convs.core(spec), windowOf(kernel, stride, dilation), anatomy), spec);
   };

@@ -5,7 +5,7 @@
  * depthwise-separable blocks the comparison with one full conv of the same shape. Pure arithmetic over the network's
  * nodes and the shapes of one forward pass, so the worker computes it once per model.
  */
-import type { NetNode, Network, OpAnatomy } from './network.ts';
+import type { KernelValues, NetNode, Network, OpAnatomy } from './network.ts';
 
 export type AnatomyKind = 'conv' | 'depthwise' | 'pointwise' | 'separable' | 'dense' | 'pool' | 'merge' | 'other';
 
@@ -50,6 +50,8 @@ export interface LayerAnatomy {
   /** Multiply-adds per image (for a pool: the values it reads). */
   macs: number;
   separable: SeparableComparison | null;
+  /** The kernels as stored (depthwise convs, and convs on the image's colour channels), for the kernel view. */
+  values?: KernelValues;
 }
 
 type Shape3 = [number, number, number];
@@ -257,6 +259,7 @@ export function layerAnatomies(net: Network, shapes: Map<string, number[]>, list
       denseWeights: prod(input) * prod(output),
       macs: macsOf(a, kind, input, output),
       separable: comparison(g, op, kind),
+      ...(a.values ? { values: a.values } : {}),
     });
   }
   return out;

@@ -22,9 +22,30 @@ export interface OpAnatomy {
   biases: number;
   /** A separable conv's depthwise part (its other weights are the pointwise part). */
   depthwiseWeights?: number;
+  /**
+   * The kernels themselves, for the studio's kernel view: a depthwise conv's [kh, kw, channels, multiplier] and a conv
+   * on the image's colour channels [kh, kw, 3, filters] (with its biases), as the model stores them.
+   */
+  values?: KernelValues;
   /** The layer or graph node that declared it, and its class or op (a folded batch norm carries its conv's record). */
   source: string;
   layerClass: string;
+}
+
+export interface KernelValues {
+  shape: number[];
+  weights: number[];
+  biases: number[] | null;
+}
+
+/** The kernel view's copy of a conv's weights: depthwise kernels and convs on 1–3 input channels, else none. */
+export function kernelValues(
+  kernel: tf.Tensor,
+  bias: tf.Tensor | null | undefined,
+  depthwise: boolean,
+): KernelValues | undefined {
+  if (kernel.rank !== 4 || (!depthwise && (kernel.shape[2] ?? 0) > 3) || kernel.size > 65536) return undefined;
+  return { shape: kernel.shape, weights: Array.from(kernel.dataSync()), biases: bias ? Array.from(bias.dataSync()) : null };
 }
 
 /** What a translator declares; the node's name and class are filled in when the node is added. */
