@@ -62,3 +62,21 @@ test('adversarial examples: PGD at ε 4 changes the top class; the exported pair
   const result = JSON.parse(new TextDecoder().decode(zip['result.json']));
   expect(result).toMatchObject({ epsilon: 4, success: true, linf });
 });
+
+test("receptive field on a photo: a clicked unit's region is outlined with the band's numbers", async ({ page }) => {
+  await expect(page.locator('section.band[data-layer="conv_pw_6_bn"]')).toContainText('receptive field 59px');
+  await page.getByRole('button', { name: 'photo lab' }).click();
+  await page.getByRole('button', { name: 'receptive field' }).click();
+  const lab = page.getByLabel('photo lab');
+  await expect(lab.locator('label', { hasText: 'layer' }).locator('select')).toHaveValue('conv_pw_6_bn');
+  const photo = lab.locator('canvas').first();
+  await expect(photo).toBeVisible();
+  // The photo is drawn at 448 px for 224: pixel (111, 111) is unit (6, 6), centred on 15 + 6·16 = 111.
+  await photo.click({ position: { x: 223, y: 223 } });
+  await expect(page.getByTestId('rf-seen')).toHaveText(
+    'unit (6, 6) of 14×14 is centred on pixel (111, 111) and sees rows 82–140, columns 82–140 of the 224 px photo: a 59 px field.',
+  );
+  await photo.click({ position: { x: 3, y: 3 } });
+  await expect(page.getByTestId('rf-seen')).toContainText('unit (0, 0) of 14×14 is centred on pixel (15, 15) and sees rows 0–44');
+  await expect(page.getByTestId('rf-seen')).toContainText('cut by the photo’s edge');
+});

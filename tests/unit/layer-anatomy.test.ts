@@ -117,6 +117,16 @@ describe('MobileNet v1 α0.25', () => {
     expect(anatomy(m, 'conv_pw_13_bn').separable).toMatchObject({ depthwise: 2304, pointwise: 65536, full: 589824 });
   });
 
+  it('places each unit on the input: conv_pw_6 units are 16 px apart, the first centred on pixel 15', () => {
+    // conv1 (3×3, stride 2, no pixel before): centre 1, jump 2; each stride-2 3×3 depthwise with 'same' padding (none
+    // before) moves the first centre by one jump: 3 (jump 4), 7 (jump 8), 15 (jump 16).
+    expect(m.layers.find((l) => l.name === 'conv1_bn')!.grid).toEqual({ start: [1, 1], jump: [2, 2] });
+    expect(m.layers.find((l) => l.name === 'conv_dw_1_bn')!.grid).toEqual({ start: [1, 1], jump: [2, 2] });
+    expect(m.layers.find((l) => l.name === 'conv_pw_2_bn')!.grid).toEqual({ start: [3, 3], jump: [4, 4] });
+    expect(m.layers.find((l) => l.name === 'conv_pw_6_bn')!.grid).toEqual({ start: [15, 15], jump: [16, 16] });
+    expect(m.layers.find((l) => l.name === 'conv_pw_13_bn')!.grid).toEqual({ start: [31, 31], jump: [32, 32] });
+  });
+
   it('explains the global pool and the classifier', () => {
     const pool = anatomy(m, 'global_average_pooling2d_1');
     expect(pool).toMatchObject({ kind: 'pool', kernel: [7, 7], input: [7, 7, 256], output: [1, 1, 256] });

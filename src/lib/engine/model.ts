@@ -7,7 +7,16 @@ import * as tf from '@tensorflow/tfjs';
 import { loadArtifacts, ModelLoadError, type ReadFile } from './artifacts.ts';
 import { graphToNetwork } from './graph-def.ts';
 import { kerasToNetwork } from './keras-layers.ts';
-import { EngineError, execute, largestActivation, MAX_ACTIVATION_BYTES, receptiveFields, type Network } from './network.ts';
+import {
+  EngineError,
+  execute,
+  largestActivation,
+  MAX_ACTIVATION_BYTES,
+  receptiveFields,
+  unitGrids,
+  type Network,
+  type UnitGrid,
+} from './network.ts';
 
 export interface ModelInfo {
   id: string;
@@ -41,6 +50,8 @@ export interface LayerInfo {
   logits: boolean;
   /** What the layer computes, for the layer inspector (absent for the input and for layers with no operation). */
   anatomy?: LayerAnatomy;
+  /** Where its units sit on the input (for outlining what a unit sees on a photo). */
+  grid?: UnitGrid;
 }
 
 export class FeatureModel {
@@ -256,9 +267,12 @@ function describeLayers(net: Network, inputShape: [number, number, number]): Lay
     shapes,
     layers.map((l) => l.name),
   );
+  const grids = unitGrids(net, shapes);
   for (const l of layers) {
     const a = anatomy.get(l.name);
     if (a) l.anatomy = a;
+    const g = grids.get(l.name);
+    if (g && l.shape[0] > 1) l.grid = g;
   }
   return layers;
 }

@@ -166,6 +166,49 @@ export function receptiveFields(net: Network, inputSide: number): Map<string, Re
   return out;
 }
 
+/** Where a node's units sit on the input: unit (i, j) is centred on input pixel (start[0] + i·jump[0], start[1] + j·jump[1]). */
+export interface UnitGrid {
+  start: [number, number];
+  jump: [number, number];
+}
+
+/**
+ * Unit centres of every node in input pixels, following windows, strides and the padding before them (read off the
+ * shapes: a window that adds p pixels before its first row moves its first centre back by p). A global pool's one
+ * unit sits in the middle; a merge takes its first input's grid.
+ */
+export function unitGrids(net: Network, shapes: Map<string, number[]>): Map<string, UnitGrid> {
+  const out = new Map<string, UnitGrid>();
+  for (const node of net.nodes) {
+    const inName = node.inputs[0];
+    const g = inName ? out.get(inName) : undefined;
+    if (node.name === net.inputName || !g) {
+      out.set(node.name, { start: [0, 0], jump: [1, 1] });
+      continue;
+    }
+    const geo = node.geometry;
+    const inShape = shapes.get(inName);
+    const outShape = shapes.get(node.name);
+    if (node.pads) {
+      const [[top], [left]] = node.pads;
+      out.set(node.name, { start: [g.start[0] - top * g.jump[0], g.start[1] - left * g.jump[1]], jump: g.jump });
+    } else if (geo?.type === 'global' && inShape?.length === 4) {
+      const c = (n: number, a: 0 | 1) => g.start[a] + ((n - 1) / 2) * g.jump[a];
+      out.set(node.name, { start: [c(inShape[1], 0), c(inShape[2], 1)], jump: g.jump });
+    } else if (geo?.type === 'window' && inShape?.length === 4 && outShape?.length === 4) {
+      const axis = (a: 0 | 1): [number, number] => {
+        const k = (geo.kernel[a] - 1) * geo.dilation + 1;
+        const s = geo.stride[a];
+        const padBefore = Math.floor(Math.max((outShape[a + 1] - 1) * s + k - inShape[a + 1], 0) / 2);
+        return [g.start[a] + ((k - 1) / 2 - padBefore) * g.jump[a], g.jump[a] * s];
+      };
+      const [y, x] = [axis(0), axis(1)];
+      out.set(node.name, { start: [y[0], x[0]], jump: [y[1], x[1]] });
+    } else out.set(node.name, g);
+  }
+  return out;
+}
+
 /** The largest single activation allowed at batch 1 (a render holds several, at batch 8, with their gradients). */
 export const MAX_ACTIVATION_BYTES = 512 * 1024 * 1024;
 
