@@ -34,6 +34,10 @@ test('the convolution playground: Sobel on a photo, the output size for the stri
   const text = await zoom.innerText();
   const [, sum, out] = text.match(/sum = (-?[\d.]+) \(the worker's output: (-?[\d.]+)\)/)!;
   expect(Math.abs(Number(sum) - Number(out))).toBeLessThan(0.002);
+  // Stepping the kernel one output to the right moves the spelled-out position by one.
+  const before = (await zoom.innerText()).match(/at output \((\d+), (\d+)\)/)!;
+  await zoom.getByRole('button', { name: 'right' }).click();
+  await expect(zoom).toContainText(`at output (${before[1]}, ${Number(before[2]) + 1})`);
   // An edited weight changes the result: the identity kernel gives the pixel itself.
   await page.getByLabel('photo lab').locator('label', { hasText: 'kernel' }).locator('select').selectOption('identity');
   await expect(zoom).toContainText('× 1.00');

@@ -6,18 +6,28 @@
 import type { AttackResult } from '../engine/adversarial.ts';
 import type { CheckImage, ConvolvedLab, FromWorker, ToWorker } from '../protocol.ts';
 
+export interface ConvRequest {
+  kernel: number[] | 'magnitude';
+  stride: number;
+  padding: 'same' | 'valid';
+}
+
 export class PhotoLab {
   conv = $state<ConvolvedLab | null>(null);
+  /** What `conv` was computed with (the kernel, stride and padding being edited may already differ). */
+  convRequest = $state<ConvRequest | null>(null);
   attack = $state<AttackResult | null>(null);
   busy = $state<'convolve' | 'attack' | null>(null);
   error = $state<string | null>(null);
   private req = 0;
+  private sent: ConvRequest | null = null;
 
   constructor(private readonly send: (m: ToWorker) => void) {}
 
   convolve(photo: CheckImage, kernel: number[] | 'magnitude', stride: number, padding: 'same' | 'valid'): void {
     this.busy = 'convolve';
     this.error = null;
+    this.sent = { kernel, stride, padding };
     this.send({ type: 'convolve', req: ++this.req, photo, kernel, stride, padding });
   }
 
@@ -40,8 +50,10 @@ export class PhotoLab {
     if (m.type !== 'convolved' && m.type !== 'attacked' && m.type !== 'lab-error') return false;
     if (m.req !== this.req) return true;
     this.busy = null;
-    if (m.type === 'convolved') this.conv = m.lab;
-    else if (m.type === 'attacked') this.attack = m.result;
+    if (m.type === 'convolved') {
+      this.conv = m.lab;
+      this.convRequest = this.sent;
+    } else if (m.type === 'attacked') this.attack = m.result;
     else this.error = m.message;
     return true;
   }
