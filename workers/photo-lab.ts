@@ -7,11 +7,11 @@ import { attack } from '../src/lib/engine/adversarial.ts';
 import { convolve, luminance } from '../src/lib/engine/convolution.ts';
 import { centreCrop } from '../src/lib/engine/image-ops.ts';
 import type { FeatureModel } from '../src/lib/engine/model.ts';
-import type { ConvolvedLab, FromWorker, ToWorker } from '../src/lib/protocol.ts';
+import type { CheckImage, ConvolvedLab, FromWorker, ToWorker } from '../src/lib/protocol.ts';
 import { decodeCheckImage } from './range-check.ts';
 
 /** The photo's centre square at the model's input size, RGB in [0,1]. */
-async function view(m: FeatureModel, photo: Extract<ToWorker, { type: 'convolve' }>['photo']): Promise<tf.Tensor4D> {
+async function view(m: FeatureModel, photo: CheckImage): Promise<tf.Tensor4D> {
   const bitmap = await decodeCheckImage(photo);
   try {
     const rgb = tf.tidy(() => tf.div(tf.browser.fromPixels(bitmap), 255) as tf.Tensor3D);
@@ -41,35 +41,39 @@ function firstMaps(m: FeatureModel, photo: tf.Tensor4D): ConvolvedLab['maps'] {
   return { layer, width, height, channels };
 }
 
-export async function convolveLab(
-  m: FeatureModel,
-  msg: Extract<ToWorker, { type: 'convolve' }>,
-): Promise<Extract<FromWorker, { type: 'convolved' }>> {
-  const photo = await view(m, msg.photo);
+/** Runs `work` on the photo's view for the model, and disposes the view whatever happens. */
+async function withView<T>(m: FeatureModel, photo: CheckImage, work: (view: tf.Tensor4D) => T): Promise<T> {
+  const v = await view(m, photo);
   try {
-    const gray = luminance(photo);
-    const output = convolve(gray, { kernel: msg.kernel, stride: msg.stride, padding: msg.padding });
-    const g = gray.dataSync() as Float32Array;
-    const side = gray.shape[1];
-    gray.dispose();
-    return { type: 'convolved', req: msg.req, lab: { side, gray: g, output, maps: firstMaps(m, photo) } };
+    return work(v);
   } finally {
-    photo.dispose();
+    v.dispose();
   }
 }
 
-export async function attackLab(
+export function convolveLab(
+  m: FeatureModel,
+  msg: Extract<ToWorker, { type: 'convolve' }>,
+): Promise<Extract<FromWorker, { type: 'convolved' }>> {
+  return withView(m, msg.photo, (photo) => {
+    const gray = luminance(photo);
+    try {
+      const output = convolve(gray, { kernel: msg.kernel, stride: msg.stride, padding: msg.padding });
+      const lab = { side: gray.shape[1], gray: gray.dataSync() as Float32Array, output, maps: firstMaps(m, photo) };
+      return { type: 'convolved' as const, req: msg.req, lab };
+    } finally {
+      gray.dispose();
+    }
+  });
+}
+
+export function attackLab(
   m: FeatureModel,
   msg: Extract<ToWorker, { type: 'attack' }>,
 ): Promise<Extract<FromWorker, { type: 'attacked' }>> {
-  const photo = await view(m, msg.photo);
-  try {
-    return {
-      type: 'attacked',
-      req: msg.req,
-      result: attack(m, photo, { epsilon: msg.epsilon, steps: msg.steps, target: msg.target }),
-    };
-  } finally {
-    photo.dispose();
-  }
+  return withView(m, msg.photo, (photo) => ({
+    type: 'attacked' as const,
+    req: msg.req,
+    result: attack(m, photo, { epsilon: msg.epsilon, steps: msg.steps, target: msg.target }),
+  }));
 }

@@ -3,6 +3,7 @@
  * under several input ranges, so the person can see which range the model was trained with.
  */
 import * as tf from '@tensorflow/tfjs';
+import { labelOffset, probabilities } from '../src/lib/engine/classes.ts';
 import { FeatureModel } from '../src/lib/engine/model.ts';
 import type { CheckImage, FromWorker, InputMapping, RangeCheck } from '../src/lib/protocol.ts';
 import type { Opened } from './sources.ts';
@@ -45,16 +46,12 @@ export async function checkRanges(
         ) as tf.Tensor4D,
     );
     const input = batch;
-    const offset = labels && logits.shape[2] === labels.length + 1 ? 1 : 0;
+    const offset = labelOffset(logits.shape[2], labels);
     const checks: RangeCheck[] = ranges.map((range) => {
       model.setInputRange(range.inputRange, range.normalize);
       const { values, indices } = tf.tidy(() => {
         const out = model.forward(input, [logits.name]).get(logits.name)!;
-        const flat = out.reshape([out.shape[0], -1]);
-        // Scores that already sum to 1 are probabilities; otherwise they are logits.
-        const sums = tf.sum(flat, 1).dataSync();
-        const probs = Array.from(sums).every((x) => Math.abs(x - 1) < 1e-3) ? flat : tf.softmax(flat);
-        const top = tf.topk(probs, 3);
+        const top = tf.topk(probabilities(out.reshape([out.shape[0], -1])), 3);
         return { values: top.values.arraySync() as number[][], indices: top.indices.arraySync() as number[][] };
       });
       return {

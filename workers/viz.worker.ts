@@ -8,6 +8,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { labelOffset } from '../src/lib/engine/classes.ts';
 import { FeatureModel, type ModelInfo } from '../src/lib/engine/model.ts';
 import type { FromWorker, InputMapping, LoadSpec, ToWorker } from '../src/lib/protocol.ts';
 import { gpuLost, startBackend, webglContext } from './backends.ts';
@@ -110,8 +111,7 @@ async function load(req: number, spec: LoadSpec) {
       layers: m.layers,
       inputShape: m.inputShape,
       labels: labels ?? null,
-      // A background class at index 0 shows as one output more than there are labels.
-      labelOffset: m.info.labelOffset ?? (labels && m.logitsLayer?.shape[2] === labels.length + 1 ? 1 : 0),
+      labelOffset: labelOffset(m.logitsLayer?.shape[2] ?? 0, labels, m.info.labelOffset),
     });
     const d = m.declaredRange;
     const [lo, hi] = m.info.inputRange;

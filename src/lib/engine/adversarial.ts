@@ -6,6 +6,7 @@
  * checks that rounded image, so what is reported is what a saved PNG gives. DOM-free: runs in the worker and in Node.
  */
 import * as tf from '@tensorflow/tfjs';
+import { labelOffset, probabilities } from './classes.ts';
 import { EngineError } from './errors.ts';
 import type { FeatureModel } from './model.ts';
 
@@ -55,7 +56,7 @@ export function classScoreLayer(m: FeatureModel): string {
 
 function labelOf(m: FeatureModel, index: number): string {
   const labels = m.info.labels;
-  const offset = m.info.labelOffset ?? (labels ? Math.max(0, m.logitsLayer!.shape[2] - labels.length) : 0);
+  const offset = labelOffset(m.logitsLayer!.shape[2], labels, m.info.labelOffset);
   return labels?.[index - offset] ?? (index < offset ? 'background' : `class ${index}`);
 }
 
@@ -67,7 +68,7 @@ function logitsOf(m: FeatureModel, layer: string, image: tf.Tensor4D): tf.Tensor
 /** The top-k classes of an image [1, h, w, 3] in [0,1] at the model's input size. */
 export function classify(m: FeatureModel, image: tf.Tensor4D, k = 5): Prediction[] {
   const layer = classScoreLayer(m);
-  const probs = tf.tidy(() => tf.softmax(logitsOf(m, layer, image)).dataSync());
+  const probs = tf.tidy(() => probabilities(logitsOf(m, layer, image)).dataSync());
   return [...probs.keys()]
     .sort((a, b) => probs[b] - probs[a])
     .slice(0, k)

@@ -80,8 +80,7 @@ export function outputSize(input: number, before: number, after: number, kernel:
 function formulaText(input: number, before: number, after: number, kernel: number, stride: number, dilation: number): string {
   const k = dilation === 1 ? String(kernel) : `${dilation}·(${kernel} − 1) − 1`;
   const out = outputSize(input, before, after, kernel, stride, dilation);
-  const top = dilation === 1 ? `${input} + ${before} + ${after} − ${k}` : `${input} + ${before} + ${after} − ${k}`;
-  return `⌊(${top}) / ${stride}⌋ + 1 = ${out}`;
+  return `⌊(${input} + ${before} + ${after} − ${k}) / ${stride}⌋ + 1 = ${out}`;
 }
 
 interface Graph {

@@ -78,6 +78,7 @@ export interface Network {
 }
 
 import { EngineError } from './errors.ts';
+import { samePadding } from './layer-anatomy.ts';
 
 export { EngineError };
 
@@ -197,10 +198,10 @@ export function unitGrids(net: Network, shapes: Map<string, number[]>): Map<stri
       out.set(node.name, { start: [c(inShape[1], 0), c(inShape[2], 1)], jump: g.jump });
     } else if (geo?.type === 'window' && inShape?.length === 4 && outShape?.length === 4) {
       const axis = (a: 0 | 1): [number, number] => {
-        const k = (geo.kernel[a] - 1) * geo.dilation + 1;
         const s = geo.stride[a];
-        const padBefore = Math.floor(Math.max((outShape[a + 1] - 1) * s + k - inShape[a + 1], 0) / 2);
-        return [g.start[a] + ((k - 1) / 2 - padBefore) * g.jump[a], g.jump[a] * s];
+        const [padBefore] = samePadding(inShape[a + 1], outShape[a + 1], geo.kernel[a], s, geo.dilation);
+        const reach = (geo.kernel[a] - 1) * geo.dilation; // from the window's first pixel to its last
+        return [g.start[a] + (reach / 2 - padBefore) * g.jump[a], g.jump[a] * s];
       };
       const [y, x] = [axis(0), axis(1)];
       out.set(node.name, { start: [y[0], x[0]], jump: [y[1], x[1]] });
