@@ -17,13 +17,12 @@ import { applySampling, drawTransform, LUCID_TRANSFORMS, rng, samplingMap } from
 import { loadLayersReference } from '../src/lib/node/files.ts';
 import { loadModel } from '../src/lib/node/load-model.ts';
 import { modelDir, REPO_ROOT } from '../src/lib/node/model-cache.ts';
+import { median } from './stats.ts';
 
 const MODEL = 'mobilenet_v1_0.75_224';
 const LAYER = 'conv_pw_6_bn';
 const SIZE = 128;
 const quick = process.argv.includes('--quick');
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Median over `runs` of the mean ms per image-step of an engine render of `steps` steps. */
 async function engineMs(m: FeatureModel, batch: number, steps: number, runs: number): Promise<number> {

@@ -18,5 +18,3 @@ const pending = new Set<Promise<void>>();
 export async function flush(): Promise<void> {
   await Promise.all([...pending]);
 }
-
-export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -13,6 +13,7 @@ import { render } from '../../src/lib/engine/render.ts';
 import type { BackendChoice } from '../../src/lib/protocol.ts';
 import { startBackend } from '../../workers/backends.ts';
 import { kernelTable } from '../kernel-table.ts';
+import { median } from '../stats.ts';
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlain,
@@ -32,7 +33,6 @@ export interface TimingRequest {
 }
 
 const post = (m: unknown) => (self as unknown as Worker).postMessage(m);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function time(req: TimingRequest): Promise<void> {
   const ready = await startBackend(req.backend);

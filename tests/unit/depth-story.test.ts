@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { stageOf, stageStarts } from '../../src/lib/studio/depth-story.ts';
+import { stageOf, stageStarts, storyOf } from '../../src/lib/studio/depth-story.ts';
 import { model, SMALL } from './helpers.ts';
 
 describe('the depth story on the layer list', () => {
@@ -13,7 +13,7 @@ describe('the depth story on the layer list', () => {
     expect(stageOf(rf('conv_pw_9_bn'), 224)).toBe('patterns');
     expect(stageOf(rf('conv_pw_11_bn'), 224)).toBe('parts');
     expect(stageOf(rf('conv_pw_13_bn'), 224)).toBe('objects');
-    const starts = stageStarts(m.layers, 224);
+    const starts = stageStarts(storyOf(m.layers, 224));
     // Each stage starts once, in order, and the list never goes back to an earlier stage.
     expect([...starts.values()]).toEqual(['colours and edges', 'textures', 'patterns', 'parts', 'objects']);
   });

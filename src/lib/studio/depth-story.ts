@@ -22,18 +22,27 @@ export function stageOf(layer: Pick<LayerInfo, 'receptiveField' | 'logits'>, inp
   return 'objects';
 }
 
-/** For a list of layers in depth order: the stage that starts at each layer (where the story moves on). */
-export function stageStarts(
-  layers: Pick<LayerInfo, 'name' | 'receptiveField' | 'logits'>[],
-  inputSide: number,
-): Map<string, Stage> {
+/**
+ * For a list of layers in depth order: each layer's stage, never going back to an earlier one (a global pool sees the
+ * whole input, 1×, after layers that see more than it).
+ */
+export function storyOf(layers: Pick<LayerInfo, 'name' | 'receptiveField' | 'logits'>[], inputSide: number): Map<string, Stage> {
   const out = new Map<string, Stage>();
-  let reached = -1;
+  let reached = 0;
   for (const l of layers) {
-    // A global pool sees the whole input (1×) after layers that see more than it: the story only moves forward.
-    const s = STAGES.indexOf(stageOf(l, inputSide));
-    if (s > reached) out.set(l.name, STAGES[s]);
-    reached = Math.max(reached, s);
+    reached = Math.max(reached, STAGES.indexOf(stageOf(l, inputSide)));
+    out.set(l.name, STAGES[reached]);
+  }
+  return out;
+}
+
+/** The layers where a story (storyOf) moves on to a new stage, with that stage. */
+export function stageStarts(story: Map<string, Stage>): Map<string, Stage> {
+  let last: Stage | null = null;
+  const out = new Map<string, Stage>();
+  for (const [name, stage] of story) {
+    if (stage !== last) out.set(name, stage);
+    last = stage;
   }
   return out;
 }
