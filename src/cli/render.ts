@@ -13,6 +13,7 @@ import type { FeatureModel } from '../lib/engine/model.ts';
 import { DEFAULT_SETTINGS, render, type RenderSettings } from '../lib/engine/render.ts';
 import { imageMeta } from '../lib/export/image-meta.ts';
 import { DEFAULT_JOB_SETTINGS } from '../lib/protocol.ts';
+import { safeName } from '../lib/export/file-names.ts';
 import { encodePng } from '../lib/export/png.ts';
 import { loadModel, UsageError } from '../lib/node/load-model.ts';
 import { parseChannels } from '../lib/engine/channels.ts';
@@ -23,7 +24,6 @@ const OBJECTIVES = ['channel', 'neuron', 'layer', 'logit'] as const;
 const PARAMS = ['fourier', 'pixel'] as const;
 
 /** A file name from a layer name: letters and digits of any script stay, separators and the rest become _. */
-const safeName = (s: string) => s.replace(/[^\p{L}\p{N}_.-]+/gu, '_');
 
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({

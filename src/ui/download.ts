@@ -10,5 +10,4 @@ export function download(bytes: Uint8Array, name: string, type: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** File-name-safe version of a layer or node name: letters and digits of any script stay, the rest become _. */
-export const safeName = (s: string) => s.replace(/[^\p{L}\p{N}_.-]+/gu, '_');
+export { safeName } from '../lib/export/file-names.ts';

@@ -246,7 +246,8 @@ function describeLayers(net: Network, inputShape: [number, number, number]): Lay
   for (const n of net.nodes) {
     if (n.name === net.inputName) continue;
     const s = shapes.get(n.name);
-    const isLogits = n.name === net.logitsName;
+    // Class scores are a vector (or a 1×1 map): a network that ends in a feature map has none, whatever its output.
+    const isLogits = n.name === net.logitsName && !!s && (s.length === 2 || (s.length === 4 && s[1] === 1 && s[2] === 1));
     if (!s) continue;
     if (s.length === 4 || s.length === 2 || isLogits) {
       const shape: [number, number, number] = s.length === 4 ? [s[1], s[2], s[3]] : [1, 1, s.slice(1).reduce((a, b) => a * b, 1)];
