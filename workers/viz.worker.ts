@@ -15,6 +15,7 @@ import { gpuLost, startBackend, webglContext } from './backends.ts';
 import { ModelStore } from './model-store.ts';
 import { checkRanges } from './range-check.ts';
 import { attackLab, convolveLab } from './photo-lab.ts';
+import { PhotoSet } from './photo-set.ts';
 import { isBackendBroken, Scheduler } from './scheduler.ts';
 import { openSource, readLabels, rememberReads, urlReader, type Opened } from './sources.ts';
 
@@ -30,6 +31,7 @@ const store = new ModelStore();
 
 let loaded: { model: FeatureModel; key: string; spec: LoadSpec } | null = null;
 let backend = 'none';
+const photos = new PhotoSet(post, () => loaded);
 
 const scheduler = new Scheduler({
   post,
@@ -156,6 +158,10 @@ async function lab(req: number, work: (m: FeatureModel) => Promise<Extract<FromW
   }
 }
 
+function photoFailure(e: unknown) {
+  post({ type: 'error', message: `photo set: ${(e as Error).message}` });
+}
+
 /**
  * Set-up work (backend, model loads, storage) runs one message at a time, in order, so that nothing touches
  * TensorFlow.js before its backend is ready; queue control (enqueue, cancel, pause) is handled at once.
@@ -165,11 +171,21 @@ const inOrder = (work: () => Promise<unknown>) => {
   setup = setup.then(work, work);
 };
 
+/** The photo set's storage work (adding, removing) runs in its own order: it does not touch TensorFlow.js. */
+let photoWork: Promise<unknown> = Promise.resolve();
+const photosInOrder = (work: () => Promise<unknown>) => {
+  photoWork = photoWork.then(work, work);
+};
+
 type Handlers = { [T in ToWorker['type']]: (m: Extract<ToWorker, { type: T }>) => void };
 
 const handlers: Handlers = {
   init: (m) => inOrder(() => init(m.backend, m.probeGpu)),
-  load: (m) => inOrder(() => load(m.req, m.spec)),
+  load: (m) => {
+    // A summary of the photo set for the model being replaced stops at its next batch.
+    photos.interrupt('indexing');
+    inOrder(() => load(m.req, m.spec));
+  },
   'check-ranges': (m) =>
     inOrder(() =>
       checkRanges(() => openSource(m.source, store, page), m.ranges, m.samples).then(post, (e) =>
@@ -199,6 +215,12 @@ const handlers: Handlers = {
     ),
   convolve: (m) => inOrder(() => lab(m.req, (model) => convolveLab(model, m))),
   attack: (m) => inOrder(() => lab(m.req, (model) => attackLab(model, m))),
+  'photos-list': () => photosInOrder(() => photos.list().catch(photoFailure)),
+  'photos-add': (m) => photosInOrder(() => photos.add(m.files).catch(photoFailure)),
+  'photos-remove': (m) => photosInOrder(() => photos.remove(m.ids).catch(photoFailure)),
+  'photos-cancel': () => photos.interrupt('all'),
+  'explain-photo': (m) => inOrder(() => photos.explain(m)),
+  examples: (m) => inOrder(() => photos.examples(m)),
   enqueue: (m) => scheduler.enqueue(m.jobs),
   prioritize: (m) => scheduler.prioritize(m.ids, m.priority),
   cancel: (m) => scheduler.cancel(m.ids),

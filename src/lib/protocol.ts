@@ -7,6 +7,10 @@ import type { ObjectiveKind } from './engine/objectives.ts';
 import type { ParamKind } from './engine/param.ts';
 import type { AttackResult } from './engine/adversarial.ts';
 import type { Convolved } from './engine/convolution.ts';
+import type { LayerExplained } from './engine/dataset-examples.ts';
+import type { PlacedExample } from './engine/example-index.ts';
+import type { Prediction } from './engine/adversarial.ts';
+import type { PhotoRecord } from './store/photo-store.ts';
 
 export const BACKENDS = ['auto', 'webgl', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
@@ -197,6 +201,16 @@ export type ToWorker =
     }
   /** The photo lab: an adversarial example of a photo for the loaded model (FGSM for 1 step, else PGD). */
   | { type: 'attack'; req: number; photo: CheckImage; epsilon: number; steps: number; target: number | null }
+  /** The photo set (kept in IndexedDB by the worker): the list (the sample photos are put in once), add, remove. */
+  | { type: 'photos-list' }
+  | { type: 'photos-add'; files: File[] }
+  | { type: 'photos-remove'; ids: string[] }
+  /** Stops adding photos, or summarizing them for the loaded model, after the current batch. */
+  | { type: 'photos-cancel' }
+  /** One photo explained on the loaded model: its top classes, and per layer its top channels with their maps. */
+  | { type: 'explain-photo'; req: number; photo: string; layers: string[]; n: number }
+  /** Dataset examples of channels (the photo set summarized for their layers first, where it is not yet). */
+  | { type: 'examples'; req: number; wants: { layer: string; channels: number[] }[]; k: number }
   | { type: 'prioritize'; ids: string[]; priority: number }
   | { type: 'cancel'; ids: string[] | 'all' }
   | { type: 'pause' }
@@ -276,7 +290,43 @@ export type FromWorker =
   | { type: 'test-memory'; numTensors: number }
   | { type: 'convolved'; req: number; lab: ConvolvedLab }
   | { type: 'attacked'; req: number; result: AttackResult }
-  | { type: 'lab-error'; req: number; message: string };
+  | { type: 'lab-error'; req: number; message: string }
+  | { type: 'photos'; photos: PhotoRecord[] }
+  | { type: 'photos-progress'; progress: PhotoProgress }
+  | { type: 'photo-explained'; req: number; result: PhotoExplained }
+  /** `modelKey`: the model the examples were computed on. */
+  | { type: 'examples'; req: number; modelKey: string; results: ChannelExamples[] }
+  | { type: 'photo-error'; req: number; message: string };
+
+/** The photo set's work in progress: adding photos, or summarizing them for the loaded model. */
+export interface PhotoProgress {
+  work: 'adding' | 'indexing';
+  done: number;
+  total: number;
+  /** Files that were not added (not an image, unreadable), with why. */
+  skipped: { photo: string; reason: string }[];
+  finished: boolean;
+  /** Cancelled (by the person, or a model change) before the end. */
+  stopped: boolean;
+}
+
+export interface PhotoExplained {
+  photo: string;
+  /** Top-5 classes; null for a model without class scores. */
+  classes: Prediction[] | null;
+  layers: LayerExplained[];
+}
+
+/** A channel's dataset examples from the photo set, and the photos' best values (for the truth number). */
+export interface ChannelExamples {
+  layer: string;
+  channel: number;
+  /** Photo ids (PhotoRecord.id), highest value first. */
+  examples: PlacedExample[];
+  /** The best maximum and the best mean of the channel over the photos; null with no photos. */
+  best: { max: number; maxPhoto: string; mean: number; meanPhoto: string } | null;
+  photos: number;
+}
 
 /** What the convolution playground shows: the photo's luminance, the convolution, and the model's first feature maps. */
 export interface ConvolvedLab {

@@ -7,8 +7,13 @@ export interface ZipEntry {
   meta: Record<string, unknown>;
 }
 
-export function layerZip(entries: ZipEntry[], manifestExtra: Record<string, unknown> = {}): Uint8Array {
-  const files: Record<string, Uint8Array> = {};
+/** `extra`: more files by path (a layer's dataset examples). */
+export function layerZip(
+  entries: ZipEntry[],
+  manifestExtra: Record<string, unknown> = {},
+  extra: Record<string, Uint8Array> = {},
+): Uint8Array {
+  const files: Record<string, Uint8Array> = { ...extra };
   for (const e of entries) files[e.name] = e.png;
   const manifest = { ...manifestExtra, images: entries.map((e) => ({ file: e.name, ...e.meta })) };
   files['manifest.json'] = strToU8(JSON.stringify(manifest, null, 2));

@@ -4,6 +4,7 @@
  * them to Svelte's reactivity and to the settings a person picks.
  */
 import { PhotoLab } from './photo-lab.svelte.ts';
+import { PhotoSet } from './photo-set.svelte.ts';
 import type { LayerInfo } from '../engine/model.ts';
 import { imageMeta, type ImageMeta } from '../export/image-meta.ts';
 import { encodePng } from '../export/png.ts';
@@ -80,6 +81,11 @@ export class Studio {
   shown = $state<LoadedModel | null>(null);
   /** The photo lab (convolution playground, adversarial examples), answered by the worker. */
   readonly lab = new PhotoLab((m) => this.send(m));
+  /** The person's photos (kept in the browser by the worker): explained one by one, and dataset examples per channel. */
+  readonly photos = new PhotoSet(
+    (m) => this.send(m),
+    () => this.modelKey,
+  );
   settings = $state<JobSettings>({ ...DEFAULT_JOB_SETTINGS });
   /** Images per clicked channel: more than one renders diverse variants together (see the diversity weight). */
   variants = $state(1);
@@ -188,6 +194,7 @@ export class Studio {
     );
     this.client.start();
     this.listModels();
+    this.photos.start();
     const link = this.modelUrl;
     if (link)
       this.switchTo({
@@ -519,10 +526,11 @@ export class Studio {
   }
 
   private onMessage(m: FromWorker) {
-    if (this.lab.handle(m)) return;
+    if (this.lab.handle(m) || this.photos.handle(m)) return;
     switch (m.type) {
       case 'ready':
         this.lab.workerRestarted();
+        this.photos.workerRestarted();
         this.backend = {
           name: m.backend,
           threads: m.threads,
