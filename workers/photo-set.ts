@@ -181,7 +181,12 @@ export class PhotoSet {
       const index = this.indexFor(l);
       const photos = await (await this.db()).list();
       const layers = [...new Set(msg.wants.map((w) => w.layer))];
-      const missing = new Set(index.missing(layers, photos.map((p) => p.id)));
+      const missing = new Set(
+        index.missing(
+          layers,
+          photos.map((p) => p.id),
+        ),
+      );
       if (missing.size) {
         const sources: PhotoSource[] = photos
           .filter((p) => missing.has(p.id))

@@ -95,7 +95,8 @@ async function main(argv: string[]): Promise<void> {
   const seconds = (performance.now() - t0) / 1000;
   for (const s of run.skipped) process.stderr.write(`featurescope: skipped ${s.photo}: ${s.reason}\n`);
   const indexed = run.total - run.skipped.length;
-  if (!indexed) throw new UsageError(`--photos: no readable image in ${values.photos} (${files.length} file(s), none a PNG or JPEG)`);
+  if (!indexed)
+    throw new UsageError(`--photos: no readable image in ${values.photos} (${files.length} file(s), none a PNG or JPEG)`);
 
   const result = {
     model: model.info.id,

@@ -23,7 +23,10 @@ interface Result {
   model: string;
   layer: string;
   inputSize: number[];
-  channels: { channel: number; examples: { photo: string; value: number; x: number; y: number; width: number; height: number }[] }[];
+  channels: {
+    channel: number;
+    examples: { photo: string; value: number; x: number; y: number; width: number; height: number }[];
+  }[];
 }
 
 describe('npm run examples', () => {
@@ -67,9 +70,7 @@ describe('npm run examples', () => {
         const photo = await readImage(join(photos, e.photo));
         expect(e.x + e.width).toBeLessThanOrEqual(photo.shape[1]);
         expect(e.y + e.height).toBeLessThanOrEqual(photo.shape[0]);
-        const want = tf.tidy(() =>
-          tf.round(tf.mul(photo.slice([e.y, e.x, 0], [e.height, e.width, 3]), 255)).dataSync(),
-        );
+        const want = tf.tidy(() => tf.round(tf.mul(photo.slice([e.y, e.x, 0], [e.height, e.width, 3]), 255)).dataSync());
         photo.dispose();
         const got = crop.data as Uint8Array;
         let worst = 0;
