@@ -1,0 +1,123 @@
+// Issue 12: your photos — a photo set kept in the browser, one photo explained (top classes, the channels it drives
+// most and where), a channel picked from it and rendered, its dataset examples and truth number in the detail view,
+// an examples row in the band, the examples in the layer ZIP; adding is batched, cancellable and kept over a reload.
+import { expect, test, type Page } from '@playwright/test';
+import { decode } from 'fast-png';
+import { unzipSync } from 'fflate';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const SMALL = '/?model=mobilenet_v1_0.25_224&steps=48&size=64&auto=0';
+const SHARED = join(process.cwd(), '..', 'shared', 'images');
+
+async function openPhotos(page: Page) {
+  await page.goto(SMALL);
+  await page.locator('section.band[data-layer="conv1_bn"]').waitFor();
+  await page.getByRole('button', { name: 'your photos' }).click();
+  const panel = page.getByLabel('your photos');
+  // The sample photos are in the set from the start.
+  await expect(panel.getByRole('button', { name: /^explain / })).toHaveCount(3);
+  return panel;
+}
+
+test.beforeEach(async ({ page }) => {
+  page.on('pageerror', (e) => console.log('page error:', e.message));
+});
+
+test('a folder of photos; a photo explained; a channel picked from it, rendered, with its dataset examples and truth number', async ({
+  page,
+}) => {
+  const panel = await openPhotos(page);
+  // A folder: two photos and a file that is not one.
+  const dir = mkdtempSync(join(tmpdir(), 'fs-photo-folder-'));
+  mkdirSync(join(dir, 'trip'));
+  copyFileSync(join(SHARED, 'airplane.jpg'), join(dir, 'trip', 'big-airplane.jpg'));
+  copyFileSync(join(SHARED, 'portrait.jpg'), join(dir, 'trip', 'face.jpg'));
+  writeFileSync(join(dir, 'trip', 'notes.txt'), 'not a photo');
+  await panel.getByLabel('add a folder').setInputFiles(join(dir, 'trip'));
+  await expect(panel.getByRole('alert')).toContainText('Skipped 1: trip/notes.txt (not an image the browser can decode');
+  await expect(panel.getByRole('button', { name: /^explain / })).toHaveCount(5);
+
+  // One photo explained: its classes, and per band the channels it drives most, sorted.
+  await panel.getByRole('button', { name: 'explain cat.jpg' }).click();
+  const explained = panel.getByTestId('explained');
+  await expect(explained.getByLabel('top classes')).toContainText(/cat/);
+  const row = explained.locator('section[data-layer="conv_pw_3_bn"]');
+  await expect(row.locator('button.pick')).toHaveCount(6);
+  const values = async () => (await row.locator('.cap').allInnerTexts()).map((t) => Number(t.match(/· (-?[\d.]+)/)![1]));
+  const byMax = await values();
+  expect(byMax).toEqual([...byMax].sort((a, b) => b - a));
+  await explained.getByRole('button', { name: 'mean' }).click();
+  const byMean = await values();
+  expect(byMean).toEqual([...byMean].sort((a, b) => b - a));
+  expect(byMean[0]).toBeLessThan(byMax[0]); // a mean is never above the maximum
+  await explained.getByRole('button', { name: 'maximum' }).click();
+
+  // Picking a channel from the photo renders it in its band.
+  const tile = row.locator('button.pick').first();
+  const channel = Number(await tile.getAttribute('data-channel'));
+  await tile.click();
+  await expect(tile).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+  await panel.getByRole('button', { name: 'close' }).click();
+  const band = page.locator('section.band[data-layer="conv_pw_3_bn"]');
+  const card = band.locator(`.card[data-channel="${channel}"]`);
+  await expect(card).toHaveAttribute('data-status', 'done');
+
+  // Its detail view: the top photos of the set for this channel, highest first, and the truth number.
+  await card.click();
+  const detail = page.getByLabel('channel detail');
+  const strip = detail.getByTestId('examples');
+  await expect(strip).toHaveAttribute('data-count', '5', { timeout: 120_000 });
+  const exValues = await strip.locator('figure').evaluateAll((fs) => fs.map((f) => Number(f.getAttribute('data-value'))));
+  expect(exValues).toEqual([...exValues].sort((a, b) => b - a));
+  // The cat's example is the cat's maximum as the explained view measured it (two paths, one number).
+  const catTitle = await strip.locator('[title^="cat.jpg"]').getAttribute('title');
+  expect(Number(catTitle!.match(/max (-?[\d.]+)/)![1])).toBeCloseTo(byMax[0], 1);
+  const truth = detail.getByTestId('truth');
+  await expect(truth).toContainText(/× the best of your 5 photos/);
+  expect(Number(await truth.getAttribute('data-ratio'))).toBeGreaterThan(0);
+  await detail.getByRole('button', { name: 'close' }).click();
+
+  // The band's examples row: three crops under the rendered card.
+  await band.getByRole('button', { name: 'examples' }).click();
+  await expect(band.getByTestId('examples').first()).toHaveAttribute('data-count', '5');
+  await expect(band.getByTestId('examples').first().locator('.crop')).toHaveCount(3);
+
+  // The layer ZIP carries the examples: crops of the boxes and examples.json in the CLI's schema.
+  const download = page.waitForEvent('download');
+  await band.getByRole('button', { name: 'ZIP' }).click();
+  const zip = unzipSync(readFileSync(await (await download).path()));
+  const ex = JSON.parse(new TextDecoder().decode(zip['examples/examples.json']));
+  expect(ex).toMatchObject({ layer: 'conv_pw_3_bn', inputSize: [224, 224] });
+  const mine = ex.channels.find((c: { channel: number }) => c.channel === channel);
+  expect(mine.examples).toHaveLength(5);
+  expect(mine.examples.map((e: { photo: string }) => e.photo)).toContain('trip/face.jpg');
+  for (const [rank, e] of mine.examples.entries()) {
+    const png = decode(zip[`examples/conv_pw_3_bn-${channel}-${rank + 1}.png`]);
+    expect([png.width, png.height]).toEqual([e.width, e.height]);
+  }
+});
+
+test('adding many photos shows progress and can be cancelled; what was added stays after a reload', async ({ page }) => {
+  const panel = await openPhotos(page);
+  // 30 different large files (one 2951-px photo with different trailing bytes, which decoders ignore).
+  const dir = mkdtempSync(join(tmpdir(), 'fs-many-'));
+  const photo = readFileSync(join(SHARED, 'airplane.jpg'));
+  const files = Array.from({ length: 30 }, (_, i) => {
+    const f = join(dir, `plane-${i}.jpg`);
+    writeFileSync(f, Buffer.concat([photo, Buffer.from(`copy ${i}`)]));
+    return f;
+  });
+  await panel.getByLabel('add photos').setInputFiles(files);
+  await expect(panel.getByTestId('photo-progress')).toContainText(/adding photos: \d+ \/ 30/);
+  await panel.getByRole('button', { name: 'cancel' }).click();
+  await expect(panel.getByText('Stopped: the photos read so far are kept.')).toBeVisible();
+  const count = await panel.getByRole('button', { name: /^explain / }).count();
+  expect(count).toBeGreaterThan(3);
+  expect(count).toBeLessThan(33);
+  await page.reload();
+  await page.locator('section.band[data-layer="conv1_bn"]').waitFor();
+  await page.getByRole('button', { name: 'your photos' }).click();
+  await expect(page.getByLabel('your photos').getByRole('button', { name: /^explain / })).toHaveCount(count);
+});
