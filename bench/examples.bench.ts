@@ -3,6 +3,8 @@
  *  - a folder of 200 JPEGs (crops of the three sample photos at several sizes, 240–960 px, made once in a temp folder);
  *  - the CLI (`src/cli/examples.ts`, all 384 channels of conv_pw_6_bn of MobileNet v1 α0.75, batch 8): its own
  *    photos/s line (decoding with jpeg-js included, model loading not), median of 3 runs;
+ *  - where the CLI's time goes, in this process: decoding + centre crop (jpeg-js) against the forward passes with the
+ *    per-channel statistics, for the same photos;
  *  - the studio's worker in Debian's Chromium: adding the 200 files to the photo set (decode, hash, thumbnail,
  *    IndexedDB), then summarizing them for conv_pw_6_bn (decode + forward passes), median of 3 page loads.
  * Every channel of the layer comes from the same forward pass per batch of photos. Needs a build (`vite build`).
@@ -12,7 +14,12 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from '@playwright/test';
+import * as tf from '@tensorflow/tfjs';
 import jpeg from 'jpeg-js';
+import { layerStats } from '../src/lib/engine/dataset-examples.ts';
+import { useBackend } from '../src/lib/node/backend.ts';
+import { centreCrop, readImage } from '../src/lib/node/files.ts';
+import { loadModel } from '../src/lib/node/load-model.ts';
 import { median } from './stats.ts';
 
 const N = Number(process.env.PHOTOS ?? 200);
@@ -79,6 +86,33 @@ for (let r = 0; r < 3; r++) {
   cli.push(Number(m[1]));
 }
 console.log(`CLI (wasm in Node): ${median(cli).toFixed(1)} photos/s median (runs: ${cli.map((x) => x.toFixed(1)).join(', ')})`);
+
+// Where the CLI's time goes: decoding against the forward passes.
+{
+  await useBackend();
+  const m = await loadModel(MODEL);
+  let t = performance.now();
+  const views: tf.Tensor4D[] = [];
+  for (const f of files) {
+    const img = await readImage(f);
+    views.push(centreCrop(img, 224));
+    img.dispose();
+  }
+  const decode = (performance.now() - t) / 1000;
+  t = performance.now();
+  for (let i = 0; i < views.length; i += 8) {
+    const b = tf.concat(views.slice(i, i + 8)) as tf.Tensor4D;
+    layerStats(m, b, [LAYER]);
+    b.dispose();
+  }
+  const forward = (performance.now() - t) / 1000;
+  views.forEach((v) => v.dispose());
+  m.dispose();
+  console.log(
+    `CLI split (Node, one run): decode + crop ${(files.length / decode).toFixed(1)} photos/s (${decode.toFixed(1)} s), ` +
+      `forward passes + statistics ${(files.length / forward).toFixed(1)} photos/s (${forward.toFixed(1)} s)`,
+  );
+}
 
 // The studio's worker.
 const server = spawn('npx', ['vite', 'preview', '--port', '4176', '--strictPort'], { stdio: 'ignore' });

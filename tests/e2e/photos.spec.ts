@@ -8,8 +8,11 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, copyFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const SMALL = '/?model=mobilenet_v1_0.25_224&steps=48&size=64&auto=0';
+const SMALL = '/?model=mobilenet_v1_0.25_224&steps=48&size=64&auto=0&hooks';
 const SHARED = join(process.cwd(), '..', 'shared', 'images');
+
+type Hooks = { __featurescope: { workerTensorsForTest(): Promise<number> } };
+const workerTensors = (page: Page) => page.evaluate(() => (window as unknown as Hooks).__featurescope.workerTensorsForTest());
 
 async function openPhotos(page: Page) {
   await page.goto(SMALL);
@@ -29,6 +32,7 @@ test('a folder of photos; a photo explained; a channel picked from it, rendered,
   page,
 }) => {
   const panel = await openPhotos(page);
+  const tensorsBefore = await workerTensors(page);
   // A folder: two photos and a file that is not one.
   const dir = mkdtempSync(join(tmpdir(), 'fs-photo-folder-'));
   mkdirSync(join(dir, 'trip'));
@@ -97,6 +101,8 @@ test('a folder of photos; a photo explained; a channel picked from it, rendered,
     const png = decode(zip[`examples/conv_pw_3_bn-${channel}-${rank + 1}.png`]);
     expect([png.width, png.height]).toEqual([e.width, e.height]);
   }
+  // Explaining and summarizing the photos left no tensor behind in the worker.
+  expect(await workerTensors(page)).toBe(tensorsBefore);
 });
 
 test('adding many photos shows progress and can be cancelled; what was added stays after a reload', async ({ page }) => {

@@ -120,6 +120,7 @@ export class PhotoSet {
         }
         return true;
       case 'examples':
+        this.error = null;
         this.requests.settle(m.req, m.results);
         for (const r of m.results) {
           const k = examplesKey(m.modelKey, r.layer, r.channel);
