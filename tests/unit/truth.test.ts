@@ -36,8 +36,9 @@ describe('truth number', () => {
   it('is no ratio when no photo drives the channel above 0, and absent before the render or the examples', () => {
     expect(truthOf(card(6), ex(-1, 3))).toMatchObject({
       ratio: null,
-      text: 'none of your 12 photos drives it above 0 (best -1.000)',
+      text: 'stronger than any of your 12 photos: none of them drives it above 0 (best -1.000)',
     });
+    expect(truthOf(card(-2), ex(-1, 3))?.text).toMatch(/^no stronger than your best photo/);
     expect(truthOf(card(6), undefined)).toBeNull();
     expect(truthOf({ ...card(6), status: 'running' }, ex(2, 8))).toBeNull();
   });

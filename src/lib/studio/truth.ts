@@ -26,8 +26,11 @@ export function truthOf(
   const how =
     `the image's ${measure} (${card.value.toFixed(3)}, at its render size) ÷ the best ${measure} over your ` +
     `${ex.photos} photo(s) (${best.toFixed(3)}, each centre-cropped at the network's input size)`;
-  if (!(best > 0))
-    return { ratio: null, text: `none of your ${ex.photos} photos drives it above 0 (best ${best.toFixed(3)})`, how };
+  if (!(best > 0)) {
+    // No ratio against a best at or below 0; what can be said is whether the image beats it.
+    const beats = card.value > best ? `stronger than any of your ${ex.photos} photos` : `no stronger than your best photo`;
+    return { ratio: null, text: `${beats}: none of them drives it above 0 (best ${best.toFixed(3)})`, how };
+  }
   const ratio = card.value / best;
   const verdict = ratio >= 1 ? 'stronger than' : 'weaker than';
   return {
