@@ -71,6 +71,7 @@ export class PhotoSet {
   /** Set by a cancel (both) or a model change (the summary): the running work stops after its batch. */
   private stopAdding = false;
   private stopIndexing = false;
+  private stopReason = '';
 
   constructor(
     private readonly post: Post,
@@ -85,6 +86,7 @@ export class PhotoSet {
   /** Stops the running summary (a model change) or all running work (a cancel) after its current batch. */
   interrupt(what: 'indexing' | 'all'): void {
     this.stopIndexing = true;
+    this.stopReason = what === 'all' ? 'cancelled' : 'the model changed';
     if (what === 'all') this.stopAdding = true;
   }
 
@@ -198,7 +200,7 @@ export class PhotoSet {
           progress: (p) => this.progress({ ...base, ...p }),
         });
         this.progress({ ...base, ...run, finished: true });
-        if (run.stopped) throw new Error('stopped before every photo was summarized');
+        if (run.stopped) throw new Error(`${this.stopReason} before every photo was read for this layer`);
       }
       const results: ChannelExamples[] = msg.wants.flatMap((w) =>
         w.channels.map((channel) => {
