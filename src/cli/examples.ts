@@ -18,8 +18,7 @@ import { encodePng } from '../lib/export/png.ts';
 import { useBackend, type BackendName } from '../lib/node/backend.ts';
 import { readImage } from '../lib/node/files.ts';
 import { loadModel, UsageError } from '../lib/node/load-model.ts';
-import { DEFAULT_MODEL_ID } from '../lib/models/registry.ts';
-import { failCli, inputRangeOption, intOption, joinNegativeValues } from './options.ts';
+import { failCli, inputRangeOption, intOption, joinNegativeValues, LAYER_OPTIONS } from './options.ts';
 
 const USAGE =
   'usage: npm run examples -- --model <id|model.json> --layer <name> --channels 3,17,40-47 --photos <dir> --out <dir>\n' +
@@ -50,18 +49,7 @@ function cropPng(photo: tf.Tensor3D, b: { x: number; y: number; width: number; h
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: joinNegativeValues(argv),
-    options: {
-      model: { type: 'string', default: DEFAULT_MODEL_ID },
-      layer: { type: 'string' },
-      channels: { type: 'string' },
-      photos: { type: 'string' },
-      out: { type: 'string' },
-      top: { type: 'string' },
-      batch: { type: 'string' },
-      'input-range': { type: 'string' },
-      backend: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    options: { ...LAYER_OPTIONS, photos: { type: 'string' }, top: { type: 'string' } },
     strict: true,
   });
   if (values.help) return void process.stdout.write(USAGE);

@@ -1,5 +1,18 @@
 /** Option parsing and error reporting shared by the command-line tools. */
 import { UsageError } from '../lib/node/load-model.ts';
+import { DEFAULT_MODEL_ID } from '../lib/models/registry.ts';
+
+/** The options every command that works on one layer's channels takes (parseArgs declarations). */
+export const LAYER_OPTIONS = {
+  model: { type: 'string', default: DEFAULT_MODEL_ID },
+  layer: { type: 'string' },
+  channels: { type: 'string' },
+  out: { type: 'string' },
+  batch: { type: 'string' },
+  'input-range': { type: 'string' },
+  backend: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 export function intOption(name: string, v: string | undefined, fallback: number, min: number, max: number): number {
   if (v === undefined) return fallback;

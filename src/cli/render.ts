@@ -17,33 +17,23 @@ import { safeName } from '../lib/export/file-names.ts';
 import { encodePng } from '../lib/export/png.ts';
 import { loadModel, UsageError } from '../lib/node/load-model.ts';
 import { parseChannels } from '../lib/engine/channels.ts';
-import { DEFAULT_MODEL_ID } from '../lib/models/registry.ts';
-import { failCli, inputRangeOption, intOption, joinNegativeValues, oneOf } from './options.ts';
+import { failCli, inputRangeOption, intOption, joinNegativeValues, LAYER_OPTIONS, oneOf } from './options.ts';
 
 const OBJECTIVES = ['channel', 'neuron', 'layer', 'logit'] as const;
 const PARAMS = ['fourier', 'pixel'] as const;
-
-/** A file name from a layer name: letters and digits of any script stay, separators and the rest become _. */
 
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: joinNegativeValues(argv),
     options: {
-      model: { type: 'string', default: DEFAULT_MODEL_ID },
-      layer: { type: 'string' },
-      channels: { type: 'string' },
-      out: { type: 'string' },
+      ...LAYER_OPTIONS,
       size: { type: 'string' },
       steps: { type: 'string' },
       seed: { type: 'string' },
       objective: { type: 'string' },
       param: { type: 'string' },
-      batch: { type: 'string' },
-      'input-range': { type: 'string' },
       mean: { type: 'string' },
       std: { type: 'string' },
-      backend: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
