@@ -139,11 +139,21 @@ test('exports a PNG with its settings chunk and a ZIP of the layer with a manife
     band(page, 'conv_pw_4_bn').getByRole('button', { name: 'ZIP' }).click(),
   ]);
   const files = unzipSync(new Uint8Array(readFileSync(await zipDl.path())));
+  // The images and their manifest, and (the sample photos being in the photo set) the channels' dataset examples.
   expect(Object.keys(files).sort()).toEqual([
+    'examples/conv_pw_4_bn-1-1.png',
+    'examples/conv_pw_4_bn-1-2.png',
+    'examples/conv_pw_4_bn-1-3.png',
+    'examples/conv_pw_4_bn-2-1.png',
+    'examples/conv_pw_4_bn-2-2.png',
+    'examples/conv_pw_4_bn-2-3.png',
+    'examples/examples.json',
     'manifest.json',
     'mobilenet_v1_0.25_224-conv_pw_4_bn-1.png',
     'mobilenet_v1_0.25_224-conv_pw_4_bn-2.png',
   ]);
+  const examples = JSON.parse(strFromU8(files['examples/examples.json']));
+  expect(examples.channels.map((c: { channel: number }) => c.channel)).toEqual([1, 2]);
   const manifest = JSON.parse(strFromU8(files['manifest.json']));
   expect(manifest.images.map((i: { channel: number }) => i.channel)).toEqual([1, 2]);
   expect(decode(files['mobilenet_v1_0.25_224-conv_pw_4_bn-2.png']).width).toBe(64);
