@@ -163,7 +163,7 @@ export class PhotoSet {
         } catch {
           /* a model without class scores: no classes to show */
         }
-        const layers = explainLayers(l.model, view, msg.layers, msg.n);
+        const layers = explainLayers(l.model, view, msg.layers, msg.n, msg.pinned);
         const buffers = layers.flatMap((x) => Object.values(x.maps).map((m) => m.buffer as ArrayBuffer));
         this.post({ type: 'photo-explained', req: msg.req, result: { photo: rec.id, classes, layers } }, buffers);
       } finally {

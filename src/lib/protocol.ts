@@ -208,7 +208,15 @@ export type ToWorker =
   /** Stops adding photos, or summarizing them for the loaded model, after the current batch. */
   | { type: 'photos-cancel' }
   /** One photo explained on the loaded model: its top classes, and per layer its top channels with their maps. */
-  | { type: 'explain-photo'; req: number; photo: string; layers: string[]; n: number }
+  | {
+      type: 'explain-photo';
+      req: number;
+      photo: string;
+      layers: string[];
+      n: number;
+      /** A channel whose map is wanted whatever its rank (a dataset example's card). */
+      pinned?: { layer: string; channel: number };
+    }
   /** Dataset examples of channels (the photo set summarized for their layers first, where it is not yet). */
   | { type: 'examples'; req: number; wants: { layer: string; channels: number[] }[]; k: number }
   | { type: 'prioritize'; ids: string[]; priority: number }

@@ -81,7 +81,16 @@ test('a folder of photos; a photo explained; a channel picked from it, rendered,
   const truth = detail.getByTestId('truth');
   await expect(truth).toContainText(/× the best of your 5 photos/);
   expect(Number(await truth.getAttribute('data-ratio'))).toBeGreaterThan(0);
-  await detail.getByRole('button', { name: 'close' }).click();
+
+  // The best example opens its whole photo explained, with this card's channel pinned and its map shown.
+  const best = strip.locator('figure').first();
+  const bestValue = Number(await best.getAttribute('data-value'));
+  await best.getByRole('button', { name: /^open .* explained$/ }).click();
+  await expect(detail).toHaveCount(0);
+  const pinned = panel.getByTestId('explained').locator('section[data-layer="conv_pw_3_bn"]').getByTestId('pinned');
+  await expect(pinned).toHaveAttribute('data-channel', String(channel));
+  expect(Number(await pinned.getAttribute('data-max'))).toBeCloseTo(bestValue, 3);
+  await panel.getByRole('button', { name: 'close' }).click();
 
   // The band's examples row: three crops under the rendered card.
   await band.getByRole('button', { name: 'examples' }).click();

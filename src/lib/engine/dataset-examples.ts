@@ -124,15 +124,23 @@ export interface LayerExplained {
   width: number;
   byMax: { channel: number; value: number }[];
   byMean: { channel: number; value: number }[];
-  /** Activation map (height × width, row by row) of every channel listed above. */
+  /** Activation map (height × width, row by row) of every channel listed above, and of the pinned one. */
   maps: Record<number, Float32Array>;
+  /** A channel asked for by name (the card a person came from), with its maximum and mean, ranked or not. */
+  pinned?: { channel: number; max: number; mean: number };
 }
 
 /**
  * A photo ([1, h, w, 3] in [0,1] at the input size) explained layer by layer: the n channels it drives most by
- * their maximum and by their mean, with their spatial maps, from one forward pass.
+ * their maximum and by their mean, with their spatial maps, from one forward pass; a pinned channel's map comes too.
  */
-export function explainLayers(model: FeatureModel, photo: tf.Tensor4D, layers: string[], n: number): LayerExplained[] {
+export function explainLayers(
+  model: FeatureModel,
+  photo: tf.Tensor4D,
+  layers: string[],
+  n: number,
+  pinned?: { layer: string; channel: number },
+): LayerExplained[] {
   let out: LayerExplained[] = [];
   tf.tidy(() => {
     const acts = model.forward(photo, layers);
@@ -142,12 +150,14 @@ export function explainLayers(model: FeatureModel, photo: tf.Tensor4D, layers: s
       const [s] = statsOf(a);
       const byMax = topChannels(s, 'max', n);
       const byMean = topChannels(s, 'mean', n);
-      const chosen = [...new Set([...byMax, ...byMean].map((x) => x.channel))];
+      const pin = pinned?.layer === name && pinned.channel < s.max.length ? [pinned.channel] : [];
+      const chosen = [...new Set([...pin, ...[...byMax, ...byMean].map((x) => x.channel)])];
       const flat = a.reshape([height * width, -1]);
       const picked = tf.gather(flat, chosen, 1).transpose().dataSync() as Float32Array;
       const maps: Record<number, Float32Array> = {};
       chosen.forEach((ch, i) => (maps[ch] = picked.slice(i * height * width, (i + 1) * height * width)));
-      return { layer: name, height, width, byMax, byMean, maps };
+      const pinnedStats = pin.length ? { channel: pin[0], max: s.max[pin[0]], mean: s.mean[pin[0]] } : undefined;
+      return { layer: name, height, width, byMax, byMean, maps, pinned: pinnedStats };
     });
   });
   return out;

@@ -63,10 +63,14 @@ export class PhotoSet {
     this.send({ type: 'photos-cancel' });
   }
 
-  explain(photo: string, layers: string[]): void {
+  /** A photo to open explained, with the channel it was opened from (a dataset example clicked), for the page. */
+  focus = $state<{ photo: string; layer: string; channel: number } | null>(null);
+
+  explain(photo: string, layers: string[], pinned?: { layer: string; channel: number }): void {
     this.explaining = photo;
     this.error = null;
-    this.send({ type: 'explain-photo', req: (this.explainReq = ++this.req), photo, layers, n: TOP_CHANNELS });
+    const req = (this.explainReq = ++this.req);
+    this.send({ type: 'explain-photo', req, photo, layers, n: TOP_CHANNELS, pinned });
   }
 
   /** Examples of these channels of the model on screen, from what was received (undefined: not yet). */
