@@ -106,6 +106,11 @@ export class PhotoSet {
     this.requests.reset('the worker restarted before it answered');
     this.explaining = null;
     this.version++;
+    // Work cut off by the restart: what was stored so far is kept; the list is read again.
+    if (this.progress && !this.progress.finished) {
+      this.progress = { ...this.progress, finished: true, stopped: true };
+      this.send({ type: 'photos-list' });
+    }
   }
 
   /** Takes the photo set's replies; false for any other message. */
