@@ -1,9 +1,10 @@
 /** Node-only helpers: reading model packages and images from disk. */
 import { open, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, join, basename, resolve, sep } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 export { centreCrop } from '../engine/image-ops.ts';
-import jpeg from 'jpeg-js';
+import decodeJpeg, { init as initJpeg } from '@jsquash/jpeg/decode.js';
 import { decode as decodePng } from 'fast-png';
 import { TooLargeError, type ReadFile } from '../engine/artifacts.ts';
 
@@ -30,6 +31,20 @@ export function fileReader(modelJsonPath: string): { read: ReadFile; entry: stri
   return { read, entry: basename(modelJsonPath) };
 }
 
+/**
+ * JPEG decoding through mozjpeg compiled to wasm (@jsquash/jpeg): about 5× faster than a JavaScript decoder on this
+ * machine (a 2951 px photo in 0.15 s instead of 0.78 s), which is most of the examples CLI's time. Its wasm is
+ * compiled once, from the package's own file.
+ */
+let jpegReady: Promise<void> | null = null;
+function jpegDecoder(): Promise<void> {
+  jpegReady ??= (async () => {
+    const file = createRequire(import.meta.url).resolve('@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm');
+    await initJpeg(await WebAssembly.compile(await readFile(file)));
+  })();
+  return jpegReady;
+}
+
 /** Decodes a JPEG or PNG file into an RGB tensor [h, w, 3] in [0,1]. */
 export async function readImage(path: string): Promise<tf.Tensor3D> {
   const buf = await readFile(path);
@@ -52,10 +67,16 @@ export async function readImage(path: string): Promise<tf.Tensor3D> {
       rgba[p * 4 + 3] = 255;
     }
   } else if (buf[0] === 0xff && buf[1] === 0xd8) {
-    const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true });
+    await jpegDecoder();
+    let img: ImageData;
+    try {
+      img = await decodeJpeg(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer);
+    } catch (e) {
+      throw new Error(`${path}: the JPEG could not be decoded (${(e as Error).message})`, { cause: e });
+    }
     width = img.width;
     height = img.height;
-    rgba = img.data;
+    rgba = new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength);
   } else {
     throw new Error(`${path}: not a PNG or JPEG image`);
   }
