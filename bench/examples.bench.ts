@@ -2,8 +2,8 @@
  * `npm run bench:examples`: how fast a photo folder becomes dataset examples, in photos per second.
  *  - a folder of 200 JPEGs (crops of the three sample photos at several sizes, 240–960 px, made once in a temp folder);
  *  - the CLI (`src/cli/examples.ts`, all 384 channels of conv_pw_6_bn of MobileNet v1 α0.75, batch 8): its own
- *    photos/s line (decoding with jpeg-js included, model loading not), median of 3 runs;
- *  - where the CLI's time goes, in this process: decoding + centre crop (jpeg-js) against the forward passes with the
+ *    photos/s line (decoding included, model loading not), median of 3 runs;
+ *  - where the CLI's time goes, in this process: decoding + centre crop (readImage) against the forward passes with the
  *    per-channel statistics, for the same photos;
  *  - the studio's worker in Debian's Chromium: adding the 200 files to the photo set (decode, hash, thumbnail,
  *    IndexedDB), then summarizing them for conv_pw_6_bn (decode + forward passes), median of 3 page loads.

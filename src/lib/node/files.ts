@@ -50,22 +50,15 @@ export async function readImage(path: string): Promise<tf.Tensor3D> {
   const buf = await readFile(path);
   let width: number;
   let height: number;
-  let rgba: Uint8Array;
+  /** Source bytes and their channels per pixel (1–2: grey, with alpha; 3–4: colour, with alpha). */
+  let src: Uint8Array | Uint8ClampedArray;
+  let ch: number;
   if (buf[0] === 0x89 && buf[1] === 0x50) {
     const png = decodePng(buf);
     if (png.depth !== 8) throw new Error(`${path}: only 8-bit PNGs are supported`);
-    width = png.width;
-    height = png.height;
-    const ch = png.channels;
-    const src = png.data as Uint8Array;
-    rgba = new Uint8Array(width * height * 4);
-    for (let p = 0; p < width * height; p++) {
-      const g = ch <= 2;
-      rgba[p * 4] = src[p * ch];
-      rgba[p * 4 + 1] = g ? src[p * ch] : src[p * ch + 1];
-      rgba[p * 4 + 2] = g ? src[p * ch] : src[p * ch + 2];
-      rgba[p * 4 + 3] = 255;
-    }
+    ({ width, height } = png);
+    ch = png.channels;
+    src = png.data as Uint8Array;
   } else if (buf[0] === 0xff && buf[1] === 0xd8) {
     await jpegDecoder();
     let img: ImageData;
@@ -74,16 +67,22 @@ export async function readImage(path: string): Promise<tf.Tensor3D> {
     } catch (e) {
       throw new Error(`${path}: the JPEG could not be decoded (${(e as Error).message})`, { cause: e });
     }
-    width = img.width;
-    height = img.height;
-    rgba = new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength);
+    ({ width, height } = img);
+    ch = 4;
+    src = img.data;
   } else {
     throw new Error(`${path}: not a PNG or JPEG image`);
   }
-  return tf.tidy(() => {
-    const t = tf.tensor3d(rgba, [height, width, 4], 'int32').slice([0, 0, 0], [height, width, 3]);
-    return tf.div(tf.cast(t, 'float32'), 255) as tf.Tensor3D;
-  });
+  // RGB in [0,1] in one pass here: building it with tensor ops (int32 RGBA, slice, cast, divide) cost 5× the decode.
+  const rgb = new Float32Array(width * height * 3);
+  const grey = ch <= 2;
+  for (let p = 0, o = 0; p < width * height; p++, o += 3) {
+    const i = p * ch;
+    rgb[o] = src[i] / 255;
+    rgb[o + 1] = src[grey ? i : i + 1] / 255;
+    rgb[o + 2] = src[grey ? i : i + 2] / 255;
+  }
+  return tf.tensor3d(rgb, [height, width, 3]);
 }
 
 /** The same package loaded by tfjs-layers itself: the reference the plain-op network is compared and timed against. */
