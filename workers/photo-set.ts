@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { classify, classScoreLayer } from '../src/lib/engine/adversarial.ts';
 import { explainLayers } from '../src/lib/engine/dataset-examples.ts';
 import { ExampleIndex, indexPhotos, type PhotoSource } from '../src/lib/engine/example-index.ts';
+import { centreCrop } from '../src/lib/engine/image-ops.ts';
 import type { FeatureModel } from '../src/lib/engine/model.ts';
 import type { ChannelExamples, FromWorker, PhotoProgress, ToWorker } from '../src/lib/protocol.ts';
 import { photoId, PhotoStore, type PhotoRecord } from '../src/lib/store/photo-store.ts';
@@ -20,7 +21,10 @@ const THUMB = 160;
 type Post = (m: FromWorker, transfer?: Transferable[]) => void;
 type Loaded = { model: FeatureModel; key: string } | null;
 
-/** The network's view of a photo: its centre square resized by the browser to the input size, and its own size. */
+/**
+ * The network's view of a photo, and its own size: the centre square cut out by the browser, then resized as the CLI
+ * and the photo lab do (centreCrop: bilinear, corners aligned), so a photo gives the same numbers everywhere.
+ */
 async function viewOf(blob: Blob, height: number, width: number) {
   const full = await createImageBitmap(blob);
   const side = Math.min(full.width, full.height);
@@ -28,13 +32,12 @@ async function viewOf(blob: Blob, height: number, width: number) {
   try {
     const sx = Math.floor((full.width - side) / 2);
     const sy = Math.floor((full.height - side) / 2);
-    const crop = await createImageBitmap(full, sx, sy, side, side, {
-      resizeWidth: width,
-      resizeHeight: height,
-      resizeQuality: 'high',
-    });
+    const crop = await createImageBitmap(full, sx, sy, side, side);
     try {
-      const view = tf.tidy(() => tf.div(tf.browser.fromPixels(crop), 255).expandDims(0) as tf.Tensor4D);
+      const view = tf.tidy(() => {
+        const rgb = tf.div(tf.browser.fromPixels(crop), 255) as tf.Tensor3D;
+        return centreCrop(rgb, height, width);
+      });
       return { view, ...size };
     } finally {
       crop.close();
