@@ -5,19 +5,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { attack } from '../src/lib/engine/adversarial.ts';
 import { convolve, luminance } from '../src/lib/engine/convolution.ts';
-import { centreCrop } from '../src/lib/engine/image-ops.ts';
 import type { FeatureModel } from '../src/lib/engine/model.ts';
 import type { CheckImage, ConvolvedLab, FromWorker, ToWorker } from '../src/lib/protocol.ts';
+import { squareView } from './photo-view.ts';
 import { decodeCheckImage } from './range-check.ts';
 
 /** The photo's centre square at the model's input size, RGB in [0,1]. */
 async function view(m: FeatureModel, photo: CheckImage): Promise<tf.Tensor4D> {
   const bitmap = await decodeCheckImage(photo);
   try {
-    const rgb = tf.tidy(() => tf.div(tf.browser.fromPixels(bitmap), 255) as tf.Tensor3D);
-    const v = centreCrop(rgb, m.inputShape[0]);
-    rgb.dispose();
-    return v;
+    return await squareView(bitmap, m.inputShape[0], m.inputShape[1]);
   } finally {
     bitmap.close();
   }

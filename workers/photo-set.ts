@@ -4,13 +4,12 @@
  * (ExampleIndex), one photo explained, and channels' dataset examples answered from the summary. Adding and
  * summarizing stop after the current batch on a cancel or a model change.
  */
-import * as tf from '@tensorflow/tfjs';
 import { classify, classScoreLayer } from '../src/lib/engine/adversarial.ts';
 import { explainLayers } from '../src/lib/engine/dataset-examples.ts';
 import { ExampleIndex, indexPhotos, type PhotoSource } from '../src/lib/engine/example-index.ts';
-import { centreCrop } from '../src/lib/engine/image-ops.ts';
 import type { FeatureModel } from '../src/lib/engine/model.ts';
 import type { ChannelExamples, FromWorker, PhotoProgress, ToWorker } from '../src/lib/protocol.ts';
+import { squareView } from './photo-view.ts';
 import { photoId, PhotoStore, type PhotoRecord } from '../src/lib/store/photo-store.ts';
 
 const SAMPLES = ['cat', 'airplane', 'portrait'];
@@ -21,27 +20,11 @@ const THUMB = 160;
 type Post = (m: FromWorker, transfer?: Transferable[]) => void;
 type Loaded = { model: FeatureModel; key: string } | null;
 
-/**
- * The network's view of a photo, and its own size: the centre square cut out by the browser, then resized as the CLI
- * and the photo lab do (centreCrop: bilinear, corners aligned), so a photo gives the same numbers everywhere.
- */
+/** The network's view of a stored photo (squareView), and the photo's own size. */
 async function viewOf(blob: Blob, height: number, width: number) {
   const full = await createImageBitmap(blob);
-  const side = Math.min(full.width, full.height);
-  const size = { width: full.width, height: full.height };
   try {
-    const sx = Math.floor((full.width - side) / 2);
-    const sy = Math.floor((full.height - side) / 2);
-    const crop = await createImageBitmap(full, sx, sy, side, side);
-    try {
-      const view = tf.tidy(() => {
-        const rgb = tf.div(tf.browser.fromPixels(crop), 255) as tf.Tensor3D;
-        return centreCrop(rgb, height, width);
-      });
-      return { view, ...size };
-    } finally {
-      crop.close();
-    }
+    return { view: await squareView(full, height, width), width: full.width, height: full.height };
   } finally {
     full.close();
   }
