@@ -53,18 +53,26 @@ async function time(req: TimingRequest): Promise<void> {
   const [syncRead, asyncRead] = [b.readSync.bind(b), b.read.bind(b)];
   b.readSync = (id) => (counts.sync++, syncRead(id));
   b.read = (id) => (counts.async++, asyncRead(id));
+  // Shader programs the backend has built: a count that grows with every step means a compile per step.
+  const programs = () => {
+    const gb = tf.backend() as unknown as { binaryCache?: object; pipelineCache?: object };
+    return Object.keys(gb.binaryCache ?? gb.pipelineCache ?? {}).length;
+  };
   const readsIn = async (steps: number) => {
     counts.sync = counts.async = 0;
+    const p0 = programs();
     await render(m, { ...settings, steps }, [{ index: 0 }]);
-    return { ...counts };
+    return { ...counts, programs: programs() - p0 };
   };
-  const [r4, r8] = [await readsIn(4), await readsIn(8)];
+  const [r4, r8, r8again] = [await readsIn(4), await readsIn(8), await readsIn(8)];
   post({
     report: {
       phase: 'engine',
       backend: ready.backend,
       readsPerStep: { sync: (r8.sync - r4.sync) / 4, async: (r8.async - r4.async) / 4 },
       readsPerRender: { sync: 2 * r4.sync - r8.sync, async: 2 * r4.async - r8.async },
+      newProgramsPerRender: [r4.programs, r8.programs, r8again.programs],
+      programsTotal: programs(),
     },
   });
   for (const batch of [1, 8]) {

@@ -4,7 +4,8 @@
  * Lucid's chain — pad, jitter, random scale, random rotation, jitter — is composed here into one affine map from
  * output pixels to source pixels, sampled bilinearly; pixels that fall into the padding take the pad value. The
  * output has a fixed size (so backends compile their kernels once); scaling zooms about the centre. Sampling is a
- * gather whose gradient is a scatter-add (both exist on every backend, unlike the gradients of tfjs's rotation ops).
+ * gather of four bilinear corners whose gradient is the same gather seen from the source (unlike the gradients of
+ * tfjs's rotation ops, these run on every backend).
  * All randomness comes from a seeded generator per batch item.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -196,7 +197,10 @@ export function samplingPlan(map: SamplingMap): SamplingPlan {
   return { cornerIndex, cornerWeight, fill, source: map.source, outH, outW };
 }
 
-/** The source side of a plan (the op formulation's forward scatters from it). */
+/**
+ * The same corners seen from the source (the op formulation's backward gathers through it): per source pixel,
+ * `slots` entries naming the output pixels it feeds and with what weight (unused entries: pixel 0, weight 0).
+ */
 function sourceSide(plan: SamplingPlan): SourceSide {
   const [b, h, w] = plan.source;
   const { cornerIndex, cornerWeight } = plan;
@@ -219,18 +223,21 @@ function sourceSide(plan: SamplingPlan): SourceSide {
 }
 
 /**
- * Applies a sampling plan to an image batch [b, h, w, c]; differentiable with respect to the image.
- * Both directions are scatter-adds (wasm's gather is about twenty times slower than its scatter): the forward
- * spreads every source pixel onto the output pixels it feeds, the backward spreads every output gradient back onto
- * its four source neighbours.
+ * Applies a sampling map to an image batch [b, h, w, c]; differentiable with respect to the image.
+ * wasm and cpu walk the four bilinear corners in registered kernels (kernels/sampling.ts); GPU backends use
+ * applySamplingOps.
  */
 export function applySampling(image: tf.Tensor4D, map: SamplingMap): tf.Tensor4D {
-  // wasm and cpu: one loop over the four corners each way (kernels/sampling.ts).
   if (onJsBackend()) return sampleOnJsBackend(image, map);
   return applySamplingOps(image, map);
 }
 
-/** The sampler from tfjs ops (scatter-adds both ways), for the GPU backends. */
+/**
+ * The sampler from tfjs ops, for the GPU backends: gathers both ways. The forward gathers each output pixel's four
+ * source corners; the backward gathers, for each source pixel, the output gradients it fed. No scatter: tfjs's WebGL
+ * scatter loops over every update for every output element: at 128 px, billions of iterations a step, growing with
+ * the square of the batch (BENCHMARKS.md, "The GPU sampler").
+ */
 export function applySamplingOps(image: tf.Tensor4D, map: SamplingMap): tf.Tensor4D {
   const plan = samplingPlan(map);
   const [b, h, w, ch] = image.shape;
@@ -238,22 +245,22 @@ export function applySamplingOps(image: tf.Tensor4D, map: SamplingMap): tf.Tenso
   const p = b * h * w;
   const side = sourceSide(plan);
   const k = side.slots;
-  const srcTarget = tf.tensor2d(side.sourceTarget, [p * k, 1], 'int32');
-  const srcWeight = tf.tensor3d(side.sourceWeight, [p, k, 1]);
-  const cornerIndex = tf.tensor2d(plan.cornerIndex, [n * 4, 1], 'int32');
+  const cornerIndex = tf.tensor1d(plan.cornerIndex, 'int32');
   const cornerWeight = tf.tensor3d(plan.cornerWeight, [n, 4, 1]);
+  const srcTarget = tf.tensor1d(side.sourceTarget, 'int32');
+  const srcWeight = tf.tensor3d(side.sourceWeight, [p, k, 1]);
   const fill = tf.tensor2d(plan.fill, [n, 1]);
   // Tensors a backward pass needs must go through `save`: the forward scope disposes everything else.
   const f: GradFunc = (...args) => {
     const img = args[0] as tf.Tensor;
     const save = args[args.length - 1] as tf.GradSaveFunc;
-    save([cornerIndex, cornerWeight]);
-    const spread = tf.mul(img.reshape([p, 1, ch]), srcWeight).reshape([p * k, ch]);
-    const value = tf.add(tf.scatterND(srcTarget, spread, [n, ch]), fill).reshape([b, plan.outH, plan.outW, ch]);
+    save([srcTarget, srcWeight]);
+    const corners = tf.gather(img.reshape([p, ch]), cornerIndex).reshape([n, 4, ch]);
+    const value = tf.add(tf.sum(tf.mul(corners, cornerWeight), 1), fill).reshape([b, plan.outH, plan.outW, ch]);
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [idx, wts] = saved;
-      const back = tf.mul(dy.reshape([n, 1, ch]), wts).reshape([n * 4, ch]);
-      return tf.scatterND(idx, back, [p, ch]).reshape([b, h, w, ch]);
+      const [target, wts] = saved;
+      const fed = tf.gather(dy.reshape([n, ch]), target).reshape([p, k, ch]);
+      return tf.sum(tf.mul(fed, wts), 1).reshape([b, h, w, ch]);
     };
     return { value, gradFunc };
   };

@@ -1,10 +1,9 @@
 /**
  * The transform sampler (transforms.ts) as two kernels for the wasm and cpu backends: bilinear sampling with a
- * constant fill, and its exact adjoint. Built from tfjs ops, both directions are a broadcast multiply into a
- * [pixels, slots, channels] tensor followed by a scatter; with up to nine slots per source pixel that was a sixth of
- * a batch-8 step on wasm (29 ms of 160), plus 10 ms of JavaScript building the index arrays. Here each direction
+ * constant fill, and its exact adjoint. Built from tfjs ops (as scatters, then), the sampler was a sixth of a batch-8
+ * step on wasm (29 ms of 160), plus 10 ms of JavaScript building the index arrays. Here each direction
  * is one pass over the output's four bilinear corners, computed on the fly. GPU backends keep the op formulation
- * (their gathers and scatters are native). The corner geometry is the same as transforms.ts's samplingPlan, written
+ * (gathers both ways). The corner geometry is the same as transforms.ts's samplingPlan, written
  * out again here on purpose: this loop is hot, and through a shared callback it ran three times slower.
  */
 import * as tf from '@tensorflow/tfjs';
