@@ -2,14 +2,14 @@
  * Which TensorFlow.js backend the worker runs, and why.
  *
  * wasm (multi-threaded when the page is cross-origin isolated) is the choice wherever the GPU is software (SwiftShader,
- * llvmpipe) or missing. On a real GPU, "auto" starts WebGL and WebGPU where both exist, times the same short
- * workload on each (convolutions and a matmul of the sizes a render uses, after a warm-up that compiles the shaders),
- * and keeps the faster; the note says which and why.
+ * llvmpipe) or missing. On a real GPU, "auto" times the same step-shaped workload (backend-probe.ts) on each GPU
+ * backend that starts and on wasm, and keeps the fastest; the note says which and why.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendChoice, BackendReady } from '../src/lib/protocol.ts';
+import { rankByProbe, timeStepLike } from './backend-probe.ts';
 import { prepareWasmThreads } from './wasm-threads.ts';
 
 const SOFTWARE = /swiftshader|llvmpipe|softpipe|software|basic render|microsoft basic/i;
@@ -53,28 +53,6 @@ async function probeWebgpu(): Promise<GpuInfo> {
   }
 }
 
-/** Median ms of a fixed workload on the current backend (after one warm-up run that compiles its shaders). */
-async function timeWorkload(): Promise<number> {
-  const run = () =>
-    tf.tidy(() => {
-      const x = tf.randomNormal([8, 70, 70, 48], 0, 1, 'float32', 1) as tf.Tensor4D;
-      const k = tf.randomNormal([3, 3, 48, 1], 0, 1, 'float32', 2) as tf.Tensor4D;
-      const p = tf.randomNormal([1, 1, 48, 96], 0, 1, 'float32', 3) as tf.Tensor4D;
-      const m = tf.randomNormal([256, 256], 0, 1, 'float32', 4) as tf.Tensor2D;
-      const v = tf.randomNormal([256, 1560], 0, 1, 'float32', 5) as tf.Tensor2D;
-      const y = tf.conv2d(tf.depthwiseConv2d(x, k, 1, 'same'), p, 1, 'same');
-      return tf.add(tf.sum(y), tf.sum(tf.matMul(m, v)));
-    });
-  await run().data();
-  const times: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const t0 = performance.now();
-    await run().data();
-    times.push(performance.now() - t0);
-  }
-  return times.sort((a, b) => a - b)[1];
-}
-
 async function start(name: string): Promise<boolean> {
   try {
     if (await tf.setBackend(name)) {
@@ -104,14 +82,19 @@ export async function startBackend(choice: BackendChoice, probeGpu = true): Prom
   let want: string[];
   let note: string | null = null;
   if (choice !== 'auto') want = [choice, 'wasm', 'cpu'];
-  else if (realGpus.length === 2) {
+  else if (realGpus.length > 0) {
     const ms: Record<string, number> = {};
-    for (const name of realGpus) if (await start(name)) ms[name] = await timeWorkload();
-    const ranked = Object.keys(ms).sort((a, b) => ms[a] - ms[b]);
-    want = [...ranked, 'wasm', 'cpu'];
-    note = `probe: ${ranked.map((n) => `${n} ${ms[n].toFixed(1)} ms`).join(', ')}; the faster runs`;
-  } else if (realGpus.length === 1) want = [realGpus[0], 'wasm', 'cpu'];
-  else {
+    for (const name of [...realGpus, 'wasm']) {
+      try {
+        if (await start(name)) ms[name] = await timeStepLike();
+      } catch {
+        /* a backend that fails the probe is not a candidate */
+      }
+    }
+    const probe = rankByProbe(ms);
+    want = [...probe.ranked, ...['wasm', 'cpu'].filter((n) => !probe.ranked.includes(n))];
+    note = probe.note;
+  } else {
     want = ['wasm', 'cpu'];
     const seen = [gl.available ? `WebGL on ${gl.renderer}` : null, gpu.available ? `WebGPU on ${gpu.renderer}` : null].filter(
       Boolean,

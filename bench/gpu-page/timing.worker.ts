@@ -11,6 +11,7 @@ import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-t
 import { FeatureModel } from '../../src/lib/engine/model.ts';
 import { render } from '../../src/lib/engine/render.ts';
 import type { BackendChoice } from '../../src/lib/protocol.ts';
+import { timeStepLike } from '../../workers/backend-probe.ts';
 import { startBackend } from '../../workers/backends.ts';
 import { kernelTable } from '../kernel-table.ts';
 import { median } from '../stats.ts';
@@ -75,6 +76,8 @@ async function time(req: TimingRequest): Promise<void> {
       programsTotal: programs(),
     },
   });
+  // What "auto" would measure for this backend (workers/backend-probe.ts), to set beside the real step below.
+  post({ report: { phase: 'engine', backend: ready.backend, autoProbeMs: +(await timeStepLike()).toFixed(1) } });
   for (const batch of [1, 8]) {
     const targets = Array.from({ length: batch }, (_, i) => ({ index: i }));
     const before = tf.memory().numTensors;
