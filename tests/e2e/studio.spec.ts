@@ -102,6 +102,60 @@ test('WebGL (SwiftShader here) renders the same image as wasm, within a stated t
   }
 });
 
+/** Pixel spread (standard deviation) of a card's image inside its centre square of `side` px and outside it. */
+async function centreAndRest(page: Page, layer: string, ch: number, side: number): Promise<[number, number]> {
+  return card(page, layer, ch)
+    .locator('canvas')
+    .evaluate((c: HTMLCanvasElement, side: number) => {
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      const lo = (c.width - side) / 2;
+      const acc = [
+        [0, 0, 0],
+        [0, 0, 0],
+      ];
+      for (let y = 0; y < c.height; y++)
+        for (let x = 0; x < c.width; x++) {
+          const a = acc[x >= lo && x < lo + side && y >= lo && y < lo + side ? 0 : 1];
+          for (let k = 0; k < 3; k++) {
+            const v = d[(y * c.width + x) * 4 + k];
+            a[0] += v;
+            a[1] += v * v;
+            a[2]++;
+          }
+        }
+      return acc.map(([s, q, n]) => Math.sqrt(q / n - (s / n) ** 2)) as [number, number];
+    }, side);
+}
+
+test(`the first layers show each channel's centre unit, zoomed onto it; "units" off gives the channel mean`, async ({ page }) => {
+  await page.goto(SMALL);
+  const first = band(page, 'conv1_bn');
+  await expect(first.getByRole('button', { name: 'units' })).toHaveAttribute('aria-pressed', 'true');
+  await expect(first.getByTestId('unit-view')).toContainText('Units here see 3 px');
+  // Deeper bands, whose units see more, show channel means and have no such switch.
+  await expect(band(page, 'conv_pw_3_bn').getByRole('button', { name: 'units' })).toHaveCount(0);
+  await renderCard(page, 'conv1_bn', 1);
+  // 64 px render: the card shows the centre 24 px (4 receptive fields, at least 24), magnified 64/24.
+  await expect(card(page, 'conv1_bn', 1).locator('canvas')).toHaveAttribute('data-zoom', '2.67');
+  // The unit's pattern sits at the centre, on a plainer field: here 59 against 16 (the channel mean's image: 15 against
+  // 43), so more than 2.5× the contrast inside the centre square than outside.
+  const [centre, rest] = await centreAndRest(page, 'conv1_bn', 1, 24);
+  expect(centre).toBeGreaterThan(20);
+  expect(centre).toBeGreaterThan(2.5 * rest);
+  // The exported PNG says which objective made it.
+  await card(page, 'conv1_bn', 1).click();
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'download PNG' }).click()]);
+  expect(JSON.parse(decode(readFileSync(await dl.path())).text.featurescope).settings.objective).toBe('neuron');
+  await page.keyboard.press('Escape');
+  // Off: the band renders channel means, unzoomed; the unit image stays on screen, marked, until the new one comes.
+  await first.getByRole('button', { name: 'units' }).click();
+  await expect(first.getByRole('button', { name: 'units' })).toHaveAttribute('aria-pressed', 'false');
+  await expect(first.getByTestId('unit-view')).toHaveCount(0);
+  await expect(card(page, 'conv1_bn', 1)).toHaveAttribute('data-status', 'other');
+  await renderCard(page, 'conv1_bn', 1);
+  await expect(card(page, 'conv1_bn', 1).locator('canvas')).not.toHaveAttribute('data-zoom', /./);
+});
+
 test('a clicked channel streams in, sharpens more than once, and is a real image', async ({ page }) => {
   await page.goto(SMALL);
   await renderCard(page, 'conv_pw_5_bn', 3);
