@@ -11,6 +11,7 @@ import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendChoice, BackendReady } from '../src/lib/protocol.ts';
 import { rankByProbe, timeStepLike } from './backend-probe.ts';
 import { prepareWasmThreads } from './wasm-threads.ts';
+import { uploadWithoutMapping } from './webgpu-upload.ts';
 
 const SOFTWARE = /swiftshader|llvmpipe|softpipe|software|basic render|microsoft basic/i;
 
@@ -57,6 +58,7 @@ async function start(name: string): Promise<boolean> {
   try {
     if (await tf.setBackend(name)) {
       await tf.ready();
+      if (name === 'webgpu') uploadWithoutMapping(tf.backend());
       return true;
     }
   } catch {

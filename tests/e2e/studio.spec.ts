@@ -59,10 +59,10 @@ test('the studio is cross-origin isolated and wasm runs on every core of this ma
   expect(await pixelSpread(page, 'conv_pw_5_bn', 2)).toBeGreaterThan(10);
 });
 
-// WebGPU is not compared here: on SwiftShader's WebGPU in this Chromium, tfjs's uploads fail after a few hundred
-// buffers ("createBuffer failed, size (65536) is too large for the implementation when mappedAtCreation == true") and
-// the worker moves to wasm, as it should; the comparison needs a real GPU.
-test('WebGL (SwiftShader here) renders the same image as wasm, within a stated tolerance', async ({ page }) => {
+// Both GPU backends run on SwiftShader here (software): WebGL through ANGLE, WebGPU through Dawn. WebGPU needed two
+// fixes to run at all (workers/webgpu-upload.ts: uploads without mapped buffers; ops.ts phaseKernel: no synchronous
+// read of a GPU-computed weight).
+test('WebGL and WebGPU (SwiftShader here) render the same image as wasm, within a stated tolerance', async ({ page }) => {
   test.setTimeout(400_000);
   /** The finished card's RGB bytes, rendered on one backend in a fresh browser context (an empty cache). */
   const renderOn = async (backend: string) => {
@@ -86,7 +86,7 @@ test('WebGL (SwiftShader here) renders the same image as wasm, within a stated t
     return rgb;
   };
   const wasm = await renderOn('wasm');
-  for (const gpu of ['webgl']) {
+  for (const gpu of ['webgl', 'webgpu']) {
     const other = await renderOn(gpu);
     expect(other.length).toBe(wasm.length);
     const diffs = other.map((v, i) => Math.abs(v - wasm[i]));

@@ -114,27 +114,27 @@ export function phaseKernel(kernel: tf.Tensor4D, stride: [number, number]): tf.T
   const [sy, sx] = stride;
   const my = Math.ceil(kh / sy);
   const mx = Math.ceil(kw / sx);
-  const phases = sy * sx;
-  const k = kernel.dataSync();
-  const out = new Float32Array(my * mx * cout * phases * cin);
-  for (let uy = 0; uy < my; uy++) {
-    for (let ux = 0; ux < mx; ux++) {
-      for (let qy = 0; qy < sy; qy++) {
-        for (let qx = 0; qx < sx; qx++) {
-          const ty = qy + (my - 1 - uy) * sy;
-          const tx = qx + (mx - 1 - ux) * sx;
-          if (ty >= kh || tx >= kw) continue;
-          const phase = qy * sx + qx;
-          for (let co = 0; co < cout; co++) {
-            for (let ci = 0; ci < cin; ci++) {
-              out[((uy * mx + ux) * cout + co) * phases * cin + phase * cin + ci] = k[((ty * kw + tx) * cin + ci) * cout + co];
-            }
-          }
-        }
-      }
-    }
-  }
-  return tf.tensor4d(out, [my, mx, cout, phases * cin]);
+  // Built from rank-4 ops, not read back: a weight computed on a GPU backend stays there (WebGPU's synchronous read
+  // goes through a canvas). Phase (qy, qx) takes every s-th tap from (qy, qx) of the kernel padded to M·s taps, in
+  // reverse order, with input and output channels swapped; the phases are concatenated along the last axis.
+  return tf.tidy(() => {
+    const padded = tf.pad(kernel, [
+      [0, my * sy - kh],
+      [0, mx * sx - kw],
+      [0, 0],
+      [0, 0],
+    ]);
+    const parts: tf.Tensor4D[] = [];
+    for (let qy = 0; qy < sy; qy++)
+      for (let qx = 0; qx < sx; qx++)
+        parts.push(
+          tf
+            .stridedSlice(padded, [qy, qx, 0, 0], [my * sy, mx * sx, cin, cout], [sy, sx, 1, 1])
+            .reverse([0, 1])
+            .transpose([0, 1, 3, 2]) as tf.Tensor4D,
+        );
+    return tf.concat(parts, 3);
+  });
 }
 
 /** The input gradient of a strided full conv from dy and its phase kernel (see phaseKernel). */

@@ -69,6 +69,15 @@ export interface RenderParts {
   thresholds: number[];
 }
 
+/**
+ * A tensor's values on the CPU. Synchronous on purpose on WebGL: on a lost context an asynchronous read never settles
+ * (the worker would hang), where a synchronous one returns zeros and the next step's context check reports the loss.
+ * Asynchronous on WebGPU, whose synchronous read goes through a canvas and on SwiftShader destroyed the device.
+ */
+async function readBack(t: tf.Tensor): Promise<ArrayLike<number>> {
+  return tf.getBackend() === 'webgpu' ? t.data() : t.dataSync();
+}
+
 /** RGB in [0,1], [b·h·w·3] → RGBA bytes. */
 function rgba(data: ArrayLike<number>, b: number, h: number, w: number): Uint8Array {
   const out = new Uint8Array(b * h * w * 4);
@@ -120,25 +129,25 @@ export async function renderVis(parts: RenderParts, options: RenderOptions = {})
       optimizer.ascend(param.variable, grad, step);
     });
     if (main) {
-      // Synchronous reads on purpose: on a lost WebGL context an asynchronous read never settles (the worker would
-      // hang), where a synchronous one returns zeros and the next step's context check reports the loss.
-      const values = Array.from((main as tf.Tensor).dataSync());
+      const values = Array.from(await readBack(main as tf.Tensor));
       (main as tf.Tensor).dispose();
       curve.push({ step, values });
       if (snap) {
         const img = tf.tidy(() => param.toImage(param.variable));
         const [b, h, w] = img.shape;
-        last = { step, images: splitRgba(rgba(img.dataSync(), b, h, w), b, h, w), values, width: w, height: h };
+        last = { step, images: splitRgba(rgba(await readBack(img), b, h, w), b, h, w), values, width: w, height: h };
         img.dispose();
         options.onSnapshot?.(last);
       }
     }
     if (step % 4 === 0 || snap) await yieldToEventLoop();
   }
-  const cleanValues = tf.tidy(() => {
+  const clean = tf.tidy(() => {
     const image = param.toImage(param.variable);
     const acts = model.forward(image, objective.layers, false);
-    return Array.from(objective.score({ acts, image }).dataSync());
+    return objective.score({ acts, image });
   });
+  const cleanValues = Array.from(await readBack(clean));
+  clean.dispose();
   return { final: last!, cleanValues, curve, seconds: (Date.now() - started) / 1000 };
 }
