@@ -245,24 +245,36 @@ export function applySamplingOps(image: tf.Tensor4D, map: SamplingMap): tf.Tenso
   const p = b * h * w;
   const side = sourceSide(plan);
   const k = side.slots;
-  const cornerIndex = tf.tensor1d(plan.cornerIndex, 'int32');
-  const cornerWeight = tf.tensor3d(plan.cornerWeight, [n, 4, 1]);
-  const srcTarget = tf.tensor1d(side.sourceTarget, 'int32');
-  const srcWeight = tf.tensor3d(side.sourceWeight, [p, k, 1]);
+  // Slot-major layouts ([slot, pixel]): each slot's gathered rows are one contiguous block, so the sum over slots is
+  // one AddN of `slots` blocks. A tf.sum over a small middle axis instead ran a reduction per output element, which
+  // on WebGPU took over half of a step.
+  const cornerIndex = tf.tensor1d(slotMajor(plan.cornerIndex, n, 4), 'int32');
+  const cornerWeight = tf.tensor3d(slotMajor(plan.cornerWeight, n, 4), [4, n, 1]);
+  const srcTarget = tf.tensor1d(slotMajor(side.sourceTarget, p, k), 'int32');
+  const srcWeight = tf.tensor3d(slotMajor(side.sourceWeight, p, k), [k, p, 1]);
   const fill = tf.tensor2d(plan.fill, [n, 1]);
+  /** Σ over slots of weight × the gathered rows: [slots·rows] gathered from `from` [·, ch] → [rows, ch]. */
+  const weighted = (from: tf.Tensor, index: tf.Tensor, weights: tf.Tensor, slots: number, rows: number) =>
+    tf.addN(tf.unstack(tf.mul(tf.gather(from, index).reshape([slots, rows, ch]), weights)));
   // Tensors a backward pass needs must go through `save`: the forward scope disposes everything else.
   const f: GradFunc = (...args) => {
     const img = args[0] as tf.Tensor;
     const save = args[args.length - 1] as tf.GradSaveFunc;
     save([srcTarget, srcWeight]);
-    const corners = tf.gather(img.reshape([p, ch]), cornerIndex).reshape([n, 4, ch]);
-    const value = tf.add(tf.sum(tf.mul(corners, cornerWeight), 1), fill).reshape([b, plan.outH, plan.outW, ch]);
+    const sampled = weighted(img.reshape([p, ch]), cornerIndex, cornerWeight, 4, n);
+    const value = tf.add(sampled, fill).reshape([b, plan.outH, plan.outW, ch]);
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [target, wts] = saved;
-      const fed = tf.gather(dy.reshape([n, ch]), target).reshape([p, k, ch]);
-      return tf.sum(tf.mul(fed, wts), 1).reshape([b, h, w, ch]);
+      return weighted(dy.reshape([n, ch]), target, wts, k, p).reshape([b, h, w, ch]);
     };
     return { value, gradFunc };
   };
   return tf.customGrad(f)(image) as tf.Tensor4D;
+}
+
+/** [rows, slots] → [slots, rows]. */
+function slotMajor<T extends Int32Array | Float32Array>(a: T, rows: number, slots: number): T {
+  const out = new (a.constructor as { new (n: number): T })(a.length);
+  for (let r = 0; r < rows; r++) for (let s = 0; s < slots; s++) out[s * rows + r] = a[r * slots + s];
+  return out;
 }
