@@ -245,27 +245,31 @@ export function applySamplingOps(image: tf.Tensor4D, map: SamplingMap): tf.Tenso
   const p = b * h * w;
   const side = sourceSide(plan);
   const k = side.slots;
-  // Slot-major layouts ([slot, pixel]): each slot's gathered rows are one contiguous block, so the sum over slots is
-  // one AddN of `slots` blocks. A tf.sum over a small middle axis instead ran a reduction per output element, which
-  // on WebGPU took over half of a step.
-  const cornerIndex = tf.tensor1d(slotMajor(plan.cornerIndex, n, 4), 'int32');
-  const cornerWeight = tf.tensor3d(slotMajor(plan.cornerWeight, n, 4), [4, n, 1]);
-  const srcTarget = tf.tensor1d(slotMajor(side.sourceTarget, p, k), 'int32');
-  const srcWeight = tf.tensor3d(slotMajor(side.sourceWeight, p, k), [k, p, 1]);
+  // One gather per slot (corner, or source slot), the weighted rows added pairwise. A tf.sum over a small middle axis
+  // instead ran a reduction per output element, which on WebGPU took over half of a step; tf.addN of the same
+  // products gave wrong images on WebGPU (tfjs 4.22; the e2e comparison with wasm caught it).
+  const slots = (index: Int32Array, weight: Float32Array, rows: number, count: number) => {
+    const major = [slotMajor(index, rows, count), slotMajor(weight, rows, count)] as const;
+    return Array.from({ length: count }, (_, s) => ({
+      index: tf.tensor1d(major[0].subarray(s * rows, (s + 1) * rows), 'int32'),
+      weight: tf.tensor2d(major[1].subarray(s * rows, (s + 1) * rows), [rows, 1]),
+    }));
+  };
+  const corners = slots(plan.cornerIndex, plan.cornerWeight, n, 4);
+  const fed = slots(side.sourceTarget, side.sourceWeight, p, k);
   const fill = tf.tensor2d(plan.fill, [n, 1]);
-  /** Σ over slots of weight × the gathered rows: [slots·rows] gathered from `from` [·, ch] → [rows, ch]. */
-  const weighted = (from: tf.Tensor, index: tf.Tensor, weights: tf.Tensor, slots: number, rows: number) =>
-    tf.addN(tf.unstack(tf.mul(tf.gather(from, index).reshape([slots, rows, ch]), weights)));
+  /** Σ over slots of weight × the rows of `from` [·, ch] that the slot's index names (pairwise adds, see above). */
+  const weighted = (from: tf.Tensor, parts: { index: tf.Tensor; weight: tf.Tensor }[]) =>
+    parts.map(({ index, weight }) => tf.mul(tf.gather(from, index), weight)).reduce((a, c) => tf.add(a, c));
   // Tensors a backward pass needs must go through `save`: the forward scope disposes everything else.
   const f: GradFunc = (...args) => {
     const img = args[0] as tf.Tensor;
     const save = args[args.length - 1] as tf.GradSaveFunc;
-    save([srcTarget, srcWeight]);
-    const sampled = weighted(img.reshape([p, ch]), cornerIndex, cornerWeight, 4, n);
-    const value = tf.add(sampled, fill).reshape([b, plan.outH, plan.outW, ch]);
+    save(fed.flatMap(({ index, weight }) => [index, weight]));
+    const value = tf.add(weighted(img.reshape([p, ch]), corners), fill).reshape([b, plan.outH, plan.outW, ch]);
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [target, wts] = saved;
-      return weighted(dy.reshape([n, ch]), target, wts, k, p).reshape([b, h, w, ch]);
+      const parts = Array.from({ length: k }, (_, s) => ({ index: saved[2 * s], weight: saved[2 * s + 1] }));
+      return weighted(dy.reshape([n, ch]), parts).reshape([b, h, w, ch]);
     };
     return { value, gradFunc };
   };
