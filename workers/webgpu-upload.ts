@@ -32,10 +32,12 @@ export function uploadWithoutMapping(backend: unknown): boolean {
   const b = backend as Partial<WebgpuBackendInternals>;
   if (typeof b.uploadToGPU !== 'function' || !b.tensorMap || !b.bufferManager || !b.queue) return false;
   const be = b as WebgpuBackendInternals;
+  const original = be.uploadToGPU.bind(be);
   be.uploadToGPU = (dataId: object) => {
     const data = be.tensorMap.get(dataId);
     if (data.resource != null) return;
-    if (data.dtype === 'complex64' || data.dtype === 'string') throw new Error(`no WebGPU upload for ${data.dtype}`);
+    // complex64 (two parts) and strings: tfjs's own path, untouched.
+    if (data.dtype !== 'float32' && data.dtype !== 'int32' && data.dtype !== 'bool') return original(dataId);
     const size = 4 * data.shape.reduce((a, n) => a * n, 1);
     const buffer = be.bufferManager.acquireBuffer(size, TENSOR_USAGE, false);
     if (data.values) {
