@@ -102,7 +102,7 @@ console.log(`CLI (wasm in Node): ${median(cli).toFixed(1)} photos/s median (runs
   t = performance.now();
   for (let i = 0; i < views.length; i += 8) {
     const b = tf.concat(views.slice(i, i + 8)) as tf.Tensor4D;
-    layerStats(m, b, [LAYER]);
+    await layerStats(m, b, [LAYER]);
     b.dispose();
   }
   const forward = (performance.now() - t) / 1000;

@@ -4,7 +4,7 @@
  * (ExampleIndex), one photo explained, and channels' dataset examples answered from the summary. Adding and
  * summarizing stop after the current batch on a cancel or a model change.
  */
-import { classify, classScoreLayer } from '../src/lib/engine/adversarial.ts';
+import { classifyAsync, classScoreLayer } from '../src/lib/engine/adversarial.ts';
 import { explainLayers } from '../src/lib/engine/dataset-examples.ts';
 import { ExampleIndex, indexPhotos, type PhotoSource } from '../src/lib/engine/example-index.ts';
 import type { FeatureModel } from '../src/lib/engine/model.ts';
@@ -145,11 +145,11 @@ export class PhotoSet {
         let classes = null;
         try {
           classScoreLayer(l.model);
-          classes = classify(l.model, view, 5);
+          classes = await classifyAsync(l.model, view, 5);
         } catch {
           /* a model without class scores: no classes to show */
         }
-        const layers = explainLayers(l.model, view, msg.layers, msg.n, msg.pinned);
+        const layers = await explainLayers(l.model, view, msg.layers, msg.n, msg.pinned);
         const buffers = layers.flatMap((x) => Object.values(x.maps).map((m) => m.buffer as ArrayBuffer));
         this.post({ type: 'photo-explained', req: msg.req, result: { photo: rec.id, classes, layers } }, buffers);
       } finally {

@@ -53,7 +53,7 @@ describe('dataset examples', () => {
     const src = croppedSource('spot', async () => spotPhoto(42, 28));
     const got = await src.load(32, 32);
     expect([got.width, got.height]).toEqual([83, 63]);
-    const [s] = layerStats(net, got.view, ['spot']).get('spot')!;
+    const [s] = (await layerStats(net, got.view, ['spot'])).get('spot')!;
     got.view.dispose();
     expect(s.max[0]).toBeCloseTo(2, 5);
     expect(s.argmax[0]).toBe(10 * 16 + 4);
@@ -133,7 +133,7 @@ describe('dataset examples', () => {
     await indexPhotos(m, index, sources, ['conv_pw_6_bn', 'conv_pw_13_bn'], { batch: 3 });
     for (const layer of ['conv_pw_6_bn', 'conv_pw_13_bn']) {
       const { view } = await sources[0].load(224, 224);
-      const [cat] = layerStats(m, view, [layer]).get(layer)!;
+      const [cat] = (await layerStats(m, view, [layer])).get(layer)!;
       view.dispose();
       for (const ch of [0, 5, 17]) {
         const ex = index.examples(layer, ch, 3);

@@ -53,7 +53,7 @@ describe('npm run examples', () => {
     for (const p of PHOTOS) {
       const img = await readImage(p);
       const view = centreCrop(img, 224);
-      maxOf.set(p.split('/').pop()!, layerStats(m, view, ['conv_pw_5_bn']).get('conv_pw_5_bn')![0].max);
+      maxOf.set(p.split('/').pop()!, (await layerStats(m, view, ['conv_pw_5_bn'])).get('conv_pw_5_bn')![0].max);
       view.dispose();
       img.dispose();
     }

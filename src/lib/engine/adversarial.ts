@@ -6,6 +6,7 @@
  * checks that rounded image, so what is reported is what a saved PNG gives. DOM-free: runs in the worker and in Node.
  */
 import * as tf from '@tensorflow/tfjs';
+import { readBack } from './read-back.ts';
 import { labelOffset, probabilities } from './classes.ts';
 import { EngineError } from './errors.ts';
 import type { FeatureModel } from './model.ts';
@@ -68,8 +69,26 @@ function logitsOf(m: FeatureModel, layer: string, image: tf.Tensor4D): tf.Tensor
 /** The top-k classes of an image [1, h, w, 3] in [0,1] at the model's input size. */
 export function classify(m: FeatureModel, image: tf.Tensor4D, k = 5): Prediction[] {
   const layer = classScoreLayer(m);
-  const probs = tf.tidy(() => probabilities(logitsOf(m, layer, image)).dataSync());
-  return [...probs.keys()]
+  return topOf(
+    m,
+    tf.tidy(() => probabilities(logitsOf(m, layer, image)).dataSync()),
+    k,
+  );
+}
+
+/** classify, reading the result back the way the backend allows (asynchronously on WebGPU: read-back.ts). */
+export async function classifyAsync(m: FeatureModel, image: tf.Tensor4D, k = 5): Promise<Prediction[]> {
+  const layer = classScoreLayer(m);
+  const probs = tf.tidy(() => probabilities(logitsOf(m, layer, image)));
+  try {
+    return topOf(m, await readBack(probs), k);
+  } finally {
+    probs.dispose();
+  }
+}
+
+function topOf(m: FeatureModel, probs: ArrayLike<number>, k: number): Prediction[] {
+  return Array.from({ length: probs.length }, (_, i) => i)
     .sort((a, b) => probs[b] - probs[a])
     .slice(0, k)
     .map((index) => ({ index, label: labelOf(m, index), probability: probs[index] }));

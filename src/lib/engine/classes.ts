@@ -9,8 +9,11 @@ export function labelOffset(classes: number, labels: string[] | null | undefined
   return declared ?? (labels && classes === labels.length + 1 ? 1 : 0);
 }
 
-/** Probabilities from class scores [n, classes] (call inside tf.tidy): scores that already sum to 1 are kept as they are. */
+/**
+ * Probabilities from class scores [n, classes] (call inside tf.tidy): scores that already sum to 1 are kept as they are.
+ * Decided on the backend, with no read back (a synchronous read is unsafe on WebGPU: read-back.ts).
+ */
 export function probabilities(scores: tf.Tensor2D): tf.Tensor2D {
-  const sums = tf.sum(scores, 1).dataSync();
-  return Array.from(sums).every((x) => Math.abs(x - 1) < 1e-3) ? scores : tf.softmax(scores);
+  const already = tf.cast(tf.all(tf.less(tf.abs(tf.sub(tf.sum(scores, 1), 1)), 1e-3)), 'float32');
+  return tf.add(tf.mul(already, scores), tf.mul(tf.sub(1, already), tf.softmax(scores))) as tf.Tensor2D;
 }

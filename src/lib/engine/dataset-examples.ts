@@ -5,6 +5,7 @@
  * fired. DOM-free: runs in the worker and in Node.
  */
 import * as tf from '@tensorflow/tfjs';
+import { readBack } from './read-back.ts';
 import type { FeatureModel, LayerInfo } from './model.ts';
 
 /** One photo's summary of one layer: per channel its maximum over positions, where it is, and its mean. */
@@ -19,30 +20,39 @@ export interface PhotoStats {
  * Every asked layer's per-channel summary for each photo of a batch ([n, h, w, 3] in [0,1], at the model's input size),
  * from one forward pass. A layer with a vector output (class scores) counts as one position.
  */
-export function layerStats(model: FeatureModel, batch: tf.Tensor4D, layers: string[]): Map<string, PhotoStats[]> {
-  const out = new Map<string, PhotoStats[]>();
-  tf.tidy(() => {
+export async function layerStats(model: FeatureModel, batch: tf.Tensor4D, layers: string[]): Promise<Map<string, PhotoStats[]>> {
+  const reductions = tf.tidy(() => {
     const acts = model.forward(batch, layers);
-    for (const name of layers) out.set(name, statsOf(acts.get(name)!));
-  });
+    return layers.map((name) => reduceChannels(acts.get(name)!));
+  }) as Reduced[];
+  const out = new Map<string, PhotoStats[]>();
+  for (let i = 0; i < layers.length; i++) out.set(layers[i], await statsOf(reductions[i]));
   return out;
 }
 
 /** Per item of a batch of activations [n, …, c]: each channel's maximum over positions, its position, its mean. */
-function statsOf(a: tf.Tensor): PhotoStats[] {
-  return tf.tidy(() => {
-    const n = a.shape[0];
-    const c = a.shape[a.rank - 1];
-    const flat = a.reshape([n, -1, c]);
-    const max = flat.max(1).dataSync() as Float32Array;
-    const argmax = flat.argMax(1).dataSync() as Int32Array;
-    const mean = flat.mean(1).dataSync() as Float32Array;
+type Reduced = { max: tf.Tensor2D; argmax: tf.Tensor2D; mean: tf.Tensor2D };
+
+function reduceChannels(a: tf.Tensor): Reduced {
+  const flat = a.reshape([a.shape[0], -1, a.shape[a.rank - 1]]);
+  return { max: flat.max(1), argmax: flat.argMax(1), mean: flat.mean(1) };
+}
+
+/** The reductions read back (and disposed), split per item. */
+async function statsOf(r: Reduced): Promise<PhotoStats[]> {
+  try {
+    const max = (await readBack(r.max)) as Float32Array;
+    const argmax = (await readBack(r.argmax)) as Int32Array;
+    const mean = (await readBack(r.mean)) as Float32Array;
+    const [n, c] = r.max.shape;
     return Array.from({ length: n }, (_, i) => ({
       max: max.slice(i * c, (i + 1) * c),
       argmax: argmax.slice(i * c, (i + 1) * c),
       mean: mean.slice(i * c, (i + 1) * c),
     }));
-  });
+  } finally {
+    tf.dispose([r.max, r.argmax, r.mean]);
+  }
 }
 
 /** A box in a photo's own pixels: left, top, width, height. */
@@ -134,31 +144,38 @@ export interface LayerExplained {
  * A photo ([1, h, w, 3] in [0,1] at the input size) explained layer by layer: the n channels it drives most by
  * their maximum and by their mean, with their spatial maps, from one forward pass; a pinned channel's map comes too.
  */
-export function explainLayers(
+export async function explainLayers(
   model: FeatureModel,
   photo: tf.Tensor4D,
   layers: string[],
   n: number,
   pinned?: { layer: string; channel: number },
-): LayerExplained[] {
-  let out: LayerExplained[] = [];
-  tf.tidy(() => {
-    const acts = model.forward(photo, layers);
-    out = layers.map((name) => {
-      const a = acts.get(name)!;
+): Promise<LayerExplained[]> {
+  const acts = tf.tidy(() => {
+    const all = model.forward(photo, layers);
+    return layers.map((name) => tf.keep(all.get(name)!));
+  });
+  try {
+    const out: LayerExplained[] = [];
+    for (let i = 0; i < layers.length; i++) {
+      const name = layers[i];
+      const a = acts[i];
       const [height, width] = a.rank === 4 ? [a.shape[1]!, a.shape[2]!] : [1, 1];
-      const [s] = statsOf(a);
+      const [s] = await statsOf(tf.tidy(() => reduceChannels(a)) as Reduced);
       const byMax = topChannels(s, 'max', n);
       const byMean = topChannels(s, 'mean', n);
       const pin = pinned?.layer === name && pinned.channel < s.max.length ? [pinned.channel] : [];
       const chosen = [...new Set([...pin, ...[...byMax, ...byMean].map((x) => x.channel)])];
-      const flat = a.reshape([height * width, -1]);
-      const picked = tf.gather(flat, chosen, 1).transpose().dataSync() as Float32Array;
+      const pickedT = tf.tidy(() => tf.gather(a.reshape([height * width, -1]), chosen, 1).transpose());
+      const picked = (await readBack(pickedT)) as Float32Array;
+      pickedT.dispose();
       const maps: Record<number, Float32Array> = {};
-      chosen.forEach((ch, i) => (maps[ch] = picked.slice(i * height * width, (i + 1) * height * width)));
+      chosen.forEach((ch, j) => (maps[ch] = picked.slice(j * height * width, (j + 1) * height * width)));
       const pinnedStats = pin.length ? { channel: pin[0], max: s.max[pin[0]], mean: s.mean[pin[0]] } : undefined;
-      return { layer: name, height, width, byMax, byMean, maps, pinned: pinnedStats };
-    });
-  });
-  return out;
+      out.push({ layer: name, height, width, byMax, byMean, maps, pinned: pinnedStats });
+    }
+    return out;
+  } finally {
+    tf.dispose(acts);
+  }
 }

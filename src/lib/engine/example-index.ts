@@ -140,7 +140,7 @@ export async function indexPhotos(
       if (views.length) {
         const batch = tf.concat(views) as tf.Tensor4D;
         try {
-          index.add(ids, sizes, layerStats(model, batch, layers));
+          index.add(ids, sizes, await layerStats(model, batch, layers));
         } finally {
           batch.dispose();
         }

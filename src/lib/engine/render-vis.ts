@@ -5,6 +5,7 @@
  * snapshot (RGBA bytes and objective per image) goes to the caller. The caller owns the parts and disposes them.
  */
 import * as tf from '@tensorflow/tfjs';
+import { readBack } from './read-back.ts';
 import type { Adam } from './adam.ts';
 import type { FeatureModel } from './model.ts';
 import type { Objective } from './objectives.ts';
@@ -67,15 +68,6 @@ export interface RenderParts {
   redirectSteps: number;
   /** Steps after which a snapshot is emitted; the last step always emits one. */
   thresholds: number[];
-}
-
-/**
- * A tensor's values on the CPU. Synchronous on purpose on WebGL: on a lost context an asynchronous read never settles
- * (the worker would hang), where a synchronous one returns zeros and the next step's context check reports the loss.
- * Asynchronous on WebGPU, whose synchronous read goes through a canvas and on SwiftShader destroyed the device.
- */
-async function readBack(t: tf.Tensor): Promise<ArrayLike<number>> {
-  return tf.getBackend() === 'webgpu' ? t.data() : t.dataSync();
 }
 
 /** RGB in [0,1], [b·h·w·3] → RGBA bytes. */
