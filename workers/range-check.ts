@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { labelOffset, probabilities } from '../src/lib/engine/classes.ts';
 import { FeatureModel } from '../src/lib/engine/model.ts';
+import { readBack } from '../src/lib/engine/read-back.ts';
 import type { CheckImage, FromWorker, InputMapping, RangeCheck } from '../src/lib/protocol.ts';
 import type { Opened } from './sources.ts';
 import { readLabels } from './sources.ts';
@@ -47,21 +48,32 @@ export async function checkRanges(
     );
     const input = batch;
     const offset = labelOffset(logits.shape[2], labels);
-    const checks: RangeCheck[] = ranges.map((range) => {
+    const checks: RangeCheck[] = [];
+    for (const range of ranges) {
       model.setInputRange(range.inputRange, range.normalize);
-      const { values, indices } = tf.tidy(() => {
+      const top = tf.tidy(() => {
         const out = model.forward(input, [logits.name]).get(logits.name)!;
-        const top = tf.topk(probabilities(out.reshape([out.shape[0], -1])), 3);
-        return { values: top.values.arraySync() as number[][], indices: top.indices.arraySync() as number[][] };
+        return tf.topk(probabilities(out.reshape([out.shape[0], -1])), 3);
       });
-      return {
+      // Read back the backend's way (asynchronously on WebGPU), then dispose.
+      const k = top.values.shape[1];
+      let values: ArrayLike<number>, indices: ArrayLike<number>;
+      try {
+        [values, indices] = [await readBack(top.values), await readBack(top.indices)];
+      } finally {
+        tf.dispose([top.values, top.indices]);
+      }
+      checks.push({
         ...range,
         photos: samples.map((s, i) => ({
           photo: s.name,
-          top: indices[i].map((k, j) => ({ label: labels?.[k - offset]?.split(',')[0] ?? `class ${k}`, p: values[i][j] })),
+          top: Array.from({ length: k }, (_, j) => {
+            const c = indices[i * k + j];
+            return { label: labels?.[c - offset]?.split(',')[0] ?? `class ${c}`, p: values[i * k + j] };
+          }),
         })),
-      };
-    });
+      });
+    }
     return { type: 'range-check', checks, inputShape: model.inputShape, declared: model.declaredRange ?? null };
   } finally {
     bitmaps.forEach((bm) => bm.close());
