@@ -198,8 +198,9 @@ export function samplingPlan(map: SamplingMap): SamplingPlan {
 }
 
 /**
- * The same corners seen from the source (the op formulation's backward gathers through it): per source pixel,
- * `slots` entries naming the output pixels it feeds and with what weight (unused entries: pixel 0, weight 0).
+ * The same corners seen from the source (the op formulation's backward gathers through it): `slots` blocks, slot-major
+ * ([slot, source pixel]), each naming per source pixel an output pixel it feeds and with what weight (unused entries:
+ * pixel 0, weight 0).
  */
 function sourceSide(plan: SamplingPlan): SourceSide {
   const [b, h, w] = plan.source;
@@ -215,7 +216,7 @@ function sourceSide(plan: SamplingPlan): SourceSide {
     const wt = cornerWeight[k];
     if (wt === 0) continue;
     const src = cornerIndex[k];
-    const slot = src * slots + count[src]++;
+    const slot = count[src]++ * count.length + src;
     sourceTarget[slot] = k >> 2;
     sourceWeight[slot] = wt;
   }
@@ -248,14 +249,13 @@ export function applySamplingOps(image: tf.Tensor4D, map: SamplingMap): tf.Tenso
   // One gather per slot (corner, or source slot), the weighted rows added pairwise. A tf.sum over a small middle axis
   // instead ran a reduction per output element, which on WebGPU took over half of a step; tf.addN of the same
   // products gave wrong images on WebGPU (tfjs 4.22; the e2e comparison with wasm caught it).
-  const slots = (index: Int32Array, weight: Float32Array, rows: number, count: number) => {
-    const major = [slotMajor(index, rows, count), slotMajor(weight, rows, count)] as const;
-    return Array.from({ length: count }, (_, s) => ({
-      index: tf.tensor1d(major[0].subarray(s * rows, (s + 1) * rows), 'int32'),
-      weight: tf.tensor2d(major[1].subarray(s * rows, (s + 1) * rows), [rows, 1]),
+  /** Slot-major arrays ([slot, row]) as one index and one weight tensor per slot. */
+  const slots = (index: Int32Array, weight: Float32Array, rows: number, count: number) =>
+    Array.from({ length: count }, (_, s) => ({
+      index: tf.tensor1d(index.subarray(s * rows, (s + 1) * rows), 'int32'),
+      weight: tf.tensor2d(weight.subarray(s * rows, (s + 1) * rows), [rows, 1]),
     }));
-  };
-  const corners = slots(plan.cornerIndex, plan.cornerWeight, n, 4);
+  const corners = slots(slotMajor(plan.cornerIndex, n, 4), slotMajor(plan.cornerWeight, n, 4), n, 4);
   const fed = slots(side.sourceTarget, side.sourceWeight, p, k);
   const fill = tf.tensor2d(plan.fill, [n, 1]);
   /** Σ over slots of weight × the rows of `from` [·, ch] that the slot's index names (pairwise adds, see above). */
