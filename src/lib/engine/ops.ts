@@ -11,6 +11,7 @@
  * flat part of the activation still pull the image towards them.
  */
 import * as tf from '@tensorflow/tfjs';
+import { clippedReluGradKernel } from './kernels/clipped-relu-grad.ts';
 
 type GradFunc = Parameters<typeof tf.customGrad>[0];
 
@@ -273,6 +274,10 @@ export function clippedRelu(x: tf.Tensor, cap: number, redirect: boolean): tf.Te
 
 /** The clipped-ReLU backward from tfjs ops: one mask, one product, and the redirect terms when asked. */
 export function clippedReluGradOps(xs: tf.Tensor, dy: tf.Tensor, cap: number, redirect: boolean): tf.Tensor {
+  if (!redirect) {
+    const fused = clippedReluGradKernel(xs, dy, cap);
+    if (fused) return fused;
+  }
   const finite = Number.isFinite(cap);
   const above0 = tf.step(xs);
   const aboveCap = finite ? tf.step(tf.sub(xs, cap)) : null;

@@ -1,0 +1,60 @@
+/**
+ * The clipped-ReLU backward, dy where 0 < x <= cap and 0 elsewhere, as one registered kernel: on wasm a hand-written
+ * SIMD loop over the backend's heap (simd/clipped-relu-grad.wat), on cpu a plain loop. As tfjs ops it was five
+ * element-wise passes per ReLU (step, subtract, step, subtract, multiply), each single-threaded on wasm.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { jsKernel } from './heap.ts';
+import { heapKernel, heapOffset } from './simd/heap-module.ts';
+
+const KERNEL = 'FeaturescopeClippedReluGrad';
+const SIMD_ID = 'clipped-relu-grad';
+
+type GradFn = (x: number, dy: number, out: number, n: number, cap: number) => void;
+
+let registered = false;
+
+function register(): void {
+  if (registered) return;
+  registered = true;
+  tf.registerKernel({
+    kernelName: KERNEL,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+      const fn = heapKernel(backend, SIMD_ID)?.clippedReluGrad as GradFn;
+      const out = (backend as { makeOutput(s: number[], d: tf.DataType): tf.TensorInfo }).makeOutput(x.shape, 'float32');
+      const at = (t: tf.TensorInfo) => heapOffset(backend, t.dataId);
+      fn(at(x), at(dy), at(out), tf.util.sizeFromShape(x.shape), (attrs as { cap: number }).cap);
+      return out;
+    },
+  });
+  tf.registerKernel({
+    kernelName: KERNEL,
+    backendName: 'cpu',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+      const cap = (attrs as { cap: number }).cap;
+      return jsKernel('cpu', backend, [x, dy], x.shape, ([xs, g], out) => {
+        for (let i = 0; i < out.length; i++) out[i] = xs[i] > 0 && xs[i] <= cap ? g[i] : 0;
+      });
+    },
+  });
+}
+
+/** True where the current backend runs the kernel (cpu; wasm when its SIMD module binds to the heap). */
+function available(): boolean {
+  const name = tf.getBackend();
+  if (name === 'cpu') return true;
+  return name === 'wasm' && heapKernel(tf.backend(), SIMD_ID) !== null;
+}
+
+/**
+ * dy masked by 0 < x <= cap (cap may be Infinity) in one pass, or null on backends without the kernel (the caller
+ * then uses tfjs ops). Same values as step(x) − step(x − cap) times dy.
+ */
+export function clippedReluGradKernel(x: tf.Tensor, dy: tf.Tensor, cap: number): tf.Tensor | null {
+  if (x.dtype !== 'float32' || dy.dtype !== 'float32' || !available()) return null;
+  register();
+  return tf.engine().runKernel(KERNEL, { x, dy }, { cap } as unknown as tf.NamedAttrMap) as tf.Tensor;
+}

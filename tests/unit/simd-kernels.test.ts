@@ -1,0 +1,90 @@
+import path from 'node:path';
+import fs from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useBackend } from '../../src/lib/node/backend.ts';
+import { clippedReluGradKernel } from '../../src/lib/engine/kernels/clipped-relu-grad.ts';
+import { heapKernel } from '../../src/lib/engine/kernels/simd/heap-module.ts';
+import { SIMD_KERNELS } from '../../src/lib/engine/kernels/simd/binaries.ts';
+import { shareIdentityOnWasm } from '../../src/lib/engine/kernels/shared-identity.ts';
+import { compileSimdKernels } from '../../scripts/simd-compile.ts';
+
+const SIMD_DIR = path.join(import.meta.dirname, '../../src/lib/engine/kernels/simd');
+
+/** dy · (step(x) − step(x − cap)): the backward as tfjs ops (what the kernel replaces). */
+function reference(x: tf.Tensor, dy: tf.Tensor, cap: number): tf.Tensor {
+  const above = tf.step(x);
+  return tf.mul(dy, Number.isFinite(cap) ? tf.sub(above, tf.step(tf.sub(x, cap))) : above);
+}
+
+/** Inputs of n values with exact 0, exact cap, negatives, values above the cap and infinities mixed in. */
+function inputs(n: number, seed: number): [tf.Tensor, tf.Tensor] {
+  const specials = [0, 6, -0, -3, 9, Infinity, -Infinity, 6.0000005, 1e-30];
+  const x = Float32Array.from({ length: n }, (_, i) =>
+    i % 5 === 0 ? specials[(i / 5) % specials.length] : Math.sin(i * 12.9898 + seed) * 10,
+  );
+  const dy = Float32Array.from({ length: n }, (_, i) => Math.cos(i * 78.233 + seed) * 3);
+  return [tf.tensor1d(x), tf.tensor1d(dy)];
+}
+
+describe('hand-written SIMD kernels', () => {
+  afterAll(async () => {
+    await useBackend(['cpu']);
+  });
+
+  it('binaries.ts is what the .wat sources compile to (run `npm run build:simd` after editing them)', async () => {
+    const committed = fs.readFileSync(path.join(SIMD_DIR, 'binaries.ts'), 'utf8');
+    expect(committed).toBe(await compileSimdKernels(SIMD_DIR));
+  });
+
+  it('the clipped-ReLU backward equals the op formulation on wasm (SIMD, bound to the heap) and cpu', async () => {
+    for (const backend of ['wasm', 'cpu'] as const) {
+      await useBackend([backend]);
+      if (backend === 'wasm') expect(heapKernel(tf.backend(), 'clipped-relu-grad'), 'SIMD module bound').not.toBeNull();
+      const before = tf.memory().numTensors;
+      // Lengths 1–9 cover the scalar tail after the four-lane loop; 10007 a long run with a tail of 3.
+      for (const n of [1, 2, 3, 4, 5, 7, 8, 9, 10007]) {
+        for (const cap of [6, Infinity]) {
+          tf.tidy(() => {
+            const [x, dy] = inputs(n, n);
+            const got = clippedReluGradKernel(x, dy, cap);
+            expect(got, `${backend}: kernel available`).not.toBeNull();
+            // Compared as numbers (+ 0 turns the reference's −0 products into 0).
+            const values = (t: tf.Tensor) => Array.from(t.dataSync(), (v) => v + 0);
+            expect(values(got!), `${backend} n ${n} cap ${cap}`).toEqual(values(reference(x, dy, cap)));
+          });
+        }
+      }
+      expect(tf.memory().numTensors).toBe(before);
+    }
+  });
+
+  it('the unshared-memory variant (single-threaded SIMD build) computes the same', () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const bytes = Uint8Array.from(atob(SIMD_KERNELS['clipped-relu-grad'].unshared), (c) => c.charCodeAt(0));
+    const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+    const heap = new Float32Array(memory.buffer);
+    const xs = [-1, 0, 0.5, 6, 7, 3, Infinity];
+    heap.set(xs, 0);
+    heap.set([1, 2, 3, 4, 5, 6, 7], 16);
+    heap.fill(99, 32, 40);
+    (exports.clippedReluGrad as (...a: number[]) => void)(0, 64, 128, xs.length, 6);
+    expect(Array.from(heap.slice(32, 40))).toEqual([0, 0, 3, 4, 0, 6, 0, 99]);
+  });
+
+  it("wasm's Identity shares memory instead of copying, and the clone outlives its source", async () => {
+    await useBackend(['wasm']);
+    shareIdentityOnWasm();
+    const x = tf.tensor1d([1, 2, 3]);
+    const buffers = tf.memory().numDataBuffers;
+    const y = tf.clone(x);
+    expect(tf.memory().numDataBuffers, 'no new buffer').toBe(buffers);
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3]);
+    // A gradient that saves its input (clones it for the backward pass) still gets the right values.
+    const g = tf.grad((v) => tf.sum(tf.mul(v, v)))(y);
+    expect(Array.from(g.dataSync())).toEqual([2, 4, 6]);
+    y.dispose();
+    g.dispose();
+  });
+});
