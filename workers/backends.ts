@@ -12,6 +12,7 @@ import type { BackendChoice, BackendReady } from '../src/lib/protocol.ts';
 import { rankByProbe, timeStepLike } from './backend-probe.ts';
 import { prepareWasmThreads } from './wasm-threads.ts';
 import { uploadWithoutMapping } from './webgpu-upload.ts';
+import { heapKernel } from '../src/lib/engine/kernels/simd/heap-module.ts';
 
 const SOFTWARE = /swiftshader|llvmpipe|softpipe|software|basic render|microsoft basic/i;
 
@@ -122,7 +123,8 @@ export async function startBackend(choice: BackendChoice, probeGpu = true): Prom
   if (software)
     note = `${backend === 'webgl' ? 'WebGL' : 'WebGPU'} here runs on ${renderer}, a software renderer: expect it to be many times slower than wasm`;
   watchGpu(backend);
-  return { backend, threads, renderer, note, software, softwareGpu: gl.software || gpu.software };
+  const simd = backend === 'wasm' ? heapKernel(tf.backend(), 'clipped-relu-grad') !== null : null;
+  return { backend, threads, simd, renderer, note, software, softwareGpu: gl.software || gpu.software };
 }
 
 let lostReason: string | null = null;

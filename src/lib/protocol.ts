@@ -252,6 +252,8 @@ export interface BackendReady {
   backend: string;
   /** The wasm backend's thread count (null for other backends). */
   threads: number | null;
+  /** wasm only: the engine's hand-written SIMD kernels bound to the backend's memory (false: tfjs-op fallbacks). */
+  simd: boolean | null;
   renderer: string | null;
   note: string | null;
   /** The backend runs on a software GPU (SwiftShader, llvmpipe): many times slower than wasm. */

@@ -54,6 +54,8 @@ test('the studio is cross-origin isolated and wasm runs on every core of this ma
   expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
   const cores = await page.evaluate(() => navigator.hardwareConcurrency);
   await expect(page.getByTestId('threads')).toHaveText(`${Math.min(8, cores)} ${cores === 1 ? 'thread' : 'threads'}`);
+  // The engine's hand-written SIMD kernels bound to the threaded build's shared memory.
+  await expect(page.getByTestId('threads')).toHaveAttribute('data-simd', 'true');
   // And the threaded build renders: a clicked card finishes with a real image.
   await renderCard(page, 'conv_pw_5_bn', 2);
   expect(await pixelSpread(page, 'conv_pw_5_bn', 2)).toBeGreaterThan(10);

@@ -293,6 +293,7 @@ describe('model lifecycle', () => {
       type: 'ready',
       backend: 'webgl',
       threads: null,
+      simd: null,
       renderer: 'SwiftShader',
       note: null,
       software: true,

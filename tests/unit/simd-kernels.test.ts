@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
@@ -70,6 +71,17 @@ describe('hand-written SIMD kernels', () => {
     heap.fill(99, 32, 40);
     (exports.clippedReluGrad as (...a: number[]) => void)(0, 64, 128, xs.length, 6);
     expect(Array.from(heap.slice(32, 40))).toEqual([0, 0, 3, 4, 0, 6, 0, 99]);
+  });
+
+  it('binds to the single-threaded SIMD build too (the studio without cross-origin isolation)', () => {
+    const tsx = path.join(import.meta.dirname, '../../node_modules/.bin/tsx');
+    const run = spawnSync(tsx, [path.join(import.meta.dirname, 'simd-single-thread.ts')], {
+      encoding: 'utf8',
+      env: { ...process.env, FEATURESCOPE_WASM_THREADS: '1' },
+      timeout: 60_000,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ threads: 1, bound: true, values: [0, 0, 3, 4, 0, 6, 0, 8, 9] });
   });
 
   it("wasm's Identity shares memory instead of copying, and the clone outlives its source", async () => {

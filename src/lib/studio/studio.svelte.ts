@@ -534,6 +534,7 @@ export class Studio {
         this.backend = {
           name: m.backend,
           threads: m.threads,
+          simd: m.simd,
           renderer: m.renderer,
           note: m.note,
           software: m.software,
