@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../src/lib/node/backend.ts';
 import { clippedReluGradKernel } from '../../src/lib/engine/kernels/clipped-relu-grad.ts';
+import { clippedReluGradOps } from '../../src/lib/engine/ops.ts';
 import { heapKernel } from '../../src/lib/engine/kernels/simd/heap-module.ts';
 import { SIMD_KERNELS } from '../../src/lib/engine/kernels/simd/binaries.ts';
 import { shareIdentityOnWasm } from '../../src/lib/engine/kernels/shared-identity.ts';
@@ -53,6 +54,32 @@ describe('hand-written SIMD kernels', () => {
             // Compared as numbers (+ 0 turns the reference's −0 products into 0).
             const values = (t: tf.Tensor) => Array.from(t.dataSync(), (v) => v + 0);
             expect(values(got!), `${backend} n ${n} cap ${cap}`).toEqual(values(reference(x, dy, cap)));
+          });
+        }
+      }
+      expect(tf.memory().numTensors).toBe(before);
+    }
+  });
+
+  it('the redirected backward equals the op formulation item by item (live and dead items, any length)', async () => {
+    for (const backend of ['wasm', 'cpu'] as const) {
+      await useBackend([backend]);
+      const before = tf.memory().numTensors;
+      for (const n of [1, 3, 4, 6, 9, 1001]) {
+        for (const cap of [6, Infinity]) {
+          tf.tidy(() => {
+            const [live, dy0] = inputs(n, 1);
+            // A dead item: every x below 0 or above the cap (so its ordinary gradient is zero everywhere).
+            const dead = tf.tensor1d(Array.from({ length: n }, (_, i) => (i % 3 === 0 && cap === 6 ? 7 + i : -1 - i)));
+            const [, dy1] = inputs(n, 2);
+            // A live x whose dy is exactly 0 keeps an item dead, too.
+            const zeroDy = tf.concat([tf.tensor1d([3]), dead.slice(1)]);
+            const x = tf.stack([live, dead, zeroDy]);
+            const dy = tf.stack([dy0, dy1, tf.concat([tf.tensor1d([0]), dy1.slice(1)])]);
+            const values = (t: tf.Tensor) => Array.from(t.dataSync(), (v) => v + 0);
+            expect(values(clippedReluGradKernel(x, dy, cap, true)!), `${backend} n ${n} cap ${cap}`).toEqual(
+              values(clippedReluGradOps(x, dy, cap, true)),
+            );
           });
         }
       }

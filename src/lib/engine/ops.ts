@@ -265,19 +265,19 @@ export function clippedRelu(x: tf.Tensor, cap: number, redirect: boolean): tf.Te
     save([input]);
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const xs = saved[0];
-      return clippedReluGradOps(xs, dy, cap, redirect);
+      // One registered kernel on wasm and cpu (kernels/clipped-relu-grad.ts); tfjs ops elsewhere.
+      return clippedReluGradKernel(xs, dy, cap, redirect) ?? clippedReluGradOps(xs, dy, cap, redirect);
     };
     return { value, gradFunc };
   };
   return tf.customGrad(f)(x);
 }
 
-/** The clipped-ReLU backward from tfjs ops: one mask, one product, and the redirect terms when asked. */
+/**
+ * The clipped-ReLU backward from tfjs ops: one mask, one product, and the redirect terms when asked (GPU backends;
+ * the reference the wasm/cpu kernels are tested against).
+ */
 export function clippedReluGradOps(xs: tf.Tensor, dy: tf.Tensor, cap: number, redirect: boolean): tf.Tensor {
-  if (!redirect) {
-    const fused = clippedReluGradKernel(xs, dy, cap);
-    if (fused) return fused;
-  }
   const finite = Number.isFinite(cap);
   const above0 = tf.step(xs);
   const aboveCap = finite ? tf.step(tf.sub(xs, cap)) : null;

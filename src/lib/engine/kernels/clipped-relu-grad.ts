@@ -1,16 +1,32 @@
 /**
  * The clipped-ReLU backward, dy where 0 < x <= cap and 0 elsewhere, as one registered kernel: on wasm a hand-written
  * SIMD loop over the backend's heap (simd/clipped-relu-grad.wat), on cpu a plain loop. As tfjs ops it was five
- * element-wise passes per ReLU (step, subtract, step, subtract, multiply), each single-threaded on wasm.
+ * element-wise passes per ReLU (step, subtract, step, subtract, multiply), each single-threaded on wasm. The
+ * redirected version (Lucid's, used in the first steps of a render) is a second kernel: about fifteen passes as ops,
+ * which made those steps cost 1.45 times an ordinary one.
  */
 import * as tf from '@tensorflow/tfjs';
 import { jsKernel } from './heap.ts';
 import { heapKernel, heapOffset } from './simd/heap-module.ts';
 
 const KERNEL = 'FeaturescopeClippedReluGrad';
+const REDIRECT_KERNEL = 'FeaturescopeClippedReluGradRedirect';
 const SIMD_ID = 'clipped-relu-grad';
 
 type GradFn = (x: number, dy: number, out: number, n: number, cap: number) => void;
+type RedirectFn = (x: number, dy: number, out: number, items: number, perItem: number, cap: number) => void;
+type MakeOutput = { makeOutput(s: number[], d: tf.DataType): tf.TensorInfo };
+
+/** The redirected backward of one item (see the .wat file), in plain JavaScript for cpu. */
+function redirectItem(xs: Float32Array, g: Float32Array, out: Float32Array, from: number, to: number, cap: number) {
+  let alive = false;
+  for (let i = from; i < to && !alive; i++) alive = g[i] !== 0 && xs[i] > 0 && xs[i] <= cap;
+  for (let i = from; i < to; i++) {
+    const x = xs[i];
+    if (alive) out[i] = x > 0 && x <= cap ? g[i] : 0;
+    else out[i] = x > cap ? Math.min(g[i], 0) : x <= 0 ? Math.max(g[i], 0) : g[i];
+  }
+}
 
 let registered = false;
 
@@ -23,10 +39,35 @@ function register(): void {
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
       const fn = heapKernel(backend, SIMD_ID)?.clippedReluGrad as GradFn;
-      const out = (backend as { makeOutput(s: number[], d: tf.DataType): tf.TensorInfo }).makeOutput(x.shape, 'float32');
+      const out = (backend as MakeOutput).makeOutput(x.shape, 'float32');
       const at = (t: tf.TensorInfo) => heapOffset(backend, t.dataId);
       fn(at(x), at(dy), at(out), tf.util.sizeFromShape(x.shape), (attrs as { cap: number }).cap);
       return out;
+    },
+  });
+  tf.registerKernel({
+    kernelName: REDIRECT_KERNEL,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+      const fn = heapKernel(backend, SIMD_ID)?.clippedReluGradRedirect as RedirectFn;
+      const out = (backend as MakeOutput).makeOutput(x.shape, 'float32');
+      const at = (t: tf.TensorInfo) => heapOffset(backend, t.dataId);
+      const items = x.shape[0];
+      fn(at(x), at(dy), at(out), items, tf.util.sizeFromShape(x.shape) / items, (attrs as { cap: number }).cap);
+      return out;
+    },
+  });
+  tf.registerKernel({
+    kernelName: REDIRECT_KERNEL,
+    backendName: 'cpu',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+      const cap = (attrs as { cap: number }).cap;
+      const per = tf.util.sizeFromShape(x.shape) / x.shape[0];
+      return jsKernel('cpu', backend, [x, dy], x.shape, ([xs, g], out) => {
+        for (let from = 0; from < out.length; from += per) redirectItem(xs, g, out, from, from + per, cap);
+      });
     },
   });
   tf.registerKernel({
@@ -51,10 +92,12 @@ function available(): boolean {
 
 /**
  * dy masked by 0 < x <= cap (cap may be Infinity) in one pass, or null on backends without the kernel (the caller
- * then uses tfjs ops). Same values as step(x) − step(x − cap) times dy.
+ * then uses tfjs ops). Same values as step(x) − step(x − cap) times dy; with `redirect`, the redirected gradient of
+ * clippedReluGradOps (batch items along the first axis).
  */
-export function clippedReluGradKernel(x: tf.Tensor, dy: tf.Tensor, cap: number): tf.Tensor | null {
+export function clippedReluGradKernel(x: tf.Tensor, dy: tf.Tensor, cap: number, redirect = false): tf.Tensor | null {
   if (x.dtype !== 'float32' || dy.dtype !== 'float32' || !available()) return null;
   register();
-  return tf.engine().runKernel(KERNEL, { x, dy }, { cap } as unknown as tf.NamedAttrMap) as tf.Tensor;
+  const name = redirect ? REDIRECT_KERNEL : KERNEL;
+  return tf.engine().runKernel(name, { x, dy }, { cap } as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
