@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { attack } from '../src/lib/engine/adversarial.ts';
 import { convolve, luminance } from '../src/lib/engine/convolution.ts';
 import type { FeatureModel } from '../src/lib/engine/model.ts';
+import { readBack } from '../src/lib/engine/read-back.ts';
 import type { CheckImage, ConvolvedLab, FromWorker, ToWorker } from '../src/lib/protocol.ts';
 import { squareView } from './photo-view.ts';
 import { decodeCheckImage } from './range-check.ts';
@@ -21,28 +22,27 @@ async function view(m: FeatureModel, photo: CheckImage): Promise<tf.Tensor4D> {
 }
 
 /** The first conv layer's raw output (the conv itself, before batch norm and activation), first 8 channels. */
-function firstMaps(m: FeatureModel, photo: tf.Tensor4D): ConvolvedLab['maps'] {
+async function firstMaps(m: FeatureModel, photo: tf.Tensor4D): Promise<ConvolvedLab['maps']> {
   const first = m.layers.find((l) => l.anatomy?.kind === 'conv' && l.shape[0] > 1);
   if (!first) return null;
   const layer = m.layers.find((l) => l.name === first.anatomy!.op)?.name ?? first.name;
   const out = tf.tidy(() => m.forward(photo, [layer]).get(layer)!) as tf.Tensor4D;
   const [, height, width, c] = out.shape;
-  const channels = tf
-    .tidy(() => tf.split(out, c, 3).slice(0, 8))
-    .map((t) => {
-      const v = t.dataSync() as Float32Array;
-      t.dispose();
-      return v;
-    });
+  const maps = tf.tidy(() => tf.split(out, c, 3).slice(0, 8));
   out.dispose();
-  return { layer, width, height, channels };
+  try {
+    const channels = await Promise.all(maps.map(async (t) => (await readBack(t)) as Float32Array));
+    return { layer, width, height, channels };
+  } finally {
+    tf.dispose(maps);
+  }
 }
 
 /** Runs `work` on the photo's view for the model, and disposes the view whatever happens. */
-async function withView<T>(m: FeatureModel, photo: CheckImage, work: (view: tf.Tensor4D) => T): Promise<T> {
+async function withView<T>(m: FeatureModel, photo: CheckImage, work: (view: tf.Tensor4D) => Promise<T>): Promise<T> {
   const v = await view(m, photo);
   try {
-    return work(v);
+    return await work(v);
   } finally {
     v.dispose();
   }
@@ -52,11 +52,12 @@ export function convolveLab(
   m: FeatureModel,
   msg: Extract<ToWorker, { type: 'convolve' }>,
 ): Promise<Extract<FromWorker, { type: 'convolved' }>> {
-  return withView(m, msg.photo, (photo) => {
+  return withView(m, msg.photo, async (photo) => {
     const gray = luminance(photo);
     try {
-      const output = convolve(gray, { kernel: msg.kernel, stride: msg.stride, padding: msg.padding });
-      const lab = { side: gray.shape[1], gray: gray.dataSync() as Float32Array, output, maps: firstMaps(m, photo) };
+      const output = await convolve(gray, { kernel: msg.kernel, stride: msg.stride, padding: msg.padding });
+      const grayValues = (await readBack(gray)) as Float32Array;
+      const lab = { side: gray.shape[1], gray: grayValues, output, maps: await firstMaps(m, photo) };
       return { type: 'convolved' as const, req: msg.req, lab };
     } finally {
       gray.dispose();
@@ -68,9 +69,9 @@ export function attackLab(
   m: FeatureModel,
   msg: Extract<ToWorker, { type: 'attack' }>,
 ): Promise<Extract<FromWorker, { type: 'attacked' }>> {
-  return withView(m, msg.photo, (photo) => ({
+  return withView(m, msg.photo, async (photo) => ({
     type: 'attacked' as const,
     req: msg.req,
-    result: attack(m, photo, { epsilon: msg.epsilon, steps: msg.steps, target: msg.target }),
+    result: await attack(m, photo, { epsilon: msg.epsilon, steps: msg.steps, target: msg.target }),
   }));
 }

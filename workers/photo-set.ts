@@ -4,7 +4,7 @@
  * (ExampleIndex), one photo explained, and channels' dataset examples answered from the summary. Adding and
  * summarizing stop after the current batch on a cancel or a model change.
  */
-import { classifyAsync, classScoreLayer } from '../src/lib/engine/adversarial.ts';
+import { classify, classScoreLayer } from '../src/lib/engine/adversarial.ts';
 import { explainLayers } from '../src/lib/engine/dataset-examples.ts';
 import { ExampleIndex, indexPhotos, type PhotoSource } from '../src/lib/engine/example-index.ts';
 import type { FeatureModel } from '../src/lib/engine/model.ts';
@@ -145,7 +145,7 @@ export class PhotoSet {
         let classes = null;
         try {
           classScoreLayer(l.model);
-          classes = await classifyAsync(l.model, view, 5);
+          classes = await classify(l.model, view, 5);
         } catch {
           /* a model without class scores: no classes to show */
         }

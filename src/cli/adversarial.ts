@@ -64,8 +64,7 @@ async function main(argv: string[]): Promise<void> {
     `featurescope: ${model.info.id}, ${values.photo} at ${h}px, ε ${epsilon}, ${steps === 1 ? 'FGSM' : `PGD ≤ ${steps} steps`}` +
       `${target === null ? ', untargeted' : `, target class ${target}`} on ${backend}\n`,
   );
-  const r = attack(model, view, { epsilon, steps, target });
-  view.dispose();
+  const r = await attack(model, view, { epsilon, steps, target }).finally(() => view.dispose());
   await mkdir(values.out, { recursive: true });
   await writeFile(join(values.out, 'original.png'), encodePng(r.original, r.width, r.height, undefined, 3));
   await writeFile(join(values.out, 'adversarial.png'), encodePng(r.adversarial, r.width, r.height, undefined, 3));

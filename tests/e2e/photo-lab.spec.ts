@@ -84,3 +84,49 @@ test("receptive field on a photo: a clicked unit's region is outlined with the b
   await expect(page.getByTestId('rf-seen')).toContainText('unit (0, 0) of 14×14 is centred on pixel (15, 15) and sees rows 0–44');
   await expect(page.getByTestId('rf-seen')).toContainText('cut by the photo’s edge');
 });
+
+// WebGPU (SwiftShader here) reads GPU results asynchronously; a synchronous read there gave zeros (or destroyed the
+// device), so the playground's maps and the attack's class scores were empty on WebGPU before they read through
+// readBack.
+test('the photo lab on WebGPU: the playground shows real values and the attack real class scores', async ({ page }) => {
+  test.setTimeout(300_000);
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=64&size=64&auto=0&backend=webgpu');
+  await expect(page.getByTestId('backend').locator('strong')).toHaveText('webgpu', { timeout: 120_000 });
+  const conv1 = page.locator('section.band[data-layer="conv1_bn"]');
+  await conv1.getByRole('button', { name: 'how it works' }).click();
+  await conv1.getByRole('button', { name: 'try a 3×3 convolution on a photo' }).click();
+  await page.getByLabel('photo lab').locator('label', { hasText: 'kernel' }).locator('select').selectOption('identity');
+  await expect(page.getByTestId('conv-maps').locator('canvas')).toHaveCount(8, { timeout: 120_000 });
+  await page
+    .getByLabel('photo lab')
+    .locator('canvas')
+    .first()
+    .click({ position: { x: 100, y: 100 } });
+  const text = await page.getByTestId('conv-zoom').innerText();
+  const [, sum, out] = text.match(/sum = (-?[\d.]+) \(the worker's output: (-?[\d.]+)\)/)!;
+  // The identity kernel gives the pixel's luminance: the photo's gray values and the output both arrived.
+  expect(Number(out)).toBeGreaterThan(0.02);
+  expect(Math.abs(Number(sum) - Number(out))).toBeLessThan(0.002);
+  // The model's first feature maps are pictures, not blank canvases.
+  const spread = await page
+    .getByTestId('conv-maps')
+    .locator('canvas')
+    .first()
+    .evaluate((c: HTMLCanvasElement) => {
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let lo = 255;
+      let hi = 0;
+      for (let i = 0; i < d.length; i += 4) [lo, hi] = [Math.min(lo, d[i]), Math.max(hi, d[i])];
+      return hi - lo;
+    });
+  expect(spread).toBeGreaterThan(50);
+  await page.getByRole('button', { name: 'adversarial examples' }).click();
+  await page.getByRole('button', { name: 'airplane' }).click();
+  await page.getByRole('button', { name: 'make adversarial' }).click();
+  await expect(page.getByTestId('attack-summary')).toContainText('the network changed its mind', { timeout: 240_000 });
+  const first = await page.getByTestId('top-before').locator('tbody tr').first().innerText();
+  // α0.25 sees this crop as coast (wasm in Node: seashore 22.2 %); zeros read back would rank class 0 first at 0.0 %.
+  const [, pct] = first.match(/^seashore #978\t([\d.]+) %$/)!;
+  expect(Number(pct)).toBeGreaterThan(15);
+  expect(Number(pct)).toBeLessThan(35);
+});

@@ -32,12 +32,12 @@ describe('the attack in the engine', () => {
     const m = await model(SMALL);
     // The first backward pass builds the model's gradient kernels once (kept with the model, not per attack).
     const warm = await view(m, PHOTOS[0]);
-    attack(m, warm, { epsilon: 4, steps: 1, target: null });
+    await attack(m, warm, { epsilon: 4, steps: 1, target: null });
     warm.dispose();
     for (const photo of PHOTOS) {
       const v = await view(m, photo);
       const before = tf.memory().numTensors;
-      const r = attack(m, v, { epsilon: 4, steps: 10, target: null });
+      const r = await attack(m, v, { epsilon: 4, steps: 10, target: null });
       expect(tf.memory().numTensors).toBe(before);
       expect(r.success).toBe(true);
       expect(r.after[0].index).not.toBe(r.before[0].index);
@@ -50,15 +50,15 @@ describe('the attack in the engine', () => {
   it('reaches a chosen class (targeted), and FGSM takes exactly one step of ε', async () => {
     const m = await model(SMALL);
     const v = await view(m, PHOTOS[0]);
-    const targeted = attack(m, v, { epsilon: 8, steps: 40, target: 407 });
+    const targeted = await attack(m, v, { epsilon: 8, steps: 40, target: 407 });
     expect(targeted.success).toBe(true);
     expect(targeted.after[0]).toMatchObject({ index: 407, label: 'ambulance' });
-    const fgsm = attack(m, v, { epsilon: 4, steps: 1, target: null });
+    const fgsm = await attack(m, v, { epsilon: 4, steps: 1, target: null });
     expect(fgsm.method).toBe('fgsm');
     expect(fgsm.steps).toBe(1);
     expect(fgsm.linf).toBe(4); // a sign step moves (nearly) every value by the whole ε
-    expect(() => attack(m, v, { epsilon: 300, steps: 1, target: null })).toThrow(/outside 0–255/);
-    expect(() => attack(m, v, { epsilon: 4, steps: 1, target: 5000 })).toThrow(/target class 5000/);
+    await expect(attack(m, v, { epsilon: 300, steps: 1, target: null })).rejects.toThrow(/outside 0–255/);
+    await expect(attack(m, v, { epsilon: 4, steps: 1, target: 5000 })).rejects.toThrow(/target class 5000/);
     v.dispose();
   });
 });
@@ -84,8 +84,8 @@ describe('npm run adversarial', () => {
     const asTensor = (png: typeof orig) =>
       tf.tidy(() => tf.div(tf.tensor4d(Float32Array.from(png.data as Uint8Array), [1, 224, 224, 3]), 255)) as tf.Tensor4D;
     const [o, a] = [asTensor(orig), asTensor(adv)];
-    expect(classify(m, o, 1)[0].index).toBe(result.before[0].index);
-    expect(classify(m, a, 1)[0].index).toBe(result.after[0].index);
+    expect((await classify(m, o, 1))[0].index).toBe(result.before[0].index);
+    expect((await classify(m, a, 1))[0].index).toBe(result.after[0].index);
     expect(result.after[0].index).not.toBe(result.before[0].index);
     o.dispose();
     a.dispose();

@@ -66,18 +66,11 @@ function logitsOf(m: FeatureModel, layer: string, image: tf.Tensor4D): tf.Tensor
   return out.reshape([out.shape[0], -1]) as tf.Tensor2D;
 }
 
-/** The top-k classes of an image [1, h, w, 3] in [0,1] at the model's input size. */
-export function classify(m: FeatureModel, image: tf.Tensor4D, k = 5): Prediction[] {
-  const layer = classScoreLayer(m);
-  return topOf(
-    m,
-    tf.tidy(() => probabilities(logitsOf(m, layer, image)).dataSync()),
-    k,
-  );
-}
-
-/** classify, reading the result back the way the backend allows (asynchronously on WebGPU: read-back.ts). */
-export async function classifyAsync(m: FeatureModel, image: tf.Tensor4D, k = 5): Promise<Prediction[]> {
+/**
+ * The top-k classes of an image [1, h, w, 3] in [0,1] at the model's input size, read back the way the backend
+ * allows (asynchronously on WebGPU: read-back.ts).
+ */
+export async function classify(m: FeatureModel, image: tf.Tensor4D, k = 5): Promise<Prediction[]> {
   const layer = classScoreLayer(m);
   const probs = tf.tidy(() => probabilities(logitsOf(m, layer, image)));
   try {
@@ -95,18 +88,20 @@ function topOf(m: FeatureModel, probs: ArrayLike<number>, k: number): Prediction
 }
 
 /** 8-bit RGB bytes of an image [1, h, w, 3] in [0,1]. */
-function bytesOf(image: tf.Tensor4D): Uint8Array {
+async function bytesOf(image: tf.Tensor4D): Promise<Uint8Array> {
   const t = tf.tidy(() => tf.round(tf.mul(tf.clipByValue(image, 0, 1), 255)));
-  const bytes = Uint8Array.from(t.dataSync() as Float32Array);
-  t.dispose();
-  return bytes;
+  try {
+    return Uint8Array.from(await readBack(t));
+  } finally {
+    t.dispose();
+  }
 }
 
 /**
  * Runs the attack on `photo` (the network's view: [1, h, w, 3] in [0,1] at its input size; rounded to 8 bits first,
  * as a saved PNG would be).
  */
-export function attack(m: FeatureModel, photo: tf.Tensor4D, o: AttackOptions): AttackResult {
+export async function attack(m: FeatureModel, photo: tf.Tensor4D, o: AttackOptions): Promise<AttackResult> {
   if (!(o.epsilon >= 0 && o.epsilon <= 255)) throw new EngineError(`epsilon ${o.epsilon} is outside 0–255`);
   if (!Number.isInteger(o.steps) || o.steps < 1) throw new EngineError(`steps ${o.steps} is not a positive integer`);
   const layer = classScoreLayer(m);
@@ -118,31 +113,40 @@ export function attack(m: FeatureModel, photo: tf.Tensor4D, o: AttackOptions): A
   const original = tf.tidy(() => tf.div(tf.round(tf.mul(tf.clipByValue(photo, 0, 1), 255)), 255)) as tf.Tensor4D;
   const lo = tf.tidy(() => tf.clipByValue(tf.sub(original, bound / 255), 0, 1));
   const hi = tf.tidy(() => tf.clipByValue(tf.add(original, bound / 255), 0, 1));
-  const before = classify(m, original);
-  const own = before[0].index;
-  const goal = o.target ?? own;
-  const alpha = (o.stepSize ?? (o.steps === 1 ? o.epsilon : Math.max((2.5 * o.epsilon) / o.steps, 1))) / 255;
-  // Untargeted: climb the loss of the photo's own class; targeted: descend the loss of the target.
-  const direction = o.target === null ? 1 : -1;
-  const lossOf = (x: tf.Tensor4D) =>
-    tf.neg(tf.sum(tf.mul(tf.logSoftmax(logitsOf(m, layer, x)), tf.oneHot([goal], classes)))) as tf.Scalar;
-  const grad = tf.grad((x: tf.Tensor) => lossOf(x as tf.Tensor4D));
-  /** The 8-bit image a PNG of `x` holds, kept within ε of the original. */
-  const rounded = (x: tf.Tensor4D) =>
-    tf.tidy(() =>
-      tf
-        .clipByValue(tf.div(tf.round(tf.mul(x, 255)), 255), 0, 1)
-        .maximum(lo)
-        .minimum(hi),
-    ) as tf.Tensor4D;
-  const reached = (x: tf.Tensor4D) => {
-    const top = classify(m, x, 1)[0].index;
-    return o.target === null ? top !== own : top === o.target;
-  };
-
   let x = original.clone();
-  let steps = 0;
   try {
+    return await iterate();
+  } finally {
+    x.dispose();
+    original.dispose();
+    lo.dispose();
+    hi.dispose();
+  }
+
+  async function iterate(): Promise<AttackResult> {
+    const before = await classify(m, original);
+    const own = before[0].index;
+    const goal = o.target ?? own;
+    const alpha = (o.stepSize ?? (o.steps === 1 ? o.epsilon : Math.max((2.5 * o.epsilon) / o.steps, 1))) / 255;
+    // Untargeted: climb the loss of the photo's own class; targeted: descend the loss of the target.
+    const direction = o.target === null ? 1 : -1;
+    const lossOf = (x: tf.Tensor4D) =>
+      tf.neg(tf.sum(tf.mul(tf.logSoftmax(logitsOf(m, layer, x)), tf.oneHot([goal], classes)))) as tf.Scalar;
+    const grad = tf.grad((x: tf.Tensor) => lossOf(x as tf.Tensor4D));
+    /** The 8-bit image a PNG of `x` holds, kept within ε of the original. */
+    const rounded = (x: tf.Tensor4D) =>
+      tf.tidy(() =>
+        tf
+          .clipByValue(tf.div(tf.round(tf.mul(x, 255)), 255), 0, 1)
+          .maximum(lo)
+          .minimum(hi),
+      ) as tf.Tensor4D;
+    const reached = async (r: tf.Tensor4D) => {
+      const top = (await classify(m, r, 1))[0].index;
+      return o.target === null ? top !== own : top === o.target;
+    };
+
+    let steps = 0;
     for (let i = 0; i < o.steps && bound > 0; i++) {
       const next = tf.tidy(() => {
         const g = grad(x);
@@ -153,15 +157,15 @@ export function attack(m: FeatureModel, photo: tf.Tensor4D, o: AttackOptions): A
       x = next;
       steps = i + 1;
       const r = rounded(x);
-      const done = reached(r);
-      r.dispose();
+      const done = await reached(r).finally(() => r.dispose());
       if (done) break;
     }
     const finalImage = rounded(x);
-    const after = classify(m, finalImage);
-    const adversarial = bytesOf(finalImage);
-    const originalBytes = bytesOf(original);
-    finalImage.dispose();
+    const [after, adversarial, originalBytes] = await Promise.all([
+      classify(m, finalImage),
+      bytesOf(finalImage),
+      bytesOf(original),
+    ]).finally(() => finalImage.dispose());
     let linf = 0;
     for (let i = 0; i < adversarial.length; i++) linf = Math.max(linf, Math.abs(adversarial[i] - originalBytes[i]));
     return {
@@ -176,10 +180,5 @@ export function attack(m: FeatureModel, photo: tf.Tensor4D, o: AttackOptions): A
       steps,
       success: o.target === null ? after[0].index !== own : after[0].index === o.target,
     };
-  } finally {
-    x.dispose();
-    original.dispose();
-    lo.dispose();
-    hi.dispose();
   }
 }

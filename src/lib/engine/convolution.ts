@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { outputSize, samePadding } from './layer-anatomy.ts';
+import { readBack } from './read-back.ts';
 
 export const KERNEL_PRESETS = {
   identity: [0, 0, 0, 0, 1, 0, 0, 0, 0],
@@ -43,7 +44,7 @@ function conv3(gray: tf.Tensor4D, weights: readonly number[], stride: number, pa
 }
 
 /** Convolves a luminance image [1, h, w, 1] as asked; the result's size follows the output-size formula. */
-export function convolve(gray: tf.Tensor4D, r: ConvolveRequest): Convolved {
+export async function convolve(gray: tf.Tensor4D, r: ConvolveRequest): Promise<Convolved> {
   if (!(Number.isInteger(r.stride) && r.stride >= 1 && r.stride <= 8)) throw new Error(`stride ${r.stride} is not 1–8`);
   if (r.kernel !== 'magnitude' && (r.kernel.length !== 9 || r.kernel.some((v) => !Number.isFinite(v))))
     throw new Error('the kernel needs nine numbers');
@@ -54,8 +55,7 @@ export function convolve(gray: tf.Tensor4D, r: ConvolveRequest): Convolved {
     return tf.sqrt(tf.add(tf.square(gx), tf.square(gy))) as tf.Tensor4D;
   });
   const [, height, width] = out.shape;
-  const values = out.dataSync() as Float32Array;
-  out.dispose();
+  const values = (await readBack(out).finally(() => out.dispose())) as Float32Array;
   const side = gray.shape[1];
   const [top, bottom] = r.padding === 'same' ? samePadding(side, height, 3, r.stride) : [0, 0];
   const [left] = r.padding === 'same' ? samePadding(gray.shape[2], width, 3, r.stride) : [0, 0];
