@@ -30,57 +30,59 @@ function redirectItem(xs: Float32Array, g: Float32Array, out: Float32Array, from
 
 let registered = false;
 
+interface Spec {
+  name: string;
+  /** Calls the SIMD export: heap offsets of x, dy and out, the item count, values per item, cap. */
+  simd: (exports: WebAssembly.Exports, x: number, dy: number, out: number, items: number, per: number, cap: number) => void;
+  /** The same in JavaScript over one item's range [from, to) (cpu). */
+  js: (xs: Float32Array, g: Float32Array, out: Float32Array, from: number, to: number, cap: number) => void;
+}
+
+const SPECS: Spec[] = [
+  {
+    name: KERNEL,
+    simd: (e, x, dy, out, items, per, cap) => (e.clippedReluGrad as GradFn)(x, dy, out, items * per, cap),
+    js: (xs, g, out, from, to, cap) => {
+      for (let i = from; i < to; i++) out[i] = xs[i] > 0 && xs[i] <= cap ? g[i] : 0;
+    },
+  },
+  {
+    name: REDIRECT_KERNEL,
+    simd: (e, x, dy, out, items, per, cap) => (e.clippedReluGradRedirect as RedirectFn)(x, dy, out, items, per, cap),
+    js: redirectItem,
+  },
+];
+
 function register(): void {
   if (registered) return;
   registered = true;
-  tf.registerKernel({
-    kernelName: KERNEL,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-      const fn = heapKernel(backend, SIMD_ID)?.clippedReluGrad as GradFn;
-      const out = (backend as MakeOutput).makeOutput(x.shape, 'float32');
-      const at = (t: tf.TensorInfo) => heapOffset(backend, t.dataId);
-      fn(at(x), at(dy), at(out), tf.util.sizeFromShape(x.shape), (attrs as { cap: number }).cap);
-      return out;
-    },
-  });
-  tf.registerKernel({
-    kernelName: REDIRECT_KERNEL,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-      const fn = heapKernel(backend, SIMD_ID)?.clippedReluGradRedirect as RedirectFn;
-      const out = (backend as MakeOutput).makeOutput(x.shape, 'float32');
-      const at = (t: tf.TensorInfo) => heapOffset(backend, t.dataId);
-      const items = x.shape[0];
-      fn(at(x), at(dy), at(out), items, tf.util.sizeFromShape(x.shape) / items, (attrs as { cap: number }).cap);
-      return out;
-    },
-  });
-  tf.registerKernel({
-    kernelName: REDIRECT_KERNEL,
-    backendName: 'cpu',
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-      const cap = (attrs as { cap: number }).cap;
-      const per = tf.util.sizeFromShape(x.shape) / x.shape[0];
-      return jsKernel('cpu', backend, [x, dy], x.shape, ([xs, g], out) => {
-        for (let from = 0; from < out.length; from += per) redirectItem(xs, g, out, from, from + per, cap);
-      });
-    },
-  });
-  tf.registerKernel({
-    kernelName: KERNEL,
-    backendName: 'cpu',
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-      const cap = (attrs as { cap: number }).cap;
-      return jsKernel('cpu', backend, [x, dy], x.shape, ([xs, g], out) => {
-        for (let i = 0; i < out.length; i++) out[i] = xs[i] > 0 && xs[i] <= cap ? g[i] : 0;
-      });
-    },
-  });
+  for (const spec of SPECS) {
+    tf.registerKernel({
+      kernelName: spec.name,
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+        const out = (backend as MakeOutput).makeOutput(x.shape, 'float32');
+        const at = (t: tf.TensorInfo) => heapOffset(backend, t.dataId);
+        const items = x.shape[0];
+        const per = tf.util.sizeFromShape(x.shape) / items;
+        spec.simd(heapKernel(backend, SIMD_ID)!, at(x), at(dy), at(out), items, per, (attrs as { cap: number }).cap);
+        return out;
+      },
+    });
+    tf.registerKernel({
+      kernelName: spec.name,
+      backendName: 'cpu',
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+        const cap = (attrs as { cap: number }).cap;
+        const per = tf.util.sizeFromShape(x.shape) / x.shape[0];
+        return jsKernel('cpu', backend, [x, dy], x.shape, ([xs, g], out) => {
+          for (let from = 0; from < out.length; from += per) spec.js(xs, g, out, from, from + per, cap);
+        });
+      },
+    });
+  }
 }
 
 /** True where the current backend runs the kernel (cpu; wasm when its SIMD module binds to the heap). */
