@@ -77,4 +77,14 @@ test("a rendered channel's detail view shows its weights: a first-layer filter a
   const values = await dw.locator('.cell').evaluateAll((cells) => cells.map((c) => Number(c.getAttribute('data-value'))));
   expect(values[4]).toBeCloseTo(dk[4 * 8 + 0], 5); // the centre weight of channel 0 (8 channels)
   ref.dispose();
+  // A depthwise channel whose weights are mostly negative says why its picture is featureless (depthwise-note.ts);
+  // its neighbour, mostly positive, does not.
+  await page.getByLabel('channel detail').getByRole('button', { name: 'close' }).click();
+  await open('conv_dw_4_bn', 0);
+  await expect(page.getByTestId('depthwise-note')).toContainText('mostly negative');
+  await expect(page.getByTestId('depthwise-note')).toContainText('input channel 0 is silent');
+  await page.getByLabel('channel detail').getByRole('button', { name: 'close' }).click();
+  await open('conv_dw_4_bn', 1);
+  await expect(page.getByTestId('kernel-view')).toContainText('kernel of channel 1');
+  await expect(page.getByTestId('depthwise-note')).toHaveCount(0);
 });

@@ -364,6 +364,9 @@ function foldBatchNorm(
     const bias = c.use_bias === false ? undefined : w(src.name, 'bias', false);
     const stride = pair(c.strides, 1);
     const padding = String(c.padding) as Padding;
+    // Read γ before any op uses it: still on the CPU then, whatever the backend (WebGPU reads synchronously through a
+    // canvas once a tensor lives on the GPU).
+    const signs = stats.gamma && src.anatomy?.values ? Array.from(stats.gamma.dataSync(), (g) => (g < 0 ? -1 : 1)) : null;
     const { scale, shift } = batchNormScaleShift(stats, bias);
     // The scale multiplies each output channel of the kernel: its last axis (depthwise: the channel axis, 2).
     const [, , a, b] = kernel.shape;
@@ -373,7 +376,8 @@ function foldBatchNorm(
     keep(shift);
     bn.inputs = [...src.inputs];
     bn.geometry = src.geometry;
-    bn.anatomy = src.anatomy;
+    bn.anatomy =
+      signs && src.anatomy?.values ? { ...src.anatomy, values: { ...src.anatomy.values, outputSigns: signs } } : src.anatomy;
     const spec: ConvWeights = { kernel: folded, bias: shift, depthwise, stride, padding };
     const core = convs.core(spec);
     bn.run = (x) => core(x[0]);

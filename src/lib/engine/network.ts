@@ -36,6 +36,11 @@ export interface KernelValues {
   shape: number[];
   weights: number[];
   biases: number[] | null;
+  /**
+   * On a batch norm folded after the conv: the sign (+1 or −1) it gives each output channel, its γ's sign (the scale
+   * γ/√(σ²+ε) is otherwise positive). The weights themselves stay the model's own.
+   */
+  outputSigns?: number[];
 }
 
 /** The kernel view's copy of a conv's weights: depthwise kernels and convs on 1–3 input channels, else none. */
