@@ -190,7 +190,9 @@ const KERAS_LAYERS: Record<string, KerasEntry> = {
     );
   },
   BatchNormalization: ({ c, name, w, keep, add }) => {
-    const { scale, shift } = batchNormScaleShift(batchNormStats(c, name, w));
+    const stats = batchNormStats(c, name, w);
+    if (stats.gamma) gammaSigns(stats.gamma); // read now, before an op moves γ to the GPU (see gammaSigns)
+    const { scale, shift } = batchNormScaleShift(stats);
     keep(scale);
     keep(shift);
     add({ run: (x) => tf.add(tf.mul(x[0], scale), shift) });
@@ -337,6 +339,19 @@ function buildKeras(topology: Record<string, unknown>, weights: tf.NamedTensorMa
   return { inputName: input.name, nodes, outputName, logitsName: findLogits(nodes, outputName), constants, declaredRange };
 }
 
+const gammaSignCache = new WeakMap<tf.Tensor, number[]>();
+
+/**
+ * The sign of each channel's γ (+1 or −1), read the first time it is asked for: the BatchNormalization entry asks
+ * before any op uses γ, while its values are still on the CPU. Read later, on WebGPU, γ would already live on the GPU,
+ * and tfjs reads that synchronously through a canvas — on SwiftShader it destroyed the device.
+ */
+function gammaSigns(gamma: tf.Tensor): number[] {
+  let signs = gammaSignCache.get(gamma);
+  if (!signs) gammaSignCache.set(gamma, (signs = Array.from(gamma.dataSync(), (g) => (g < 0 ? -1 : 1))));
+  return signs;
+}
+
 /** Gives every BN that follows a linear conv its own conv with the BN folded in (conv output stays targetable). */
 function foldBatchNorm(
   layers: KerasLayer[],
@@ -364,9 +379,7 @@ function foldBatchNorm(
     const bias = c.use_bias === false ? undefined : w(src.name, 'bias', false);
     const stride = pair(c.strides, 1);
     const padding = String(c.padding) as Padding;
-    // Read γ before any op uses it: still on the CPU then, whatever the backend (WebGPU reads synchronously through a
-    // canvas once a tensor lives on the GPU).
-    const signs = stats.gamma && src.anatomy?.values ? Array.from(stats.gamma.dataSync(), (g) => (g < 0 ? -1 : 1)) : null;
+    const signs = stats.gamma && src.anatomy?.values ? gammaSigns(stats.gamma) : null;
     const { scale, shift } = batchNormScaleShift(stats, bias);
     // The scale multiplies each output channel of the kernel: its last axis (depthwise: the channel axis, 2).
     const [, , a, b] = kernel.shape;
