@@ -82,9 +82,14 @@ test("a rendered channel's detail view shows its weights: a first-layer filter a
   await page.getByLabel('channel detail').getByRole('button', { name: 'close' }).click();
   await open('conv_dw_4_bn', 0);
   await expect(page.getByTestId('depthwise-note')).toContainText('mostly negative');
+  // The card says it too, in its tooltip.
+  const dw0 = band(page, 'conv_dw_4_bn').locator('.card[data-channel="0"]');
+  await expect(dw0).toHaveAttribute('data-note', 'yes');
+  await expect(dw0).toHaveAttribute('title', /objective -?[\d.]+ — Its 3×3 weights are mostly negative/);
   await expect(page.getByTestId('depthwise-note')).toContainText('input channel 0 is silent');
   await page.getByLabel('channel detail').getByRole('button', { name: 'close' }).click();
   await open('conv_dw_4_bn', 1);
   await expect(page.getByTestId('kernel-view')).toContainText('kernel of channel 1');
   await expect(page.getByTestId('depthwise-note')).toHaveCount(0);
+  await expect(band(page, 'conv_dw_4_bn').locator('.card[data-channel="1"]')).toHaveAttribute('data-note', 'no');
 });

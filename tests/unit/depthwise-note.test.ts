@@ -4,7 +4,7 @@
  * the others as textures (BENCHMARKS.md, session 8): exactly the ones whose weights are mostly negative.
  */
 import { describe, expect, it } from 'vitest';
-import { depthwiseNote, weightBalance } from '../../src/lib/studio/depthwise-note.ts';
+import { channelNote, depthwiseNote, weightBalance } from '../../src/lib/studio/depthwise-note.ts';
 import { model, SMALL } from './helpers.ts';
 
 describe('depthwise channels whose picture is featureless by nature', () => {
@@ -32,5 +32,11 @@ describe('depthwise channels whose picture is featureless by nature', () => {
     // A negative γ flips the channel: the same weights then read as mostly negative.
     const flipped = { ...a, values: { ...a.values!, outputSigns: a.values!.outputSigns!.map((s, i) => (i === 1 ? -s : s)) } };
     expect(weightBalance(flipped, 1)).toBeCloseTo(-weightBalance(a, 1)!, 6);
+    // A listed layer: channel means and units only; after a ReLU, no cancelling-weights note.
+    const layer = (name: string) => m.layers.find((l) => l.name === name)!;
+    expect(channelNote(layer('conv_dw_3_bn'), 0, 'channel')).toContain('weights cancel');
+    expect(channelNote(layer('conv_dw_3_bn'), 0, 'neuron')).toBeNull();
+    expect(channelNote(layer('conv_dw_3_relu'), 0, 'channel')).toBeNull();
+    expect(channelNote(layer('conv_dw_3_bn'), 0, 'layer')).toBeNull();
   });
 });

@@ -49,3 +49,17 @@ export function depthwiseNote(a: LayerAnatomy | undefined, channel: number, befo
     );
   return null;
 }
+
+/**
+ * The note for a channel of a listed layer rendered with `objective` (channel means and single units only; the
+ * cancelling-weights case only before the activation, where the map's mean is linear in the image).
+ */
+export function channelNote(
+  layer: { anatomy?: LayerAnatomy; kind: string } | undefined,
+  channel: number,
+  objective: string,
+): string | null {
+  if (!layer || (objective !== 'channel' && objective !== 'neuron')) return null;
+  const linear = !/relu|activation/i.test(layer.kind);
+  return depthwiseNote(layer.anatomy, channel, linear && objective === 'channel');
+}
