@@ -12,7 +12,8 @@ import type { BackendChoice, BackendReady } from '../src/lib/protocol.ts';
 import { rankByProbe, timeStepLike } from './backend-probe.ts';
 import { prepareWasmThreads } from './wasm-threads.ts';
 import { uploadWithoutMapping } from './webgpu-upload.ts';
-import { heapKernel } from '../src/lib/engine/kernels/simd/heap-module.ts';
+import { simdKernelsBound } from '../src/lib/engine/kernels/clipped-relu-grad.ts';
+import { shareIdentityOnWasm } from '../src/lib/engine/kernels/shared-identity.ts';
 
 const SOFTWARE = /swiftshader|llvmpipe|softpipe|software|basic render|microsoft basic/i;
 
@@ -60,6 +61,7 @@ async function start(name: string): Promise<boolean> {
     if (await tf.setBackend(name)) {
       await tf.ready();
       if (name === 'webgpu') uploadWithoutMapping(tf.backend());
+      if (name === 'wasm') shareIdentityOnWasm();
       return true;
     }
   } catch {
@@ -123,7 +125,7 @@ export async function startBackend(choice: BackendChoice, probeGpu = true): Prom
   if (software)
     note = `${backend === 'webgl' ? 'WebGL' : 'WebGPU'} here runs on ${renderer}, a software renderer: expect it to be many times slower than wasm`;
   watchGpu(backend);
-  const simd = backend === 'wasm' ? heapKernel(tf.backend(), 'clipped-relu-grad') !== null : null;
+  const simd = backend === 'wasm' ? simdKernelsBound() : null;
   return { backend, threads, simd, renderer, note, software, softwareGpu: gl.software || gpu.software };
 }
 

@@ -6,7 +6,6 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { readBack } from './read-back.ts';
-import { shareIdentityOnWasm } from './kernels/shared-identity.ts';
 import type { Adam } from './adam.ts';
 import type { FeatureModel } from './model.ts';
 import type { Objective } from './objectives.ts';
@@ -91,7 +90,6 @@ function splitRgba(all: Uint8Array, b: number, h: number, w: number): Uint8Array
 /** Runs the loop; resolves with the final snapshot, the clean objective values and the curve. */
 export async function renderVis(parts: RenderParts, options: RenderOptions = {}): Promise<RenderResult> {
   const { model, objective, param, optimizer, transform, steps } = parts;
-  shareIdentityOnWasm();
   const full = parts.loss ?? objective;
   const scoreOf = (value: tf.Tensor, redirect: boolean) => {
     const image = param.toImage(value);

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { enableWasmThreads } from './wasm-threads.ts';
+import { shareIdentityOnWasm } from '../engine/kernels/shared-identity.ts';
 
 export type BackendName = 'wasm' | 'cpu' | 'webgl';
 
@@ -15,6 +16,7 @@ export async function useBackend(preferred: BackendName[] = ['wasm', 'cpu']): Pr
       if (name === 'wasm' && tf.findBackend('wasm') == null) enableWasmThreads();
       if (await tf.setBackend(name)) {
         await tf.ready();
+        if (name === 'wasm') shareIdentityOnWasm();
         return name;
       }
     } catch {

@@ -85,11 +85,14 @@ function register(): void {
   }
 }
 
+/** True when the current backend is wasm and the SIMD module bound to its heap (what the studio header reports). */
+export function simdKernelsBound(): boolean {
+  return tf.getBackend() === 'wasm' && heapKernel(tf.backend(), SIMD_ID) !== null;
+}
+
 /** True where the current backend runs the kernel (cpu; wasm when its SIMD module binds to the heap). */
 function available(): boolean {
-  const name = tf.getBackend();
-  if (name === 'cpu') return true;
-  return name === 'wasm' && heapKernel(tf.backend(), SIMD_ID) !== null;
+  return tf.getBackend() === 'cpu' || simdKernelsBound();
 }
 
 /**

@@ -4,7 +4,7 @@
  * 40 copies of activation-sized tensors per step — some 7 ms of a batch-8 step at 128 px, spent in JavaScript's
  * `TypedArray.set`. No kernel writes into its inputs, so the clone can share the data under one more reference, which
  * is what tfjs's cpu and WebGL backends (and wasm's own Reshape) already do. `shareIdentityOnWasm` swaps the kernel
- * in once.
+ * in once; the code that starts the wasm backend calls it (node/backend.ts, workers/backends.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 
