@@ -115,15 +115,6 @@ export async function attack(m: FeatureModel, photo: tf.Tensor4D, o: AttackOptio
   const hi = tf.tidy(() => tf.clipByValue(tf.add(original, bound / 255), 0, 1));
   let x = original.clone();
   try {
-    return await iterate();
-  } finally {
-    x.dispose();
-    original.dispose();
-    lo.dispose();
-    hi.dispose();
-  }
-
-  async function iterate(): Promise<AttackResult> {
     const before = await classify(m, original);
     const own = before[0].index;
     const goal = o.target ?? own;
@@ -180,5 +171,10 @@ export async function attack(m: FeatureModel, photo: tf.Tensor4D, o: AttackOptio
       steps,
       success: o.target === null ? after[0].index !== own : after[0].index === o.target,
     };
+  } finally {
+    x.dispose();
+    original.dispose();
+    lo.dispose();
+    hi.dispose();
   }
 }
