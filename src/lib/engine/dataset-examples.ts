@@ -41,9 +41,11 @@ function reduceChannels(a: tf.Tensor): Reduced {
 /** The reductions read back (and disposed), split per item. */
 async function statsOf(r: Reduced): Promise<PhotoStats[]> {
   try {
-    const max = (await readBack(r.max)) as Float32Array;
-    const argmax = (await readBack(r.argmax)) as Int32Array;
-    const mean = (await readBack(r.mean)) as Float32Array;
+    const [max, argmax, mean] = (await Promise.all([readBack(r.max), readBack(r.argmax), readBack(r.mean)])) as [
+      Float32Array,
+      Int32Array,
+      Float32Array,
+    ];
     const [n, c] = r.max.shape;
     return Array.from({ length: n }, (_, i) => ({
       max: max.slice(i * c, (i + 1) * c),
