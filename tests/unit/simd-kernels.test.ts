@@ -108,7 +108,12 @@ describe('hand-written SIMD kernels', () => {
       timeout: 60_000,
     });
     expect(run.status, run.stderr).toBe(0);
-    expect(JSON.parse(run.stdout)).toEqual({ threads: 1, bound: true, values: [0, 0, 3, 4, 0, 6, 0, 8, 9] });
+    expect(JSON.parse(run.stdout)).toEqual({
+      threads: 1,
+      bound: true,
+      values: [0, 0, 3, 4, 0, 6, 0, 8, 9],
+      fft: [1, 0, 0, 1, -1, 0, 0, -1],
+    });
   });
 
   it("wasm's Identity shares memory instead of copying, and the clone outlives its source", async () => {

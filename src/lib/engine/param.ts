@@ -1,13 +1,15 @@
 /**
  * Image parameterizations: what the optimizer actually changes, and how it becomes an RGB image in [0,1].
  *  - pixel: one value per pixel and colour;
- *  - fourier: a half spectrum per colour plane scaled by 1/f^decay, turned into pixels by an inverse real DFT written
- *    as matrix products (tfjs has no gradient for its FFT ops).
+ *  - fourier: a half spectrum per colour plane scaled by 1/f^decay, turned into pixels by an inverse real DFT (tfjs has
+ *    no gradient for its FFT ops): along the height an FFT kernel on wasm and cpu (kernels/height-fft.ts) or a matrix
+ *    product on the GPU backends, along the width a matrix product.
  * Both then decorrelate colour (Lucid's ImageNet colour matrix) and squash with a sigmoid. A grayscale network gets one
  * plane per image, repeated into R, G and B, so the image shown is exactly the image the network sees.
  */
 import * as tf from '@tensorflow/tfjs';
 import { matMulConstLeft, matMulConstRight } from './ops.ts';
+import { heightFft, heightFftAvailable } from './kernels/height-fft.ts';
 
 export type ParamKind = 'fourier' | 'pixel';
 
@@ -160,27 +162,44 @@ export function createParam(o: ParamOptions): ImageParam {
     const y = r % h;
     for (let j = 0; j < n; j++) scaleData.set(base.subarray(y * wHalf, (y + 1) * wHalf), r * n * wHalf + j * wHalf);
   }
-  // Lucid divides the image by 4 after the inverse transform; that constant is folded into the scale.
-  for (let i = 0; i < scaleData.length; i++) scaleData[i] /= 4;
+  // Lucid divides the image by 4 after the inverse transform, and the height transform's 1/h is left out of both of
+  // its forms (FFT kernel, matrix): both constants are folded into the scale.
+  for (let i = 0; i < scaleData.length; i++) scaleData[i] /= 4 * h;
   const scale = tf.tensor2d(scaleData, [2 * h, n * wHalf]);
-  const m1t = tf.tensor2d(m1, [2 * h, 2 * h]);
-  const m1T = tf.transpose(m1t) as tf.Tensor2D;
+  let heightMatrix: { m: tf.Tensor2D; mT: tf.Tensor2D } | null = null;
+  const heightByMatrix = (x: tf.Tensor2D): tf.Tensor2D => {
+    if (!heightMatrix) {
+      // Built on first use (GPU backends, or sizes the FFT does not factor), kept past the caller's tidy.
+      const m = tf.keep(
+        tf.tensor2d(
+          m1.map((v) => v * h),
+          [2 * h, 2 * h],
+        ),
+      );
+      heightMatrix = { m, mT: tf.keep(tf.transpose(m) as tf.Tensor2D) };
+    }
+    const z = matMulConstLeft(heightMatrix.m, heightMatrix.mT, x); // [2h, n·wHalf]
+    return z
+      .reshape([2, h, n, wHalf])
+      .transpose([2, 1, 0, 3])
+      .reshape([n * h, 2 * wHalf]) as tf.Tensor2D;
+  };
   const m2t = tf.tensor2d(m2, [2 * wHalf, w]);
   const m2T = tf.transpose(m2t) as tf.Tensor2D;
   return {
     variable,
     toImage: (v) => {
-      const z = matMulConstLeft(m1t, m1T, tf.mul(v, scale) as tf.Tensor2D); // [2h, n·wHalf]
-      const rows = z
-        .reshape([2, h, n, wHalf])
-        .transpose([2, 1, 0, 3])
-        .reshape([n * h, 2 * wHalf]) as tf.Tensor2D;
+      const x = tf.mul(v, scale) as tf.Tensor2D;
+      // Rows [n·h, 2·wHalf]: each image row's real and imaginary parts, ready for the width transform.
+      const rows = heightFftAvailable(h) ? heightFft(x, { h, n, wHalf }) : heightByMatrix(x);
       const spatial = matMulConstRight(rows, m2t, m2T); // [n·h, w]
       const raw = spatial.reshape([b, planes, h, w]).transpose([0, 2, 3, 1]) as tf.Tensor4D;
       return toRgb(raw, color);
     },
     dispose: () => {
-      for (const t of [variable, scale, m1t, m1T, m2t, m2T]) t.dispose();
+      for (const t of [variable, scale, m2t, m2T]) t.dispose();
+      heightMatrix?.m.dispose();
+      heightMatrix?.mT.dispose();
       disposeColor();
     },
   };
