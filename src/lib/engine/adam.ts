@@ -3,6 +3,7 @@
  * learning-rate schedule. Its two moment tensors live as long as the optimizer; `dispose` releases them.
  */
 import * as tf from '@tensorflow/tfjs';
+import { adamStepKernel } from './kernels/adam-step.ts';
 
 export interface AdamOptions {
   lr: number;
@@ -51,13 +52,20 @@ export class Adam {
 
   /** Moves `variable` up along `grad` (step counts from 1). Call inside tf.tidy. */
   ascend(variable: tf.Variable, grad: tf.Tensor, step: number): void {
-    const { beta1, beta2 } = this;
+    const { beta1, beta2, eps } = this;
+    const lr = (this.rate(step) * Math.sqrt(1 - Math.pow(beta2, step))) / (1 - Math.pow(beta1, step));
+    const fused = adamStepKernel(variable, grad, this.m, this.v, { beta1, beta2, eps, lr });
+    if (fused) {
+      this.m.assign(fused[1]);
+      this.v.assign(fused[2]);
+      variable.assign(fused[0]);
+      return;
+    }
     const mNew = tf.add(tf.mul(this.m, beta1), tf.mul(grad, 1 - beta1));
     const vNew = tf.add(tf.mul(this.v, beta2), tf.mul(tf.square(grad), 1 - beta2));
-    const lrT = (this.rate(step) * Math.sqrt(1 - Math.pow(beta2, step))) / (1 - Math.pow(beta1, step));
     this.m.assign(mNew);
     this.v.assign(vNew);
-    variable.assign(tf.add(variable, tf.mul(tf.div(mNew, tf.add(tf.sqrt(vNew), this.eps)), lrT)));
+    variable.assign(tf.add(variable, tf.mul(tf.div(mNew, tf.add(tf.sqrt(vNew), eps)), lr)));
   }
 
   dispose(): void {
