@@ -11,6 +11,7 @@ import { SIMD_KERNELS } from '../../src/lib/engine/kernels/simd/binaries.ts';
 import { shareIdentityOnWasm } from '../../src/lib/engine/kernels/shared-identity.ts';
 import { compileSimdKernels } from '../../scripts/simd-compile.ts';
 import { Adam } from '../../src/lib/engine/adam.ts';
+import { depthwiseConv } from '../../src/lib/engine/ops.ts';
 
 const SIMD_DIR = path.join(import.meta.dirname, '../../src/lib/engine/kernels/simd');
 
@@ -138,6 +139,48 @@ describe('hand-written SIMD kernels', () => {
     const wasm = await run('wasm');
     expect(heapKernel(tf.backend(), 'adam'), 'the Adam module bound').not.toBeNull();
     expect(wasm).toEqual(await run('cpu'));
+  });
+
+  it("a strided depthwise conv's input gradient on wasm (SIMD kernel) equals tfjs's own on cpu", async () => {
+    // MobileNet's case (3×3, stride 2, 'same', even size), odd sizes, 'valid', a 5×5 window at stride 3.
+    const cases = [
+      { h: 64, c: 48, k: 3, s: 2, pad: 'same' },
+      { h: 33, c: 8, k: 3, s: 2, pad: 'same' },
+      { h: 31, c: 12, k: 3, s: 2, pad: 'valid' },
+      { h: 20, c: 4, k: 5, s: 3, pad: 'same' },
+    ] as const;
+    for (const { h, c, k, s, pad } of cases) {
+      await useBackend(['cpu']);
+      const x = tf.randomNormal([2, h, h, c], 0, 1, 'float32', h).dataSync();
+      const w = tf.randomNormal([k, k, c, 1], 0, 1, 'float32', c).dataSync();
+      const outShape = tf.depthwiseConv2d(
+        tf.zeros([2, h, h, c]) as tf.Tensor4D,
+        tf.zeros([k, k, c, 1]) as tf.Tensor4D,
+        s,
+        pad,
+      ).shape;
+      const dy = tf.randomNormal(outShape, 0, 1, 'float32', k).dataSync();
+      const gradient = (conv: (v: tf.Tensor4D, f: tf.Tensor4D) => tf.Tensor) => {
+        const f = tf.tensor4d(w, [k, k, c, 1]);
+        const g = tf.grad((v) => tf.sum(tf.mul(conv(v as tf.Tensor4D, f), tf.tensor(dy, outShape))))(
+          tf.tensor4d(x, [2, h, h, c]),
+        );
+        return g.dataSync();
+      };
+      const reference = gradient((v, f) => tf.depthwiseConv2d(v, f, s, pad));
+      await useBackend(['wasm']);
+      expect(heapKernel(tf.backend(), 'depthwise-backward'), 'the module bound').not.toBeNull();
+      const before = tf.memory().numTensors;
+      const got = tf.tidy(() => gradient((v, f) => depthwiseConv(v, f, [s, s], pad)));
+      expect(tf.memory().numTensors).toBe(before);
+      let worst = 0;
+      let scale = 0;
+      for (let i = 0; i < got.length; i++) {
+        worst = Math.max(worst, Math.abs(got[i] - reference[i]));
+        scale = Math.max(scale, Math.abs(reference[i]));
+      }
+      expect(worst / scale, `${h}px ${k}×${k} stride ${s} ${pad}`).toBeLessThan(1e-6);
+    }
   });
 
   it("wasm's Identity shares memory instead of copying, and the clone outlives its source", async () => {

@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { clippedReluGradKernel } from './kernels/clipped-relu-grad.ts';
+import { depthwiseBackwardKernel } from './kernels/depthwise-backward.ts';
 
 type GradFunc = Parameters<typeof tf.customGrad>[0];
 
@@ -183,7 +184,7 @@ export interface ConvWeights {
  * owner is given: `keep` receives it so that the owner (the network) disposes it. The forward pass fuses the bias.
  * Backward passes are built from forward kernels every backend has:
  *  - depthwise: a depthwise conv of the zero-dilated upstream gradient with the flipped kernel (wasm has no
- *    DepthwiseConv2dNativeBackpropInput);
+ *    DepthwiseConv2dNativeBackpropInput); strided, on wasm, one SIMD kernel instead (kernels/depthwise-backward.ts);
  *  - 1×1: a 1×1 conv with the transposed kernel (wasm's Conv2DBackpropInput is slow);
  *  - k×k, stride 1 (or unequal strides): the same dilate-and-flip construction with a full conv;
  *  - k×k with a square stride over 1: the sub-pixel form (phaseKernel), no zero insertion.
@@ -220,6 +221,10 @@ export function prepareConv(w: ConvWeights, keep?: <T extends tf.Tensor>(t: T) =
     const gh = padGeometry(inH, kh, stride[0], 1, axisPadding(padding, 0));
     const gw = padGeometry(inW, kw, stride[1], 1, axisPadding(padding, 1));
     if (subPixel) return phaseBackward(dy, backKernel, stride[0], [gh.before, gw.before], [inH, inW]);
+    // A strided depthwise conv on wasm: one SIMD kernel that visits only the taps that exist.
+    const strided = depthwise && (stride[0] > 1 || stride[1] > 1);
+    const direct = strided ? depthwiseBackwardKernel(dy, kernel, stride, [gh.before, gw.before], [inH, inW]) : null;
+    if (direct) return direct;
     const { t, pads } = dilateForBackward(dy, stride, [kh, kw], [gh.before, gw.before], [inH, inW]);
     const p = tfPad(pads);
     if (!depthwise) return tf.conv2d(t, backKernel, 1, p);
