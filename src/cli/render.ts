@@ -1,7 +1,7 @@
 /**
  * featurescope render: activation maximization from the command line.
  *   npm run render -- --model <id | path/to/model.json> --layer <name> --channels 3,17,40-47 --out <dir>
- *     [--size 128] [--steps 128] [--seed 0] [--objective channel|neuron|layer|logit] [--param fourier|pixel]
+ *     [--size 128] [--steps 160] [--seed 0] [--objective channel|neuron|layer|logit] [--param fourier|pixel]
  *     [--batch 8] [--input-range min,max] [--mean r,g,b --std r,g,b] [--backend wasm|cpu]
  * Writes <out>/<layer>-<channel>.png (settings in a PNG text chunk) and <out>/manifest.json.
  */
@@ -40,7 +40,7 @@ async function main(argv: string[]): Promise<void> {
   if (values.help) {
     process.stdout.write(
       'usage: npm run render -- --model <id|model.json> --layer <name> --channels 3,17,40-47 --out <dir>\n' +
-        '  [--size 128] [--steps 128] [--seed 0] [--objective channel|neuron|layer|logit] [--param fourier|pixel]\n' +
+        '  [--size 128] [--steps 160] [--seed 0] [--objective channel|neuron|layer|logit] [--param fourier|pixel]\n' +
         '  [--batch 8] [--input-range min,max] [--mean r,g,b --std r,g,b] [--backend wasm|cpu]\n',
     );
     return;
