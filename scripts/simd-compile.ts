@@ -4,7 +4,7 @@ import path from 'node:path';
 import wabtInit from 'wabt';
 
 const SHARED_IMPORT = '(memory 1 65536 shared)';
-const FEATURES = { simd: true, threads: true };
+const FEATURES = { simd: true, threads: true, sat_float_to_int: true };
 
 export async function compileSimdKernels(dir: string): Promise<string> {
   const wabt = await wabtInit();

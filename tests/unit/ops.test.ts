@@ -12,6 +12,7 @@ import {
   prepareConv,
 } from '../../src/lib/engine/ops.ts';
 import { createParam, idftMatrices } from '../../src/lib/engine/param.ts';
+import { heapKernel } from '../../src/lib/engine/kernels/simd/heap-module.ts';
 import {
   applySampling,
   applySamplingOps,
@@ -284,24 +285,30 @@ describe('transform sampling', () => {
   it("the sampling kernels (wasm, cpu) give the op formulation's values and gradients, for 3 and 1 planes", async () => {
     const r = rng(5);
     const draws = [0, 1].map(() => drawTransform(r, LUCID_TRANSFORMS));
-    const plan = samplingMap(32, 32, draws, LUCID_TRANSFORMS);
-    for (const backend of ['wasm', 'cpu'] as const) {
-      await useBackend([backend]);
-      for (const planes of [3, 1]) {
-        const before = tf.memory().numTensors;
-        tf.tidy(() => {
-          const x = tf.randomUniform([2, 32, 32, planes], 0, 1, 'float32', 6) as tf.Tensor4D;
-          const y = tf.randomNormal([2, plan.outH, plan.outW, planes], 0, 1, 'float32', 7);
-          const score = (sample: typeof applySampling) => (v: tf.Tensor) => tf.sum(tf.mul(sample(v as tf.Tensor4D, plan), y));
-          expect(maxDiff(applySampling(x, plan), applySamplingOps(x, plan)), `${backend} ${planes} values`).toBeLessThan(1e-5);
-          expect(
-            maxDiff(tf.grad(score(applySampling))(x), tf.grad(score(applySamplingOps))(x)),
-            `${backend} ${planes} gradient`,
-          ).toBeLessThan(1e-4);
-        });
-        expect(tf.memory().numTensors).toBe(before);
+    // The natural crop (38 px from 32), and the crop resampled to the render size as renders do.
+    for (const plan of [
+      samplingMap(32, 32, draws, LUCID_TRANSFORMS),
+      samplingMap(32, 32, draws, { ...LUCID_TRANSFORMS, outputSize: [32, 32] }),
+    ])
+      for (const backend of ['wasm', 'cpu'] as const) {
+        await useBackend([backend]);
+        // On wasm a 3-channel image goes through the SIMD loop (simd/sampling.wat).
+        if (backend === 'wasm') expect(heapKernel(tf.backend(), 'sampling'), 'SIMD sampler bound').not.toBeNull();
+        for (const planes of [3, 1]) {
+          const before = tf.memory().numTensors;
+          tf.tidy(() => {
+            const x = tf.randomUniform([2, 32, 32, planes], 0, 1, 'float32', 6) as tf.Tensor4D;
+            const y = tf.randomNormal([2, plan.outH, plan.outW, planes], 0, 1, 'float32', 7);
+            const score = (sample: typeof applySampling) => (v: tf.Tensor) => tf.sum(tf.mul(sample(v as tf.Tensor4D, plan), y));
+            expect(maxDiff(applySampling(x, plan), applySamplingOps(x, plan)), `${backend} ${planes} values`).toBeLessThan(1e-5);
+            expect(
+              maxDiff(tf.grad(score(applySampling))(x), tf.grad(score(applySamplingOps))(x)),
+              `${backend} ${planes} gradient`,
+            ).toBeLessThan(1e-4);
+          });
+          expect(tf.memory().numTensors).toBe(before);
+        }
       }
-    }
     await useBackend(['wasm']);
   });
 
