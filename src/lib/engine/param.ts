@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { matMulConstLeft, matMulConstRight } from './ops.ts';
 import { heightFft, heightFftAvailable } from './kernels/height-fft.ts';
+import { planesToPixels, planesToPixelsAvailable } from './kernels/planes-to-pixels.ts';
 
 export type ParamKind = 'fourier' | 'pixel';
 
@@ -192,9 +193,10 @@ export function createParam(o: ParamOptions): ImageParam {
       const x = tf.mul(v, scale) as tf.Tensor2D;
       // Rows [n·h, 2·wHalf]: each image row's real and imaginary parts, ready for the width transform.
       const rows = heightFftAvailable(h) ? heightFft(x, { h, n, wHalf }) : heightByMatrix(x);
-      const spatial = matMulConstRight(rows, m2t, m2T); // [n·h, w]
-      const raw = spatial.reshape([b, planes, h, w]).transpose([0, 2, 3, 1]) as tf.Tensor4D;
-      return toRgb(raw, color);
+      const spatial = matMulConstRight(rows, m2t, m2T).reshape([b, planes, h, w]) as tf.Tensor4D;
+      // Colour planes to pixels: on wasm one kernel mixes and interleaves them; elsewhere a transpose, then toRgb.
+      if (color && planesToPixelsAvailable()) return tf.sigmoid(planesToPixels(spatial, colorMatrixT()));
+      return toRgb(spatial.transpose([0, 2, 3, 1]) as tf.Tensor4D, color);
     },
     dispose: () => {
       for (const t of [variable, scale, m2t, m2T]) t.dispose();
