@@ -13,6 +13,7 @@ import {
 } from '../../src/lib/engine/ops.ts';
 import { createParam, idftMatrices } from '../../src/lib/engine/param.ts';
 import { heapKernel } from '../../src/lib/engine/kernels/simd/heap-module.ts';
+import { channelMeansKernel } from '../../src/lib/engine/kernels/channel-mean.ts';
 import {
   applySampling,
   applySamplingOps,
@@ -329,5 +330,38 @@ describe('transform sampling', () => {
           .every((v) => Math.abs(v - 0.5) < 1e-6),
       ).toBe(true);
     });
+  });
+});
+
+describe('the channel objective kernel', () => {
+  it('scores and differentiates like the op formulation (one channel, a weighted mix, a repeated channel)', async () => {
+    const terms = [
+      [{ index: 3, weight: 1 }],
+      [
+        { index: 0, weight: 0.25 },
+        { index: 5, weight: -1.5 },
+      ],
+      [
+        { index: 7, weight: 1 },
+        { index: 7, weight: 0.5 },
+      ],
+    ];
+    for (const backend of ['wasm', 'cpu'] as const) {
+      await useBackend([backend]);
+      const before = tf.memory().numTensors;
+      tf.tidy(() => {
+        const a = tf.randomNormal([3, 5, 7, 9], 0, 1, 'float32', 8) as tf.Tensor4D;
+        const w = new Float32Array(3 * 9);
+        terms.forEach((t, i) => t.forEach((x) => (w[i * 9 + x.index] += x.weight)));
+        const byOps = (v: tf.Tensor) => tf.mean(tf.sum(tf.mul(v, tf.tensor4d(w, [3, 1, 1, 9])), 3), [1, 2]);
+        const byKernel = (v: tf.Tensor) => channelMeansKernel(v as tf.Tensor4D, terms)!;
+        expect(maxDiff(byKernel(a), byOps(a)), `${backend} scores`).toBeLessThan(1e-6);
+        const y = tf.tensor1d([1, -2, 0.5]);
+        const grad = (f: (v: tf.Tensor) => tf.Tensor) => tf.grad((v) => tf.sum(tf.mul(f(v), y)))(a);
+        expect(maxDiff(grad(byKernel), grad(byOps)), `${backend} gradient`).toBeLessThan(1e-7);
+      });
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    await useBackend(['wasm']);
   });
 });

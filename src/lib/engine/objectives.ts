@@ -4,6 +4,7 @@
  * which is how regularizers and diversity are added to a channel objective.
  */
 import * as tf from '@tensorflow/tfjs';
+import { channelMeansKernel } from './kernels/channel-mean.ts';
 
 export interface ObjectiveContext {
   /** Activations of the layers the objective asked for, [b, h, w, c] (or [b, k] for flat layers). */
@@ -38,7 +39,11 @@ export function channel(layer: string, targets: number[]): Objective {
     label: `channel ${layer}:${targets.join(',')}`,
     score: ({ acts }) => {
       const a = as4d(acts.get(layer)!);
-      return tf.mean(tf.sum(tf.mul(a, selector(targets, a.shape[3])), 3), [1, 2]) as tf.Tensor1D;
+      const kernel = channelMeansKernel(
+        a,
+        targets.map((index) => [{ index, weight: 1 }]),
+      );
+      return kernel ?? (tf.mean(tf.sum(tf.mul(a, selector(targets, a.shape[3])), 3), [1, 2]) as tf.Tensor1D);
     },
   };
 }
@@ -60,6 +65,8 @@ export function weightedChannels(layer: string, terms: ChannelTerm[][]): Objecti
     label: `channels ${layer}:${terms.map((t) => t.map((x) => `${x.weight}·${x.index}`).join('+')).join(',')}`,
     score: ({ acts }) => {
       const a = as4d(acts.get(layer)!);
+      const kernel = channelMeansKernel(a, terms);
+      if (kernel) return kernel;
       const c = a.shape[3];
       const w = new Float32Array(terms.length * c);
       terms.forEach((t, i) => t.forEach((x) => (w[i * c + x.index] += x.weight)));
