@@ -165,6 +165,8 @@ function phaseBackward(
     .reshape([b * jh, jw, stride, stride * cin])
     .transpose([0, 2, 1, 3])
     .reshape([b, jh * stride, jw * stride, cin]);
+  // Usually nothing to crop (MobileNet's stride-2 first layer): a slice would still copy the whole gradient.
+  if (before[0] === 0 && before[1] === 0 && jh * stride === inSize[0] && jw * stride === inSize[1]) return spread as tf.Tensor4D;
   return spread.slice([0, before[0], before[1], 0], [b, inSize[0], inSize[1], cin]) as tf.Tensor4D;
 }
 
