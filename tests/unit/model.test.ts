@@ -19,6 +19,36 @@ describe('layers model (MobileNet v1 α0.25) as plain ops', () => {
     tf.dispose([x, ...out.values()]);
   });
 
+  it('a conv fused with its ReLU6 gives the same values and gradients as the two run apart (plain and redirected)', async () => {
+    const m = await model(SMALL);
+    const x = await photos(128);
+    const last = 'conv_pw_3_relu';
+    // Asking for every batch-norm output as well keeps each conv apart from its ReLU6 (a conv that is itself asked
+    // for does not fuse); asking for the last ReLU6 alone lets all of them fuse.
+    const apart = m.layers.map((l) => l.name).filter((n) => /^conv(1|_dw_[123]|_pw_[123])_bn$/.test(n));
+    expect(apart.length).toBe(7);
+    for (const redirect of [false, true]) {
+      const [fused, separate] = [[last], [...apart, last]].map((layers) =>
+        tf.tidy(() => {
+          const score = (v: tf.Tensor) => {
+            const out = m.forward(v as tf.Tensor4D, layers, redirect).get(last)!;
+            return tf.sum(tf.mul(out, tf.randomNormal(out.shape, 0, 1, 'float32', 2)));
+          };
+          return { value: score(x).dataSync()[0], grad: tf.grad(score)(x).dataSync() };
+        }),
+      );
+      expect(Math.abs(fused.value - separate.value) / Math.abs(separate.value), `value, redirect ${redirect}`).toBeLessThan(1e-5);
+      let worst = 0;
+      let scale = 0;
+      for (let i = 0; i < fused.grad.length; i++) {
+        worst = Math.max(worst, Math.abs(fused.grad[i] - separate.grad[i]));
+        scale = Math.max(scale, Math.abs(separate.grad[i]));
+      }
+      expect(worst / scale, `gradient, redirect ${redirect}`).toBeLessThan(1e-4);
+    }
+    x.dispose();
+  });
+
   it('matches tfjs-layers on an inner layer, batch-norm folded or not', async () => {
     const m = await model(SMALL);
     const ref = await loadLayersReference(modelDir(SMALL));

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ACTIVATIONS, activation, batchNormScaleShift, leakyRelu, type BatchNormStats } from './layer-tables.ts';
-import { clippedRelu, prepareConv, type ConvWeights, type Padding } from './ops.ts';
+import { clippedRelu, prepareConv, type ConvWeights, type Padding, type PreparedConv } from './ops.ts';
 import { buildWithConstants, EngineError, type NetNode, type Network, type OpDeclared, kernelValues } from './network.ts';
 
 interface KerasLayer {
@@ -84,6 +84,11 @@ interface KerasContext {
 }
 
 type KerasEntry = (ctx: KerasContext) => void;
+
+/** The cap of an activation that is clippedRelu (ReLU: Infinity, ReLU6: 6), for fusing it into a conv before it. */
+function clipCapOf(activationName: unknown): number | undefined {
+  return activationName === 'relu' ? Infinity : activationName === 'relu6' ? 6 : undefined;
+}
 
 const passThrough: KerasEntry = ({ add }) => add({ run: (x) => x[0] });
 
@@ -199,13 +204,17 @@ const KERAS_LAYERS: Record<string, KerasEntry> = {
   },
   Activation: ({ c, name, add }) => {
     const act = activation(String(c.activation), `layer ${name}`) ?? ((t) => t);
-    add({ kind: c.activation === 'softmax' ? 'Softmax' : 'Activation', run: (x, r) => act(x[0], r) });
+    add({
+      kind: c.activation === 'softmax' ? 'Softmax' : 'Activation',
+      run: (x, r) => act(x[0], r),
+      clipCap: clipCapOf(c.activation),
+    });
   },
   ReLU: ({ c, add }) => {
     const cap = c.max_value == null ? Infinity : Number(c.max_value);
     const slope = Number(c.negative_slope ?? 0);
     if (slope !== 0) add({ run: (x) => tf.leakyRelu(x[0], slope) });
-    else add({ run: (x, r) => clippedRelu(x[0], cap, r) });
+    else add({ run: (x, r) => clippedRelu(x[0], cap, r), clipCap: cap });
   },
   LeakyReLU: ({ c, add }) => {
     const act = leakyRelu(Number(c.alpha ?? c.negative_slope ?? 0.3));
@@ -308,7 +317,7 @@ function buildKeras(topology: Record<string, unknown>, weights: tf.NamedTensorMa
         anatomy: declared(anatomy),
       });
       const kind = c.activation === 'softmax' ? 'Softmax' : 'Activation';
-      nodes.push({ name, kind, inputs: [`${name}/preact`], run: (x, r) => act(x[0], r) });
+      nodes.push({ name, kind, inputs: [`${name}/preact`], run: (x, r) => act(x[0], r), clipCap: clipCapOf(c.activation) });
       prev = name;
       return `${name}/preact`;
     };
@@ -334,6 +343,7 @@ function buildKeras(topology: Record<string, unknown>, weights: tf.NamedTensorMa
   foldBatchNorm(layers, nodes, weights, keep, convs);
   foldZeroPadding(nodes, convs);
   convs.prepare(keep);
+  convs.offerFusion(nodes);
 
   const outputName = nodes[nodes.length - 1].name;
   return { inputName: input.name, nodes, outputName, logitsName: findLogits(nodes, outputName), constants, declaredRange };
@@ -405,16 +415,26 @@ function foldBatchNorm(
  */
 class ConvTable {
   private readonly all: ConvWeights[] = [];
-  private readonly prepared = new Map<ConvWeights, (x: tf.Tensor4D) => tf.Tensor4D>();
+  private readonly prepared = new Map<ConvWeights, PreparedConv>();
   private readonly byNode = new Map<string, ConvWeights>();
 
   core(spec: ConvWeights): (x: tf.Tensor) => tf.Tensor4D {
     this.all.push(spec);
-    return (x) => {
-      const run = this.prepared.get(spec);
-      if (!run) throw new EngineError('internal: a convolution ran before the network was prepared');
-      return run(x as tf.Tensor4D);
-    };
+    return (x) => this.get(spec)(x as tf.Tensor4D);
+  }
+
+  private get(spec: ConvWeights): PreparedConv {
+    const run = this.prepared.get(spec);
+    if (!run) throw new EngineError('internal: a convolution ran before the network was prepared');
+    return run;
+  }
+
+  /** Lets every node bound to a conv alone run fused with a ReLU/ReLU6 after it (NetNode.runClipped). */
+  offerFusion(nodes: NetNode[]) {
+    for (const node of nodes) {
+      const spec = this.byNode.get(node.name);
+      if (spec) node.runClipped = (x, cap, redirect) => this.get(spec).clipped(x[0] as tf.Tensor4D, cap, redirect);
+    }
   }
 
   bind(nodeName: string, spec: ConvWeights) {

@@ -63,6 +63,13 @@ export interface NetNode {
   kind: string;
   inputs: string[];
   run(inputs: tf.Tensor[], redirect: boolean): tf.Tensor;
+  /**
+   * A conv node: the same computation followed by ReLU (cap Infinity) or ReLU6 in one fused kernel, or null where it
+   * cannot fuse. `execute` uses it for a conv whose only use is such an activation.
+   */
+  runClipped?(inputs: tf.Tensor[], cap: number, redirect: boolean): tf.Tensor | null;
+  /** An activation node that is clippedRelu(x, clipCap): a conv before it may run it fused. */
+  clipCap?: number;
   /** Spatial footprint, for strides and receptive fields; absent for pointwise / element-wise nodes. */
   geometry?: Geometry;
   /** Pixels a ZeroPadding2D node adds, [[top, bottom], [left, right]] (a following 'valid' conv can take them over). */
@@ -117,7 +124,28 @@ export function nodesNeeded(net: Network, targets: string[]): NetNode[] {
   return net.nodes.filter((n) => needed.has(n.name));
 }
 
-/** Runs the network from `input` (already preprocessed) up to `targets`; returns each target's output. */
+/**
+ * Conv nodes whose output only feeds a clipped-ReLU node and is not asked for itself: they run fused with it
+ * (conv name → activation name).
+ */
+function fusedPairs(net: Network, needed: NetNode[], targets: string[]): Map<string, string> {
+  const uses = new Map<string, number>();
+  for (const n of needed) for (const i of n.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
+  const byName = new Map(needed.map((n) => [n.name, n]));
+  const pairs = new Map<string, string>();
+  for (const act of needed) {
+    if (act.clipCap === undefined || act.inputs.length !== 1) continue;
+    const conv = byName.get(act.inputs[0]);
+    if (!conv?.runClipped || conv.name === net.inputName || targets.includes(conv.name)) continue;
+    if (uses.get(conv.name) === 1) pairs.set(conv.name, act.name);
+  }
+  return pairs;
+}
+
+/**
+ * Runs the network from `input` (already preprocessed) up to `targets`; returns each target's output. A conv whose
+ * only use is a ReLU/ReLU6 runs fused with it (one pass less over its output), unless `onNode` wants every output.
+ */
 export function execute(
   net: Network,
   input: tf.Tensor,
@@ -126,14 +154,19 @@ export function execute(
   onNode?: (name: string, out: tf.Tensor) => void,
 ): Map<string, tf.Tensor> {
   const values = new Map<string, tf.Tensor>();
-  for (const node of nodesNeeded(net, targets)) {
-    const out =
-      node.name === net.inputName
-        ? input
-        : node.run(
-            node.inputs.map((i) => values.get(i)!),
-            redirect,
-          );
+  const needed = nodesNeeded(net, targets);
+  const pairs = onNode ? new Map<string, string>() : fusedPairs(net, needed, targets);
+  const byName = new Map(needed.map((n) => [n.name, n]));
+  const inputsOf = (node: NetNode) => node.inputs.map((i) => values.get(i)!);
+  for (const node of needed) {
+    if (pairs.has(node.name)) continue; // runs with its activation below
+    let out: tf.Tensor;
+    if (node.name === net.inputName) out = input;
+    else {
+      const conv = node.inputs.length === 1 && pairs.get(node.inputs[0]) === node.name ? byName.get(node.inputs[0])! : null;
+      const fused = conv ? conv.runClipped!(inputsOf(conv), node.clipCap!, redirect) : null;
+      out = fused ?? node.run(conv ? [conv.run(inputsOf(conv), redirect)] : inputsOf(node), redirect);
+    }
     values.set(node.name, out);
     onNode?.(node.name, out);
   }

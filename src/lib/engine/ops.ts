@@ -191,7 +191,30 @@ export interface ConvWeights {
  *  - k×k, stride 1 (or unequal strides): the same dilate-and-flip construction with a full conv;
  *  - k×k with a square stride over 1: the sub-pixel form (phaseKernel), no zero insertion.
  */
-export function prepareConv(w: ConvWeights, keep?: <T extends tf.Tensor>(t: T) => T): (x: tf.Tensor4D) => tf.Tensor4D {
+/** A prepared conv; `clipped` is the same conv followed by ReLU (cap Infinity) or ReLU6, fused (see prepareConv). */
+export interface PreparedConv {
+  (x: tf.Tensor4D): tf.Tensor4D;
+  /** conv then clippedRelu(·, cap, redirect) in one forward kernel; null where it cannot fuse (other caps, or a
+   * depthwise conv with explicit padding, which tfjs's fused depthwise op does not take). */
+  clipped(x: tf.Tensor4D, cap: number, redirect: boolean): tf.Tensor4D | null;
+}
+
+/**
+ * The fused conv kernel itself (bias and activation in one pass), without tfjs's fused op around it: that op records
+ * its own gradient (saving four tensors), which the input-only gradient here never uses, and inside a gradient
+ * computation it splits any activation off into separate ops — so a fused ReLU6 would not be fused where it matters.
+ */
+function fusedConvKernel(x: tf.Tensor4D, w: ConvWeights, pad: TfPad, activation: 'linear' | 'relu' | 'relu6'): tf.Tensor4D {
+  const inputs: tf.NamedTensorMap = w.bias ? { x, filter: w.kernel, bias: w.bias } : { x, filter: w.kernel };
+  const attrs = { strides: w.stride, pad, dataFormat: 'NHWC', dilations: [1, 1], activation };
+  const name = w.depthwise ? 'FusedDepthwiseConv2D' : 'FusedConv2D';
+  return tf.engine().runKernel(name, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
+/** The largest float32 below 6: a ReLU6 output below it was inside the active range (see prepareConv's `clipped`). */
+const BELOW_SIX = 6 - 2 ** -21;
+
+export function prepareConv(w: ConvWeights, keep?: <T extends tf.Tensor>(t: T) => T): PreparedConv {
   const { kernel, depthwise, stride, padding, bias } = w;
   const [kh, kw, C, M] = kernel.shape;
   const pointwise = !depthwise && kh === 1 && kw === 1 && stride[0] === 1 && stride[1] === 1 && !Array.isArray(padding);
@@ -211,11 +234,11 @@ export function prepareConv(w: ConvWeights, keep?: <T extends tf.Tensor>(t: T) =
   const forward = (x: tf.Tensor4D): tf.Tensor4D => {
     if (depthwise) {
       // tfjs's fused depthwise op takes no explicit padding: that case adds its bias separately.
-      if (bias && !Array.isArray(pad)) return tf.fused.depthwiseConv2d({ x, filter: kernel, strides: stride, pad, bias });
+      if (bias && !Array.isArray(pad)) return fusedConvKernel(x, w, pad, 'linear');
       const y = tf.depthwiseConv2d(x, kernel, stride, pad);
       return bias ? tf.add(y, bias) : y;
     }
-    return bias ? tf.fused.conv2d({ x, filter: kernel, strides: stride, pad, bias }) : tf.conv2d(x, kernel, stride, pad);
+    return bias ? fusedConvKernel(x, w, pad, 'linear') : tf.conv2d(x, kernel, stride, pad);
   };
   const backward = (dy: tf.Tensor4D, inH: number, inW: number): tf.Tensor4D => {
     const backKernel = stored ?? makeBackKernel();
@@ -235,7 +258,7 @@ export function prepareConv(w: ConvWeights, keep?: <T extends tf.Tensor>(t: T) =
     const [b, h, ww] = g.shape;
     return g.reshape([b, h, ww, C, M]).sum(4);
   };
-  return (x) => {
+  const run = (x: tf.Tensor4D) => {
     const [, inH, inW] = x.shape;
     const f: GradFunc = (input) => ({
       value: forward(input as tf.Tensor4D),
@@ -243,6 +266,27 @@ export function prepareConv(w: ConvWeights, keep?: <T extends tf.Tensor>(t: T) =
     });
     return tf.customGrad(f)(x) as tf.Tensor4D;
   };
+  // With the activation fused into the conv's kernel, the backward masks dy by the output: y > 0 where x > 0, and for
+  // ReLU6 y < 6 where x < 6 (y = 6 exactly is the clipped part; x = 6 itself, where the unfused op passes dy, is one
+  // value out of a continuum). The redirected gradient reads the same two facts off y.
+  const clipped = (x: tf.Tensor4D, cap: number, redirect: boolean): tf.Tensor4D | null => {
+    if ((cap !== 6 && cap !== Infinity) || (depthwise && Array.isArray(pad))) return null;
+    const [, inH, inW] = x.shape;
+    const below = cap === 6 ? BELOW_SIX : Infinity;
+    const f: GradFunc = (...args) => {
+      const input = args[0] as tf.Tensor4D;
+      const save = args[args.length - 1] as tf.GradSaveFunc;
+      const y = fusedConvKernel(input, w, pad, cap === 6 ? 'relu6' : 'relu');
+      save([y]);
+      const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const masked = clippedReluGradKernel(saved[0], dy, below, redirect) ?? clippedReluGradOps(saved[0], dy, below, redirect);
+        return backward(masked as tf.Tensor4D, inH, inW);
+      };
+      return { value: y, gradFunc };
+    };
+    return tf.customGrad(f)(x) as tf.Tensor4D;
+  };
+  return Object.assign(run, { clipped });
 }
 
 /** Depthwise conv (kernel [kh, kw, C, M]) with an input-only gradient; backward kernel built per call. */
