@@ -5,6 +5,7 @@
  * build the module cannot bind to, keep the op formulation in adam.ts.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { WasmOutputs } from './heap.ts';
 import { heapKernel, heapOffset } from './simd/heap-module.ts';
 
 const KERNEL = 'FeaturescopeAdamStep';
@@ -17,7 +18,6 @@ interface AdamAttrs {
   lr: number;
 }
 type AdamFn = (...args: number[]) => void;
-type MakeOutput = { makeOutput(s: number[], d: tf.DataType): tf.TensorInfo };
 
 let registered = false;
 function register(): void {
@@ -29,7 +29,7 @@ function register(): void {
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { x, g, m, v } = inputs as Record<'x' | 'g' | 'm' | 'v', tf.TensorInfo>;
       const { beta1, beta2, eps, lr } = attrs as unknown as AdamAttrs;
-      const outs = [0, 1, 2].map(() => (backend as MakeOutput).makeOutput(x.shape, 'float32'));
+      const outs = [0, 1, 2].map(() => (backend as WasmOutputs).makeOutput(x.shape, 'float32'));
       const at = (t: tf.TensorInfo) => heapOffset(backend, t.dataId);
       const step = heapKernel(backend, SIMD_ID)!.adamStep as AdamFn;
       step(

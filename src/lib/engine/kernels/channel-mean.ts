@@ -5,7 +5,7 @@
  * it cost 2–4 ms of a batch-8 step for a result of eight numbers. GPU backends keep the op formulation.
  */
 import * as tf from '@tensorflow/tfjs';
-import { JS_BACKENDS, jsKernel, onJsBackend } from './heap.ts';
+import { JS_BACKENDS, jsKernel, linearKernelPair, onJsBackend } from './heap.ts';
 
 const FORWARD = 'FeaturescopeChannelMean';
 const BACKWARD = 'FeaturescopeChannelMeanGrad';
@@ -69,10 +69,6 @@ function register(): void {
 export function channelMeansKernel(a: tf.Tensor4D, terms: Terms): tf.Tensor1D | null {
   if (!onJsBackend() || a.dtype !== 'float32' || terms.length !== a.shape[0]) return null;
   register();
-  const attrs = { terms, shape: a.shape } as unknown as tf.NamedAttrMap;
-  const f: Parameters<typeof tf.customGrad>[0] = (x) => ({
-    value: tf.engine().runKernel(FORWARD, { x: x as tf.Tensor }, attrs) as tf.Tensor,
-    gradFunc: (dy: tf.Tensor) => tf.engine().runKernel(BACKWARD, { dy }, attrs) as tf.Tensor,
-  });
-  return tf.customGrad(f)(a) as tf.Tensor1D;
+  const scores = linearKernelPair(a, FORWARD, BACKWARD, { terms, shape: a.shape }, { forward: 'x', adjoint: 'dy' });
+  return scores as tf.Tensor as tf.Tensor1D;
 }

@@ -6,7 +6,7 @@
  * which made those steps cost 1.45 times an ordinary one.
  */
 import * as tf from '@tensorflow/tfjs';
-import { jsKernel } from './heap.ts';
+import { jsKernel, type WasmOutputs } from './heap.ts';
 import { heapKernel, heapOffset } from './simd/heap-module.ts';
 
 const KERNEL = 'FeaturescopeClippedReluGrad';
@@ -15,7 +15,6 @@ const SIMD_ID = 'clipped-relu-grad';
 
 type GradFn = (x: number, dy: number, out: number, n: number, cap: number) => void;
 type RedirectFn = (x: number, dy: number, out: number, items: number, perItem: number, cap: number) => void;
-type MakeOutput = { makeOutput(s: number[], d: tf.DataType): tf.TensorInfo };
 
 /** The redirected backward of one item (see the .wat file), in plain JavaScript for cpu. */
 function redirectItem(xs: Float32Array, g: Float32Array, out: Float32Array, from: number, to: number, cap: number) {
@@ -62,7 +61,7 @@ function register(): void {
       backendName: 'wasm',
       kernelFunc: ({ inputs, backend, attrs }) => {
         const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-        const out = (backend as MakeOutput).makeOutput(x.shape, 'float32');
+        const out = (backend as WasmOutputs).makeOutput(x.shape, 'float32');
         const at = (t: tf.TensorInfo) => heapOffset(backend, t.dataId);
         const items = x.shape[0];
         const per = tf.util.sizeFromShape(x.shape) / items;

@@ -7,6 +7,7 @@
  * and the caller keeps the op formulation.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { WasmOutputs } from './heap.ts';
 import { heapKernel, heapOffset } from './simd/heap-module.ts';
 
 const KERNEL = 'FeaturescopeDepthwiseBackward';
@@ -19,7 +20,6 @@ interface Attrs {
   inSize: [number, number];
 }
 type BackwardFn = (...args: number[]) => void;
-type MakeOutput = { makeOutput(s: number[], d: tf.DataType): tf.TensorInfo };
 
 let registered = false;
 function register(): void {
@@ -33,7 +33,7 @@ function register(): void {
       const { stride, before, inSize } = attrs as unknown as Attrs;
       const [n, oh, ow, c] = dy.shape;
       const [kh, kw] = filter.shape;
-      const dx = (backend as MakeOutput).makeOutput([n, inSize[0], inSize[1], c], 'float32');
+      const dx = (backend as WasmOutputs).makeOutput([n, inSize[0], inSize[1], c], 'float32');
       const at = (t: tf.TensorInfo) => heapOffset(backend, t.dataId);
       const run = heapKernel(backend, SIMD_ID)!.depthwiseBackward as BackwardFn;
       run(at(dy), at(filter), at(dx), n, inSize[0], inSize[1], c, oh, ow, kh, kw, stride, before[0], before[1]);

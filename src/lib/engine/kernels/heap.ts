@@ -51,3 +51,25 @@ export function jsKernel(
   );
   return b.makeTensorInfo(outShape, 'float32', out);
 }
+
+/** What the wasm backend offers a kernel for a new output tensor (its memory is not zeroed). */
+export type WasmOutputs = { makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo };
+
+/**
+ * `x` through registered kernel `forward`, differentiable through kernel `adjoint` (a linear map and its transpose:
+ * the adjoint gets dy alone). Both take `attrs`; `inputs` names the tensor each kernel reads.
+ */
+export function linearKernelPair<T extends tf.Tensor>(
+  x: T,
+  forward: string,
+  adjoint: string,
+  attrs: object,
+  inputs: { forward: string; adjoint: string } = { forward: 'x', adjoint: 'x' },
+): T {
+  const named = attrs as unknown as tf.NamedAttrMap;
+  const f: Parameters<typeof tf.customGrad>[0] = (input) => ({
+    value: tf.engine().runKernel(forward, { [inputs.forward]: input as tf.Tensor }, named) as tf.Tensor,
+    gradFunc: (dy: tf.Tensor) => tf.engine().runKernel(adjoint, { [inputs.adjoint]: dy }, named) as tf.Tensor,
+  });
+  return tf.customGrad(f)(x) as T;
+}

@@ -14,7 +14,7 @@
  * spectrum layout in, row layout out; its adjoint is the same sum with e^{−2πi·yk/h}, row layout in, spectrum out.
  */
 import * as tf from '@tensorflow/tfjs';
-import { jsKernel } from './heap.ts';
+import { jsKernel, linearKernelPair } from './heap.ts';
 import { heapKernel, heapOffset } from './simd/heap-module.ts';
 
 const FORWARD = 'FeaturescopeHeightFft';
@@ -235,10 +235,5 @@ export function heightFftAvailable(h: number): boolean {
  */
 export function heightFft(spectrum: tf.Tensor2D, shape: FftShape): tf.Tensor2D {
   register();
-  const attrs = { shape } as unknown as tf.NamedAttrMap;
-  const f: Parameters<typeof tf.customGrad>[0] = (x) => ({
-    value: tf.engine().runKernel(FORWARD, { x: x as tf.Tensor }, attrs) as tf.Tensor,
-    gradFunc: (dy: tf.Tensor) => tf.engine().runKernel(ADJOINT, { x: dy }, attrs) as tf.Tensor,
-  });
-  return tf.customGrad(f)(spectrum) as tf.Tensor2D;
+  return linearKernelPair(spectrum, FORWARD, ADJOINT, { shape });
 }

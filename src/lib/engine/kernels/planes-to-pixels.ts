@@ -6,6 +6,7 @@
  * keeps the op formulation.
  */
 import * as tf from '@tensorflow/tfjs';
+import { linearKernelPair, type WasmOutputs } from './heap.ts';
 import { heapKernel, heapOffset } from './simd/heap-module.ts';
 
 const FORWARD = 'FeaturescopePlanesToPixels';
@@ -17,7 +18,6 @@ interface Attrs {
   matrix: number[][];
 }
 type MixFn = (src: number, dst: number, n: number, ...m: number[]) => void;
-type MakeOutput = { makeOutput(s: number[], d: tf.DataType): tf.TensorInfo };
 
 function kernelFunc(adjoint: boolean): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
@@ -26,7 +26,7 @@ function kernelFunc(adjoint: boolean): tf.KernelFunc {
     // Forward: x [b, 3, h, w] → [b, h, w, 3]; adjoint: x [b, h, w, 3] → [b, 3, h, w].
     const [b, d1, d2, d3] = x.shape;
     const [h, w] = adjoint ? [d1, d2] : [d2, d3];
-    const out = (backend as MakeOutput).makeOutput(adjoint ? [b, 3, h, w] : [b, h, w, 3], 'float32');
+    const out = (backend as WasmOutputs).makeOutput(adjoint ? [b, 3, h, w] : [b, h, w, 3], 'float32');
     const mix = heapKernel(backend, SIMD_ID)![adjoint ? 'pixelsToPlanes' : 'planesToPixels'] as MixFn;
     const [src, dst] = [heapOffset(backend, x.dataId), heapOffset(backend, out.dataId)];
     const n = h * w;
@@ -51,10 +51,5 @@ export function planesToPixelsAvailable(): boolean {
 /** [b, 3, h, w] colour planes → [b, h, w, 3] pixels mixed by `matrix` (m[p][c]); differentiable. */
 export function planesToPixels(planes: tf.Tensor4D, matrix: number[][]): tf.Tensor4D {
   register();
-  const attrs = { matrix } as unknown as tf.NamedAttrMap;
-  const f: Parameters<typeof tf.customGrad>[0] = (x) => ({
-    value: tf.engine().runKernel(FORWARD, { x: x as tf.Tensor }, attrs) as tf.Tensor,
-    gradFunc: (dy: tf.Tensor) => tf.engine().runKernel(ADJOINT, { x: dy }, attrs) as tf.Tensor,
-  });
-  return tf.customGrad(f)(planes) as tf.Tensor4D;
+  return linearKernelPair(planes, FORWARD, ADJOINT, { matrix });
 }

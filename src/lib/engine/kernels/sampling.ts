@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { SamplingMap } from '../transforms.ts';
-import { JS_BACKENDS, jsKernel } from './heap.ts';
+import { JS_BACKENDS, jsKernel, linearKernelPair, type WasmOutputs } from './heap.ts';
 import { heapKernel, heapOffset } from './simd/heap-module.ts';
 
 const SAMPLE = 'FeaturescopeSample';
@@ -92,10 +92,7 @@ interface SampleAttrs {
 }
 
 type SampleItemFn = (a: number, out: number, h: number, w: number, outH: number, outW: number, ...rest: number[]) => void;
-interface WasmLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
-}
+type WasmLike = WasmOutputs & { typedArrayFromHeap(t: tf.TensorInfo): Float32Array };
 
 /** The SIMD loop for a 3-channel image on wasm, or null (other channel counts, or no module): walk then. */
 function walkOnHeap(
@@ -157,10 +154,6 @@ function registerSamplingKernels(): void {
 /** Samples `image` by `map` on wasm or cpu, with the adjoint as its gradient. */
 export function sampleOnJsBackend(image: tf.Tensor4D, map: SamplingMap): tf.Tensor4D {
   registerSamplingKernels();
-  const attrs = { map, sourceShape: image.shape } as unknown as tf.NamedAttrMap;
-  const f: Parameters<typeof tf.customGrad>[0] = (x) => ({
-    value: tf.engine().runKernel(SAMPLE, { image: x as tf.Tensor }, attrs) as tf.Tensor,
-    gradFunc: (dy: tf.Tensor) => tf.engine().runKernel(SAMPLE_ADJOINT, { dy }, attrs) as tf.Tensor,
-  });
-  return tf.customGrad(f)(image) as tf.Tensor4D;
+  const attrs = { map, sourceShape: image.shape };
+  return linearKernelPair(image, SAMPLE, SAMPLE_ADJOINT, attrs, { forward: 'image', adjoint: 'dy' });
 }
