@@ -6,7 +6,8 @@
  * ranked a GPU first where a whole step ran 7× slower on it than on wasm (BENCHMARKS.md, H200).
  */
 import * as tf from '@tensorflow/tfjs';
-import { clippedRelu, matMulConstLeft, prepareConv } from '../src/lib/engine/ops.ts';
+import { prepareConv } from '../src/lib/engine/conv-ops.ts';
+import { clippedRelu, matMulConstLeft } from '../src/lib/engine/ops.ts';
 import { applySampling, drawTransform, LUCID_TRANSFORMS, rng, samplingMap } from '../src/lib/engine/transforms.ts';
 
 const BATCH = 8;

@@ -62,7 +62,7 @@ test('the studio is cross-origin isolated and wasm runs on every core of this ma
 });
 
 // Both GPU backends run on SwiftShader here (software): WebGL through ANGLE, WebGPU through Dawn. WebGPU needed two
-// fixes to run at all (workers/webgpu-upload.ts: uploads without mapped buffers; ops.ts phaseKernel: no synchronous
+// fixes to run at all (workers/webgpu-upload.ts: uploads without mapped buffers; conv-ops.ts phaseKernel: no synchronous
 // read of a GPU-computed weight).
 test('WebGL and WebGPU (SwiftShader here) render the same image as wasm, within a stated tolerance; the photo lab runs on WebGPU', async ({
   page,

@@ -1,16 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../src/lib/node/backend.ts';
-import {
-  clippedRelu,
-  clippedReluGradOps,
-  conv,
-  depthwiseConv,
-  matMulConstLeft,
-  matMulConstRight,
-  padGeometry,
-  prepareConv,
-} from '../../src/lib/engine/ops.ts';
+import { clippedRelu, clippedReluGradOps, matMulConstLeft, matMulConstRight } from '../../src/lib/engine/ops.ts';
+import { conv, depthwiseConv, padGeometry, prepareConv } from '../../src/lib/engine/conv-ops.ts';
 import { createParam, idftMatrices } from '../../src/lib/engine/param.ts';
 import { heapKernel } from '../../src/lib/engine/kernels/simd/heap-module.ts';
 import { channelMeansKernel } from '../../src/lib/engine/kernels/channel-mean.ts';

@@ -11,7 +11,7 @@ import { SIMD_KERNELS } from '../../src/lib/engine/kernels/simd/binaries.ts';
 import { shareIdentityOnWasm } from '../../src/lib/engine/kernels/shared-identity.ts';
 import { compileSimdKernels } from '../../scripts/simd-compile.ts';
 import { Adam } from '../../src/lib/engine/adam.ts';
-import { depthwiseConv } from '../../src/lib/engine/ops.ts';
+import { depthwiseConv } from '../../src/lib/engine/conv-ops.ts';
 
 const SIMD_DIR = path.join(import.meta.dirname, '../../src/lib/engine/kernels/simd');
 

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ACTIVATIONS, batchNormScaleShift, GRAPH_ACTIVATIONS, leakyRelu, type Activate } from './layer-tables.ts';
-import { conv, depthwiseConv } from './ops.ts';
+import { conv, depthwiseConv } from './conv-ops.ts';
 import {
   buildWithConstants,
   EngineError,

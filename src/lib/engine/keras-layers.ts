@@ -2,11 +2,12 @@
  * Translates a Keras layers model (TensorFlow.js "layers" format) into plain-op nodes with constant weights.
  * Batch-norm that directly follows a linear conv is folded into that conv's kernel and bias; the conv node itself
  * stays available so its own output can still be targeted. A ZeroPadding2D in front of a 'valid' conv becomes that
- * conv's own explicit padding (one pass less each way). Convs are prepared once, after these folds (ops.ts).
+ * conv's own explicit padding (one pass less each way). Convs are prepared once, after these folds (conv-ops.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ACTIVATIONS, activation, batchNormScaleShift, leakyRelu, type BatchNormStats } from './layer-tables.ts';
-import { clippedRelu, prepareConv, type ConvWeights, type Padding, type PreparedConv } from './ops.ts';
+import { prepareConv, type ConvWeights, type Padding, type PreparedConv } from './conv-ops.ts';
+import { clippedRelu } from './ops.ts';
 import { buildWithConstants, EngineError, type NetNode, type Network, type OpDeclared, kernelValues } from './network.ts';
 
 interface KerasLayer {

@@ -1,6 +1,6 @@
 /**
  * The input gradient of a strided depthwise convolution as one SIMD kernel on wasm (simd/depthwise-backward.wat).
- * The op formulation (ops.ts) inserts stride − 1 zeros between the upstream gradient's rows and columns and runs a
+ * The op formulation (conv-ops.ts) inserts stride − 1 zeros between the upstream gradient's rows and columns and runs a
  * full-resolution depthwise conv over them: at stride 2, three quarters of its multiply-adds are with zeros, plus two
  * padding passes. MobileNet's first stride-2 depthwise layer cost about 3.7 ms of a batch-8 step that way. The kernel
  * visits only the taps that exist. Multiplier 1, channels a multiple of 4, wasm with the module bound; elsewhere null
@@ -15,7 +15,7 @@ const SIMD_ID = 'depthwise-backward';
 
 interface Attrs {
   stride: number;
-  /** Padding before the first row and column (TensorFlow's geometry, see ops.ts padGeometry). */
+  /** Padding before the first row and column (TensorFlow's geometry, see conv-ops.ts padGeometry). */
   before: [number, number];
   inSize: [number, number];
 }
