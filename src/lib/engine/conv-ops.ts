@@ -10,9 +10,8 @@
  * A conv can also run fused with the ReLU / ReLU6 after it (PreparedConv.clipped).
  */
 import * as tf from '@tensorflow/tfjs';
-import { clippedReluGradKernel } from './kernels/clipped-relu-grad.ts';
 import { depthwiseBackwardKernel } from './kernels/depthwise-backward.ts';
-import { clippedReluGradOps } from './ops.ts';
+import { clippedReluGrad } from './ops.ts';
 
 type GradFunc = Parameters<typeof tf.customGrad>[0];
 
@@ -279,8 +278,7 @@ export function prepareConv(w: ConvWeights, keep?: <T extends tf.Tensor>(t: T) =
       const y = fusedConvKernel(input, w, pad, cap === 6 ? 'relu6' : 'relu');
       save([y]);
       const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const masked = clippedReluGradKernel(saved[0], dy, below, redirect) ?? clippedReluGradOps(saved[0], dy, below, redirect);
-        return backward(masked as tf.Tensor4D, inH, inW);
+        return backward(clippedReluGrad(saved[0], dy, below, redirect) as tf.Tensor4D, inH, inW);
       };
       return { value: y, gradFunc };
     };

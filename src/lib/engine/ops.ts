@@ -24,14 +24,18 @@ export function clippedRelu(x: tf.Tensor, cap: number, redirect: boolean): tf.Te
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const value = cap === 6 ? tf.relu6(input) : finite ? tf.clipByValue(input, 0, cap) : tf.relu(input);
     save([input]);
-    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const xs = saved[0];
-      // One registered kernel on wasm and cpu (kernels/clipped-relu-grad.ts); tfjs ops elsewhere.
-      return clippedReluGradKernel(xs, dy, cap, redirect) ?? clippedReluGradOps(xs, dy, cap, redirect);
-    };
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => clippedReluGrad(saved[0], dy, cap, redirect);
     return { value, gradFunc };
   };
   return tf.customGrad(f)(x);
+}
+
+/**
+ * dy masked by 0 < x <= cap (redirected when asked, see clippedRelu): one registered kernel on wasm and cpu
+ * (kernels/clipped-relu-grad.ts), tfjs ops elsewhere.
+ */
+export function clippedReluGrad(xs: tf.Tensor, dy: tf.Tensor, cap: number, redirect: boolean): tf.Tensor {
+  return clippedReluGradKernel(xs, dy, cap, redirect) ?? clippedReluGradOps(xs, dy, cap, redirect);
 }
 
 /**

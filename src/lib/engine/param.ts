@@ -116,10 +116,12 @@ function toRgb(raw: tf.Tensor4D, color: { m: tf.Tensor2D; mT: tf.Tensor2D } | nu
   return tf.sigmoid(matMulConstRight(flat, color.m, color.mT).reshape([b, h, w, 3]));
 }
 
+/** The colour matrix as numbers (for the wasm kernel) and as constant tensors (for the op formulation). */
 function colorConstants(decorrelate: boolean) {
   if (!decorrelate) return null;
-  const m = tf.tensor2d(colorMatrixT());
-  return { m, mT: tf.transpose(m) as tf.Tensor2D };
+  const rows = colorMatrixT();
+  const m = tf.tensor2d(rows);
+  return { rows, m, mT: tf.transpose(m) as tf.Tensor2D };
 }
 
 export function createParam(o: ParamOptions): ImageParam {
@@ -195,7 +197,7 @@ export function createParam(o: ParamOptions): ImageParam {
       const rows = heightFftAvailable(h) ? heightFft(x, { h, n, wHalf }) : heightByMatrix(x);
       const spatial = matMulConstRight(rows, m2t, m2T).reshape([b, planes, h, w]) as tf.Tensor4D;
       // Colour planes to pixels: on wasm one kernel mixes and interleaves them; elsewhere a transpose, then toRgb.
-      if (color && planesToPixelsAvailable()) return tf.sigmoid(planesToPixels(spatial, colorMatrixT()));
+      if (color && planesToPixelsAvailable()) return tf.sigmoid(planesToPixels(spatial, color.rows));
       return toRgb(spatial.transpose([0, 2, 3, 1]) as tf.Tensor4D, color);
     },
     dispose: () => {

@@ -5,7 +5,7 @@
  * build the module cannot bind to, keep the op formulation in adam.ts.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { WasmOutputs } from './heap.ts';
+import { ensureKernels, type WasmOutputs } from './heap.ts';
 import { heapKernel, heapOffset } from './simd/heap-module.ts';
 
 const KERNEL = 'FeaturescopeAdamStep';
@@ -19,11 +19,8 @@ interface AdamAttrs {
 }
 type AdamFn = (...args: number[]) => void;
 
-let registered = false;
-function register(): void {
-  if (registered) return;
-  registered = true;
-  tf.registerKernel({
+const KERNELS: tf.KernelConfig[] = [
+  {
     kernelName: KERNEL,
     backendName: 'wasm',
     kernelFunc: ({ inputs, backend, attrs }) => {
@@ -48,13 +45,13 @@ function register(): void {
       );
       return outs;
     },
-  });
-}
+  },
+];
 
 /** [x', m', v'] after one ascent step, or null where the kernel does not run (the caller then uses tfjs ops). */
 export function adamStepKernel(x: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, attrs: AdamAttrs): tf.Tensor[] | null {
   if (tf.getBackend() !== 'wasm' || heapKernel(tf.backend(), SIMD_ID) === null) return null;
   if ([x, g, m, v].some((t) => t.dtype !== 'float32')) return null;
-  register();
+  ensureKernels(KERNELS);
   return tf.engine().runKernel(KERNEL, { x, g, m, v }, attrs as unknown as tf.NamedAttrMap) as unknown as tf.Tensor[];
 }

@@ -5,7 +5,7 @@
  * it cost 2–4 ms of a batch-8 step for a result of eight numbers. GPU backends keep the op formulation.
  */
 import * as tf from '@tensorflow/tfjs';
-import { JS_BACKENDS, jsKernel, linearKernelPair, onJsBackend } from './heap.ts';
+import { ensureKernels, JS_BACKENDS, jsKernel, linearKernelPair, onJsBackend } from './heap.ts';
 
 const FORWARD = 'FeaturescopeChannelMean';
 const BACKWARD = 'FeaturescopeChannelMeanGrad';
@@ -19,48 +19,38 @@ interface Attrs {
   shape: number[];
 }
 
-let registered = false;
-function register(): void {
-  if (registered) return;
-  registered = true;
-  for (const backendName of JS_BACKENDS) {
-    tf.registerKernel({
-      kernelName: FORWARD,
-      backendName,
-      kernelFunc: ({ inputs, backend, attrs }) => {
-        const { x } = inputs as { x: tf.TensorInfo };
-        const { terms, shape } = attrs as unknown as Attrs;
-        const [b, h, w, c] = shape;
-        const n = h * w;
-        return jsKernel(backendName, backend, [x], [b], ([a], out) => {
-          for (let i = 0; i < b; i++)
-            for (const { index, weight } of terms[i]) {
-              let sum = 0;
-              for (let p = i * n * c + index, end = p + n * c; p < end; p += c) sum += a[p];
-              out[i] += (weight * sum) / n;
-            }
-        });
-      },
-    });
-    tf.registerKernel({
-      kernelName: BACKWARD,
-      backendName,
-      kernelFunc: ({ inputs, backend, attrs }) => {
-        const { dy } = inputs as { dy: tf.TensorInfo };
-        const { terms, shape } = attrs as unknown as Attrs;
-        const [b, h, w, c] = shape;
-        const n = h * w;
-        return jsKernel(backendName, backend, [dy], shape, ([g], out) => {
-          for (let i = 0; i < b; i++)
-            for (const { index, weight } of terms[i]) {
-              const v = (g[i] * weight) / n;
-              for (let p = i * n * c + index, end = p + n * c; p < end; p += c) out[p] += v;
-            }
-        });
-      },
-    });
-  }
+/** Both directions over each item's channels: forward out[i] += weight·Σ a / (h·w); adjoint out += a[i]·weight / (h·w). */
+function walkTerms(terms: Terms, shape: number[], adjoint: boolean, a: Float32Array, out: Float32Array): void {
+  const [b, h, w, c] = shape;
+  const n = h * w;
+  for (let i = 0; i < b; i++)
+    for (const { index, weight } of terms[i]) {
+      const [start, end] = [i * n * c + index, (i + 1) * n * c];
+      if (adjoint) {
+        const v = (a[i] * weight) / n;
+        for (let p = start; p < end; p += c) out[p] += v;
+      } else {
+        let sum = 0;
+        for (let p = start; p < end; p += c) sum += a[p];
+        out[i] += (weight * sum) / n;
+      }
+    }
 }
+
+const KERNELS: tf.KernelConfig[] = JS_BACKENDS.flatMap((backendName) =>
+  [FORWARD, BACKWARD].map((kernelName) => ({
+    kernelName,
+    backendName,
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const adjoint = kernelName === BACKWARD;
+      const { terms, shape } = attrs as unknown as Attrs;
+      const { x } = inputs as { x: tf.TensorInfo };
+      return jsKernel(backendName, backend, [x], adjoint ? shape : [shape[0]], ([a], out) =>
+        walkTerms(terms, shape, adjoint, a, out),
+      );
+    },
+  })),
+);
 
 /**
  * [b] scores Σ weight · mean over space of channel `index` for each item's terms, or null where the kernels do not
@@ -68,7 +58,6 @@ function register(): void {
  */
 export function channelMeansKernel(a: tf.Tensor4D, terms: Terms): tf.Tensor1D | null {
   if (!onJsBackend() || a.dtype !== 'float32' || terms.length !== a.shape[0]) return null;
-  register();
-  const scores = linearKernelPair(a, FORWARD, BACKWARD, { terms, shape: a.shape }, { forward: 'x', adjoint: 'dy' });
-  return scores as tf.Tensor as tf.Tensor1D;
+  ensureKernels(KERNELS);
+  return linearKernelPair(a, FORWARD, BACKWARD, { terms, shape: a.shape }) as tf.Tensor as tf.Tensor1D;
 }

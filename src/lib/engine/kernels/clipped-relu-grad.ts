@@ -6,7 +6,7 @@
  * which made those steps cost 1.45 times an ordinary one.
  */
 import * as tf from '@tensorflow/tfjs';
-import { jsKernel, type WasmOutputs } from './heap.ts';
+import { ensureKernels, jsKernel, type WasmOutputs } from './heap.ts';
 import { heapKernel, heapOffset } from './simd/heap-module.ts';
 
 const KERNEL = 'FeaturescopeClippedReluGrad';
@@ -26,8 +26,6 @@ function redirectItem(xs: Float32Array, g: Float32Array, out: Float32Array, from
     else out[i] = x > cap ? Math.min(g[i], 0) : x <= 0 ? Math.max(g[i], 0) : g[i];
   }
 }
-
-let registered = false;
 
 interface Spec {
   name: string;
@@ -52,11 +50,10 @@ const SPECS: Spec[] = [
   },
 ];
 
-function register(): void {
-  if (registered) return;
-  registered = true;
-  for (const spec of SPECS) {
-    tf.registerKernel({
+/** A spec's two kernels: SIMD on wasm's heap, plain JavaScript on cpu. */
+function kernelsOf(spec: Spec): tf.KernelConfig[] {
+  return [
+    {
       kernelName: spec.name,
       backendName: 'wasm',
       kernelFunc: ({ inputs, backend, attrs }) => {
@@ -68,8 +65,8 @@ function register(): void {
         spec.simd(heapKernel(backend, SIMD_ID)!, at(x), at(dy), at(out), items, per, (attrs as { cap: number }).cap);
         return out;
       },
-    });
-    tf.registerKernel({
+    },
+    {
       kernelName: spec.name,
       backendName: 'cpu',
       kernelFunc: ({ inputs, backend, attrs }) => {
@@ -80,9 +77,11 @@ function register(): void {
           for (let from = 0; from < out.length; from += per) spec.js(xs, g, out, from, from + per, cap);
         });
       },
-    });
-  }
+    },
+  ];
 }
+
+const KERNELS = SPECS.flatMap(kernelsOf);
 
 /** True when the current backend is wasm and the SIMD module bound to its heap (what the studio header reports). */
 export function simdKernelsBound(): boolean {
@@ -101,7 +100,7 @@ function available(): boolean {
  */
 export function clippedReluGradKernel(x: tf.Tensor, dy: tf.Tensor, cap: number, redirect = false): tf.Tensor | null {
   if (x.dtype !== 'float32' || dy.dtype !== 'float32' || !available()) return null;
-  register();
+  ensureKernels(KERNELS);
   const name = redirect ? REDIRECT_KERNEL : KERNEL;
   return tf.engine().runKernel(name, { x, dy }, { cap } as unknown as tf.NamedAttrMap) as tf.Tensor;
 }

@@ -7,7 +7,7 @@
  * and the caller keeps the op formulation.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { WasmOutputs } from './heap.ts';
+import { ensureKernels, type WasmOutputs } from './heap.ts';
 import { heapKernel, heapOffset } from './simd/heap-module.ts';
 
 const KERNEL = 'FeaturescopeDepthwiseBackward';
@@ -21,11 +21,8 @@ interface Attrs {
 }
 type BackwardFn = (...args: number[]) => void;
 
-let registered = false;
-function register(): void {
-  if (registered) return;
-  registered = true;
-  tf.registerKernel({
+const KERNELS: tf.KernelConfig[] = [
+  {
     kernelName: KERNEL,
     backendName: 'wasm',
     kernelFunc: ({ inputs, backend, attrs }) => {
@@ -39,8 +36,8 @@ function register(): void {
       run(at(dy), at(filter), at(dx), n, inSize[0], inSize[1], c, oh, ow, kh, kw, stride, before[0], before[1]);
       return dx;
     },
-  });
-}
+  },
+];
 
 /**
  * dx for y = depthwiseConv2d(x, filter, stride) with filter [kh, kw, C, 1] (not flipped), square stride, `before`
@@ -55,7 +52,7 @@ export function depthwiseBackwardKernel(
 ): tf.Tensor4D | null {
   if (tf.getBackend() !== 'wasm' || stride[0] !== stride[1] || filter.shape[3] !== 1 || dy.shape[3] % 4 !== 0) return null;
   if (dy.dtype !== 'float32' || heapKernel(tf.backend(), SIMD_ID) === null) return null;
-  register();
+  ensureKernels(KERNELS);
   const attrs = { stride: stride[0], before, inSize } as unknown as tf.NamedAttrMap;
   return tf.engine().runKernel(KERNEL, { dy, filter }, attrs) as tf.Tensor4D;
 }

@@ -73,3 +73,11 @@ export function linearKernelPair<T extends tf.Tensor>(
   });
   return tf.customGrad(f)(x) as T;
 }
+
+/**
+ * Registers the kernels not registered yet: the kernels here register on first use, and tfjs refuses a second
+ * registration of a name (its registry is what says whether one was made).
+ */
+export function ensureKernels(configs: tf.KernelConfig[]): void {
+  for (const c of configs) if (!tf.getKernel(c.kernelName, c.backendName)) tf.registerKernel(c);
+}

@@ -14,7 +14,7 @@
  * spectrum layout in, row layout out; its adjoint is the same sum with e^{−2πi·yk/h}, row layout in, spectrum out.
  */
 import * as tf from '@tensorflow/tfjs';
-import { jsKernel, linearKernelPair } from './heap.ts';
+import { ensureKernels, JS_BACKENDS, jsKernel, linearKernelPair, type JsBackendName } from './heap.ts';
 import { heapKernel, heapOffset } from './simd/heap-module.ts';
 
 const FORWARD = 'FeaturescopeHeightFft';
@@ -188,7 +188,7 @@ interface WasmBackendLike {
   disposeData(dataId: object, force?: boolean): boolean;
 }
 
-function kernelFunc(adjoint: boolean, backendName: 'wasm' | 'cpu'): tf.KernelFunc {
+function kernelFunc(adjoint: boolean, backendName: JsBackendName): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { x } = inputs as { x: tf.TensorInfo };
     const s = (attrs as unknown as FftAttrs).shape;
@@ -211,15 +211,10 @@ function kernelFunc(adjoint: boolean, backendName: 'wasm' | 'cpu'): tf.KernelFun
   };
 }
 
-let registered = false;
-function register(): void {
-  if (registered) return;
-  registered = true;
-  for (const backendName of ['wasm', 'cpu'] as const) {
-    tf.registerKernel({ kernelName: FORWARD, backendName, kernelFunc: kernelFunc(false, backendName) });
-    tf.registerKernel({ kernelName: ADJOINT, backendName, kernelFunc: kernelFunc(true, backendName) });
-  }
-}
+const KERNELS: tf.KernelConfig[] = JS_BACKENDS.flatMap((backendName) => [
+  { kernelName: FORWARD, backendName, kernelFunc: kernelFunc(false, backendName) },
+  { kernelName: ADJOINT, backendName, kernelFunc: kernelFunc(true, backendName) },
+]);
 
 /** True where the kernel runs: cpu, and wasm when its SIMD module binds to the heap; h must factor (fftFactors). */
 export function heightFftAvailable(h: number): boolean {
@@ -234,6 +229,6 @@ export function heightFftAvailable(h: number): boolean {
  * first.
  */
 export function heightFft(spectrum: tf.Tensor2D, shape: FftShape): tf.Tensor2D {
-  register();
+  ensureKernels(KERNELS);
   return linearKernelPair(spectrum, FORWARD, ADJOINT, { shape });
 }

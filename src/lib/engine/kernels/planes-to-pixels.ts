@@ -6,7 +6,7 @@
  * keeps the op formulation.
  */
 import * as tf from '@tensorflow/tfjs';
-import { linearKernelPair, type WasmOutputs } from './heap.ts';
+import { ensureKernels, linearKernelPair, type WasmOutputs } from './heap.ts';
 import { heapKernel, heapOffset } from './simd/heap-module.ts';
 
 const FORWARD = 'FeaturescopePlanesToPixels';
@@ -35,13 +35,10 @@ function kernelFunc(adjoint: boolean): tf.KernelFunc {
   };
 }
 
-let registered = false;
-function register(): void {
-  if (registered) return;
-  registered = true;
-  tf.registerKernel({ kernelName: FORWARD, backendName: 'wasm', kernelFunc: kernelFunc(false) });
-  tf.registerKernel({ kernelName: ADJOINT, backendName: 'wasm', kernelFunc: kernelFunc(true) });
-}
+const KERNELS: tf.KernelConfig[] = [
+  { kernelName: FORWARD, backendName: 'wasm', kernelFunc: kernelFunc(false) },
+  { kernelName: ADJOINT, backendName: 'wasm', kernelFunc: kernelFunc(true) },
+];
 
 /** True where the kernel runs (wasm with the module bound to its heap). */
 export function planesToPixelsAvailable(): boolean {
@@ -50,6 +47,6 @@ export function planesToPixelsAvailable(): boolean {
 
 /** [b, 3, h, w] colour planes → [b, h, w, 3] pixels mixed by `matrix` (m[p][c]); differentiable. */
 export function planesToPixels(planes: tf.Tensor4D, matrix: number[][]): tf.Tensor4D {
-  register();
+  ensureKernels(KERNELS);
   return linearKernelPair(planes, FORWARD, ADJOINT, { matrix });
 }

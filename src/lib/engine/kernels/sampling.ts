@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { SamplingMap } from '../transforms.ts';
-import { JS_BACKENDS, jsKernel, linearKernelPair, type WasmOutputs } from './heap.ts';
+import { ensureKernels, JS_BACKENDS, jsKernel, linearKernelPair, type JsBackendName, type WasmOutputs } from './heap.ts';
 import { heapKernel, heapOffset } from './simd/heap-module.ts';
 
 const SAMPLE = 'FeaturescopeSample';
@@ -120,16 +120,13 @@ function walkOnHeap(
   return out;
 }
 
-let registered = false;
-
-function registerSamplingKernels(): void {
-  if (registered) return;
-  registered = true;
-  for (const backendName of JS_BACKENDS) {
-    const run = (backend: unknown, map: SamplingMap, adjoint: boolean, input: tf.TensorInfo, outShape: number[]) =>
-      (backendName === 'wasm' ? walkOnHeap(backend, map, adjoint, input, outShape) : null) ??
-      jsKernel(backendName, backend, [input], outShape, ([a], out) => walk(map, outShape[3], adjoint, a, out));
-    tf.registerKernel({
+/** One backend's pair: the SIMD loop on wasm where it applies, else `walk` over the arrays. */
+function kernelsFor(backendName: JsBackendName): tf.KernelConfig[] {
+  const run = (backend: unknown, map: SamplingMap, adjoint: boolean, input: tf.TensorInfo, outShape: number[]) =>
+    (backendName === 'wasm' ? walkOnHeap(backend, map, adjoint, input, outShape) : null) ??
+    jsKernel(backendName, backend, [input], outShape, ([a], out) => walk(map, outShape[3], adjoint, a, out));
+  return [
+    {
       kernelName: SAMPLE,
       backendName,
       kernelFunc: ({ inputs, backend, attrs }) => {
@@ -138,8 +135,8 @@ function registerSamplingKernels(): void {
         const [b, , , ch] = image.shape;
         return run(backend, map, false, image, [b, map.outH, map.outW, ch]);
       },
-    });
-    tf.registerKernel({
+    },
+    {
       kernelName: SAMPLE_ADJOINT,
       backendName,
       kernelFunc: ({ inputs, backend, attrs }) => {
@@ -147,13 +144,15 @@ function registerSamplingKernels(): void {
         const { map, sourceShape } = attrs as unknown as SampleAttrs;
         return run(backend, map, true, dy, sourceShape);
       },
-    });
-  }
+    },
+  ];
 }
+
+const KERNELS = JS_BACKENDS.flatMap(kernelsFor);
 
 /** Samples `image` by `map` on wasm or cpu, with the adjoint as its gradient. */
 export function sampleOnJsBackend(image: tf.Tensor4D, map: SamplingMap): tf.Tensor4D {
-  registerSamplingKernels();
+  ensureKernels(KERNELS);
   const attrs = { map, sourceShape: image.shape };
   return linearKernelPair(image, SAMPLE, SAMPLE_ADJOINT, attrs, { forward: 'image', adjoint: 'dy' });
 }
