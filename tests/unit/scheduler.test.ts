@@ -76,7 +76,10 @@ describe('ETA', () => {
     });
     scheduler.enqueue([job('shallow', 'conv_pw_1_bn', 10), job('deep', 'conv_pw_11_bn', 1)]);
     await expect.poll(() => log.some((e) => e.type === 'snapshot' && e.id === 'shallow')).toBe(true);
-    const q = log.filter((e) => e.type === 'queue').at(-1) as Extract<(typeof log)[number], { type: 'queue' }>;
+    // The queue state posted right after the shallow job's first snapshot (the last one posted may come after the
+    // shallow job has finished: at 32 px its 64 steps take well under a second).
+    const firstSnap = log.findIndex((e) => e.type === 'snapshot' && e.id === 'shallow');
+    const q = log.slice(firstSnap).find((e) => e.type === 'queue') as Extract<(typeof log)[number], { type: 'queue' }>;
     expect(q.state.etaMs).not.toBeNull();
     expect(Object.keys(q.state.etaByLayer).sort()).toEqual(['conv_pw_11_bn', 'conv_pw_1_bn']);
     // The deep layer's 64 steps are estimated to cost more than the shallow one's measured ms/step over 64 steps.
