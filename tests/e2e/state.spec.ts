@@ -22,8 +22,9 @@ test('with background rendering on, switching model mid-render gives the new mod
   page,
 }) => {
   test.setTimeout(300_000);
-  // Background rendering on (no auto=0): every band asks for a couple of channels.
-  await page.goto('/?model=mobilenet_v1_0.25_224&steps=32&size=64');
+  // Background rendering on (no auto=0): every band asks for a couple of channels. 160 steps, so that a batch is still
+  // running when the test looks for one (at 32 steps the whole background queue can finish between two looks).
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=160&size=64');
   await expect(page.locator('section.band .card[data-status="done"]').first()).toBeVisible({ timeout: 120_000 });
   await expect(page.locator('section.band .card[data-status="running"]').first()).toBeVisible({ timeout: 60_000 });
   await page.getByLabel('model').selectOption(GRAPH);
