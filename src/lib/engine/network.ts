@@ -142,6 +142,27 @@ function fusedPairs(net: Network, needed: NetNode[], targets: string[]): Map<str
   return pairs;
 }
 
+interface Plan {
+  needed: NetNode[];
+  pairs: Map<string, string>;
+  byName: Map<string, NetNode>;
+}
+const plans = new WeakMap<Network, Map<string, Plan>>();
+
+/** What `execute` runs for these targets (every step asks the same): worked out once per network and targets. */
+function planOf(net: Network, targets: string[], everyOutput: boolean): Plan {
+  let byTargets = plans.get(net);
+  if (!byTargets) plans.set(net, (byTargets = new Map()));
+  const key = `${everyOutput}|${targets.join('|')}`;
+  let plan = byTargets.get(key);
+  if (!plan) {
+    const needed = nodesNeeded(net, targets);
+    const pairs = everyOutput ? new Map<string, string>() : fusedPairs(net, needed, targets);
+    byTargets.set(key, (plan = { needed, pairs, byName: new Map(needed.map((n) => [n.name, n])) }));
+  }
+  return plan;
+}
+
 /**
  * Runs the network from `input` (already preprocessed) up to `targets`; returns each target's output. A conv whose
  * only use is a ReLU/ReLU6 runs fused with it (one pass less over its output), unless `onNode` wants every output.
@@ -154,9 +175,7 @@ export function execute(
   onNode?: (name: string, out: tf.Tensor) => void,
 ): Map<string, tf.Tensor> {
   const values = new Map<string, tf.Tensor>();
-  const needed = nodesNeeded(net, targets);
-  const pairs = onNode ? new Map<string, string>() : fusedPairs(net, needed, targets);
-  const byName = new Map(needed.map((n) => [n.name, n]));
+  const { needed, pairs, byName } = planOf(net, targets, onNode !== undefined);
   const inputsOf = (node: NetNode) => node.inputs.map((i) => values.get(i)!);
   for (const node of needed) {
     if (pairs.has(node.name)) continue; // runs with its activation below

@@ -79,7 +79,11 @@ export function spectrumScale(h: number, w: number, decayPower: number): Float32
  * M2 = [[c_k cos], [−c_k sin]] / w, c_k = 1 for the DC and Nyquist terms and 2 otherwise.
  */
 export function idftMatrices(h: number, w: number): { m1: Float32Array; m2: Float32Array; wHalf: number } {
-  const wHalf = Math.floor(w / 2) + 1;
+  return { m1: heightIdft(h), ...widthIdft(w) };
+}
+
+/** M1 (see idftMatrices): [2h, 2h]. */
+function heightIdft(h: number): Float32Array {
   const m1 = new Float32Array(2 * h * 2 * h);
   for (let y = 0; y < h; y++) {
     for (let k = 0; k < h; k++) {
@@ -92,6 +96,12 @@ export function idftMatrices(h: number, w: number): { m1: Float32Array; m2: Floa
       m1[(h + y) * 2 * h + h + k] = c;
     }
   }
+  return m1;
+}
+
+/** M2 (see idftMatrices): [2·wHalf, w]. */
+function widthIdft(w: number): { m2: Float32Array; wHalf: number } {
+  const wHalf = Math.floor(w / 2) + 1;
   const m2 = new Float32Array(2 * wHalf * w);
   for (let k = 0; k < wHalf; k++) {
     const ck = k === 0 || (w % 2 === 0 && k === w / 2) ? 1 : 2;
@@ -101,7 +111,7 @@ export function idftMatrices(h: number, w: number): { m1: Float32Array; m2: Floa
       m2[(wHalf + k) * w + x] = (-ck * Math.sin(a)) / w;
     }
   }
-  return { m1, m2, wHalf };
+  return { m2, wHalf };
 }
 
 /** Colour decorrelation (when `color` is given) and the sigmoid to [0,1]; one plane becomes gray RGB. */
@@ -148,7 +158,7 @@ export function createParam(o: ParamOptions): ImageParam {
       },
     };
   }
-  const { m1, m2, wHalf } = idftMatrices(h, w);
+  const { m2, wHalf } = widthIdft(w);
   const n = b * planes;
   // Layout [2h, n·wHalf]: rows are (real|imag, row frequency), columns (item, colour, column frequency).
   const init = tf.tidy(() =>
@@ -175,7 +185,7 @@ export function createParam(o: ParamOptions): ImageParam {
       // Built on first use (GPU backends, or sizes the FFT does not factor), kept past the caller's tidy.
       const m = tf.keep(
         tf.tensor2d(
-          m1.map((v) => v * h),
+          heightIdft(h).map((v) => v * h),
           [2 * h, 2 * h],
         ),
       );
