@@ -4,7 +4,7 @@
  *    first finished card — and a screenshot after `--shot-after` seconds (docs/studio.jpg with --shot);
  *  - click latency: with auto-render off, time from clicking a channel to its first snapshot (step 16).
  *  - step cost: ms per image-step of renders at batch 1 and batch 8 in the studio's worker (conv_pw_6_bn, 128 px,
- *    128 steps, seconds as the worker reports them), next to the CLI's figure for the same renders in this run.
+ *    the default steps, seconds as the worker reports them), next to the CLI's figure for the same renders in this run.
  * Needs a build (`vite build`); starts `vite preview` itself.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -13,6 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from '@playwright/test';
 import { median } from './stats.ts';
+import { DEFAULT_JOB_SETTINGS } from '../src/lib/protocol.ts';
+
+/** The studio's and the CLI's default steps: what a person gets without choosing. */
+const STEPS = DEFAULT_JOB_SETTINGS.steps;
 
 const args = process.argv.slice(2);
 const shot = args.includes('--shot');
@@ -50,7 +54,7 @@ try {
   const firstDone = since(t0);
   const backend = (await page.getByTestId('backend').innerText()).split('\n')[0];
   console.log(
-    `default page (mobilenet_v1_0.75_224, 128 px, 128 steps, ${backend}): model loaded ${loaded.toFixed(1)} s, first snapshot ${firstSnap.toFixed(1)} s, first finished card ${firstDone.toFixed(1)} s after opening`,
+    `default page (mobilenet_v1_0.75_224, 128 px, ${STEPS} steps, ${backend}): model loaded ${loaded.toFixed(1)} s, first snapshot ${firstSnap.toFixed(1)} s, first finished card ${firstDone.toFixed(1)} s after opening`,
   );
   if (shot) {
     await page.waitForTimeout(Math.max(0, shotAfter * 1000 - (Date.now() - t0)));
@@ -75,11 +79,10 @@ try {
     await p.context().close();
   }
   console.log(
-    `click → first snapshot (conv_pw_6_bn, step 16 of 128): median ${median(lat).toFixed(2)} s (runs: ${lat.map((x) => x.toFixed(2)).join(', ')})`,
+    `click → first snapshot (conv_pw_6_bn, step 16 of ${STEPS}): median ${median(lat).toFixed(2)} s (runs: ${lat.map((x) => x.toFixed(2)).join(', ')})`,
   );
 
   // 3. Step cost in the worker vs the CLI, batch 1 and 8, same layer, size and steps.
-  const STEPS = 128;
   const worker = { b1: [] as number[], b8: [] as number[] };
   const cli = { b1: [] as number[], b8: [] as number[] };
   const p = await fresh();
