@@ -1,64 +1,20 @@
 /**
- * Translates a Keras layers model (TensorFlow.js "layers" format) into plain-op nodes with constant weights.
- * Batch-norm that directly follows a linear conv is folded into that conv's kernel and bias; the conv node itself
- * stays available so its own output can still be targeted. A ZeroPadding2D in front of a 'valid' conv becomes that
- * conv's own explicit padding (one pass less each way). Convs are prepared once, after these folds (conv-ops.ts).
+ * Translates a Keras layers model (TensorFlow.js "layers" format) into plain-op nodes with constant weights: one
+ * table entry per layer class the fast path knows, tfjs-layers itself for any other. After every layer has its node,
+ * the folds of keras-folds.ts run (batch-norm into the conv before it, zero padding into the conv after it) and the
+ * convs are prepared once (conv-ops.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ACTIVATIONS, activation, batchNormScaleShift, leakyRelu, type BatchNormStats } from './layer-tables.ts';
-import { prepareConv, type ConvWeights, type Padding, type PreparedConv } from './conv-ops.ts';
+import { ACTIVATIONS, activation, batchNormScaleShift, leakyRelu } from './layer-tables.ts';
+import type { ConvWeights, Padding } from './conv-ops.ts';
+import { batchNormStats, inboundNames, pair, weightFinder, type KerasLayer, type WeightFinder } from './keras-config.ts';
+import { ConvTable, foldBatchNorm, foldZeroPadding, gammaSigns } from './keras-folds.ts';
 import { clippedRelu } from './ops.ts';
 import { buildWithConstants, EngineError, type NetNode, type Network, type OpDeclared, kernelValues } from './network.ts';
-
-interface KerasLayer {
-  class_name: string;
-  name?: string;
-  config: Record<string, unknown> & { name: string };
-  inbound_nodes?: unknown[];
-}
 
 /** The spatial footprint of a conv with this kernel, for strides and receptive fields. */
 function windowOf(kernel: tf.Tensor4D, stride: [number, number], dilation: number): NetNode['geometry'] {
   return { type: 'window', kernel: [kernel.shape[0], kernel.shape[1]], stride, dilation };
-}
-
-function pair(v: unknown, fallback: number): [number, number] {
-  if (Array.isArray(v)) return [Number(v[0]), Number(v[1] ?? v[0])];
-  if (typeof v === 'number') return [v, v];
-  return [fallback, fallback];
-}
-
-function inboundNames(layer: KerasLayer): string[] {
-  const nodes = layer.inbound_nodes ?? [];
-  if (!nodes.length) return [];
-  const first = nodes[0] as unknown;
-  // Keras 2: [[["name", 0, 0, {}], ...]]; Keras 3 style: [{args: [{config: {keras_history: [name, 0, 0]}}]}].
-  if (Array.isArray(first)) return (first as unknown[][]).map((e) => String(e[0]));
-  const args = (first as { args?: unknown[] }).args ?? [];
-  const names: string[] = [];
-  const visit = (a: unknown) => {
-    if (Array.isArray(a)) a.forEach(visit);
-    else if (a && typeof a === 'object') {
-      const hist = (a as { config?: { keras_history?: unknown[] } }).config?.keras_history;
-      if (hist) names.push(String(hist[0]));
-    }
-  };
-  visit(args);
-  return names;
-}
-
-/** Weight lookup tolerant of the naming variants converters produce ("conv1/kernel", "model/conv1/kernel:0"). */
-function weightFinder(weights: tf.NamedTensorMap) {
-  const names = Object.keys(weights);
-  return (layer: string, param: string, required = true): tf.Tensor | undefined => {
-    const want = `${layer}/${param}`;
-    const hit =
-      weights[want] ??
-      weights[`${want}:0`] ??
-      weights[names.find((n) => n.endsWith(`/${want}`) || n.endsWith(`/${want}:0`)) ?? ''];
-    if (!hit && required) throw new EngineError(`layer ${layer}: weight ${param} is missing from the weights manifest`);
-    return hit;
-  };
 }
 
 export function kerasToNetwork(topology: Record<string, unknown>, weights: tf.NamedTensorMap): Network {
@@ -71,7 +27,7 @@ interface KerasContext {
   c: KerasLayer['config'];
   name: string;
   inputs: string[];
-  w: ReturnType<typeof weightFinder>;
+  w: WeightFinder;
   keep: <T extends tf.Tensor>(t: T) => T;
   convs: ConvTable;
   add(
@@ -133,17 +89,6 @@ function globalPoolEntry(max: boolean): KerasEntry {
   return ({ c, add }) => {
     const keepDims = Boolean(c.keepdims);
     add({ run: (x) => (max ? tf.max(x[0], [1, 2], keepDims) : tf.mean(x[0], [1, 2], keepDims)), geometry: { type: 'global' } });
-  };
-}
-
-/** Statistics of a Keras BatchNormalization layer. */
-function batchNormStats(c: KerasLayer['config'], name: string, w: ReturnType<typeof weightFinder>): BatchNormStats {
-  return {
-    epsilon: Number(c.epsilon ?? 1e-3),
-    gamma: c.scale === false ? undefined : w(name, 'gamma'),
-    beta: c.center === false ? undefined : w(name, 'beta'),
-    mean: w(name, 'moving_mean')!,
-    variance: w(name, 'moving_variance')!,
   };
 }
 
@@ -350,119 +295,6 @@ function buildKeras(topology: Record<string, unknown>, weights: tf.NamedTensorMa
   return { inputName: input.name, nodes, outputName, logitsName: findLogits(nodes, outputName), constants, declaredRange };
 }
 
-const gammaSignCache = new WeakMap<tf.Tensor, number[]>();
-
-/**
- * The sign of each channel's γ (+1 or −1), read the first time it is asked for: the BatchNormalization entry asks
- * before any op uses γ, while its values are still on the CPU. Read later, on WebGPU, γ would already live on the GPU,
- * and tfjs reads that synchronously through a canvas — on SwiftShader it destroyed the device.
- */
-function gammaSigns(gamma: tf.Tensor): number[] {
-  let signs = gammaSignCache.get(gamma);
-  if (!signs) gammaSignCache.set(gamma, (signs = Array.from(gamma.dataSync(), (g) => (g < 0 ? -1 : 1))));
-  return signs;
-}
-
-/** Gives every BN that follows a linear conv its own conv with the BN folded in (conv output stays targetable). */
-function foldBatchNorm(
-  layers: KerasLayer[],
-  nodes: NetNode[],
-  weights: tf.NamedTensorMap,
-  keep: <T extends tf.Tensor>(t: T) => T,
-  convs: ConvTable,
-) {
-  const byName = new Map(nodes.map((n) => [n.name, n]));
-  const layerByName = new Map(layers.map((l) => [l.config.name ?? l.name, l]));
-  const w = weightFinder(weights);
-  for (const bn of nodes) {
-    if (bn.kind !== 'BatchNormalization' || bn.inputs.length !== 1) continue;
-    const src = byName.get(bn.inputs[0]);
-    const srcLayer = layerByName.get(bn.inputs[0]);
-    if (!src || !srcLayer || !['Conv2D', 'DepthwiseConv2D'].includes(src.kind)) continue;
-    const c = srcLayer.config;
-    if (String(c.activation ?? 'linear') !== 'linear' || pair(c.dilation_rate, 1)[0] !== 1) continue;
-    const bnLayer = layerByName.get(bn.name)!;
-    const axis = Number(bnLayer.config.axis ?? -1);
-    if (axis !== -1 && axis !== 3) continue;
-    const stats = batchNormStats(bnLayer.config, bn.name, w);
-    const depthwise = src.kind === 'DepthwiseConv2D';
-    const kernel = w(src.name, depthwise ? 'depthwise_kernel' : 'kernel')! as tf.Tensor4D;
-    const bias = c.use_bias === false ? undefined : w(src.name, 'bias', false);
-    const stride = pair(c.strides, 1);
-    const padding = String(c.padding) as Padding;
-    const signs = stats.gamma && src.anatomy?.values ? gammaSigns(stats.gamma) : null;
-    const { scale, shift } = batchNormScaleShift(stats, bias);
-    // The scale multiplies each output channel of the kernel: its last axis (depthwise: the channel axis, 2).
-    const [, , a, b] = kernel.shape;
-    const folded = tf.tidy(() => tf.mul(kernel, scale.reshape(depthwise ? [1, 1, a, b] : [1, 1, 1, b]))) as tf.Tensor4D;
-    scale.dispose();
-    keep(folded);
-    keep(shift);
-    bn.inputs = [...src.inputs];
-    bn.geometry = src.geometry;
-    bn.anatomy =
-      signs && src.anatomy?.values ? { ...src.anatomy, values: { ...src.anatomy.values, outputSigns: signs } } : src.anatomy;
-    const spec: ConvWeights = { kernel: folded, bias: shift, depthwise, stride, padding };
-    const core = convs.core(spec);
-    bn.run = (x) => core(x[0]);
-    convs.bind(bn.name, spec);
-  }
-}
-
-/**
- * Convs whose weights are fixed at build time but whose padding and input may still change (folds); each is prepared
- * once at the end. `core` returns the function a node runs; `bind` records which node's output is that conv alone
- * (the folds look convs up by node; a separable conv's two halves are not bound).
- */
-class ConvTable {
-  private readonly all: ConvWeights[] = [];
-  private readonly prepared = new Map<ConvWeights, PreparedConv>();
-  private readonly byNode = new Map<string, ConvWeights>();
-
-  core(spec: ConvWeights): (x: tf.Tensor) => tf.Tensor4D {
-    this.all.push(spec);
-    return (x) => this.get(spec)(x as tf.Tensor4D);
-  }
-
-  private get(spec: ConvWeights): PreparedConv {
-    const run = this.prepared.get(spec);
-    if (!run) throw new EngineError('internal: a convolution ran before the network was prepared');
-    return run;
-  }
-
-  /** Lets every node bound to a conv alone run fused with a ReLU/ReLU6 after it (NetNode.runClipped). */
-  offerFusion(nodes: NetNode[]) {
-    for (const node of nodes) {
-      const spec = this.byNode.get(node.name);
-      if (spec) node.runClipped = (x, cap, redirect) => this.get(spec).clipped(x[0] as tf.Tensor4D, cap, redirect);
-    }
-  }
-
-  bind(nodeName: string, spec: ConvWeights) {
-    this.byNode.set(nodeName, spec);
-  }
-
-  specOf(nodeName: string): ConvWeights | undefined {
-    return this.byNode.get(nodeName);
-  }
-
-  prepare(keep: <T extends tf.Tensor>(t: T) => T) {
-    for (const spec of this.all) this.prepared.set(spec, prepareConv(spec, keep));
-  }
-}
-
-/** A 'valid' conv fed by a ZeroPadding2D reads the padding's input and pads by itself (explicit padding). */
-function foldZeroPadding(nodes: NetNode[], convs: ConvTable) {
-  const byName = new Map(nodes.map((n) => [n.name, n]));
-  for (const node of nodes) {
-    const spec = convs.specOf(node.name);
-    const src = node.inputs.length === 1 ? byName.get(node.inputs[0]) : undefined;
-    if (!spec || spec.padding !== 'valid' || !src || src.kind !== 'ZeroPadding2D' || !src.pads) continue;
-    spec.padding = src.pads;
-    node.inputs = [...src.inputs];
-  }
-}
-
 /** The pre-softmax node on the way to the output; the output itself when the model ends without a softmax. */
 function findLogits(nodes: NetNode[], outputName: string): string | undefined {
   const byName = new Map(nodes.map((n) => [n.name, n]));
@@ -479,11 +311,7 @@ function findLogits(nodes: NetNode[], outputName: string): string | undefined {
  * The slower but general path for a layer class the fast path does not know: tfjs-layers builds the layer from its
  * config, its weights are set from the manifest, and it runs through `apply` (its own ops, its own gradients).
  */
-function genericLayer(
-  layer: KerasLayer,
-  w: ReturnType<typeof weightFinder>,
-  keep: <T extends tf.Tensor>(t: T) => T,
-): NetNode['run'] {
+function genericLayer(layer: KerasLayer, w: WeightFinder, keep: <T extends tf.Tensor>(t: T) => T): NetNode['run'] {
   const name = layer.config.name ?? layer.name!;
   const entry = tf.serialization.SerializationMap.getMap().classNameMap[layer.class_name];
   if (!entry) throw new EngineError(`layer ${name}: layer type ${layer.class_name} is not supported`);
