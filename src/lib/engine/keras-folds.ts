@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { batchNormScaleShift } from './layer-tables.ts';
 import { prepareConv, type ConvWeights, type Padding, type PreparedConv } from './conv-ops.ts';
 import { EngineError, type NetNode } from './network.ts';
-import { batchNormStats, pair, weightFinder, type KerasLayer } from './keras-config.ts';
+import { batchNormStats, pair, type KerasLayer, type WeightFinder } from './keras-config.ts';
 
 const gammaSignCache = new WeakMap<tf.Tensor, number[]>();
 
@@ -27,13 +27,12 @@ export function gammaSigns(gamma: tf.Tensor): number[] {
 export function foldBatchNorm(
   layers: KerasLayer[],
   nodes: NetNode[],
-  weights: tf.NamedTensorMap,
+  w: WeightFinder,
   keep: <T extends tf.Tensor>(t: T) => T,
   convs: ConvTable,
 ) {
   const byName = new Map(nodes.map((n) => [n.name, n]));
   const layerByName = new Map(layers.map((l) => [l.config.name ?? l.name, l]));
-  const w = weightFinder(weights);
   for (const bn of nodes) {
     if (bn.kind !== 'BatchNormalization' || bn.inputs.length !== 1) continue;
     const src = byName.get(bn.inputs[0]);

@@ -286,7 +286,7 @@ function buildKeras(topology: Record<string, unknown>, weights: tf.NamedTensorMa
   }
   if (!input.name) throw new EngineError('model.json: the model has no input layer');
 
-  foldBatchNorm(layers, nodes, weights, keep, convs);
+  foldBatchNorm(layers, nodes, w, keep, convs);
   foldZeroPadding(nodes, convs);
   convs.prepare(keep);
   convs.offerFusion(nodes);

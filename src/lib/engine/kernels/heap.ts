@@ -21,6 +21,14 @@ export function onJsBackend(): boolean {
   return (JS_BACKENDS as string[]).includes(tf.getBackend());
 }
 
+/** A new float32 tensor on the wasm backend's heap, zeroed (wasm's own outputs are not). */
+export function zeroedHeapOutput(backend: unknown, shape: number[]): tf.TensorInfo {
+  const b = backend as WasmLike;
+  const out = b.makeOutput(shape, 'float32');
+  b.typedArrayFromHeap(out).fill(0);
+  return out;
+}
+
 /**
  * Runs `fill(inputs..., out)` over Float32Array views and returns the output tensor info. The output starts zeroed.
  * On wasm the views are taken after the output is allocated (a growing heap replaces its buffer).
@@ -34,12 +42,10 @@ export function jsKernel(
 ): tf.TensorInfo {
   if (backendName === 'wasm') {
     const b = backend as WasmLike;
-    const out = b.makeOutput(outShape, 'float32');
-    const outView = b.typedArrayFromHeap(out);
-    outView.fill(0);
+    const out = zeroedHeapOutput(backend, outShape);
     fill(
       inputs.map((t) => b.typedArrayFromHeap(t)),
-      outView,
+      b.typedArrayFromHeap(out),
     );
     return out;
   }

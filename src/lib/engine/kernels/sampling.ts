@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { SamplingMap } from '../transforms.ts';
-import { ensureKernels, JS_BACKENDS, jsKernel, linearKernelPair, type JsBackendName, type WasmOutputs } from './heap.ts';
+import { ensureKernels, JS_BACKENDS, jsKernel, linearKernelPair, zeroedHeapOutput, type JsBackendName } from './heap.ts';
 import { heapKernel, heapOffset } from './simd/heap-module.ts';
 
 const SAMPLE = 'FeaturescopeSample';
@@ -92,7 +92,6 @@ interface SampleAttrs {
 }
 
 type SampleItemFn = (a: number, out: number, h: number, w: number, outH: number, outW: number, ...rest: number[]) => void;
-type WasmLike = WasmOutputs & { typedArrayFromHeap(t: tf.TensorInfo): Float32Array };
 
 /** The SIMD loop for a 3-channel image on wasm, or null (other channel counts, or no module): walk then. */
 function walkOnHeap(
@@ -104,9 +103,7 @@ function walkOnHeap(
 ): tf.TensorInfo | null {
   const exports = outShape[3] === 3 ? heapKernel(backend, 'sampling') : null;
   if (!exports) return null;
-  const b = backend as WasmLike;
-  const out = b.makeOutput(outShape, 'float32');
-  b.typedArrayFromHeap(out).fill(0);
+  const out = zeroedHeapOutput(backend, outShape);
   const [items, h, w] = map.source;
   const { outH, outW, affine, padValue } = map;
   // Bytes per item of the array read (a) and of the array written (out).
