@@ -32,19 +32,14 @@ function selector(targets: number[], channels: number): tf.Tensor4D {
   return tf.oneHot(tf.tensor1d(targets, 'int32'), channels).reshape([targets.length, 1, 1, channels]) as tf.Tensor4D;
 }
 
-/** Mean over space of channel targets[i] at `layer`, for item i. */
+/** Mean over space of channel targets[i] at `layer`, for item i: a weighted sum of one channel of weight 1. */
 export function channel(layer: string, targets: number[]): Objective {
   return {
-    layers: [layer],
+    ...weightedChannels(
+      layer,
+      targets.map((index) => [{ index, weight: 1 }]),
+    ),
     label: `channel ${layer}:${targets.join(',')}`,
-    score: ({ acts }) => {
-      const a = as4d(acts.get(layer)!);
-      const kernel = channelMeansKernel(
-        a,
-        targets.map((index) => [{ index, weight: 1 }]),
-      );
-      return kernel ?? (tf.mean(tf.sum(tf.mul(a, selector(targets, a.shape[3])), 3), [1, 2]) as tf.Tensor1D);
-    },
   };
 }
 
