@@ -11,8 +11,8 @@ import { join } from 'node:path';
 const SMALL = '/?model=mobilenet_v1_0.25_224&steps=48&size=64&auto=0&hooks';
 const SHARED = join(process.cwd(), '..', 'shared', 'images');
 
-type Hooks = { __featurescope: { workerTensorsForTest(): Promise<number> } };
-const workerTensors = (page: Page) => page.evaluate(() => (window as unknown as Hooks).__featurescope.workerTensorsForTest());
+type Hooks = { __featurescope: { testHooks: { workerTensors(): Promise<number> } } };
+const workerTensors = (page: Page) => page.evaluate(() => (window as unknown as Hooks).__featurescope.testHooks.workerTensors());
 
 async function openPhotos(page: Page) {
   await page.goto(SMALL);

@@ -8,9 +8,9 @@ const card = (page: Page, layer: string, ch: number) => band(page, layer).locato
 const hooks = (page: Page, f: string, ...args: unknown[]) =>
   page.evaluate(
     ([name, a]) =>
-      (window as unknown as Record<string, Record<string, (...x: unknown[]) => void>>).__featurescope[name as string](
-        ...(a as unknown[]),
-      ),
+      (
+        window as unknown as { __featurescope: { testHooks: Record<string, (...x: unknown[]) => void> } }
+      ).__featurescope.testHooks[name as string](...(a as unknown[])),
     [f, args] as const,
   );
 
@@ -61,7 +61,7 @@ test('a worker stuck in a long call is replaced when cancel goes unanswered, and
   await c.click();
   await expect(c).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
   // Blocks the worker's thread for two minutes, as a stuck GPU call would.
-  await hooks(page, 'hangWorkerForTest', 120_000);
+  await hooks(page, 'hangWorker', 120_000);
   const asked = Date.now();
   await page.getByRole('button', { name: 'cancel all' }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'stopped answering' })).toBeVisible({ timeout: 30_000 });
@@ -133,7 +133,7 @@ test('a worker that crashes while a model loads is replaced and the load complet
   });
   await page.getByLabel('model').selectOption('mobilenet_v1_0.75_224');
   await page.waitForTimeout(500);
-  await hooks(page, 'crashWorkerForTest');
+  await hooks(page, 'crashWorker');
   await expect(page.getByRole('alert').filter({ hasText: 'Worker crashed' })).toBeVisible();
   await expect(band(page, 'conv1_bn')).toContainText('24 channels', { timeout: 90_000 });
   await expect(page.getByText(/^loading /)).toHaveCount(0);
@@ -158,8 +158,8 @@ test('a model that loads but cannot be kept (a taken name) is refused and leaves
   const tensors = () =>
     page.evaluate(() =>
       (
-        window as unknown as { __featurescope: { workerTensorsForTest(): Promise<number> } }
-      ).__featurescope.workerTensorsForTest(),
+        window as unknown as { __featurescope: { testHooks: { workerTensors(): Promise<number> } } }
+      ).__featurescope.testHooks.workerTensors(),
     );
   await open('/models/mobilenet_v1_0.25_224/model.json');
   await expect(page.getByLabel('model')).toHaveValue('user:taken');

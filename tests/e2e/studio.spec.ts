@@ -282,7 +282,7 @@ test('a crashed worker is replaced and its unfinished render runs again', async 
   await c.click();
   await expect(c).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
   await page.evaluate(() =>
-    (window as unknown as { __featurescope: { crashWorkerForTest(): void } }).__featurescope.crashWorkerForTest(),
+    (window as unknown as { __featurescope: { testHooks: { crashWorker(): void } } }).__featurescope.testHooks.crashWorker(),
   );
   await expect(page.getByRole('alert').first()).toContainText('Worker crashed');
   await expect(c).toHaveAttribute('data-status', 'done', { timeout: 150_000 });
@@ -298,7 +298,9 @@ test('a lost WebGL context moves the worker to wasm and the render finishes ther
   await expect(c).toHaveAttribute('data-status', 'running', { timeout: 120_000 });
   await page.waitForTimeout(2000);
   await page.evaluate(() =>
-    (window as unknown as { __featurescope: { loseWebglContextForTest(): void } }).__featurescope.loseWebglContextForTest(),
+    (
+      window as unknown as { __featurescope: { testHooks: { loseWebglContext(): void } } }
+    ).__featurescope.testHooks.loseWebglContext(),
   );
   await expect(page.getByRole('alert').first()).toContainText('WebGL failed (the WebGL context was lost); switching to wasm');
   await expect(page.getByTestId('backend')).toContainText('wasm');

@@ -16,17 +16,14 @@ import {
   type BackendChoice,
   type BackendReady,
   type Combo,
-  type CheckImage,
   type FromWorker,
   type InputMapping,
   type Job,
   type JobSettings,
   type ModelSource,
   type QueueState,
-  type RangeCheck,
   type ToWorker,
   type LoadSpec,
-  type UserModelInfo,
 } from '../protocol.ts';
 import { QuotaError, RenderCache } from '../store/cache.ts';
 import { restoreCards, storeCard } from './cache-sync.ts';
@@ -37,6 +34,8 @@ import { JobBook, JOB_CRASH_LIMIT } from './job-book.ts';
 import { shareLink, type ImageTarget, type LinkModel } from './share-link.ts';
 import { WorkerClient, type Replacement } from './worker-client.ts';
 import { checkJobSettings } from '../settings.ts';
+import { ModelLibrary } from './model-library.svelte.ts';
+import { WorkerTestHooks } from './test-hooks.ts';
 
 export type { Card, Frame };
 
@@ -44,8 +43,6 @@ export { JOB_CRASH_LIMIT } from './job-book.ts';
 
 /** localStorage key of the model last opened. */
 export const LAST_MODEL_KEY = 'featurescope:last-model';
-
-export const SAMPLE_PHOTOS = ['cat', 'airplane', 'portrait'];
 
 /** Sizes offered for new renders; a network smaller than the smallest gets its own input size offered too. */
 export const RENDER_SIZES = [64, 96, 128, 160, 224];
@@ -93,15 +90,15 @@ export class Studio {
   cards = new CardStore();
   messages = $state<{ id: number; kind: 'info' | 'error'; text: string }[]>([]);
   cacheCount = $state(0);
-  /** Models a person brought, kept in the browser. */
-  userModels = $state<UserModelInfo[]>([]);
-  rangeCheck = $state<{
-    busy: boolean;
-    checks: RangeCheck[];
-    inputShape: [number, number, number] | null;
-    declared: { range: [number, number]; why: string } | null;
-    error: string | null;
-  }>({ busy: false, checks: [], inputShape: null, declared: null, error: null });
+  /** Models a person brought, kept in the browser, and the open dialog's range check. */
+  readonly library = new ModelLibrary({
+    send: (m) => this.send(m),
+    currentModelId: () => this.modelId,
+    reopen: (id) => this.loadModel(id),
+    renamed: (from, to) => this.lifecycle.renamed(from, to),
+  });
+  /** What the end-to-end tests do to the worker (on the page with `?hooks` only). */
+  readonly testHooks = new WorkerTestHooks((m) => this.send(m));
 
   readonly models = REGISTRY;
   private readonly initialModel: string;
@@ -193,7 +190,7 @@ export class Studio {
       this.backendChoice,
     );
     this.client.start();
-    this.listModels();
+    this.library.list();
     this.photos.start();
     const link = this.modelUrl;
     if (link)
@@ -240,31 +237,6 @@ export class Studio {
     else if (why === 'unresponsive') this.note('error', `The worker stopped answering (${reason}); started a fresh one.`);
     this.lifecycle.workerReplaced(crashed);
     if (this.outstanding.size) this.send({ type: 'enqueue', jobs: [...this.outstanding.values()] });
-  }
-
-  /** Test hook: makes the worker fail as a crash would. */
-  crashWorkerForTest() {
-    this.send({ type: 'test-crash' });
-  }
-
-  /** Test hook: loses the worker's WebGL context (when it runs WebGL). */
-  loseWebglContextForTest() {
-    this.send({ type: 'test-lose-context' });
-  }
-
-  private memoryWaiters: ((n: number) => void)[] = [];
-
-  /** Test hook: the worker's live tensor count, once the set-up work queued before it is done. */
-  workerTensorsForTest(): Promise<number> {
-    return new Promise((ok) => {
-      this.memoryWaiters.push(ok);
-      this.send({ type: 'test-memory' });
-    });
-  }
-
-  /** Test hook: blocks the worker for `ms`, as a stuck GPU call would. */
-  hangWorkerForTest(ms: number) {
-    this.send({ type: 'test-hang', ms });
   }
 
   setBackend(choice: BackendChoice) {
@@ -339,7 +311,7 @@ export class Studio {
   /** A link that renders and opens this card's image. */
   linkTo(c: Card): string {
     // A person's model opened from a URL is linked by that URL and its range, so the link works in any browser.
-    const kept = this.userModels.find((m) => `user:${m.name}` === this.modelId);
+    const kept = this.library.kept(this.modelId);
     const model: LinkModel = kept?.origin
       ? { url: kept.origin, mapping: { inputRange: kept.inputRange, normalize: kept.normalize } }
       : this.modelUrl && this.modelId === `user:${this.modelUrl.name}`
@@ -359,32 +331,6 @@ export class Studio {
     } catch (e) {
       this.note('error', `Could not read the cache: ${(e as Error).message}`);
     }
-  }
-
-  /** Top predictions per input range on the sample photos and on the person's own test images, if any. */
-  checkRanges(source: ModelSource, ranges: InputMapping[], own: File[] = []) {
-    this.rangeCheck = { busy: true, checks: [], inputShape: null, declared: null, error: null };
-    const samples: CheckImage[] = [...SAMPLE_PHOTOS.map((name) => ({ name })), ...own.map((f) => ({ name: f.name, blob: f }))];
-    this.send({ type: 'check-ranges', source, ranges, samples });
-  }
-
-  listModels() {
-    this.send({ type: 'list-models' });
-  }
-
-  deleteModel(name: string) {
-    this.send({ type: 'delete-model', name });
-  }
-
-  /** Changes a kept model's input range; the model reopens with it when it is the one on screen. */
-  setModelRange(name: string, mapping: InputMapping) {
-    this.send({ type: 'set-model-range', name, mapping });
-    if (this.modelId === `user:${name}`) this.loadModel(`user:${name}`);
-  }
-
-  renameModel(name: string, to: string) {
-    this.send({ type: 'rename-model', name, to });
-    this.lifecycle.renamed(name, to);
   }
 
   cardFor(layer: string, channel: number, variant = 0, settings: JobSettings = this.settings): Card | undefined {
@@ -526,7 +472,7 @@ export class Studio {
   }
 
   private onMessage(m: FromWorker) {
-    if (this.lab.handle(m) || this.photos.handle(m)) return;
+    if (this.lab.handle(m) || this.photos.handle(m) || this.library.handle(m) || this.testHooks.handle(m)) return;
     switch (m.type) {
       case 'ready':
         this.lab.workerRestarted();
@@ -573,23 +519,11 @@ export class Studio {
       case 'queue':
         this.queue = m.state;
         break;
-      case 'user-models':
-        this.userModels = m.models;
-        break;
-      case 'range-check':
-        this.rangeCheck = { busy: false, checks: m.checks, inputShape: m.inputShape, declared: m.declared, error: null };
-        break;
-      case 'range-check-error':
-        this.rangeCheck = { busy: false, checks: [], inputShape: null, declared: null, error: m.message };
-        break;
       case 'error':
         this.note('error', m.message);
         break;
       case 'notice':
         this.note('info', m.message);
-        break;
-      case 'test-memory':
-        this.memoryWaiters.shift()?.(m.numTensors);
         break;
     }
   }
