@@ -1,0 +1,83 @@
+/**
+ * Which of the studio's cards a layer band shows, worked out in one pass over the cards (the band used five filters,
+ * each comparing settings as JSON per card, on every streamed snapshot of every card).
+ */
+import type { JobSettings } from '../protocol.ts';
+import type { Card } from './cards.ts';
+
+/** Settings as one comparable string; a card's settings object is shared by its copies, so each is written once. */
+const written = new WeakMap<JobSettings, string>();
+function settingsKey(s: JobSettings): string {
+  let k = written.get(s);
+  if (k === undefined) written.set(s, (k = JSON.stringify(s)));
+  return k;
+}
+
+export interface BandCards {
+  /** Finished images with the band's settings (every variant): what its ZIP and contact sheet export. */
+  rendered: Card[];
+  /** Channels at or past `shown` that have a card with the band's settings (asked for from a photo, a link, a range). */
+  beyond: number[];
+  /** The latest finished image of each channel under any settings, shown (marked) until the current one exists. */
+  others: Map<number, Card>;
+  /** Queued and running renders of the band, any settings: what its cancel button stops. */
+  pending: Card[];
+  /** Channels of class renders (a class band), any settings and state: they stay in the band after a reload. */
+  classes: number[];
+}
+
+/** The band's share of the cards of model `modelKey`, for `layer` rendered with `settings`. */
+export function bandCards(
+  cards: Iterable<Card>,
+  modelKey: string | null,
+  layer: string,
+  settings: JobSettings,
+  shown: number,
+): BandCards {
+  const want = settingsKey(settings);
+  const out: BandCards = { rendered: [], beyond: [], others: new Map(), pending: [], classes: [] };
+  const beyond = new Set<number>();
+  const classes = new Set<number>();
+  for (const c of cards) {
+    if (c.modelKey !== modelKey || c.layer !== layer) continue;
+    if (c.status === 'queued' || c.status === 'running') out.pending.push(c);
+    if (c.settings.objective === 'logit') classes.add(c.channel);
+    if (c.combo) continue;
+    const same = settingsKey(c.settings) === want;
+    const finished = c.status === 'done' && c.frame !== null;
+    if (same && finished) out.rendered.push(c);
+    if (c.variant !== 0) continue;
+    if (same && c.channel >= shown) beyond.add(c.channel);
+    if (finished) out.others.set(c.channel, c);
+  }
+  out.beyond = [...beyond].sort((a, b) => a - b);
+  out.classes = [...classes];
+  return out;
+}
+
+/** "1 min 5 s" / "40 s". */
+export function formatEta(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s} s`;
+}
+
+/**
+ * The question asked before rendering a whole layer, with the time it would take at the measured ms per step (batches
+ * of 8), or null when it is small enough (16 renders or fewer) to start without asking.
+ */
+export function wholeLayerQuestion(
+  layer: string,
+  channels: number,
+  alreadyRendered: number,
+  steps: number,
+  msPerStep: number,
+): string | null {
+  const jobs = channels - alreadyRendered;
+  if (jobs <= 16) return null;
+  const minutes = msPerStep ? Math.round((Math.ceil(jobs / 8) * steps * msPerStep) / 60000) : null;
+  const estimate =
+    minutes !== null
+      ? ` — about ${minutes < 1 ? 'less than a minute' : `${minutes} min`} at the measured ${msPerStep.toFixed(0)} ms/step`
+      : '';
+  return `Render all ${channels} channels of ${layer} (${jobs} not rendered yet)${estimate}?`;
+}

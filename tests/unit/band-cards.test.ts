@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_JOB_SETTINGS, type JobSettings } from '../../src/lib/protocol.ts';
+import { bandCards, formatEta, wholeLayerQuestion } from '../../src/lib/studio/band-cards.ts';
+import { queuedCard, type Card } from '../../src/lib/studio/cards.ts';
+
+const now: JobSettings = { ...DEFAULT_JOB_SETTINGS };
+const before: JobSettings = { ...DEFAULT_JOB_SETTINGS, steps: 64 };
+const frame = { step: 1, width: 2, height: 2, rgba: new Uint8ClampedArray(16), value: 1 };
+let n = 0;
+function card(channel: number, status: Card['status'], settings = now, extra: Partial<Card> = {}): Card {
+  const c = queuedCard(`k${n++}`, 'm', 'conv', channel, 0, settings);
+  return { ...c, status, frame: status === 'done' || status === 'running' ? frame : null, ...extra };
+}
+
+describe("a layer band's cards", () => {
+  it('sorts each card of its model and layer into what the band shows, exports and cancels', () => {
+    const done = card(0, 'done');
+    const variant = card(0, 'done', now, { variant: 1 });
+    const old = card(1, 'done', before);
+    const oldThenNew = [card(2, 'done', before), card(2, 'done', { ...before, size: 96 })];
+    const running = card(3, 'running');
+    const queuedFar = card(40, 'queued');
+    const doneFar = card(12, 'done');
+    const combo = card(0, 'done', now, { combo: { kind: 'neg' } });
+    const otherLayer = { ...card(0, 'done'), layer: 'other' };
+    const otherModel = { ...card(0, 'done'), modelKey: 'other' };
+    const failed = card(5, 'failed');
+    const all = [done, variant, old, ...oldThenNew, running, queuedFar, doneFar, combo, otherLayer, otherModel, failed];
+    const b = bandCards(all, 'm', 'conv', now, 10);
+    expect(b.rendered).toEqual([done, variant, doneFar]);
+    expect(b.beyond).toEqual([12, 40]);
+    expect(b.pending).toEqual([running, queuedFar]);
+    // The latest finished image of each channel, whatever its settings (the current one is looked up first).
+    expect(b.others.get(1)).toBe(old);
+    expect(b.others.get(2)).toBe(oldThenNew[1]);
+    expect(b.others.get(0)).toBe(done);
+    expect(b.others.has(3)).toBe(false);
+    expect(b.others.has(5)).toBe(false);
+    expect(b.classes).toEqual([]);
+  });
+
+  it('keeps class renders of a class band in any state and settings; a cancelled combo is pending too', () => {
+    const logit = { ...now, objective: 'logit' as const };
+    const a = card(281, 'done', logit);
+    const q = card(7, 'queued', { ...logit, steps: 32 });
+    const combo = card(9, 'queued', now, { combo: { kind: 'neg' } });
+    const b = bandCards([a, q, combo], 'm', 'conv', logit, 10);
+    expect(b.classes.sort((x, y) => x - y)).toEqual([7, 281]);
+    expect(b.pending).toEqual([q, combo]);
+    expect(b.rendered).toEqual([a]);
+  });
+
+  it('says how long a whole layer would take before starting it, and asks nothing for 16 renders or fewer', () => {
+    expect(wholeLayerQuestion('conv_pw_3_bn', 96, 80, 160, 50)).toBeNull();
+    // 88 renders = 11 batches of 8, 160 steps at 60 ms: 105.6 s, about 2 min.
+    expect(wholeLayerQuestion('conv_pw_3_bn', 96, 8, 160, 60)).toBe(
+      'Render all 96 channels of conv_pw_3_bn (88 not rendered yet) — about 2 min at the measured 60 ms/step?',
+    );
+    expect(wholeLayerQuestion('c', 40, 0, 32, 10)).toContain('about less than a minute');
+    expect(wholeLayerQuestion('c', 40, 0, 32, 0)).toBe('Render all 40 channels of c (40 not rendered yet)?');
+    expect(formatEta(65_400)).toBe('1 min 5 s');
+    expect(formatEta(40_000)).toBe('40 s');
+  });
+});
