@@ -20,7 +20,7 @@ export function heat(t: number): [number, number, number] {
 }
 
 /** RGBA of a map (height × width, row by row) on the scale 0 → top. */
-export function heatRgba(map: Float32Array, top: number): Uint8ClampedArray {
+export function heatRgba(map: Float32Array, top: number): Uint8ClampedArray<ArrayBuffer> {
   const out = new Uint8ClampedArray(map.length * 4);
   for (let i = 0; i < map.length; i++) {
     const t = top > 0 ? map[i] / top : 0;
