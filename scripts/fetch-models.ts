@@ -1,5 +1,6 @@
 /**
- * `npm run models`: puts every registry model into models/cache/ and verifies it.
+ * `npm run models`: puts every registry model into models/cache/ and verifies it. (The CLI and benchmarks need not run
+ * it first: loading a registry model does the same for that model.)
  * FEATURESCOPE_MODELS_MIRROR=<dir> copies from <dir>/<id>/… instead of fetching the upstream URLs.
  */
 import { REGISTRY } from '../src/lib/models/registry.ts';
@@ -16,10 +17,5 @@ try {
   }
 } catch (e) {
   console.error(`models: ${(e as Error).message}`);
-  if (source.kind !== 'mirror')
-    console.error(
-      'models: without internet access, point FEATURESCOPE_MODELS_MIRROR at a folder laid out as <dir>/<id>/model.json … ' +
-        '(for example FEATURESCOPE_MODELS_MIRROR=../shared/models npm run dev)',
-    );
   process.exit(1);
 }

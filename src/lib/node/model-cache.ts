@@ -41,6 +41,11 @@ async function isValid(path: string, f: RegistryFile): Promise<boolean> {
   }
 }
 
+/** What to do without internet access (said whenever a model cannot be fetched from upstream). */
+export const MIRROR_HINT =
+  'without internet access, point FEATURESCOPE_MODELS_MIRROR at a folder laid out as <dir>/<id>/model.json … ' +
+  '(for example FEATURESCOPE_MODELS_MIRROR=../shared/models npm run dev)';
+
 export class ModelFetchError extends Error {
   override name = 'ModelFetchError';
 }
@@ -68,9 +73,9 @@ export async function ensureModel(
       try {
         res = await fetch(url);
       } catch (e) {
-        throw new ModelFetchError(`${entry.id}/${f.path}: cannot fetch ${url} (${(e as Error).message})`);
+        throw new ModelFetchError(`${entry.id}/${f.path}: cannot fetch ${url} (${(e as Error).message}); ${MIRROR_HINT}`);
       }
-      if (!res.ok) throw new ModelFetchError(`${entry.id}/${f.path}: ${url} answered HTTP ${res.status}`);
+      if (!res.ok) throw new ModelFetchError(`${entry.id}/${f.path}: ${url} answered HTTP ${res.status}; ${MIRROR_HINT}`);
       await writeFile(tmp, new Uint8Array(await res.arrayBuffer()));
     }
     const size = (await stat(tmp)).size;
