@@ -39,6 +39,29 @@ async function engineMs(m: FeatureModel, batch: number, steps: number, runs: num
   return median(per);
 }
 
+/**
+ * The cost of one more step, per image: renders of `short` and `long` steps alternate (order alternating too), and
+ * each pair gives (t_long − t_short) / (long − short) / batch — the render's fixed costs (set-up, the final clean pass)
+ * cancel, as in the side-by-side script's CLI figure, but without two process start-ups in the difference. Median of
+ * `pairs`.
+ */
+async function marginalMs(m: FeatureModel, batch: number, short: number, long: number, pairs: number): Promise<number> {
+  const targets = Array.from({ length: batch }, (_, i) => ({ index: i }));
+  const settings = { layer: LAYER, size: SIZE, redirectSteps: 0, thresholds: [] };
+  const timed = async (steps: number) => {
+    const t0 = performance.now();
+    await render(m, { ...settings, steps }, targets);
+    return performance.now() - t0;
+  };
+  await timed(2);
+  const per: number[] = [];
+  for (let r = 0; r < pairs; r++) {
+    const [a, b] = r % 2 ? [await timed(long), await timed(short)] : [await timed(short), await timed(long)].reverse();
+    per.push((a - b) / (long - short) / batch);
+  }
+  return median(per);
+}
+
 /** The naive step: same param and transforms, but tf.grad through tfjs-layers' apply (weight gradients included). */
 async function naiveMs(steps: number, runs: number): Promise<number> {
   const full = await loadLayersReference(modelDir(MODEL));
@@ -121,6 +144,16 @@ for (const backend of ['wasm', 'cpu'] as BackendName[]) {
   print(
     `engine ${backend.padEnd(4)} batch 1: ${b1.toFixed(1)} ms   batch 8: ${b8.toFixed(1)} ms per image (${(b8 * 8).toFixed(0)} ms per step)`,
   );
+  if (!heavy) {
+    // The side-by-side script's step counts: 16 → 96 at batch 1, 8 → 40 at batch 8.
+    const pairs = quick ? 3 : 7;
+    const [m1, m8] = [await marginalMs(m, 1, 16, 96, pairs), await marginalMs(m, 8, 8, 40, pairs)];
+    results[`${backend} marginal b1`] = m1;
+    results[`${backend} marginal b8`] = m8;
+    print(
+      `engine ${backend.padEnd(4)} one more step (fixed costs excluded), batch 1: ${m1.toFixed(1)} ms   batch 8: ${m8.toFixed(1)} ms per image`,
+    );
+  }
   m.dispose();
 }
 await useBackend(['cpu']);
@@ -130,5 +163,9 @@ if (results['cpu b1']) print(`ratio naive / engine on cpu, batch 1: ${(naive / r
 if (results['wasm b1']) print(`ratio naive cpu / engine wasm, batch 1: ${(naive / results['wasm b1']).toFixed(1)}x`);
 if (results['wasm b1'] && results['wasm b8'])
   print(`batch 8 vs batch 1 on wasm, per image: ${(results['wasm b8'] / results['wasm b1']).toFixed(2)}x`);
+if (results['wasm marginal b1'] && results['wasm marginal b8'])
+  print(
+    `batch 8 vs batch 1 on wasm, per image, one more step: ${(results['wasm marginal b8'] / results['wasm marginal b1']).toFixed(2)}x`,
+  );
 const cli = cliMs(quick ? 64 : 256);
 print(`CLI (wasm, 1 channel, batch 1, ${quick ? 64 : 256} steps incl. 16 redirected, snapshots): ${cli.toFixed(1)} ms per step`);
