@@ -49,6 +49,50 @@ describe('layers model (MobileNet v1 α0.25) as plain ops', () => {
     x.dispose();
   });
 
+  it('a conv layer the objective reads in part computes only those channels, with the same values and input gradient', async () => {
+    const m = await model(SMALL);
+    const x = await photos(96);
+    const want = [1, 5, 7];
+    // Pointwise (1×1), the strided 3×3 first conv, and layers that are not computed in part: a depthwise conv, and a
+    // conv that another asked-for layer reads (its whole output is needed on the way).
+    for (const [layers, target, partial] of [
+      [['conv_pw_4_bn'], 'conv_pw_4_bn', true],
+      [['conv1_bn'], 'conv1_bn', true],
+      [['conv_dw_4_bn'], 'conv_dw_4_bn', false],
+      [['conv_pw_3_bn', 'conv_pw_4_bn'], 'conv_pw_3_bn', false],
+    ] as const) {
+      const weights = [0.7, -1.3, 2.1];
+      const run = (some: boolean) =>
+        tf.tidy(() => {
+          let subset: number[] | undefined;
+          const score = (v: tf.Tensor) => {
+            const { acts, subsets } = m.forwardSome(v as tf.Tensor4D, [...layers], false, some ? { [target]: want } : undefined);
+            subset = subsets.get(target);
+            const a = acts.get(target)!;
+            // Σ weight · channel, over the channels in `want` (the whole output: weights placed at those channels).
+            const w = new Float32Array(a.shape[3]!);
+            want.forEach((c, j) => (w[subset ? j : c] = weights[j]));
+            return tf.sum(tf.mul(a, tf.tensor1d(w)));
+          };
+          const value = score(x).dataSync()[0];
+          return { value, grad: tf.grad(score)(x).dataSync(), subset };
+        });
+      const [part, whole] = [run(true), run(false)];
+      expect(part.subset, target).toEqual(partial ? want : undefined);
+      expect(whole.subset).toBeUndefined();
+      expect(Math.abs(part.value - whole.value) / Math.abs(whole.value), target).toBeLessThan(1e-5);
+      let worst = 0;
+      let scale = 0;
+      for (let i = 0; i < whole.grad.length; i++) {
+        worst = Math.max(worst, Math.abs(part.grad[i] - whole.grad[i]));
+        scale = Math.max(scale, Math.abs(whole.grad[i]));
+      }
+      expect(scale, target).toBeGreaterThan(0);
+      expect(worst / scale, target).toBeLessThan(1e-4);
+    }
+    x.dispose();
+  });
+
   it('matches tfjs-layers on an inner layer, batch-norm folded or not', async () => {
     const m = await model(SMALL);
     const ref = await loadLayersReference(modelDir(SMALL));

@@ -196,6 +196,12 @@ export interface PreparedConv {
   /** conv then clippedRelu(·, cap, redirect) in one forward kernel; null where it cannot fuse (other caps, or a
    * depthwise conv with explicit padding, which tfjs's fused depthwise op does not take). */
   clipped(x: tf.Tensor4D, cap: number, redirect: boolean): tf.Tensor4D | null;
+  /**
+   * Output channels `channels` only (in that order), from the same slice of the kernel and bias: for a conv the
+   * objective reads in part, 1/Cout-th of the work per channel, both ways. Null for a depthwise conv (its channels
+   * would need the same channels of its input).
+   */
+  channels(x: tf.Tensor4D, channels: number[]): tf.Tensor4D | null;
 }
 
 /**
@@ -239,8 +245,11 @@ export function prepareConv(w: ConvWeights, keep?: <T extends tf.Tensor>(t: T) =
     }
     return bias ? fusedConvKernel(x, w, pad, 'linear') : tf.conv2d(x, kernel, stride, pad);
   };
-  const backward = (dy: tf.Tensor4D, inH: number, inW: number): tf.Tensor4D => {
-    const backKernel = stored ?? makeBackKernel();
+  /** The input gradient; with `part`, of the conv computing only those output channels (see `channels`). */
+  const backward = (dy: tf.Tensor4D, inH: number, inW: number, part?: number[]): tf.Tensor4D => {
+    const whole = stored ?? makeBackKernel();
+    // A full conv's backward kernel has the output channels on axis 2 in every form (transposed, flipped, phases).
+    const backKernel = part ? (tf.gather(whole, part, 2) as tf.Tensor4D) : whole;
     if (pointwise) return tf.conv2d(dy, backKernel, 1, 'valid');
     const gh = padGeometry(inH, kh, stride[0], 1, axisPadding(padding, 0));
     const gw = padGeometry(inW, kw, stride[1], 1, axisPadding(padding, 1));
@@ -284,7 +293,19 @@ export function prepareConv(w: ConvWeights, keep?: <T extends tf.Tensor>(t: T) =
     };
     return tf.customGrad(f)(x) as tf.Tensor4D;
   };
-  return Object.assign(run, { clipped });
+  const channels = (x: tf.Tensor4D, list: number[]): tf.Tensor4D | null => {
+    if (depthwise) return null;
+    const [, inH, inW] = x.shape;
+    const f: GradFunc = (input) => ({
+      value: tf.conv2d(input as tf.Tensor4D, tf.gather(kernel, list, 3) as tf.Tensor4D, stride, pad),
+      gradFunc: (dy: tf.Tensor) => backward(dy as tf.Tensor4D, inH, inW, list),
+    });
+    const y = tf.customGrad(f)(x) as tf.Tensor4D;
+    // The bias after the conv, not fused: wasm's Gather leaves its rank-4 working shape in the backend's record of its
+    // output, where wasm's FusedConv2D checks that a bias has rank 1 (and this output is small).
+    return bias ? tf.add(y, tf.gather(bias.reshape([-1]), list)) : y;
+  };
+  return Object.assign(run, { clipped, channels });
 }
 
 /** Depthwise conv (kernel [kh, kw, C, M]) with an input-only gradient; backward kernel built per call. */

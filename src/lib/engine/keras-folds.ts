@@ -101,11 +101,16 @@ export class ConvTable {
     return run;
   }
 
-  /** Lets every node bound to a conv alone run fused with a ReLU/ReLU6 after it (NetNode.runClipped). */
+  /**
+   * Lets every node bound to a conv alone run fused with a ReLU/ReLU6 after it (NetNode.runClipped) and compute only
+   * some of its channels (NetNode.runChannels).
+   */
   offerFusion(nodes: NetNode[]) {
     for (const node of nodes) {
       const spec = this.byNode.get(node.name);
-      if (spec) node.runClipped = (x, cap, redirect) => this.get(spec).clipped(x[0] as tf.Tensor4D, cap, redirect);
+      if (!spec) continue;
+      node.runClipped = (x, cap, redirect) => this.get(spec).clipped(x[0] as tf.Tensor4D, cap, redirect);
+      node.runChannels = (x, channels) => this.get(spec).channels(x[0] as tf.Tensor4D, channels);
     }
   }
 

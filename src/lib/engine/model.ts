@@ -177,6 +177,19 @@ export class FeatureModel {
    * the redirected ones (see ops.ts); it changes nothing in the forward values. Call it inside tf.tidy.
    */
   forward(image: tf.Tensor4D, layers: string[], redirect = false): Map<string, tf.Tensor> {
+    return this.forwardSome(image, layers, redirect).acts;
+  }
+
+  /**
+   * `forward`, computing only `channels` of the layers listed there where it can (a conv layer nothing else on the
+   * way reads); `subsets` says which layers hold only those channels, in that order on their last axis.
+   */
+  forwardSome(
+    image: tf.Tensor4D,
+    layers: string[],
+    redirect = false,
+    channels?: Record<string, number[]>,
+  ): { acts: Map<string, tf.Tensor>; subsets: Map<string, number[]> } {
     for (const l of layers) this.layer(l);
     const [h, w] = this.inputShape;
     // A network that runs only at its own input size sees every image resized to it (differentiably).
@@ -185,7 +198,9 @@ export class FeatureModel {
         ? tf.image.resizeBilinear(image, [h, w], true)
         : image;
     // Intermediates are left to the caller's tf.tidy: a gradient may still need them.
-    return execute(this.net, this.preprocess(sized), layers, redirect);
+    const subsets = new Map<string, number[]>();
+    const acts = execute(this.net, this.preprocess(sized), layers, redirect, { channels, subsets });
+    return { acts, subsets };
   }
 
   dispose(): void {
@@ -238,7 +253,7 @@ function describeLayers(net: Network, inputShape: [number, number, number]): Lay
       x,
       net.nodes.map((n) => n.name),
       false,
-      (name, t) => shapes.set(name, t.shape),
+      { onNode: (name, t) => shapes.set(name, t.shape) },
     );
   });
   const rf = receptiveFields(net, Math.max(inputShape[0], inputShape[1]));

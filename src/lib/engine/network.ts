@@ -68,6 +68,12 @@ export interface NetNode {
    * cannot fuse. `execute` uses it for a conv whose only use is such an activation.
    */
   runClipped?(inputs: tf.Tensor[], cap: number, redirect: boolean): tf.Tensor | null;
+  /**
+   * A conv node: only output channels `channels` (in that order), computed from the same-sized slice of the weights,
+   * or null where it cannot. `execute` uses it for a target whose only reader is the objective and which the objective
+   * reads only in part (a channel objective reads a few of hundreds).
+   */
+  runChannels?(inputs: tf.Tensor[], channels: number[]): tf.Tensor | null;
   /** An activation node that is clippedRelu(x, clipCap): a conv before it may run it fused. */
   clipCap?: number;
   /** Spatial footprint, for strides and receptive fields; absent for pointwise / element-wise nodes. */
@@ -146,6 +152,8 @@ interface Plan {
   needed: NetNode[];
   pairs: Map<string, string>;
   byName: Map<string, NetNode>;
+  /** Targets no other node of the plan reads: they may be computed in part (NetNode.runChannels). */
+  leaves: Set<string>;
 }
 const plans = new WeakMap<Network, Map<string, Plan>>();
 
@@ -158,29 +166,46 @@ function planOf(net: Network, targets: string[], everyOutput: boolean): Plan {
   if (!plan) {
     const needed = nodesNeeded(net, targets);
     const pairs = everyOutput ? new Map<string, string>() : fusedPairs(net, needed, targets);
-    byTargets.set(key, (plan = { needed, pairs, byName: new Map(needed.map((n) => [n.name, n])) }));
+    const read = new Set(needed.flatMap((n) => n.inputs));
+    const leaves = new Set(targets.filter((t) => !read.has(t)));
+    byTargets.set(key, (plan = { needed, pairs, byName: new Map(needed.map((n) => [n.name, n])), leaves }));
   }
   return plan;
 }
 
+export interface ExecuteOptions {
+  /** Called with every node's output (and then no node runs fused or in part: every output is whole). */
+  onNode?: (name: string, out: tf.Tensor) => void;
+  /** The only channels wanted of some targets (ascending): a conv target nothing else reads computes just those. */
+  channels?: Record<string, number[]>;
+  /** Filled with the targets computed in part, and their channels (the order of their last axis). */
+  subsets?: Map<string, number[]>;
+}
+
 /**
  * Runs the network from `input` (already preprocessed) up to `targets`; returns each target's output. A conv whose
- * only use is a ReLU/ReLU6 runs fused with it (one pass less over its output), unless `onNode` wants every output.
+ * only use is a ReLU/ReLU6 runs fused with it (one pass less over its output), unless `onNode` wants every output;
+ * a conv target of which only some channels are wanted computes only those (see ExecuteOptions).
  */
 export function execute(
   net: Network,
   input: tf.Tensor,
   targets: string[],
   redirect: boolean,
-  onNode?: (name: string, out: tf.Tensor) => void,
+  { onNode, channels, subsets }: ExecuteOptions = {},
 ): Map<string, tf.Tensor> {
   const values = new Map<string, tf.Tensor>();
-  const { needed, pairs, byName } = planOf(net, targets, onNode !== undefined);
+  const { needed, pairs, byName, leaves } = planOf(net, targets, onNode !== undefined);
   const inputsOf = (node: NetNode) => node.inputs.map((i) => values.get(i)!);
   for (const node of needed) {
     if (pairs.has(node.name)) continue; // runs with its activation below
     let out: tf.Tensor;
-    if (node.name === net.inputName) out = input;
+    const part = onNode ? undefined : channels?.[node.name];
+    const partial = part && leaves.has(node.name) ? node.runChannels?.(inputsOf(node), part) : null;
+    if (partial) {
+      out = partial;
+      subsets?.set(node.name, part!);
+    } else if (node.name === net.inputName) out = input;
     else {
       const conv = node.inputs.length === 1 && pairs.get(node.inputs[0]) === node.name ? byName.get(node.inputs[0])! : null;
       const fused = conv ? conv.runClipped!(inputsOf(conv), node.clipCap!, redirect) : null;

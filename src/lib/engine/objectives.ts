@@ -11,10 +11,20 @@ export interface ObjectiveContext {
   acts: Map<string, tf.Tensor>;
   /** The image being optimized, [b, h, w, 3] in [0,1], before transforms. */
   image: tf.Tensor4D;
+  /**
+   * Layers whose activations hold only some channels, in this order on the last axis (the engine computed only the
+   * channels the objective declared, see Objective.channels); layers not here are whole.
+   */
+  subsets?: Map<string, number[]>;
 }
 
 export interface Objective {
   layers: string[];
+  /**
+   * The only channels of a layer the score reads, ascending; a layer of `layers` not listed is read whole. A listed
+   * layer may come computed in part: the score then finds its channels through ObjectiveContext.subsets.
+   */
+  channels?: Record<string, number[]>;
   /** Per-item score, shape [b]. */
   score(ctx: ObjectiveContext): tf.Tensor1D;
   /** Short description for manifests and the UI. */
@@ -27,9 +37,23 @@ function as4d(t: tf.Tensor): tf.Tensor4D {
   return (t.rank === 4 ? t : t.reshape([t.shape[0], 1, 1, -1])) as tf.Tensor4D;
 }
 
-/** One-hot selector [b, 1, 1, C] picking channel targets[i] for item i. */
+/** Ascending distinct channels. */
+const distinct = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b);
+
+/** Where channel `index` of `layer` sits on the last axis of its activations in `ctx`. */
+function position(ctx: ObjectiveContext, layer: string, index: number): number {
+  const subset = ctx.subsets?.get(layer);
+  if (!subset) return index;
+  const at = subset.indexOf(index);
+  if (at < 0) throw new Error(`internal: channel ${index} of ${layer} was not computed`);
+  return at;
+}
+
+/** One-hot selector [b, 1, 1, C] picking channel targets[i] for item i (tf.oneHot refuses C = 1: a layer in part). */
 function selector(targets: number[], channels: number): tf.Tensor4D {
-  return tf.oneHot(tf.tensor1d(targets, 'int32'), channels).reshape([targets.length, 1, 1, channels]) as tf.Tensor4D;
+  const w = new Float32Array(targets.length * channels);
+  targets.forEach((t, i) => (w[i * channels + t] = 1));
+  return tf.tensor4d(w, [targets.length, 1, 1, channels]);
 }
 
 /** Mean over space of channel targets[i] at `layer`, for item i: a weighted sum of one channel of weight 1. */
@@ -57,14 +81,16 @@ export interface ChannelTerm {
 export function weightedChannels(layer: string, terms: ChannelTerm[][]): Objective {
   return {
     layers: [layer],
+    channels: { [layer]: distinct(terms.flatMap((t) => t.map((x) => x.index))) },
     label: `channels ${layer}:${terms.map((t) => t.map((x) => `${x.weight}·${x.index}`).join('+')).join(',')}`,
-    score: ({ acts }) => {
-      const a = as4d(acts.get(layer)!);
-      const kernel = channelMeansKernel(a, terms);
+    score: (ctx) => {
+      const a = as4d(ctx.acts.get(layer)!);
+      const at = terms.map((t) => t.map((x) => ({ index: position(ctx, layer, x.index), weight: x.weight })));
+      const kernel = channelMeansKernel(a, at);
       if (kernel) return kernel;
       const c = a.shape[3];
-      const w = new Float32Array(terms.length * c);
-      terms.forEach((t, i) => t.forEach((x) => (w[i * c + x.index] += x.weight)));
+      const w = new Float32Array(at.length * c);
+      at.forEach((t, i) => t.forEach((x) => (w[i * c + x.index] += x.weight)));
       return tf.mean(tf.sum(tf.mul(a, tf.tensor4d(w, [terms.length, 1, 1, c])), 3), [1, 2]) as tf.Tensor1D;
     },
   };
@@ -77,9 +103,10 @@ export function weightedChannels(layer: string, terms: ChannelTerm[][]): Objecti
 export function neuron(layer: string, targets: number[], positions?: ([number, number] | null)[]): Objective {
   return {
     layers: [layer],
+    channels: { [layer]: distinct(targets) },
     label: `neuron ${layer}:${targets.join(',')}`,
-    score: ({ acts }) => {
-      const a = as4d(acts.get(layer)!);
+    score: (ctx) => {
+      const a = as4d(ctx.acts.get(layer)!);
       const [b, h, w, c] = a.shape;
       const at = (i: number): [number, number] => {
         const p = positions?.[i];
@@ -90,7 +117,8 @@ export function neuron(layer: string, targets: number[], positions?: ([number, n
         Array.from({ length: b }, (_, i) => a.slice([i, ...at(i), 0], [1, 1, 1, c])),
         0,
       ) as tf.Tensor4D;
-      return tf.sum(tf.mul(units, selector(targets, c)), [1, 2, 3]) as tf.Tensor1D;
+      const picked = targets.map((t) => position(ctx, layer, t));
+      return tf.sum(tf.mul(units, selector(picked, c)), [1, 2, 3]) as tf.Tensor1D;
     },
   };
 }
@@ -198,10 +226,12 @@ export function blur(): Objective {
  */
 export class ObjectiveExpr implements Objective {
   readonly layers: string[];
+  readonly channels?: Record<string, number[]>;
   readonly label: string;
   readonly score: Objective['score'];
   constructor(o: Objective) {
     this.layers = o.layers;
+    if (o.channels) this.channels = o.channels;
     this.label = o.label;
     this.score = o.score;
   }
@@ -222,16 +252,37 @@ export class ObjectiveExpr implements Objective {
 export const compose = (o: Objective) => new ObjectiveExpr(o);
 
 export function scale(o: Objective, k: number): Objective {
-  return { layers: o.layers, label: `${k}·${o.label}`, score: (ctx) => tf.mul(o.score(ctx), k) as tf.Tensor1D };
+  return {
+    layers: o.layers,
+    ...(o.channels ? { channels: o.channels } : {}),
+    label: `${k}·${o.label}`,
+    score: (ctx) => tf.mul(o.score(ctx), k) as tf.Tensor1D,
+  };
 }
 
 export function neg(o: Objective): Objective {
   return scale(o, -1);
 }
 
+/** The channels a sum reads: per layer, the union of its parts' channels, unless a part reads that layer whole. */
+function unionOfChannels(os: Objective[]): Record<string, number[]> | undefined {
+  const out: Record<string, number[]> = {};
+  const whole = new Set<string>();
+  for (const o of os)
+    for (const layer of o.layers) {
+      const part = o.channels?.[layer];
+      if (!part) whole.add(layer);
+      else out[layer] = distinct([...(out[layer] ?? []), ...part]);
+    }
+  for (const layer of whole) delete out[layer];
+  return Object.keys(out).length ? out : undefined;
+}
+
 export function sum(...os: Objective[]): Objective {
+  const channels = unionOfChannels(os);
   return {
     layers: [...new Set(os.flatMap((o) => o.layers))],
+    ...(channels ? { channels } : {}),
     label: os.map((o) => o.label).join(' + '),
     score: (ctx) => os.map((o) => o.score(ctx)).reduce((a, b) => tf.add(a, b) as tf.Tensor1D),
   };

@@ -94,9 +94,10 @@ export async function renderVis(parts: RenderParts, options: RenderOptions = {})
   const scoreOf = (value: tf.Tensor, redirect: boolean) => {
     const image = param.toImage(value);
     const input = transform ? transform(image) : image;
-    const acts = model.forward(input, full.layers, redirect);
-    const perItem = full.score({ acts, image });
-    const main = full === objective ? perItem : objective.score({ acts, image });
+    // Only the channels the loss reads of its layers, where the network can (a conv target read by nothing else).
+    const { acts, subsets } = model.forwardSome(input, full.layers, redirect, full.channels);
+    const perItem = full.score({ acts, image, subsets });
+    const main = full === objective ? perItem : objective.score({ acts, image, subsets });
     return { total: tf.sum(perItem) as tf.Scalar, main };
   };
   const thresholds = new Set([...parts.thresholds.filter((t) => t <= steps), steps]);
@@ -136,8 +137,8 @@ export async function renderVis(parts: RenderParts, options: RenderOptions = {})
   }
   const clean = tf.tidy(() => {
     const image = param.toImage(param.variable);
-    const acts = model.forward(image, objective.layers, false);
-    return objective.score({ acts, image });
+    const { acts, subsets } = model.forwardSome(image, objective.layers, false, objective.channels);
+    return objective.score({ acts, image, subsets });
   });
   const cleanValues = Array.from(await readBack(clean));
   clean.dispose();

@@ -176,7 +176,7 @@ export function evaluate(
       { ...DEFAULT_SETTINGS, objective: kind, layer },
       targets.map((index) => ({ index })),
     );
-    const acts = model.forward(images, o.layers, false);
-    return Array.from(o.score({ acts, image: images }).dataSync());
+    const { acts, subsets } = model.forwardSome(images, o.layers, false, o.channels);
+    return Array.from(o.score({ acts, image: images, subsets }).dataSync());
   });
 }
