@@ -50,17 +50,19 @@ describe('layers model (MobileNet v1 α0.25) as plain ops', () => {
   });
 
   it('a conv layer the objective reads in part computes only those channels, with the same values and input gradient', async () => {
-    const m = await model(SMALL);
     const x = await photos(96);
     const want = [1, 5, 7];
+    const pw = 'module_apply_default/MobilenetV1/MobilenetV1/Conv2d_3_pointwise/BatchNorm/FusedBatchNorm/Mul';
     // Pointwise (1×1), the strided 3×3 first conv, and layers that are not computed in part: a depthwise conv, and a
-    // conv that another asked-for layer reads (its whole output is needed on the way).
-    for (const [layers, target, partial] of [
-      [['conv_pw_4_bn'], 'conv_pw_4_bn', true],
-      [['conv1_bn'], 'conv1_bn', true],
-      [['conv_dw_4_bn'], 'conv_dw_4_bn', false],
-      [['conv_pw_3_bn', 'conv_pw_4_bn'], 'conv_pw_3_bn', false],
+    // conv that another asked-for layer reads (its whole output is needed on the way); and a graph model's Conv2D node.
+    for (const [id, layers, target, partial] of [
+      [SMALL, ['conv_pw_4_bn'], 'conv_pw_4_bn', true],
+      [SMALL, ['conv1_bn'], 'conv1_bn', true],
+      [SMALL, ['conv_dw_4_bn'], 'conv_dw_4_bn', false],
+      [SMALL, ['conv_pw_3_bn', 'conv_pw_4_bn'], 'conv_pw_3_bn', false],
+      [GRAPH, [pw], pw, true],
     ] as const) {
+      const m = await model(id);
       const weights = [0.7, -1.3, 2.1];
       const run = (some: boolean) =>
         tf.tidy(() => {

@@ -313,6 +313,17 @@ export function depthwiseConv(x: tf.Tensor4D, kernel: tf.Tensor4D, stride: [numb
   return prepareConv({ kernel, depthwise: true, stride, padding })(x);
 }
 
+/** Output channels `channels` of a full conv (see PreparedConv.channels); backward kernel built per call. */
+export function convChannels(
+  x: tf.Tensor4D,
+  kernel: tf.Tensor4D,
+  stride: [number, number],
+  padding: Padding,
+  channels: number[],
+): tf.Tensor4D {
+  return prepareConv({ kernel, depthwise: false, stride, padding }).channels(x, channels)!;
+}
+
 /** Full conv (kernel [kh, kw, Cin, Cout]) with an input-only gradient; backward kernel built per call. */
 export function conv(x: tf.Tensor4D, kernel: tf.Tensor4D, stride: [number, number], padding: Padding): tf.Tensor4D {
   return prepareConv({ kernel, depthwise: false, stride, padding })(x);

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ACTIVATIONS, batchNormScaleShift, GRAPH_ACTIVATIONS, leakyRelu, type Activate } from './layer-tables.ts';
-import { conv, depthwiseConv } from './conv-ops.ts';
+import { conv, convChannels, depthwiseConv } from './conv-ops.ts';
 import {
   buildWithConstants,
   EngineError,
@@ -49,7 +49,13 @@ interface GraphContext {
   pad: 'same' | 'valid';
   stride: [number, number];
   /** Adds this graph node as a network node fed by its non-constant inputs. */
-  node(run: NetNode['run'], geometry?: Geometry, pads?: NetNode['pads'], anatomy?: OpDeclared): void;
+  node(
+    run: NetNode['run'],
+    geometry?: Geometry,
+    pads?: NetNode['pads'],
+    anatomy?: OpDeclared,
+    runChannels?: NetNode['runChannels'],
+  ): void;
   constants: tf.Tensor[];
   input: { name: string };
 }
@@ -148,6 +154,14 @@ const fusedOp: GraphEntry = ({ g, all, constArg, constValue, node, stride, pad }
     g.op === '_FusedMatMul' ? { type: 'global' } : window(kernel, stride),
     undefined,
     anatomyOf(g.op === '_FusedMatMul' ? 'dense' : g.op === '_FusedConv2D' ? 'conv' : 'depthwise', kernel, stride, pad, bias),
+    // Some channels of a conv: the same slice of the kernel and bias (the activation acts per channel).
+    g.op === '_FusedConv2D'
+      ? (x, channels, r) => {
+          const y = convChannels(x[0] as tf.Tensor4D, kernel as tf.Tensor4D, stride, pad, channels);
+          const biased = bias ? tf.add(y, tf.gather(bias.reshape([-1]), channels)) : y;
+          return act ? act(biased, r) : biased;
+        }
+      : undefined,
   );
 };
 
@@ -177,6 +191,7 @@ const GRAPH_OPS: Record<string, GraphEntry> = {
       window(kernel, stride),
       undefined,
       anatomyOf('conv', kernel, stride, pad),
+      (x, channels) => convChannels(x[0] as tf.Tensor4D, kernel, stride, pad, channels),
     );
   },
   DepthwiseConv2dNative: ({ constArg, node, stride, pad }) => {
@@ -268,12 +283,13 @@ function buildGraph(topology: Record<string, unknown>, weights: tf.NamedTensorMa
       isConstArg: (k) => isConst.has(all[k]),
       pad: decodeString(g.attr?.padding?.s) === 'VALID' ? 'valid' : 'same',
       stride: [stride4[1], stride4[2]],
-      node: (run, geometry, pads, anatomy) =>
+      node: (run, geometry, pads, anatomy, runChannels) =>
         nodes.push({
           name: g.name,
           kind: g.op,
           inputs: dyn,
           run,
+          ...(runChannels ? { runChannels } : {}),
           geometry,
           pads,
           anatomy: anatomy && { ...anatomy, source: g.name, layerClass: g.op },

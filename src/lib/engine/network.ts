@@ -73,7 +73,7 @@ export interface NetNode {
    * or null where it cannot. `execute` uses it for a target whose only reader is the objective and which the objective
    * reads only in part (a channel objective reads a few of hundreds).
    */
-  runChannels?(inputs: tf.Tensor[], channels: number[]): tf.Tensor | null;
+  runChannels?(inputs: tf.Tensor[], channels: number[], redirect: boolean): tf.Tensor | null;
   /** An activation node that is clippedRelu(x, clipCap): a conv before it may run it fused. */
   clipCap?: number;
   /** Spatial footprint, for strides and receptive fields; absent for pointwise / element-wise nodes. */
@@ -201,7 +201,7 @@ export function execute(
     if (pairs.has(node.name)) continue; // runs with its activation below
     let out: tf.Tensor;
     const part = onNode ? undefined : channels?.[node.name];
-    const partial = part && leaves.has(node.name) ? node.runChannels?.(inputsOf(node), part) : null;
+    const partial = part && leaves.has(node.name) ? node.runChannels?.(inputsOf(node), part, redirect) : null;
     if (partial) {
       out = partial;
       subsets?.set(node.name, part!);
