@@ -1,6 +1,10 @@
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { loadLayersReference } from '../../src/lib/node/files.ts';
+import { loadModel } from '../../src/lib/node/load-model.ts';
 import { modelDir } from '../../src/lib/node/model-cache.ts';
 import { GRAPH, model, photos, SMALL } from './helpers.ts';
 
@@ -139,6 +143,42 @@ describe('layers model (MobileNet v1 α0.25) as plain ops', () => {
 });
 
 describe('graph model (TF-Hub MobileNet v1 α0.25)', () => {
+  it("a converter's fused conv node (conv, bias, ReLU6 in one) computes the objective's channels alone, as its ReLU6", async () => {
+    // The TF-Hub graph runs Conv2D, Add (the folded batch norm's offset) and Relu6 as three nodes; tfjs-converter
+    // usually emits one _FusedConv2D. Rewritten so: the fused node's output is the original Relu6 node's.
+    const base = 'module_apply_default/MobilenetV1/MobilenetV1/Conv2d_3_pointwise';
+    const src = modelDir(GRAPH);
+    const dir = mkdtempSync(join(tmpdir(), 'fs-fused-'));
+    const json = JSON.parse(readFileSync(join(src, 'model.json'), 'utf8'));
+    for (const g of json.weightsManifest) for (const p of g.paths) copyFileSync(join(src, p), join(dir, p));
+    const conv = json.modelTopology.node.find((n: { name: string }) => n.name === `${base}/BatchNorm/FusedBatchNorm/Mul`);
+    conv.op = '_FusedConv2D';
+    conv.input.push(`${base}/BatchNorm/FusedBatchNorm/Offset`);
+    conv.attr.fused_ops = { list: { s: [btoa('BiasAdd'), btoa('Relu6')] } };
+    conv.attr.num_args = { i: '1' };
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
+    const plain = await model(GRAPH);
+    const fused = await loadModel(join(dir, 'model.json'), plain.info.inputRange);
+    const x = await photos(96);
+    const want = [3, 17, 30];
+    const picked = (a: tf.Tensor, whole: boolean) =>
+      whole
+        ? tf.stack(want.map((c) => tf.slice(a, [0, 0, 0, c], [-1, -1, -1, 1])))
+        : tf.stack(want.map((_, j) => tf.slice(a, [0, 0, 0, j], [-1, -1, -1, 1])));
+    const [part, reference] = tf.tidy(() => {
+      const { acts, subsets } = fused.forwardSome(x, [conv.name], false, { [conv.name]: want });
+      expect(subsets.get(conv.name)).toEqual(want);
+      const relu = plain.forward(x, [`${base}/Relu6`]).get(`${base}/Relu6`)!;
+      return [picked(acts.get(conv.name)!, false).dataSync(), picked(relu, true).dataSync()];
+    });
+    let worst = 0;
+    for (let i = 0; i < part.length; i++) worst = Math.max(worst, Math.abs(part[i] - reference[i]));
+    expect(Math.max(...reference)).toBeGreaterThan(0);
+    expect(worst).toBeLessThan(1e-4);
+    fused.dispose();
+    x.dispose();
+  });
+
   it('classifies the photos and exposes its inner nodes as layers', async () => {
     const m = await model(GRAPH);
     expect(m.format).toBe('graph');
