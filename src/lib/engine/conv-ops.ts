@@ -169,6 +169,34 @@ function phaseBackward(
   return spread.slice([0, before[0], before[1], 0], [b, inSize[0], inSize[1], cin]) as tf.Tensor4D;
 }
 
+/**
+ * The slices of constant weights that computing some channels of a conv needs (its kernel, bias and backward kernel
+ * cut to those channels), made once per render instead of every step: a fresh kernel each step costs a gather and,
+ * on wasm, a new XNNPACK operator (more than the sliced conv itself at batch 1). The render owns the cache and
+ * disposes it when it ends; one-off calls go without.
+ */
+export class SliceCache {
+  private readonly held = new Map<tf.Tensor, Map<string, tf.Tensor>>();
+
+  /** The tensor `make` gives for (source, key), made on first use and kept until `dispose`. */
+  get<T extends tf.Tensor>(source: tf.Tensor, key: string, make: () => T): T {
+    let bySource = this.held.get(source);
+    if (!bySource) this.held.set(source, (bySource = new Map()));
+    let t = bySource.get(key) as T | undefined;
+    if (!t) bySource.set(key, (t = tf.keep(make())));
+    return t;
+  }
+
+  dispose(): void {
+    for (const bySource of this.held.values()) for (const t of bySource.values()) t.dispose();
+    this.held.clear();
+  }
+}
+
+/** `make()`, or the cache's copy of it. */
+const sliced = <T extends tf.Tensor>(cache: SliceCache | undefined, source: tf.Tensor, key: string, make: () => T): T =>
+  cache ? cache.get(source, key, make) : make();
+
 export interface ConvWeights {
   /** [kh, kw, Cin, Cout] for a full conv, [kh, kw, C, multiplier] for a depthwise one. */
   kernel: tf.Tensor4D;
@@ -201,7 +229,7 @@ export interface PreparedConv {
    * objective reads in part, 1/Cout-th of the work per channel, both ways. Null for a depthwise conv (its channels
    * would need the same channels of its input).
    */
-  channels(x: tf.Tensor4D, channels: number[]): tf.Tensor4D | null;
+  channels(x: tf.Tensor4D, channels: number[], cache?: SliceCache): tf.Tensor4D | null;
 }
 
 /**
@@ -246,10 +274,11 @@ export function prepareConv(w: ConvWeights, keep?: <T extends tf.Tensor>(t: T) =
     return bias ? fusedConvKernel(x, w, pad, 'linear') : tf.conv2d(x, kernel, stride, pad);
   };
   /** The input gradient; with `part`, of the conv computing only those output channels (see `channels`). */
-  const backward = (dy: tf.Tensor4D, inH: number, inW: number, part?: number[]): tf.Tensor4D => {
-    const whole = stored ?? makeBackKernel();
+  const backward = (dy: tf.Tensor4D, inH: number, inW: number, part?: number[], cache?: SliceCache): tf.Tensor4D => {
     // A full conv's backward kernel has the output channels on axis 2 in every form (transposed, flipped, phases).
-    const backKernel = part ? (tf.gather(whole, part, 2) as tf.Tensor4D) : whole;
+    const backKernel = part
+      ? sliced(cache, kernel, `back ${part}`, () => tf.gather(stored ?? makeBackKernel(), part, 2) as tf.Tensor4D)
+      : (stored ?? makeBackKernel());
     if (pointwise) return tf.conv2d(dy, backKernel, 1, 'valid');
     const gh = padGeometry(inH, kh, stride[0], 1, axisPadding(padding, 0));
     const gw = padGeometry(inW, kw, stride[1], 1, axisPadding(padding, 1));
@@ -293,17 +322,23 @@ export function prepareConv(w: ConvWeights, keep?: <T extends tf.Tensor>(t: T) =
     };
     return tf.customGrad(f)(x) as tf.Tensor4D;
   };
-  const channels = (x: tf.Tensor4D, list: number[]): tf.Tensor4D | null => {
+  const channels = (x: tf.Tensor4D, list: number[], cache?: SliceCache): tf.Tensor4D | null => {
     if (depthwise) return null;
     const [, inH, inW] = x.shape;
+    const part = sliced(cache, kernel, `forward ${list}`, () => tf.gather(kernel, list, 3) as tf.Tensor4D);
     const f: GradFunc = (input) => ({
-      value: tf.conv2d(input as tf.Tensor4D, tf.gather(kernel, list, 3) as tf.Tensor4D, stride, pad),
-      gradFunc: (dy: tf.Tensor) => backward(dy as tf.Tensor4D, inH, inW, list),
+      value: tf.conv2d(input as tf.Tensor4D, part, stride, pad),
+      gradFunc: (dy: tf.Tensor) => backward(dy as tf.Tensor4D, inH, inW, list, cache),
     });
     const y = tf.customGrad(f)(x) as tf.Tensor4D;
     // The bias after the conv, not fused: wasm's Gather leaves its rank-4 working shape in the backend's record of its
     // output, where wasm's FusedConv2D checks that a bias has rank 1 (and this output is small).
-    return bias ? tf.add(y, tf.gather(bias.reshape([-1]), list)) : y;
+    return bias
+      ? tf.add(
+          y,
+          sliced(cache, kernel, `bias ${list}`, () => tf.gather(bias.reshape([-1]), list)),
+        )
+      : y;
   };
   return Object.assign(run, { clipped, channels });
 }
@@ -320,8 +355,9 @@ export function convChannels(
   stride: [number, number],
   padding: Padding,
   channels: number[],
+  cache?: SliceCache,
 ): tf.Tensor4D {
-  return prepareConv({ kernel, depthwise: false, stride, padding }).channels(x, channels)!;
+  return prepareConv({ kernel, depthwise: false, stride, padding }).channels(x, channels, cache)!;
 }
 
 /** Full conv (kernel [kh, kw, Cin, Cout]) with an input-only gradient; backward kernel built per call. */

@@ -156,9 +156,10 @@ const fusedOp: GraphEntry = ({ g, all, constArg, constValue, node, stride, pad }
     anatomyOf(g.op === '_FusedMatMul' ? 'dense' : g.op === '_FusedConv2D' ? 'conv' : 'depthwise', kernel, stride, pad, bias),
     // Some channels of a conv: the same slice of the kernel and bias (the activation acts per channel).
     g.op === '_FusedConv2D'
-      ? (x, channels, r) => {
-          const y = convChannels(x[0] as tf.Tensor4D, kernel as tf.Tensor4D, stride, pad, channels);
-          const biased = bias ? tf.add(y, tf.gather(bias.reshape([-1]), channels)) : y;
+      ? (x, channels, r, cache) => {
+          const y = convChannels(x[0] as tf.Tensor4D, kernel as tf.Tensor4D, stride, pad, channels, cache);
+          const slice = () => tf.gather(bias!.reshape([-1]), channels);
+          const biased = bias ? tf.add(y, cache ? cache.get(bias, `bias ${channels}`, slice) : slice()) : y;
           return act ? act(biased, r) : biased;
         }
       : undefined,
@@ -191,7 +192,7 @@ const GRAPH_OPS: Record<string, GraphEntry> = {
       window(kernel, stride),
       undefined,
       anatomyOf('conv', kernel, stride, pad),
-      (x, channels) => convChannels(x[0] as tf.Tensor4D, kernel, stride, pad, channels),
+      (x, channels, _r, cache) => convChannels(x[0] as tf.Tensor4D, kernel, stride, pad, channels, cache),
     );
   },
   DepthwiseConv2dNative: ({ constArg, node, stride, pad }) => {

@@ -110,7 +110,7 @@ export class ConvTable {
       const spec = this.byNode.get(node.name);
       if (!spec) continue;
       node.runClipped = (x, cap, redirect) => this.get(spec).clipped(x[0] as tf.Tensor4D, cap, redirect);
-      node.runChannels = (x, channels) => this.get(spec).channels(x[0] as tf.Tensor4D, channels);
+      node.runChannels = (x, channels, _r, cache) => this.get(spec).channels(x[0] as tf.Tensor4D, channels, cache);
     }
   }
 

@@ -5,6 +5,7 @@
 import { layerAnatomies, type LayerAnatomy } from './layer-anatomy.ts';
 import * as tf from '@tensorflow/tfjs';
 import { loadArtifacts, ModelLoadError, type ReadFile } from './artifacts.ts';
+import type { SliceCache } from './conv-ops.ts';
 import { graphToNetwork } from './graph-def.ts';
 import { kerasToNetwork } from './keras-layers.ts';
 import {
@@ -189,6 +190,7 @@ export class FeatureModel {
     layers: string[],
     redirect = false,
     channels?: Record<string, number[]>,
+    cache?: SliceCache,
   ): { acts: Map<string, tf.Tensor>; subsets: Map<string, number[]> } {
     for (const l of layers) this.layer(l);
     const [h, w] = this.inputShape;
@@ -199,7 +201,7 @@ export class FeatureModel {
         : image;
     // Intermediates are left to the caller's tf.tidy: a gradient may still need them.
     const subsets = new Map<string, number[]>();
-    const acts = execute(this.net, this.preprocess(sized), layers, redirect, { channels, subsets });
+    const acts = execute(this.net, this.preprocess(sized), layers, redirect, { channels, subsets, cache });
     return { acts, subsets };
   }
 

@@ -73,7 +73,7 @@ export interface NetNode {
    * or null where it cannot. `execute` uses it for a target whose only reader is the objective and which the objective
    * reads only in part (a channel objective reads a few of hundreds).
    */
-  runChannels?(inputs: tf.Tensor[], channels: number[], redirect: boolean): tf.Tensor | null;
+  runChannels?(inputs: tf.Tensor[], channels: number[], redirect: boolean, cache?: SliceCache): tf.Tensor | null;
   /** An activation node that is clippedRelu(x, clipCap): a conv before it may run it fused. */
   clipCap?: number;
   /** Spatial footprint, for strides and receptive fields; absent for pointwise / element-wise nodes. */
@@ -97,6 +97,7 @@ export interface Network {
 
 import { EngineError } from './errors.ts';
 import { samePadding } from './layer-anatomy.ts';
+import type { SliceCache } from './conv-ops.ts';
 
 export { EngineError };
 
@@ -180,6 +181,8 @@ export interface ExecuteOptions {
   channels?: Record<string, number[]>;
   /** Filled with the targets computed in part, and their channels (the order of their last axis). */
   subsets?: Map<string, number[]>;
+  /** Where the sliced weights of those targets are kept between steps (the render's). */
+  cache?: SliceCache;
 }
 
 /**
@@ -192,7 +195,7 @@ export function execute(
   input: tf.Tensor,
   targets: string[],
   redirect: boolean,
-  { onNode, channels, subsets }: ExecuteOptions = {},
+  { onNode, channels, subsets, cache }: ExecuteOptions = {},
 ): Map<string, tf.Tensor> {
   const values = new Map<string, tf.Tensor>();
   const { needed, pairs, byName, leaves } = planOf(net, targets, onNode !== undefined);
@@ -201,7 +204,7 @@ export function execute(
     if (pairs.has(node.name)) continue; // runs with its activation below
     let out: tf.Tensor;
     const part = onNode ? undefined : channels?.[node.name];
-    const partial = part && leaves.has(node.name) ? node.runChannels?.(inputsOf(node), part, redirect) : null;
+    const partial = part && leaves.has(node.name) ? node.runChannels?.(inputsOf(node), part, redirect, cache) : null;
     if (partial) {
       out = partial;
       subsets?.set(node.name, part!);

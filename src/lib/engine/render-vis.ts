@@ -5,6 +5,7 @@
  * snapshot (RGBA bytes and objective per image) goes to the caller. The caller owns the parts and disposes them.
  */
 import * as tf from '@tensorflow/tfjs';
+import { SliceCache } from './conv-ops.ts';
 import { readBack } from './read-back.ts';
 import type { Adam } from './adam.ts';
 import type { FeatureModel } from './model.ts';
@@ -89,13 +90,23 @@ function splitRgba(all: Uint8Array, b: number, h: number, w: number): Uint8Array
 
 /** Runs the loop; resolves with the final snapshot, the clean objective values and the curve. */
 export async function renderVis(parts: RenderParts, options: RenderOptions = {}): Promise<RenderResult> {
+  // The weights sliced to the objective's channels, made on the first step and let go when the render ends.
+  const cache = new SliceCache();
+  try {
+    return await optimize(parts, options, cache);
+  } finally {
+    cache.dispose();
+  }
+}
+
+async function optimize(parts: RenderParts, options: RenderOptions, cache: SliceCache): Promise<RenderResult> {
   const { model, objective, param, optimizer, transform, steps } = parts;
   const full = parts.loss ?? objective;
   const scoreOf = (value: tf.Tensor, redirect: boolean) => {
     const image = param.toImage(value);
     const input = transform ? transform(image) : image;
     // Only the channels the loss reads of its layers, where the network can (a conv target read by nothing else).
-    const { acts, subsets } = model.forwardSome(input, full.layers, redirect, full.channels);
+    const { acts, subsets } = model.forwardSome(input, full.layers, redirect, full.channels, cache);
     const perItem = full.score({ acts, image, subsets });
     const main = full === objective ? perItem : objective.score({ acts, image, subsets });
     return { total: tf.sum(perItem) as tf.Scalar, main };
@@ -137,7 +148,7 @@ export async function renderVis(parts: RenderParts, options: RenderOptions = {})
   }
   const clean = tf.tidy(() => {
     const image = param.toImage(param.variable);
-    const { acts, subsets } = model.forwardSome(image, objective.layers, false, objective.channels);
+    const { acts, subsets } = model.forwardSome(image, objective.layers, false, objective.channels, cache);
     return objective.score({ acts, image, subsets });
   });
   const cleanValues = Array.from(await readBack(clean));
