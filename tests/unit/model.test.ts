@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { SliceCache } from '../../src/lib/engine/slice-cache.ts';
 import { loadLayersReference } from '../../src/lib/node/files.ts';
 import { loadModel } from '../../src/lib/node/load-model.ts';
 import { modelDir } from '../../src/lib/node/model-cache.ts';
@@ -57,44 +58,57 @@ describe('layers model (MobileNet v1 α0.25) as plain ops', () => {
     const x = await photos(96);
     const want = [1, 5, 7];
     const pw = 'module_apply_default/MobilenetV1/MobilenetV1/Conv2d_3_pointwise/BatchNorm/FusedBatchNorm/Mul';
-    // Pointwise (1×1), the strided 3×3 first conv, and layers that are not computed in part: a depthwise conv, and a
-    // conv that another asked-for layer reads (its whole output is needed on the way); and a graph model's Conv2D node.
+    // Pointwise (1×1), the strided 3×3 first conv, a depthwise conv (with the ReLU6 and pointwise conv below it), a
+    // strided one, a ReLU6; not in part: a depthwise conv whose way down another asked-for layer reads, and a conv
+    // another asked-for layer reads; and a graph model's Conv2D node.
     for (const [id, layers, target, partial] of [
       [SMALL, ['conv_pw_4_bn'], 'conv_pw_4_bn', true],
       [SMALL, ['conv1_bn'], 'conv1_bn', true],
-      [SMALL, ['conv_dw_4_bn'], 'conv_dw_4_bn', false],
+      [SMALL, ['conv_dw_4_bn'], 'conv_dw_4_bn', true],
+      [SMALL, ['conv_dw_2_bn'], 'conv_dw_2_bn', true],
+      [SMALL, ['conv_pw_3_relu'], 'conv_pw_3_relu', true],
+      [SMALL, ['conv_dw_4_bn', 'conv_pw_3_relu'], 'conv_dw_4_bn', false],
       [SMALL, ['conv_pw_3_bn', 'conv_pw_4_bn'], 'conv_pw_3_bn', false],
       [GRAPH, [pw], pw, true],
     ] as const) {
       const m = await model(id);
       const weights = [0.7, -1.3, 2.1];
-      const run = (some: boolean) =>
-        tf.tidy(() => {
-          let subset: number[] | undefined;
-          const score = (v: tf.Tensor) => {
-            const { acts, subsets } = m.forwardSome(v as tf.Tensor4D, [...layers], false, some ? { [target]: want } : undefined);
-            subset = subsets.get(target);
-            const a = acts.get(target)!;
-            // Σ weight · channel, over the channels in `want` (the whole output: weights placed at those channels).
-            const w = new Float32Array(a.shape[3]!);
-            want.forEach((c, j) => (w[subset ? j : c] = weights[j]));
-            return tf.sum(tf.mul(a, tf.tensor1d(w)));
-          };
-          const value = score(x).dataSync()[0];
-          return { value, grad: tf.grad(score)(x).dataSync(), subset };
-        });
-      const [part, whole] = [run(true), run(false)];
-      expect(part.subset, target).toEqual(partial ? want : undefined);
-      expect(whole.subset).toBeUndefined();
-      expect(Math.abs(part.value - whole.value) / Math.abs(whole.value), target).toBeLessThan(1e-5);
-      let worst = 0;
-      let scale = 0;
-      for (let i = 0; i < whole.grad.length; i++) {
-        worst = Math.max(worst, Math.abs(part.grad[i] - whole.grad[i]));
-        scale = Math.max(scale, Math.abs(whole.grad[i]));
+      for (const redirect of [false, true]) {
+        const cache = new SliceCache();
+        const before = tf.memory().numTensors;
+        const run = (some: boolean) =>
+          tf.tidy(() => {
+            let subset: number[] | undefined;
+            const score = (v: tf.Tensor) => {
+              const asked = some ? { [target]: want } : undefined;
+              const { acts, subsets } = m.forwardSome(v as tf.Tensor4D, [...layers], redirect, asked, cache);
+              subset = subsets.get(target);
+              const a = acts.get(target)!;
+              // Σ weight · channel, over the channels in `want` (the whole output: weights placed at those channels).
+              const w = new Float32Array(a.shape[3]!);
+              want.forEach((c, j) => (w[subset ? j : c] = weights[j]));
+              return tf.sum(tf.mul(a, tf.tensor1d(w)));
+            };
+            const value = score(x).dataSync()[0];
+            return { value, grad: tf.grad(score)(x).dataSync(), subset };
+          });
+        const [part, whole] = [run(true), run(false)];
+        const what = `${target}, redirect ${redirect}`;
+        expect(part.subset, what).toEqual(partial ? want : undefined);
+        expect(whole.subset).toBeUndefined();
+        expect(Math.abs(part.value - whole.value) / Math.abs(whole.value), what).toBeLessThan(1e-5);
+        let worst = 0;
+        let scale = 0;
+        for (let i = 0; i < whole.grad.length; i++) {
+          worst = Math.max(worst, Math.abs(part.grad[i] - whole.grad[i]));
+          scale = Math.max(scale, Math.abs(whole.grad[i]));
+        }
+        expect(scale, what).toBeGreaterThan(0);
+        expect(worst / scale, what).toBeLessThan(1e-4);
+        // The sliced weights live in the cache until it is let go, and no longer.
+        cache.dispose();
+        expect(tf.memory().numTensors, what).toBe(before);
       }
-      expect(scale, target).toBeGreaterThan(0);
-      expect(worst / scale, target).toBeLessThan(1e-4);
     }
     x.dispose();
   });

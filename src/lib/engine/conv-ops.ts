@@ -12,6 +12,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { depthwiseBackwardKernel } from './kernels/depthwise-backward.ts';
 import { clippedReluGrad } from './ops.ts';
+import { sliced, type SliceCache } from './slice-cache.ts';
+
+export { SliceCache } from './slice-cache.ts';
 
 type GradFunc = Parameters<typeof tf.customGrad>[0];
 
@@ -169,34 +172,6 @@ function phaseBackward(
   return spread.slice([0, before[0], before[1], 0], [b, inSize[0], inSize[1], cin]) as tf.Tensor4D;
 }
 
-/**
- * The slices of constant weights that computing some channels of a conv needs (its kernel, bias and backward kernel
- * cut to those channels), made once per render instead of every step: a fresh kernel each step costs a gather and,
- * on wasm, a new XNNPACK operator (more than the sliced conv itself at batch 1). The render owns the cache and
- * disposes it when it ends; one-off calls go without.
- */
-export class SliceCache {
-  private readonly held = new Map<tf.Tensor, Map<string, tf.Tensor>>();
-
-  /** The tensor `make` gives for (source, key), made on first use and kept until `dispose`. */
-  get<T extends tf.Tensor>(source: tf.Tensor, key: string, make: () => T): T {
-    let bySource = this.held.get(source);
-    if (!bySource) this.held.set(source, (bySource = new Map()));
-    let t = bySource.get(key) as T | undefined;
-    if (!t) bySource.set(key, (t = tf.keep(make())));
-    return t;
-  }
-
-  dispose(): void {
-    for (const bySource of this.held.values()) for (const t of bySource.values()) t.dispose();
-    this.held.clear();
-  }
-}
-
-/** `make()`, or the cache's copy of it. */
-const sliced = <T extends tf.Tensor>(cache: SliceCache | undefined, source: tf.Tensor, key: string, make: () => T): T =>
-  cache ? cache.get(source, key, make) : make();
-
 export interface ConvWeights {
   /** [kh, kw, Cin, Cout] for a full conv, [kh, kw, C, multiplier] for a depthwise one. */
   kernel: tf.Tensor4D;
@@ -229,7 +204,12 @@ export interface PreparedConv {
    * objective reads in part, 1/Cout-th of the work per channel, both ways. Null for a depthwise conv (its channels
    * would need the same channels of its input).
    */
-  channels(x: tf.Tensor4D, channels: number[], cache?: SliceCache): tf.Tensor4D | null;
+  channels(x: tf.Tensor4D, channels: number[], cache?: SliceCache): tf.Tensor4D;
+  /**
+   * A depthwise conv (one kernel per channel): channels `channels` (in that order) from `x` holding only those
+   * channels of the input, with the same slice of the kernel and bias, made once in `cache`.
+   */
+  channelwise(x: tf.Tensor4D, channels: number[], cache: SliceCache): tf.Tensor4D;
 }
 
 /**
@@ -322,8 +302,8 @@ export function prepareConv(w: ConvWeights, keep?: <T extends tf.Tensor>(t: T) =
     };
     return tf.customGrad(f)(x) as tf.Tensor4D;
   };
-  const channels = (x: tf.Tensor4D, list: number[], cache?: SliceCache): tf.Tensor4D | null => {
-    if (depthwise) return null;
+  const channels = (x: tf.Tensor4D, list: number[], cache?: SliceCache): tf.Tensor4D => {
+    if (depthwise) throw new Error('internal: a depthwise conv computes channels from the same channels (channelwise)');
     const [, inH, inW] = x.shape;
     const part = sliced(cache, kernel, `forward ${list}`, () => tf.gather(kernel, list, 3) as tf.Tensor4D);
     const f: GradFunc = (input) => ({
@@ -340,7 +320,21 @@ export function prepareConv(w: ConvWeights, keep?: <T extends tf.Tensor>(t: T) =
         )
       : y;
   };
-  return Object.assign(run, { clipped, channels });
+  const channelwise = (x: tf.Tensor4D, list: number[], cache: SliceCache): tf.Tensor4D => {
+    if (!depthwise || M !== 1) throw new Error('internal: only a depthwise conv of multiplier 1 is channelwise');
+    const part = cache.memo(kernel, `channelwise ${list}`, () =>
+      prepareConv({ kernel: cache.own(tf.keep(tf.gather(kernel, list, 2))), depthwise, stride, padding }, (t) => cache.own(t)),
+    );
+    const y = part(x);
+    // The bias apart, as in `channels`.
+    return bias
+      ? tf.add(
+          y,
+          cache.get(kernel, `bias ${list}`, () => tf.gather(bias.reshape([-1]), list)),
+        )
+      : y;
+  };
+  return Object.assign(run, { clipped, channels, channelwise });
 }
 
 /** Depthwise conv (kernel [kh, kw, C, M]) with an input-only gradient; backward kernel built per call. */
@@ -357,7 +351,7 @@ export function convChannels(
   channels: number[],
   cache?: SliceCache,
 ): tf.Tensor4D {
-  return prepareConv({ kernel, depthwise: false, stride, padding }).channels(x, channels, cache)!;
+  return prepareConv({ kernel, depthwise: false, stride, padding }).channels(x, channels, cache);
 }
 
 /** Full conv (kernel [kh, kw, Cin, Cout]) with an input-only gradient; backward kernel built per call. */

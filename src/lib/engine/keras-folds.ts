@@ -103,14 +103,17 @@ export class ConvTable {
 
   /**
    * Lets every node bound to a conv alone run fused with a ReLU/ReLU6 after it (NetNode.runClipped) and compute only
-   * some of its channels (NetNode.runChannels).
+   * some of its channels (NetNode.runChannels; a depthwise conv from those channels of its input: runChannelwise).
    */
   offerFusion(nodes: NetNode[]) {
     for (const node of nodes) {
       const spec = this.byNode.get(node.name);
       if (!spec) continue;
       node.runClipped = (x, cap, redirect) => this.get(spec).clipped(x[0] as tf.Tensor4D, cap, redirect);
-      node.runChannels = (x, channels, _r, cache) => this.get(spec).channels(x[0] as tf.Tensor4D, channels, cache);
+      if (!spec.depthwise)
+        node.runChannels = (x, channels, _r, cache) => this.get(spec).channels(x[0] as tf.Tensor4D, channels, cache);
+      else if (spec.kernel.shape[3] === 1)
+        node.runChannelwise = (x, channels, _r, cache) => this.get(spec).channelwise(x[0] as tf.Tensor4D, channels, cache);
     }
   }
 

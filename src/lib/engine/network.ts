@@ -69,11 +69,16 @@ export interface NetNode {
    */
   runClipped?(inputs: tf.Tensor[], cap: number, redirect: boolean): tf.Tensor | null;
   /**
-   * A conv node: only output channels `channels` (in that order), computed from the same-sized slice of the weights,
-   * or null where it cannot. `execute` uses it for a target whose only reader is the objective and which the objective
-   * reads only in part (a channel objective reads a few of hundreds).
+   * A conv node: only output channels `channels` (in that order), from its whole input and the same slice of its
+   * weights. `execute` uses it where the objective reads only some channels of a layer (a channel objective reads a
+   * few of hundreds) and nothing else reads the way there (partial-channels.ts).
    */
-  runChannels?(inputs: tf.Tensor[], channels: number[], redirect: boolean, cache?: SliceCache): tf.Tensor | null;
+  runChannels?(inputs: tf.Tensor[], channels: number[], redirect: boolean, cache?: SliceCache): tf.Tensor;
+  /**
+   * A node whose channel c comes from channel c of its input (a depthwise conv): channels `channels` from an input
+   * holding only those. (An activation node, clipCap set, is channelwise as it is.)
+   */
+  runChannelwise?(inputs: tf.Tensor[], channels: number[], redirect: boolean, cache: SliceCache): tf.Tensor;
   /** An activation node that is clippedRelu(x, clipCap): a conv before it may run it fused. */
   clipCap?: number;
   /** Spatial footprint, for strides and receptive fields; absent for pointwise / element-wise nodes. */
@@ -98,6 +103,7 @@ export interface Network {
 import { EngineError } from './errors.ts';
 import { samePadding } from './layer-anatomy.ts';
 import type { SliceCache } from './conv-ops.ts';
+import { partialPlan, runPartial } from './partial-channels.ts';
 
 export { EngineError };
 
@@ -153,8 +159,8 @@ interface Plan {
   needed: NetNode[];
   pairs: Map<string, string>;
   byName: Map<string, NetNode>;
-  /** Targets no other node of the plan reads: they may be computed in part (NetNode.runChannels). */
-  leaves: Set<string>;
+  /** How many nodes of the plan read each node (a node read by one only may be computed in part for it). */
+  readers: Map<string, number>;
 }
 const plans = new WeakMap<Network, Map<string, Plan>>();
 
@@ -167,9 +173,9 @@ function planOf(net: Network, targets: string[], everyOutput: boolean): Plan {
   if (!plan) {
     const needed = nodesNeeded(net, targets);
     const pairs = everyOutput ? new Map<string, string>() : fusedPairs(net, needed, targets);
-    const read = new Set(needed.flatMap((n) => n.inputs));
-    const leaves = new Set(targets.filter((t) => !read.has(t)));
-    byTargets.set(key, (plan = { needed, pairs, byName: new Map(needed.map((n) => [n.name, n])), leaves }));
+    const readers = new Map<string, number>();
+    for (const n of needed) for (const i of n.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
+    byTargets.set(key, (plan = { needed, pairs, byName: new Map(needed.map((n) => [n.name, n])), readers }));
   }
   return plan;
 }
@@ -177,7 +183,7 @@ function planOf(net: Network, targets: string[], everyOutput: boolean): Plan {
 export interface ExecuteOptions {
   /** Called with every node's output (and then no node runs fused or in part: every output is whole). */
   onNode?: (name: string, out: tf.Tensor) => void;
-  /** The only channels wanted of some targets (ascending): a conv target nothing else reads computes just those. */
+  /** The only channels wanted of some targets (ascending): computed alone where the network allows (partial-channels.ts). */
   channels?: Record<string, number[]>;
   /** Filled with the targets computed in part, and their channels (the order of their last axis). */
   subsets?: Map<string, number[]>;
@@ -198,17 +204,16 @@ export function execute(
   { onNode, channels, subsets, cache }: ExecuteOptions = {},
 ): Map<string, tf.Tensor> {
   const values = new Map<string, tf.Tensor>();
-  const { needed, pairs, byName, leaves } = planOf(net, targets, onNode !== undefined);
+  const { needed, pairs, byName, readers } = planOf(net, targets, onNode !== undefined);
+  const partial = channels && !onNode ? partialPlan(channels, targets, byName, readers, net.inputName, cache) : null;
+  for (const [name, list] of partial?.targets ?? []) subsets?.set(name, list);
   const inputsOf = (node: NetNode) => node.inputs.map((i) => values.get(i)!);
   for (const node of needed) {
-    if (pairs.has(node.name)) continue; // runs with its activation below
+    const part = partial?.channels.get(node.name);
+    if (pairs.has(node.name) && !part) continue; // runs with its activation below
     let out: tf.Tensor;
-    const part = onNode ? undefined : channels?.[node.name];
-    const partial = part && leaves.has(node.name) ? node.runChannels?.(inputsOf(node), part, redirect, cache) : null;
-    if (partial) {
-      out = partial;
-      subsets?.set(node.name, part!);
-    } else if (node.name === net.inputName) out = input;
+    if (part) out = runPartial(node, inputsOf(node), part, redirect, cache);
+    else if (node.name === net.inputName) out = input;
     else {
       const conv = node.inputs.length === 1 && pairs.get(node.inputs[0]) === node.name ? byName.get(node.inputs[0])! : null;
       const fused = conv ? conv.runClipped!(inputsOf(conv), node.clipCap!, redirect) : null;
