@@ -35,6 +35,14 @@ test('changing a setting keeps the images on screen, marked "other settings", un
   await expect(c).toHaveAttribute('data-status', 'done');
 });
 
+test('steps from the URL that the list does not offer are shown as chosen, not as an empty choice', async ({ page }) => {
+  await page.goto(SMALL.replace(/steps=\d+/, 'steps=96'));
+  await expect(steps(page)).toHaveValue('96');
+  await expect(steps(page).locator('option:checked')).toHaveText('96');
+  await steps(page).selectOption('128');
+  await expect(steps(page)).toHaveValue('128');
+});
+
 test('a click preempts background work: its first snapshot comes within seconds even with a full queue', async ({ page }) => {
   test.setTimeout(240_000);
   await page.goto('/?model=mobilenet_v1_0.75_224&steps=512&size=128');

@@ -47,6 +47,9 @@ export const LAST_MODEL_KEY = 'featurescope:last-model';
 /** Sizes offered for new renders; a network smaller than the smallest gets its own input size offered too. */
 export const RENDER_SIZES = [64, 96, 128, 160, 224];
 
+/** Step counts offered for new renders (a link's own count is offered too). */
+export const STEP_CHOICES = [64, 128, 160, 256, 512, 1024];
+
 /**
  * The render size after a model loads. A network whose input is under 64 px (a 28 px digit network) sees patterns at
  * its own scale, so it renders at its input size; back on a larger network, such a small size returns to the default.
