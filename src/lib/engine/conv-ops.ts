@@ -201,8 +201,8 @@ export interface PreparedConv {
   clipped(x: tf.Tensor4D, cap: number, redirect: boolean): tf.Tensor4D | null;
   /**
    * Output channels `channels` only (in that order), from the same slice of the kernel and bias: for a conv the
-   * objective reads in part, 1/Cout-th of the work per channel, both ways. Null for a depthwise conv (its channels
-   * would need the same channels of its input).
+   * objective reads in part, 1/Cout-th of the work per channel, both ways. Full convs only (a depthwise conv's
+   * channels need the same channels of its input: `channelwise`).
    */
   channels(x: tf.Tensor4D, channels: number[], cache?: SliceCache): tf.Tensor4D;
   /**

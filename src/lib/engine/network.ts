@@ -183,18 +183,22 @@ function planOf(net: Network, targets: string[], everyOutput: boolean): Plan {
 export interface ExecuteOptions {
   /** Called with every node's output (and then no node runs fused or in part: every output is whole). */
   onNode?: (name: string, out: tf.Tensor) => void;
-  /** The only channels wanted of some targets (ascending): computed alone where the network allows (partial-channels.ts). */
+  /**
+   * The only channels wanted of some targets (ascending): computed alone where the network allows, and so are the
+   * same channels of the nodes below that only feed them (partial-channels.ts).
+   */
   channels?: Record<string, number[]>;
   /** Filled with the targets computed in part, and their channels (the order of their last axis). */
   subsets?: Map<string, number[]>;
-  /** Where the sliced weights of those targets are kept between steps (the render's). */
+  /** Where the sliced weights are kept between steps (the render's); without it only conv targets are sliced. */
   cache?: SliceCache;
 }
 
 /**
  * Runs the network from `input` (already preprocessed) up to `targets`; returns each target's output. A conv whose
  * only use is a ReLU/ReLU6 runs fused with it (one pass less over its output), unless `onNode` wants every output;
- * a conv target of which only some channels are wanted computes only those (see ExecuteOptions).
+ * a target of which only some channels are wanted may compute only those (ExecuteOptions.channels; `subsets` says
+ * which did).
  */
 export function execute(
   net: Network,
