@@ -115,13 +115,17 @@ describe('render loop', () => {
     expect(steps).toEqual([10, 20, 40]);
     expect(r.cleanValues).toHaveLength(1);
     const before = tf.memory().numTensors;
-    const ctrl = new AbortController();
-    const p = render(m, { layer: 'conv_pw_4_bn', steps: 500, size: 32, thresholds: [5] }, [{ index: 0 }], {
-      signal: ctrl.signal,
-      onSnapshot: () => ctrl.abort(),
-    });
-    await expect(p).rejects.toBeInstanceOf(RenderCancelled);
-    expect(tf.memory().numTensors).toBe(before);
+    // A pointwise and a depthwise target (both computed for their channel alone, from weights sliced for the render):
+    // a cancelled render lets its slices go too.
+    for (const layer of ['conv_pw_4_bn', 'conv_dw_4_bn']) {
+      const ctrl = new AbortController();
+      const p = render(m, { layer, steps: 500, size: 32, thresholds: [5] }, [{ index: 0 }], {
+        signal: ctrl.signal,
+        onSnapshot: () => ctrl.abort(),
+      });
+      await expect(p).rejects.toBeInstanceOf(RenderCancelled);
+      expect(tf.memory().numTensors, layer).toBe(before);
+    }
   });
 
   it('rejects out-of-range channels and unknown layers with a clear message', async () => {
