@@ -57,10 +57,11 @@ describe('layers model (MobileNet v1 α0.25) as plain ops', () => {
   it('a conv layer the objective reads in part computes only those channels, with the same values and input gradient', async () => {
     const x = await photos(96);
     const want = [1, 5, 7];
-    const pw = 'module_apply_default/MobilenetV1/MobilenetV1/Conv2d_3_pointwise/BatchNorm/FusedBatchNorm/Mul';
+    const hub = 'module_apply_default/MobilenetV1/MobilenetV1';
+    const pw = `${hub}/Conv2d_3_pointwise/BatchNorm/FusedBatchNorm/Mul`;
     // Pointwise (1×1), the strided 3×3 first conv, a depthwise conv (with the ReLU6 and pointwise conv below it), a
     // strided one, a ReLU6; not in part: a depthwise conv whose way down another asked-for layer reads, and a conv
-    // another asked-for layer reads; and a graph model's Conv2D node.
+    // another asked-for layer reads; and a graph model's nodes.
     for (const [id, layers, target, partial] of [
       [SMALL, ['conv_pw_4_bn'], 'conv_pw_4_bn', true],
       [SMALL, ['conv1_bn'], 'conv1_bn', true],
@@ -70,6 +71,9 @@ describe('layers model (MobileNet v1 α0.25) as plain ops', () => {
       [SMALL, ['conv_dw_4_bn', 'conv_pw_3_relu'], 'conv_dw_4_bn', false],
       [SMALL, ['conv_pw_3_bn', 'conv_pw_4_bn'], 'conv_pw_3_bn', false],
       [GRAPH, [pw], pw, true],
+      // The TF-Hub graph's usual targets: a ReLU6 after the offset Add after a conv, and after a depthwise conv.
+      [GRAPH, [`${hub}/Conv2d_3_pointwise/Relu6`], `${hub}/Conv2d_3_pointwise/Relu6`, true],
+      [GRAPH, [`${hub}/Conv2d_4_depthwise/Relu6`], `${hub}/Conv2d_4_depthwise/Relu6`, true],
     ] as const) {
       const m = await model(id);
       const weights = [0.7, -1.3, 2.1];
@@ -170,6 +174,14 @@ describe('graph model (TF-Hub MobileNet v1 α0.25)', () => {
     conv.input.push(`${base}/BatchNorm/FusedBatchNorm/Offset`);
     conv.attr.fused_ops = { list: { s: [btoa('BiasAdd'), btoa('Relu6')] } };
     conv.attr.num_args = { i: '1' };
+    // And the depthwise conv after it, fed by the fused node, as a fused depthwise node with its offset and a ReLU6
+    // (its batch norm's scale left out: this node is compared with itself computed whole).
+    const dwName = base.replace('3_pointwise', '4_depthwise');
+    const dw = json.modelTopology.node.find((n: { name: string }) => n.name === `${dwName}/depthwise`);
+    dw.op = 'FusedDepthwiseConv2dNative';
+    dw.input = [conv.name, dw.input[1], `${dwName}/BatchNorm/FusedBatchNorm/Offset`];
+    dw.attr.fused_ops = { list: { s: [btoa('BiasAdd'), btoa('Relu6')] } };
+    dw.attr.num_args = { i: '1' };
     writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
     const plain = await model(GRAPH);
     const fused = await loadModel(join(dir, 'model.json'), plain.info.inputRange);
@@ -189,6 +201,18 @@ describe('graph model (TF-Hub MobileNet v1 α0.25)', () => {
     for (let i = 0; i < part.length; i++) worst = Math.max(worst, Math.abs(part[i] - reference[i]));
     expect(Math.max(...reference)).toBeGreaterThan(0);
     expect(worst).toBeLessThan(1e-4);
+    // The fused depthwise node computes the same channels of the fused conv below it (a render's cache: the chain).
+    const cache = new SliceCache();
+    const [dwPart, dwWhole] = tf.tidy(() => {
+      const { acts, subsets } = fused.forwardSome(x, [dw.name], false, { [dw.name]: want }, cache);
+      expect(subsets.get(dw.name)).toEqual(want);
+      return [picked(acts.get(dw.name)!, false).dataSync(), picked(fused.forward(x, [dw.name]).get(dw.name)!, true).dataSync()];
+    });
+    cache.dispose();
+    let dwWorst = 0;
+    for (let i = 0; i < dwPart.length; i++) dwWorst = Math.max(dwWorst, Math.abs(dwPart[i] - dwWhole[i]));
+    expect(Math.max(...dwWhole)).toBeGreaterThan(0);
+    expect(dwWorst).toBeLessThan(1e-4);
     fused.dispose();
     x.dispose();
   });

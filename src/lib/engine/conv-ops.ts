@@ -342,6 +342,18 @@ export function depthwiseConv(x: tf.Tensor4D, kernel: tf.Tensor4D, stride: [numb
   return prepareConv({ kernel, depthwise: true, stride, padding })(x);
 }
 
+/** Channels `channels` of a depthwise conv of multiplier 1 from those of its input (PreparedConv.channelwise). */
+export function depthwiseChannels(
+  x: tf.Tensor4D,
+  kernel: tf.Tensor4D,
+  stride: [number, number],
+  padding: Padding,
+  channels: number[],
+  cache: SliceCache,
+): tf.Tensor4D {
+  return prepareConv({ kernel, depthwise: true, stride, padding }).channelwise(x, channels, cache);
+}
+
 /** Output channels `channels` of a full conv (see PreparedConv.channels); backward kernel built per call. */
 export function convChannels(
   x: tf.Tensor4D,

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ACTIVATIONS, batchNormScaleShift, GRAPH_ACTIVATIONS, leakyRelu, type Activate } from './layer-tables.ts';
-import { conv, convChannels, depthwiseConv } from './conv-ops.ts';
+import { conv, convChannels, depthwiseChannels, depthwiseConv, type SliceCache } from './conv-ops.ts';
 import {
   buildWithConstants,
   EngineError,
@@ -54,7 +54,8 @@ interface GraphContext {
     geometry?: Geometry,
     pads?: NetNode['pads'],
     anatomy?: OpDeclared,
-    runChannels?: NetNode['runChannels'],
+    /** How the node computes only some channels (partial-channels.ts), where it can. */
+    partial?: Pick<NetNode, 'runChannels' | 'runChannelwise'>,
   ): void;
   constants: tf.Tensor[];
   input: { name: string };
@@ -75,7 +76,23 @@ const binary =
   ({ isConstArg, constArg, node }) => {
     const c0 = isConstArg(0) ? constArg(0) : null;
     const c1 = isConstArg(1) ? constArg(1) : null;
-    node((x) => f(c0 ?? x[0], c1 ?? x[c0 ? 0 : 1]));
+    const c = c0 ?? c1;
+    // With one constant that is a scalar or one value per channel (a batch norm's offset), channel by channel.
+    const perChannel = c !== null && !(c0 && c1) && c.shape.slice(0, -1).every((d) => d === 1);
+    const sliceOf = (channels: number[], cache: SliceCache) =>
+      c!.size === 1 ? c! : cache.get(c!, `channels ${channels}`, () => tf.gather(c!.reshape([-1]), channels));
+    node(
+      (x) => f(c0 ?? x[0], c1 ?? x[c0 ? 0 : 1]),
+      undefined,
+      undefined,
+      undefined,
+      perChannel
+        ? {
+            runChannelwise: (x, channels, _r, cache) =>
+              c0 ? f(sliceOf(channels, cache), x[0]) : f(x[0], sliceOf(channels, cache)),
+          }
+        : undefined,
+    );
   };
 
 const identity: GraphEntry = ({ node }) => node((x) => x[0]);
@@ -85,7 +102,9 @@ const activationOp =
   (name: string): GraphEntry =>
   ({ node }) => {
     const act = ACTIVATIONS[name]!;
-    node((x, r) => act(x[0], r));
+    const run: NetNode['run'] = (x, r) => act(x[0], r);
+    // Every activation but softmax acts channel by channel.
+    node(run, undefined, undefined, undefined, name === 'softmax' ? undefined : { runChannelwise: (x, _c, r) => run(x, r) });
   };
 
 /** The activation a fused op ends with (tf-converter's fused_ops), or null. */
@@ -139,6 +158,12 @@ const fusedOp: GraphEntry = ({ g, all, constArg, constValue, node, stride, pad }
   const kernel = constArg(1);
   const bias = fused.includes('BiasAdd') && all[2] ? constValue(all[2]) : null;
   const act = fusedActivation(g, fused);
+  /** A slice's bias and activation. */
+  const finish = (y: tf.Tensor, channels: number[], r: boolean, cache: SliceCache | undefined) => {
+    const slice = () => tf.gather(bias!.reshape([-1]), channels);
+    const biased = bias ? tf.add(y, cache ? cache.get(bias, `bias ${channels}`, slice) : slice()) : y;
+    return act ? act(biased, r) : biased;
+  };
   const core =
     g.op === '_FusedMatMul'
       ? (x: tf.Tensor) =>
@@ -154,15 +179,23 @@ const fusedOp: GraphEntry = ({ g, all, constArg, constValue, node, stride, pad }
     g.op === '_FusedMatMul' ? { type: 'global' } : window(kernel, stride),
     undefined,
     anatomyOf(g.op === '_FusedMatMul' ? 'dense' : g.op === '_FusedConv2D' ? 'conv' : 'depthwise', kernel, stride, pad, bias),
-    // Some channels of a conv: the same slice of the kernel and bias (the activation acts per channel).
+    // Some channels: the same slice of the kernel and bias (the activation acts per channel).
     g.op === '_FusedConv2D'
-      ? (x, channels, r, cache) => {
-          const y = convChannels(x[0] as tf.Tensor4D, kernel as tf.Tensor4D, stride, pad, channels, cache);
-          const slice = () => tf.gather(bias!.reshape([-1]), channels);
-          const biased = bias ? tf.add(y, cache ? cache.get(bias, `bias ${channels}`, slice) : slice()) : y;
-          return act ? act(biased, r) : biased;
+      ? {
+          runChannels: (x, channels, r, cache) =>
+            finish(convChannels(x[0] as tf.Tensor4D, kernel as tf.Tensor4D, stride, pad, channels, cache), channels, r, cache),
         }
-      : undefined,
+      : g.op === 'FusedDepthwiseConv2dNative' && kernel.shape[3] === 1
+        ? {
+            runChannelwise: (x, channels, r, cache) =>
+              finish(
+                depthwiseChannels(x[0] as tf.Tensor4D, kernel as tf.Tensor4D, stride, pad, channels, cache),
+                channels,
+                r,
+                cache,
+              ),
+          }
+        : undefined,
   );
 };
 
@@ -192,7 +225,7 @@ const GRAPH_OPS: Record<string, GraphEntry> = {
       window(kernel, stride),
       undefined,
       anatomyOf('conv', kernel, stride, pad),
-      (x, channels, _r, cache) => convChannels(x[0] as tf.Tensor4D, kernel, stride, pad, channels, cache),
+      { runChannels: (x, channels, _r, cache) => convChannels(x[0] as tf.Tensor4D, kernel, stride, pad, channels, cache) },
     );
   },
   DepthwiseConv2dNative: ({ constArg, node, stride, pad }) => {
@@ -202,6 +235,12 @@ const GRAPH_OPS: Record<string, GraphEntry> = {
       window(kernel, stride),
       undefined,
       anatomyOf('depthwise', kernel, stride, pad),
+      kernel.shape[3] === 1
+        ? {
+            runChannelwise: (x, channels, _r, cache) =>
+              depthwiseChannels(x[0] as tf.Tensor4D, kernel, stride, pad, channels, cache),
+          }
+        : undefined,
     );
   },
   _FusedConv2D: fusedOp,
@@ -284,13 +323,13 @@ function buildGraph(topology: Record<string, unknown>, weights: tf.NamedTensorMa
       isConstArg: (k) => isConst.has(all[k]),
       pad: decodeString(g.attr?.padding?.s) === 'VALID' ? 'valid' : 'same',
       stride: [stride4[1], stride4[2]],
-      node: (run, geometry, pads, anatomy, runChannels) =>
+      node: (run, geometry, pads, anatomy, partial) =>
         nodes.push({
           name: g.name,
           kind: g.op,
           inputs: dyn,
           run,
-          ...(runChannels ? { runChannels } : {}),
+          ...partial,
           geometry,
           pads,
           anatomy: anatomy && { ...anatomy, source: g.name, layerClass: g.op },
