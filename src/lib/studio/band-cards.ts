@@ -7,7 +7,7 @@ import type { Card } from './cards.ts';
 
 /** Settings as one comparable string; a card's settings object is shared by its copies, so each is written once. */
 const written = new WeakMap<JobSettings, string>();
-function settingsKey(s: JobSettings): string {
+export function settingsKey(s: JobSettings): string {
   let k = written.get(s);
   if (k === undefined) written.set(s, (k = JSON.stringify(s)));
   return k;

@@ -1,0 +1,44 @@
+/**
+ * The cards the detail view shows around the one it is open on, in one pass over the studio's cards: its variants
+ * (diverse images rendered together), every seed rendered for the same target and settings, and the images composed
+ * around its channel. (The view used three filters, each writing settings as JSON per card, on every snapshot.)
+ */
+import type { JobSettings } from '../protocol.ts';
+import { settingsKey } from './band-cards.ts';
+import type { Card } from './cards.ts';
+
+export interface DetailCards {
+  /** The same channel and settings, variant by variant (none for a composed image). */
+  variants: Card[];
+  /** The same target (composition, variant) and settings but the seed, by seed: the card's history. */
+  seeds: Card[];
+  /** Images composed around this channel with its seed, size and steps, in the order they were asked for. */
+  combos: Card[];
+}
+
+/** Settings but the seed, as one comparable string (written once per settings object). */
+const unseeded = new WeakMap<JobSettings, string>();
+function withoutSeed(s: JobSettings): string {
+  let k = unseeded.get(s);
+  if (k === undefined) {
+    const { seed: _seed, ...rest } = s;
+    unseeded.set(s, (k = JSON.stringify(rest)));
+  }
+  return k;
+}
+
+export function detailCards(cards: Iterable<Card>, card: Card): DetailCards {
+  const out: DetailCards = { variants: [], seeds: [], combos: [] };
+  const [settings, rest, combo] = [settingsKey(card.settings), withoutSeed(card.settings), JSON.stringify(card.combo)];
+  for (const c of cards) {
+    if (c.layer !== card.layer || c.channel !== card.channel || c.modelKey !== card.modelKey) continue;
+    if (!c.combo && !card.combo && settingsKey(c.settings) === settings) out.variants.push(c);
+    if (c.variant === card.variant && withoutSeed(c.settings) === rest && JSON.stringify(c.combo) === combo) out.seeds.push(c);
+    const { seed, size, steps } = c.settings;
+    if (c.combo && !card.combo && seed === card.settings.seed && size === card.settings.size && steps === card.settings.steps)
+      out.combos.push(c);
+  }
+  out.variants.sort((a, b) => a.variant - b.variant);
+  out.seeds.sort((a, b) => a.settings.seed - b.settings.seed);
+  return out;
+}
