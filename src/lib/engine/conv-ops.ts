@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { depthwiseBackwardKernel } from './kernels/depthwise-backward.ts';
 import { clippedReluGrad } from './ops.ts';
-import { sliced, type SliceCache } from './slice-cache.ts';
+import { channelSlice, sliced, type SliceCache } from './slice-cache.ts';
 
 export { SliceCache } from './slice-cache.ts';
 
@@ -310,29 +310,20 @@ export function prepareConv(w: ConvWeights, keep?: <T extends tf.Tensor>(t: T) =
       value: tf.conv2d(input as tf.Tensor4D, part, stride, pad),
       gradFunc: (dy: tf.Tensor) => backward(dy as tf.Tensor4D, inH, inW, list, cache),
     });
-    const y = tf.customGrad(f)(x) as tf.Tensor4D;
-    // The bias after the conv, not fused: wasm's Gather leaves its rank-4 working shape in the backend's record of its
-    // output, where wasm's FusedConv2D checks that a bias has rank 1 (and this output is small).
-    return bias
-      ? tf.add(
-          y,
-          sliced(cache, kernel, `bias ${list}`, () => tf.gather(bias.reshape([-1]), list)),
-        )
-      : y;
+    return withBias(tf.customGrad(f)(x) as tf.Tensor4D, list, cache);
   };
+  /**
+   * A slice's bias, added after the conv, not fused: wasm's Gather leaves its rank-4 working shape in the backend's
+   * record of its output, where wasm's FusedConv2D checks that a bias has rank 1 (and this output is small).
+   */
+  const withBias = (y: tf.Tensor4D, list: number[], cache: SliceCache | undefined): tf.Tensor4D =>
+    bias ? (tf.add(y, channelSlice(cache, bias, list)) as tf.Tensor4D) : y;
   const channelwise = (x: tf.Tensor4D, list: number[], cache: SliceCache): tf.Tensor4D => {
     if (!depthwise || M !== 1) throw new Error('internal: only a depthwise conv of multiplier 1 is channelwise');
     const part = cache.memo(kernel, `channelwise ${list}`, () =>
       prepareConv({ kernel: cache.own(tf.keep(tf.gather(kernel, list, 2))), depthwise, stride, padding }, (t) => cache.own(t)),
     );
-    const y = part(x);
-    // The bias apart, as in `channels`.
-    return bias
-      ? tf.add(
-          y,
-          cache.get(kernel, `bias ${list}`, () => tf.gather(bias.reshape([-1]), list)),
-        )
-      : y;
+    return withBias(part(x), list, cache);
   };
   return Object.assign(run, { clipped, channels, channelwise });
 }

@@ -4,7 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ACTIVATIONS, batchNormScaleShift, GRAPH_ACTIVATIONS, leakyRelu, type Activate } from './layer-tables.ts';
-import { conv, convChannels, depthwiseChannels, depthwiseConv, type SliceCache } from './conv-ops.ts';
+import { conv, convChannels, depthwiseChannels, depthwiseConv } from './conv-ops.ts';
+import { channelSlice, type SliceCache } from './slice-cache.ts';
 import {
   buildWithConstants,
   EngineError,
@@ -79,8 +80,7 @@ const binary =
     const c = c0 ?? c1;
     // With one constant that is a scalar or one value per channel (a batch norm's offset), channel by channel.
     const perChannel = c !== null && !(c0 && c1) && c.shape.slice(0, -1).every((d) => d === 1);
-    const sliceOf = (channels: number[], cache: SliceCache) =>
-      c!.size === 1 ? c! : cache.get(c!, `channels ${channels}`, () => tf.gather(c!.reshape([-1]), channels));
+    const sliceOf = (channels: number[], cache: SliceCache) => (c!.size === 1 ? c! : channelSlice(cache, c!, channels));
     node(
       (x) => f(c0 ?? x[0], c1 ?? x[c0 ? 0 : 1]),
       undefined,
@@ -160,8 +160,7 @@ const fusedOp: GraphEntry = ({ g, all, constArg, constValue, node, stride, pad }
   const act = fusedActivation(g, fused);
   /** A slice's bias and activation. */
   const finish = (y: tf.Tensor, channels: number[], r: boolean, cache: SliceCache | undefined) => {
-    const slice = () => tf.gather(bias!.reshape([-1]), channels);
-    const biased = bias ? tf.add(y, cache ? cache.get(bias, `bias ${channels}`, slice) : slice()) : y;
+    const biased = bias ? tf.add(y, channelSlice(cache, bias, channels)) : y;
     return act ? act(biased, r) : biased;
   };
   const core =

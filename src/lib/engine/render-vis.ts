@@ -105,7 +105,7 @@ async function optimize(parts: RenderParts, options: RenderOptions, cache: Slice
   const scoreOf = (value: tf.Tensor, redirect: boolean) => {
     const image = param.toImage(value);
     const input = transform ? transform(image) : image;
-    // Only the channels the loss reads of its layers, where the network can (a conv target read by nothing else).
+    // Only the channels the loss reads of its layers, where the network can (partial-channels.ts).
     const { acts, subsets } = model.forwardSome(input, full.layers, redirect, full.channels, cache);
     const perItem = full.score({ acts, image, subsets });
     const main = full === objective ? perItem : objective.score({ acts, image, subsets });

@@ -39,3 +39,7 @@ export class SliceCache {
 /** `make()`, or the cache's copy of it. */
 export const sliced = <T extends tf.Tensor>(cache: SliceCache | undefined, source: object, key: string, make: () => T): T =>
   cache ? cache.get(source, key, make) : make();
+
+/** The entries `channels` of a per-channel vector (a bias, a batch norm's scale or offset, any shape [1, …, C]). */
+export const channelSlice = (cache: SliceCache | undefined, vector: tf.Tensor, channels: number[]): tf.Tensor =>
+  sliced(cache, vector, `channels ${channels}`, () => tf.gather(vector.reshape([-1]), channels));
