@@ -5,13 +5,21 @@
 import type { JobSettings } from '../protocol.ts';
 import type { Card } from './cards.ts';
 
-/** Settings as one comparable string; a card's settings object is shared by its copies, so each is written once. */
-const written = new WeakMap<JobSettings, string>();
-export function settingsKey(s: JobSettings): string {
-  let k = written.get(s);
-  if (k === undefined) written.set(s, (k = JSON.stringify(s)));
-  return k;
+/**
+ * A comparable string for each settings object, written once per object: a card's settings object is shared by the
+ * copies the studio makes of the card on every change.
+ */
+export function memoKey(write: (s: JobSettings) => string): (s: JobSettings) => string {
+  const written = new WeakMap<JobSettings, string>();
+  return (s) => {
+    let k = written.get(s);
+    if (k === undefined) written.set(s, (k = write(s)));
+    return k;
+  };
 }
+
+/** Settings as one comparable string. */
+export const settingsKey = memoKey((s) => JSON.stringify(s));
 
 export interface BandCards {
   /** Finished images with the band's settings (every variant): what its ZIP and contact sheet export. */

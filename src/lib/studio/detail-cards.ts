@@ -3,8 +3,7 @@
  * (diverse images rendered together), every seed rendered for the same target and settings, and the images composed
  * around its channel. (The view used three filters, each writing settings as JSON per card, on every snapshot.)
  */
-import type { JobSettings } from '../protocol.ts';
-import { settingsKey } from './band-cards.ts';
+import { memoKey, settingsKey } from './band-cards.ts';
 import type { Card } from './cards.ts';
 
 export interface DetailCards {
@@ -16,16 +15,8 @@ export interface DetailCards {
   combos: Card[];
 }
 
-/** Settings but the seed, as one comparable string (written once per settings object). */
-const unseeded = new WeakMap<JobSettings, string>();
-function withoutSeed(s: JobSettings): string {
-  let k = unseeded.get(s);
-  if (k === undefined) {
-    const { seed: _seed, ...rest } = s;
-    unseeded.set(s, (k = JSON.stringify(rest)));
-  }
-  return k;
-}
+/** Settings but the seed, as one comparable string. */
+const withoutSeed = memoKey(({ seed: _seed, ...rest }) => JSON.stringify(rest));
 
 export function detailCards(cards: Iterable<Card>, card: Card): DetailCards {
   const out: DetailCards = { variants: [], seeds: [], combos: [] };
