@@ -41,6 +41,47 @@ test('with background rendering on, switching model mid-render gives the new mod
   expect(alerts.join('\n')).not.toMatch(/unknown layer|Render failed/);
 });
 
+test('with background rendering on, a new size drops the queue of the old one and the bands on screen render at the new', async ({
+  page,
+}) => {
+  test.setTimeout(240_000);
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=160&size=96&hooks');
+  const first = card(page, 'conv1_bn', 0);
+  await expect(first).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+  // A person's click under the old size (still rendering when the size changes): it stays when the gallery's own work
+  // goes — nothing else asks for channel 5 of that band.
+  await card(page, 'conv_dw_2_bn', 5).click();
+  await page.getByLabel('render size').selectOption('64');
+  const unfinished = () =>
+    page.evaluate(() =>
+      [
+        ...(
+          window as unknown as {
+            __featurescope: {
+              cards: Map<string, { status: string; layer: string; channel: number; settings: { size: number } }>;
+            };
+          }
+        ).__featurescope.cards.values(),
+      ]
+        .filter((c) => c.status === 'queued' || c.status === 'running')
+        .map((c) => `${c.layer}/${c.channel}@${c.settings.size}`),
+    );
+  // The gallery asks again under 64 px (background and on screen), and nothing of its own is left under 96 px.
+  await expect.poll(async () => (await unfinished()).filter((k) => k.endsWith('@64')).length).toBeGreaterThan(4);
+  expect((await unfinished()).filter((k) => k.endsWith('@96'))).toEqual(
+    (await unfinished()).includes('conv_dw_2_bn/5@96') ? ['conv_dw_2_bn/5@96'] : [],
+  );
+  // The first band's card renders again at 64 px by itself: current, not marked "other settings".
+  await expect(first).toHaveAttribute('data-other', 'no');
+  await expect(first).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+  expect(await first.locator('canvas').evaluate((c) => (c as HTMLCanvasElement).width)).toBe(64);
+  // The clicked render under 96 px finished too: back at 96 px its card is done without asking again.
+  await page.getByLabel('render size').selectOption('96');
+  await expect(card(page, 'conv_dw_2_bn', 5)).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+  const alerts = await page.getByRole('alert').allTextContents();
+  expect(alerts.join('\n')).not.toMatch(/Render failed/);
+});
+
 test('changing the backend while a model loads still ends on that model, not on "loading…"', async ({ page }) => {
   await page.goto('/?model=mobilenet_v1_0.25_224&steps=32&size=64&auto=0');
   await expect(band(page, 'conv_pw_3_bn')).toBeVisible({ timeout: 60_000 });

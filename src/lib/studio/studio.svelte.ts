@@ -31,6 +31,7 @@ import { CardStore } from './card-store.svelte.ts';
 import { framesOf, queuedCard, type Card, type Frame } from './cards.ts';
 import { ModelLifecycle, type LoadedModel, type ModelState } from './lifecycle.ts';
 import { JobBook, JOB_CRASH_LIMIT } from './job-book.ts';
+import { staleAfterSettings } from './stale-jobs.ts';
 import { shareLink, type ImageTarget, type LinkModel } from './share-link.ts';
 import { WorkerClient, type Replacement } from './worker-client.ts';
 import { checkJobSettings } from '../settings.ts';
@@ -387,6 +388,20 @@ export class Studio {
       const job = this.outstanding.get(key);
       if (job) job.priority = priority;
     }
+  }
+
+  /**
+   * New settings for new renders (the settings panel). The gallery's own unfinished requests under the old settings —
+   * background and on-screen ones, queued or running — are cancelled (stale-jobs.ts): the bands ask again under the
+   * new settings, and the worker does not spend minutes on images no card shows. What a person asked for stays.
+   */
+  changeSettings(patch: Partial<JobSettings>) {
+    const next = { ...this.settings, ...patch };
+    this.settings = next;
+    const model = this.modelState.phase === 'ready' ? this.modelState.model : null;
+    if (!model) return;
+    const byPerson = (j: Job) => this.book.originOf(j.id) === 'clicked' || this.book.wasClicked(j.layer, j.channel);
+    this.cancel(staleAfterSettings(this.outstanding.values(), model.layers, next, byPerson));
   }
 
   /**
