@@ -19,11 +19,7 @@ describe('the jobs a change of settings leaves behind', () => {
   const next = { ...old, size: 64 };
 
   it("are the gallery's jobs under the old settings, in either view of a band", () => {
-    const jobs = [
-      job('conv_pw_6_bn', 0, old),
-      job('conv1_bn', 0, bandSettings(layers[0], old, true)),
-      job('conv1_bn', 1, old),
-    ];
+    const jobs = [job('conv_pw_6_bn', 0, old), job('conv1_bn', 0, bandSettings(layers[0], old, true)), job('conv1_bn', 1, old)];
     expect(staleAfterSettings(jobs, layers, next, nobody)).toEqual(jobs.map((j) => j.id));
   });
 
