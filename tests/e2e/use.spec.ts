@@ -115,6 +115,14 @@ test('the detail view keeps every seed, downloads a snapshot as that snapshot, a
   await renderCard(page, 'conv_pw_5_bn', 3);
   await card(page, 'conv_pw_5_bn', 3).click();
   const dlg = page.getByRole('dialog');
+  // A modal view: Escape closes it at once (the click left no focus behind it to swallow the key), and while it is
+  // open the page behind is out of reach of the keyboard.
+  await expect(dlg).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(dlg).toHaveCount(0);
+  await card(page, 'conv_pw_5_bn', 3).click();
+  for (let i = 0; i < 12; i++) await page.keyboard.press('Tab');
+  expect(await page.evaluate(() => Boolean(document.activeElement?.closest('dialog')))).toBe(true);
   await dlg.getByRole('button', { name: /re-render, seed 1/ }).click();
   const history = dlg.getByLabel('seed history');
   await expect(history.locator('figure')).toHaveCount(2);
