@@ -56,7 +56,7 @@ describe("a layer band's cards", () => {
     expect(wholeLayerQuestion('conv_pw_3_bn', 96, 8, 160, 60)).toBe(
       'Render all 96 channels of conv_pw_3_bn (88 not rendered yet) — about 2 min at the measured 60 ms/step?',
     );
-    expect(wholeLayerQuestion('c', 40, 0, 32, 10)).toContain('about less than a minute');
+    expect(wholeLayerQuestion('c', 40, 0, 32, 10)).toContain('— under a minute at the measured 10 ms/step?');
     expect(wholeLayerQuestion('c', 40, 0, 32, 0)).toBe('Render all 40 channels of c (40 not rendered yet)?');
     expect(formatEta(65_400)).toBe('1 min 5 s');
     expect(formatEta(40_000)).toBe('40 s');

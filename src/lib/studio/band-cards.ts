@@ -85,7 +85,7 @@ export function wholeLayerQuestion(
   const minutes = msPerStep ? Math.round((Math.ceil(jobs / 8) * steps * msPerStep) / 60000) : null;
   const estimate =
     minutes !== null
-      ? ` — about ${minutes < 1 ? 'less than a minute' : `${minutes} min`} at the measured ${msPerStep.toFixed(0)} ms/step`
+      ? ` — ${minutes < 1 ? 'under a minute' : `about ${minutes} min`} at the measured ${msPerStep.toFixed(0)} ms/step`
       : '';
   return `Render all ${channels} channels of ${layer} (${jobs} not rendered yet)${estimate}?`;
 }
