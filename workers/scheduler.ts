@@ -98,27 +98,29 @@ export class Scheduler {
     return best ? (best.ms * (d + 1)) / (best.depth + 1) : null;
   }
 
+  /**
+   * Time left: for the whole queue, and per layer until its last render is done — the running batch first, then the
+   * queued batches in the order they will run (JobQueue.plan), each at its layer's measured ms/step. A band queued
+   * behind others waits for them: its figure is when it will be done, not how long its own renders take.
+   */
   private eta(): { etaMs: number | null; etaByLayer: Record<string, number> } {
     const current = this.host.model();
     const byLayer: Record<string, number> = {};
     if (!current || !this.measured.size) return { etaMs: null, etaByLayer: byLayer };
-    let total = 0;
-    const add = (layer: string, ms: number) => {
-      byLayer[layer] = (byLayer[layer] ?? 0) + ms;
-      total += ms;
+    let clock = 0;
+    const run = (layer: string, ms: number | null, steps: number) => {
+      if (ms === null) return;
+      clock += ms * steps;
+      byLayer[layer] = clock;
     };
     const r = this.running;
     if (r) {
       const s = r.jobs[0].settings;
-      const ms = this.msFor(current.model, r.jobs[0].layer, s.size);
-      if (ms !== null) add(r.jobs[0].layer, ms * Math.max(0, s.steps - this.runningStep));
+      run(r.jobs[0].layer, this.msFor(current.model, r.jobs[0].layer, s.size), Math.max(0, s.steps - this.runningStep));
     }
-    for (const g of this.queue.groups()) {
-      if (g.sample.modelId !== current.key) continue;
-      const ms = this.msFor(current.model, g.sample.layer, g.sample.settings.size);
-      if (ms !== null) add(g.sample.layer, ms * g.sample.settings.steps * Math.ceil(g.count / MAX_BATCH));
-    }
-    return { etaMs: total, etaByLayer: byLayer };
+    for (const [head] of this.queue.plan(MAX_BATCH, current.key))
+      run(head.layer, this.msFor(current.model, head.layer, head.settings.size), head.settings.steps);
+    return { etaMs: clock, etaByLayer: byLayer };
   }
 
   postQueue() {

@@ -63,19 +63,40 @@ export class JobQueue {
   }
 
   /**
+   * The batches `takeBatch` would take, in the order it would take them (for `modelId` when given), if nothing were
+   * added or reprioritized meanwhile: the most urgent job and up to maxBatch−1 others that share its optimization,
+   * then the most urgent of the rest, and so on.
+   */
+  plan(maxBatch: number, modelId?: string): Job[][] {
+    const order = this.jobs
+      .filter((j) => modelId === undefined || j.modelId === modelId)
+      .sort((a, b) => b.priority - a.priority || a.seq - b.seq);
+    const byKey = new Map<string, (Job & { seq: number })[]>();
+    for (const j of order) {
+      const list = byKey.get(settingsKey(j));
+      if (list) list.push(j);
+      else byKey.set(settingsKey(j), [j]);
+    }
+    const taken = new Set<string>();
+    const batches: Job[][] = [];
+    for (const head of order) {
+      if (taken.has(head.id)) continue;
+      const list = byKey.get(settingsKey(head))!;
+      const batch = list.splice(0, maxBatch);
+      for (const j of batch) taken.add(j.id);
+      batches.push(batch.map(({ seq: _seq, ...j }) => j));
+    }
+    return batches;
+  }
+
+  /**
    * Takes the most urgent job and up to maxBatch−1 others that can share its optimization; with `modelId`, only jobs
    * for that model (jobs for a model still loading stay queued).
    */
   takeBatch(maxBatch: number, modelId?: string): Job[] {
-    const order = this.jobs
-      .filter((j) => modelId === undefined || j.modelId === modelId)
-      .sort((a, b) => b.priority - a.priority || a.seq - b.seq);
-    if (!order.length) return [];
-    const head = order[0];
-    const key = settingsKey(head);
-    const batch = order.filter((j) => settingsKey(j) === key).slice(0, maxBatch);
+    const batch = this.plan(maxBatch, modelId)[0] ?? [];
     const ids = new Set(batch.map((j) => j.id));
     this.jobs = this.jobs.filter((j) => !ids.has(j.id));
-    return batch.map(({ seq: _seq, ...j }) => j);
+    return batch;
   }
 }

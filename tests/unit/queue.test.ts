@@ -44,6 +44,18 @@ describe('job queue', () => {
     expect(q.size).toBe(0);
   });
 
+  it('plans the batches in the order it will take them, without taking any', () => {
+    const q = new JobQueue();
+    q.add([job('a', 0), job('b', 0, 3), job('a', 1), job('a', 2), job('b', 1), job('c', 0, 1)]);
+    const plan = q.plan(2).map((b) => b.map((j) => `${j.layer}${j.channel}`));
+    // b0 is the most urgent and takes b1 along; then c0; then a in batches of two, in submission order.
+    expect(plan).toEqual([['b0', 'b1'], ['c0'], ['a0', 'a1'], ['a2']]);
+    expect(q.size).toBe(6);
+    const taken: string[][] = [];
+    for (let b = q.takeBatch(2); b.length; b = q.takeBatch(2)) taken.push(b.map((j) => `${j.layer}${j.channel}`));
+    expect(taken).toEqual(plan);
+  });
+
   it('leaves jobs for another model queued', () => {
     const q = new JobQueue();
     q.add([{ ...job('a', 0), modelId: 'next', id: 'x' }, job('a', 1)]);
