@@ -8,6 +8,7 @@ import { render, RenderCancelled, type RenderTarget } from '../src/lib/engine/re
 import { PREEMPT_MARGIN, type FromWorker, type Job } from '../src/lib/protocol.ts';
 import { JobQueue } from '../src/lib/queue.ts';
 import { checkJobSettings } from '../src/lib/settings.ts';
+import { estimateStepMs } from '../src/lib/step-cost.ts';
 
 export const MAX_BATCH = 8;
 
@@ -76,26 +77,24 @@ export class Scheduler {
 
   constructor(private readonly host: SchedulerHost) {}
 
-  /** Measured ms/step by "layer|size" (the latest batch's), for ETAs that know deep layers cost more. */
-  private readonly measured = new Map<string, number>();
+  /** Measured ms/step per layer and size (the latest batch's), for ETAs that know deep layers cost more. */
+  private readonly measured = new Map<string, { layer: string; size: number; ms: number }>();
   private runningStep = 0;
 
-  /** ms/step for a layer at a size: measured, else scaled from the measured layer nearest in depth. */
+  /**
+   * ms/step for a layer at a size: measured, else estimated from the measured layers (step-cost.ts), each scaled to
+   * this size by the image's area.
+   */
   private msFor(model: FeatureModel, layer: string, size: number): number | null {
-    const hit = this.measured.get(`${layer}|${size}`);
-    if (hit !== undefined) return hit;
+    const hit = this.measured.get(JSON.stringify([layer, size]));
+    if (hit !== undefined) return hit.ms;
     const depthOf = (name: string) => model.layers.find((l) => l.name === name)?.depth ?? 0;
-    const d = depthOf(layer);
-    let best: { ms: number; depth: number; gap: number } | null = null;
-    for (const [key, ms] of this.measured) {
-      const [name, sz] = key.split('|');
-      const depth = depthOf(name);
-      // Cost grows with the image's area as well as with depth.
-      const scaled = ms * ((size * size) / (Number(sz) * Number(sz)));
-      const gap = Math.abs(depth - d);
-      if (!best || gap < best.gap) best = { ms: scaled, depth, gap };
-    }
-    return best ? (best.ms * (d + 1)) / (best.depth + 1) : null;
+    const points = [...this.measured.values()].map((m) => ({
+      depth: depthOf(m.layer),
+      ms: m.ms * ((size * size) / (m.size * m.size)),
+    }));
+    const maxDepth = Math.max(0, ...model.layers.map((l) => l.depth));
+    return estimateStepMs(points, depthOf(layer), maxDepth);
   }
 
   /**
@@ -258,7 +257,7 @@ export class Scheduler {
           const now = performance.now();
           this.msPerStep = (now - lastTime - this.pausedMs) / Math.max(1, snap.step - lastStep);
           this.pausedMs = 0;
-          this.measured.set(`${jobs[0].layer}|${s.size}`, this.msPerStep);
+          this.measured.set(JSON.stringify([jobs[0].layer, s.size]), { layer: jobs[0].layer, size: s.size, ms: this.msPerStep });
           this.runningStep = snap.step;
           lastStep = snap.step;
           lastTime = now;
