@@ -15,9 +15,10 @@ export interface CostPoint {
 }
 
 /**
- * ms per step at `depth`: a straight line through the measured points (least squares; never falling with depth), or,
- * with one depth measured, a line through it that doubles from the input to `maxDepth` — within 2× of the truth on
- * both MobileNets above. Null with nothing measured.
+ * ms per step at `depth`: a straight line through the measured points, its slope drawn towards a prior one — a line
+ * that doubles from the input to `maxDepth` — as much as a pair of points a fifth of the depth apart would, so that two
+ * nearby shallow layers (one of them slow from the first render's warm-up) do not set a steep slope for the whole
+ * network. Never falling with depth, never below half the cheapest layer measured; null with nothing measured.
  */
 export function estimateStepMs(points: CostPoint[], depth: number, maxDepth: number): number | null {
   if (!points.length) return null;
@@ -25,8 +26,10 @@ export function estimateStepMs(points: CostPoint[], depth: number, maxDepth: num
   const meanD = points.reduce((s, p) => s + p.depth, 0) / n;
   const meanMs = points.reduce((s, p) => s + p.ms, 0) / n;
   const spread = points.reduce((s, p) => s + (p.depth - meanD) ** 2, 0);
+  const covariance = points.reduce((s, p) => s + (p.depth - meanD) * (p.ms - meanMs), 0);
+  const priorSlope = meanMs / (maxDepth + 1);
+  const weight = (Math.max(1, maxDepth) / 5) ** 2;
+  const slope = Math.max(0, (covariance + weight * priorSlope) / (spread + weight));
   const floor = 0.5 * Math.min(...points.map((p) => p.ms));
-  if (spread === 0) return Math.max(floor, meanMs * (1 + (depth - meanD) / (maxDepth + 1)));
-  const slope = Math.max(0, points.reduce((s, p) => s + (p.depth - meanD) * (p.ms - meanMs), 0) / spread);
   return Math.max(floor, meanMs + slope * (depth - meanD));
 }
