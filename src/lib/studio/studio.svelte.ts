@@ -286,7 +286,8 @@ export class Studio {
     // Jobs and cards of another model leave (its renders stay in the cache); this model's come back from it.
     this.cancel([...this.outstanding.values()].filter((j) => j.modelId !== key).map((j) => j.id));
     this.cards.keepOnly(key);
-    this.settings = { ...this.settings, size: renderSizeFor(s.model.inputShape, this.settings.size) };
+    const size = renderSizeFor(s.model.inputShape, this.settings.size);
+    if (size !== this.settings.size) this.settings = { ...this.settings, size };
     // The next visit without ?model= opens this model again.
     try {
       localStorage.setItem(LAST_MODEL_KEY, s.model.id);
@@ -397,6 +398,8 @@ export class Studio {
    */
   changeSettings(patch: Partial<JobSettings>) {
     const next = { ...this.settings, ...patch };
+    // The same settings again (a seed typed over itself) change nothing: the bands keep their requests.
+    if (JSON.stringify(next) === JSON.stringify(this.settings)) return;
     this.settings = next;
     const model = this.modelState.phase === 'ready' ? this.modelState.model : null;
     if (!model) return;
