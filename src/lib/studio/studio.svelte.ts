@@ -12,13 +12,11 @@ import { modelInfo, registryEntry, DEFAULT_MODEL_ID, REGISTRY } from '../models/
 import {
   DEFAULT_JOB_SETTINGS,
   jobKey,
-  PRIORITY,
   type BackendChoice,
   type BackendReady,
   type Combo,
   type FromWorker,
   type InputMapping,
-  type Job,
   type JobSettings,
   type ModelSource,
   type QueueState,
@@ -28,10 +26,10 @@ import {
 import { QuotaError, RenderCache } from '../store/cache.ts';
 import { restoreCards, storeCard } from './cache-sync.ts';
 import { CardStore } from './card-store.svelte.ts';
-import { framesOf, queuedCard, type Card, type Frame } from './cards.ts';
+import { framesOf, type Card, type Frame } from './cards.ts';
 import { ModelLifecycle, type LoadedModel, type ModelState } from './lifecycle.ts';
 import { JobBook, JOB_CRASH_LIMIT } from './job-book.ts';
-import { staleAfterSettings } from './stale-jobs.ts';
+import { RenderRequests, type RequestOrigin } from './render-requests.svelte.ts';
 import { shareLink, type ImageTarget, type LinkModel } from './share-link.ts';
 import { WorkerClient, type Replacement } from './worker-client.ts';
 import { checkJobSettings } from '../settings.ts';
@@ -60,13 +58,6 @@ export function renderSizeFor(inputShape: [number, number, number], current: num
   if (side < RENDER_SIZES[0]) return side;
   return current < RENDER_SIZES[0] ? DEFAULT_JOB_SETTINGS.size : current;
 }
-
-/**
- * Queue priorities: a click beats what is on screen, which beats background work; among clicks and among visible
- * bands the most recent goes first.
- */
-const priorityOf = (why: 'background' | 'visible' | 'clicked') =>
-  why === 'background' ? PRIORITY.background : PRIORITY[why] + Date.now();
 
 /** The running backend as the header shows it. */
 export type BackendState = Omit<BackendReady, 'backend'> & { name: string };
@@ -113,6 +104,14 @@ export class Studio {
   private get outstanding() {
     return this.book.outstanding;
   }
+  /** What the gallery and a person asked to render, and taking it back (render-requests.svelte.ts). */
+  private readonly requests = new RenderRequests(this.book, this.cards, {
+    send: (m) => this.send(m),
+    control: (m) => this.client?.control(m),
+    model: () => (this.modelState.phase === 'ready' ? this.modelState.model : null),
+    modelKey: () => this.modelKey,
+    note: (kind, text) => this.note(kind, text),
+  });
   private msgId = 0;
 
   /** The model to open instead when the remembered one no longer loads (deleted, or gone from the server). */
@@ -348,116 +347,40 @@ export class Studio {
     return framesOf(card);
   }
 
-  /** Asks for renders; cached or finished ones are not rendered again, queued ones move up. */
-  request(
-    layer: string,
-    channels: number[],
-    why: 'background' | 'visible' | 'clicked',
-    settings: JobSettings = this.settings,
-    variants = 1,
-  ) {
-    const model = this.modelState.phase === 'ready' ? this.modelState.model : null;
-    // Only the loaded model's own layers: a band of a model being replaced asks for nothing.
-    if (!model || !model.layers.some((l) => l.name === layer)) return;
-    let s: JobSettings;
-    try {
-      s = checkJobSettings($state.snapshot(settings) as JobSettings);
-    } catch (e) {
-      this.note('error', (e as Error).message);
-      return;
-    }
-    const priority = priorityOf(why);
-    if (why === 'clicked') for (const c of channels) this.book.click(layer, c);
-    const jobs: Job[] = [];
-    const bump: string[] = [];
-    for (const channel of channels) {
-      for (let variant = 0; variant < variants; variant++) {
-        const j = { modelId: model.key, layer, channel, variant, settings: s };
-        const key = jobKey(j);
-        const existing = this.cards.get(key);
-        if (existing && (existing.status === 'done' || existing.status === 'running')) continue;
-        if (existing && existing.status === 'queued') {
-          if (why !== 'background') bump.push(key);
-          continue;
-        }
-        jobs.push(this.addJob({ ...j, id: key, priority }, why));
-      }
-    }
-    if (jobs.length) this.send({ type: 'enqueue', jobs });
-    if (bump.length) this.send({ type: 'prioritize', ids: bump, priority });
-    for (const key of bump) {
-      const job = this.outstanding.get(key);
-      if (job) job.priority = priority;
-    }
-  }
-
   /**
-   * New settings for new renders (the settings panel). The gallery's own unfinished requests under the old settings —
-   * background and on-screen ones, queued or running — are cancelled (stale-jobs.ts): the bands ask again under the
-   * new settings, and the worker does not spend minutes on images no card shows. What a person asked for stays.
+   * New settings for new renders (the settings panel). The gallery's own unfinished requests under the old settings are
+   * cancelled (RenderRequests.dropStale): the bands ask again under the new settings. What a person asked for stays.
    */
   changeSettings(patch: Partial<JobSettings>) {
     const next = { ...this.settings, ...patch };
     // The same settings again (a seed typed over itself) change nothing: the bands keep their requests.
     if (JSON.stringify(next) === JSON.stringify(this.settings)) return;
     this.settings = next;
-    const model = this.modelState.phase === 'ready' ? this.modelState.model : null;
-    if (!model) return;
-    const byPerson = (j: Job) => this.book.originOf(j.id) === 'clicked' || this.book.wasClicked(j.layer, j.channel);
-    this.cancel(staleAfterSettings(this.outstanding.values(), model.layers, next, byPerson));
+    this.requests.dropStale(next);
   }
 
-  /**
-   * Composed objectives around a rendered card's channel (issue 10): each combo is its own image, rendered at click
-   * priority with the card's settings (a position → the neuron objective; the rest → the channel objective), and all of
-   * one request in one batch when they can share it (an interpolation strip). Returns the new cards' keys.
-   */
+  /** Asks for renders; cached or finished ones are not rendered again, queued ones move up. */
+  request(layer: string, channels: number[], why: RequestOrigin, settings: JobSettings = this.settings, variants = 1) {
+    this.requests.request(layer, channels, why, settings, variants);
+  }
+
+  /** Composed objectives around a rendered card's channel (RenderRequests.compose); returns the new cards' keys. */
   compose(card: Card, combos: Combo[]): string[] {
-    const model = this.modelState.phase === 'ready' ? this.modelState.model : null;
-    if (!model || card.modelKey !== model.key) return [];
-    const priority = priorityOf('clicked');
-    const jobs: Job[] = [];
-    const keys: string[] = [];
-    for (const combo of combos) {
-      const settings: JobSettings = { ...card.settings, objective: combo.kind === 'at' ? 'neuron' : 'channel' };
-      const j = { modelId: model.key, layer: card.layer, channel: card.channel, variant: 0, settings, combo };
-      const key = jobKey(j);
-      keys.push(key);
-      if (!this.cards.has(key)) jobs.push(this.addJob({ ...j, id: key, priority }, 'clicked'));
-    }
-    if (jobs.length) this.send({ type: 'enqueue', jobs });
-    return keys;
+    return this.requests.compose(card, combos);
   }
 
-  /** A new job: in the book (sent again to a fresh worker) and on screen as a queued card. */
-  private addJob(job: Job, origin: 'background' | 'visible' | 'clicked'): Job {
-    this.book.add(job, origin);
-    this.cards.set(job.id, queuedCard(job.id, job.modelId, job.layer, job.channel, job.variant, job.settings, job.combo));
-    return job;
-  }
-
-  /**
-   * A band left the screen: the queued renders only being on screen asked for are dropped (scrolling through the
-   * gallery does not leave a queue behind), the background ones go back to background priority; clicked ones stay.
-   */
+  /** A band left the screen (RenderRequests.demote). */
   demote(layer: string, channels: number[], settings: JobSettings = this.settings) {
-    const modelKey = this.modelKey;
-    if (!modelKey) return;
-    const lower: string[] = [];
-    const drop: string[] = [];
-    for (const channel of channels) {
-      if (this.book.wasClicked(layer, channel)) continue;
-      const key = jobKey({ modelId: modelKey, layer, channel, variant: 0, settings });
-      const job = this.outstanding.get(key);
-      if (!job || this.cards.get(key)?.status !== 'queued') continue;
-      if (this.book.originOf(key) === 'visible') drop.push(key);
-      else {
-        job.priority = PRIORITY.background;
-        lower.push(key);
-      }
-    }
-    if (lower.length) this.send({ type: 'prioritize', ids: lower, priority: PRIORITY.background });
-    this.cancel(drop);
+    this.requests.demote(layer, channels, settings);
+  }
+
+  /** Cancels some renders (a card's, a band's): queued ones leave the queue, running ones stop at their next step. */
+  cancel(keys: string[]) {
+    this.requests.cancel(keys);
+  }
+
+  cancelAll() {
+    this.requests.cancelAll(this.queue.running + this.queue.pending > 0);
   }
 
   pause() {
@@ -466,23 +389,6 @@ export class Studio {
 
   resume() {
     this.client?.control({ type: 'resume' });
-  }
-
-  /** Cancels some renders (a card's, a band's): queued ones leave the queue, running ones stop at their next step. */
-  cancel(keys: string[]) {
-    if (!keys.length) return;
-    this.client?.control({ type: 'cancel', ids: keys });
-    for (const key of keys) {
-      const c = this.cards.get(key);
-      if (c && (c.status === 'queued' || c.status === 'running')) this.cards.delete(key);
-      this.book.finished(key);
-    }
-  }
-
-  cancelAll() {
-    if (this.outstanding.size || this.queue.running || this.queue.pending) this.client?.control({ type: 'cancel', ids: 'all' });
-    this.cards.dropUnfinished();
-    this.book.clear();
   }
 
   async clearCache() {
