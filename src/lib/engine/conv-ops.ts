@@ -14,8 +14,6 @@ import { depthwiseBackwardKernel } from './kernels/depthwise-backward.ts';
 import { clippedReluGrad } from './ops.ts';
 import { channelSlice, sliced, type SliceCache } from './slice-cache.ts';
 
-export { SliceCache } from './slice-cache.ts';
-
 type GradFunc = Parameters<typeof tf.customGrad>[0];
 
 /** TensorFlow's two padding modes, or explicit pixels [[top, bottom], [left, right]] (a folded ZeroPadding2D). */

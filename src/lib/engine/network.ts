@@ -102,7 +102,7 @@ export interface Network {
 
 import { EngineError } from './errors.ts';
 import { samePadding } from './layer-anatomy.ts';
-import type { SliceCache } from './conv-ops.ts';
+import type { SliceCache } from './slice-cache.ts';
 import { partialPlan, runPartial } from './partial-channels.ts';
 
 export { EngineError };

@@ -5,7 +5,7 @@
  * with the same slice of its weights. For MobileNet's depthwise layer conv_dw_6_bn: the depthwise conv, the ReLU6
  * before it and the pointwise conv before that (192 of 192 channels → 8 at batch 8) all shrink.
  */
-import type { SliceCache } from './conv-ops.ts';
+import type { SliceCache } from './slice-cache.ts';
 import type { NetNode } from './network.ts';
 
 export interface PartialPlan {

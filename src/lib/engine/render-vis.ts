@@ -5,7 +5,7 @@
  * snapshot (RGBA bytes and objective per image) goes to the caller. The caller owns the parts and disposes them.
  */
 import * as tf from '@tensorflow/tfjs';
-import { SliceCache } from './conv-ops.ts';
+import { SliceCache } from './slice-cache.ts';
 import { readBack } from './read-back.ts';
 import type { Adam } from './adam.ts';
 import type { FeatureModel } from './model.ts';
