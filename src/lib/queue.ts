@@ -46,22 +46,6 @@ export class JobQueue {
     return top;
   }
 
-  /** Queued jobs grouped by what can share a batch: one sample job and how many there are. */
-  groups(): { sample: Job; count: number }[] {
-    const groups = new Map<string, { sample: Job; count: number }>();
-    for (const j of this.jobs) {
-      const g = groups.get(settingsKey(j));
-      if (g) g.count++;
-      else groups.set(settingsKey(j), { sample: j, count: 1 });
-    }
-    return [...groups.values()];
-  }
-
-  /** Total optimization steps the queued jobs need when run in batches of `maxBatch`. */
-  stepsLeft(maxBatch: number): number {
-    return this.groups().reduce((steps, g) => steps + Math.ceil(g.count / maxBatch) * g.sample.settings.steps, 0);
-  }
-
   /**
    * The batches `takeBatch` would take, in the order it would take them (for `modelId` when given), if nothing were
    * added or reprioritized meanwhile: the most urgent job and up to maxBatch−1 others that share its optimization,

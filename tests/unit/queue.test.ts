@@ -28,7 +28,8 @@ describe('job queue', () => {
     q.add(jobs);
     q.add([job('a', 0)]);
     expect(q.size).toBe(5);
-    expect(q.stepsLeft(2)).toBe(3 * 256);
+    // Optimization steps left in batches of 2: three batches of 256.
+    expect(q.plan(2).reduce((steps, batch) => steps + batch[0].settings.steps, 0)).toBe(3 * 256);
     q.prioritize([jobs[4].id], 10);
     expect(q.takeBatch(2).map((j) => j.channel)).toEqual([4, 0]);
     // Priorities can go down again (a band scrolled out of view) and a re-add keeps the higher one.
