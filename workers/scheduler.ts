@@ -82,19 +82,20 @@ export class Scheduler {
   private runningStep = 0;
 
   /**
-   * ms/step for a layer at a size: measured, else estimated from the measured layers (step-cost.ts), each scaled to
-   * this size by the image's area.
+   * ms/step for a layer at a size, for one look at the queue: measured, else estimated from the measured layers
+   * (step-cost.ts), each scaled to that size by the image's area. Depths and the measured points are worked out once
+   * per look, not once per queued batch.
    */
-  private msFor(model: FeatureModel, layer: string, size: number): number | null {
-    const hit = this.measured.get(JSON.stringify([layer, size]));
-    if (hit !== undefined) return hit.ms;
-    const depthOf = (name: string) => model.layers.find((l) => l.name === name)?.depth ?? 0;
-    const points = [...this.measured.values()].map((m) => ({
-      depth: depthOf(m.layer),
-      ms: m.ms * ((size * size) / (m.size * m.size)),
-    }));
-    const maxDepth = Math.max(0, ...model.layers.map((l) => l.depth));
-    return estimateStepMs(points, depthOf(layer), maxDepth);
+  private costs(model: FeatureModel): (layer: string, size: number) => number | null {
+    const depth = new Map(model.layers.map((l) => [l.name, l.depth]));
+    const maxDepth = Math.max(0, ...depth.values());
+    const measured = [...this.measured.values()].map((m) => ({ ...m, depth: depth.get(m.layer) ?? 0 }));
+    return (layer, size) => {
+      const hit = this.measured.get(JSON.stringify([layer, size]));
+      if (hit !== undefined) return hit.ms;
+      const points = measured.map((m) => ({ depth: m.depth, ms: m.ms * ((size * size) / (m.size * m.size)) }));
+      return estimateStepMs(points, depth.get(layer) ?? 0, maxDepth);
+    };
   }
 
   /**
@@ -106,6 +107,7 @@ export class Scheduler {
     const current = this.host.model();
     const byLayer: Record<string, number> = {};
     if (!current || !this.measured.size) return { etaMs: null, etaByLayer: byLayer };
+    const msFor = this.costs(current.model);
     let clock = 0;
     const run = (layer: string, ms: number | null, steps: number) => {
       if (ms === null) return;
@@ -115,10 +117,10 @@ export class Scheduler {
     const r = this.running;
     if (r) {
       const s = r.jobs[0].settings;
-      run(r.jobs[0].layer, this.msFor(current.model, r.jobs[0].layer, s.size), Math.max(0, s.steps - this.runningStep));
+      run(r.jobs[0].layer, msFor(r.jobs[0].layer, s.size), Math.max(0, s.steps - this.runningStep));
     }
     for (const [head] of this.queue.plan(MAX_BATCH, current.key))
-      run(head.layer, this.msFor(current.model, head.layer, head.settings.size), head.settings.steps);
+      run(head.layer, msFor(head.layer, head.settings.size), head.settings.steps);
     return { etaMs: clock, etaByLayer: byLayer };
   }
 
