@@ -4,6 +4,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ContentHash } from './content-hash.ts';
+import { ModelLoadError, TooLargeError } from './errors.ts';
+import { readWeightFiles } from './weight-files.ts';
+
+export { ModelLoadError, TooLargeError };
 
 /**
  * Reads a file of the package by its path relative to model.json. `maxBytes`: the most the caller will accept; a
@@ -13,11 +17,6 @@ export type ReadFile = (relativePath: string, maxBytes?: number) => Promise<Arra
 
 /** model.json itself may not be larger than this. */
 export const MAX_MODEL_JSON_BYTES = 64 * 1024 * 1024;
-
-/** Thrown by readers for a file longer than the caller's limit. */
-export class TooLargeError extends Error {
-  override name = 'TooLargeError';
-}
 
 /**
  * A weight path from a manifest, checked: relative, inside the model's folder (no "..", no absolute path, no URL
@@ -57,14 +56,6 @@ export interface ModelArtifacts {
   weights: tf.NamedTensorMap;
   /** Hash of the topology and the weight bytes (see content-hash.ts). */
   hash: string;
-}
-
-/** A model package that cannot be used, with a message that names the file and the reason. */
-export class ModelLoadError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ModelLoadError';
-  }
 }
 
 const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
@@ -134,31 +125,19 @@ export async function loadArtifacts(
   const hash = new ContentHash().update(new TextEncoder().encode(JSON.stringify(json.modelTopology)));
   const names = new Set<string>();
   try {
-    for (const group of json.weightsManifest) {
-      const expected = group.weights.reduce((s, w) => s + entryBytes(w), 0);
+    const expected = json.weightsManifest.map((g) => g.weights.reduce((s, w) => s + entryBytes(w), 0));
+    for (const group of json.weightsManifest)
       for (const w of group.weights) {
         if (names.has(w.name)) throw new ModelLoadError(`${modelPath}: weight ${w.name} is listed twice in the manifest`);
         names.add(w.name);
       }
-      const parts: ArrayBuffer[] = [];
-      let read = 0;
-      for (const p of group.paths) {
-        try {
-          // No file of a group can be longer than what the whole group declares.
-          parts.push(await readFile(dir + p, expected - read));
-        } catch (e) {
-          if (e instanceof TooLargeError)
-            throw new ModelLoadError(`weight file ${p}: longer than the ${expected} bytes the manifest declares for it`, {
-              cause: e,
-            });
-          throw new ModelLoadError(`weight file ${p}: cannot be read (${(e as Error).message})`, { cause: e });
-        }
-        read += parts[parts.length - 1].byteLength;
-      }
+    const files = await readWeightFiles(readFile, dir, json.weightsManifest, expected);
+    for (const [gi, group] of json.weightsManifest.entries()) {
+      const parts = files[gi];
       const total = parts.reduce((s, b) => s + b.byteLength, 0);
-      if (total < expected) {
+      if (total < expected[gi]) {
         throw new ModelLoadError(
-          `weight file ${group.paths.join(', ')}: ${total} bytes, but the manifest needs ${expected} bytes`,
+          `weight file ${group.paths.join(', ')}: ${total} bytes, but the manifest needs ${expected[gi]} bytes`,
         );
       }
       const buffer = new Uint8Array(total);

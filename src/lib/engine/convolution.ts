@@ -7,14 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { outputSize, samePadding } from './layer-anatomy.ts';
 import { readBack } from './read-back.ts';
 
-export const KERNEL_PRESETS = {
-  identity: [0, 0, 0, 0, 1, 0, 0, 0, 0],
-  'box blur': [1, 1, 1, 1, 1, 1, 1, 1, 1].map((v) => v / 9),
-  sharpen: [0, -1, 0, -1, 5, -1, 0, -1, 0],
-  'Sobel x': [-1, 0, 1, -2, 0, 2, -1, 0, 1],
-  'Sobel y': [-1, -2, -1, 0, 0, 0, 1, 2, 1],
-} as const;
-export type Preset = keyof typeof KERNEL_PRESETS;
+import { KERNEL_PRESETS } from './kernel-presets.ts';
+export { KERNEL_PRESETS, type Preset } from './kernel-presets.ts';
 
 export interface ConvolveRequest {
   /** Nine weights, row by row, or 'magnitude' for √(Sobel x² + Sobel y²). */

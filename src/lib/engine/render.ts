@@ -10,7 +10,7 @@ import * as obj from './objectives.ts';
 import { Adam } from './adam.ts';
 import { buildObjective, regularizers, type Target } from './objective-builder.ts';
 import { renderVis, type RenderOptions, type RenderResult } from './render-vis.ts';
-import { createParam, type ParamKind } from './param.ts';
+import { createParam } from './param.ts';
 import {
   applySampling,
   drawTransform,
@@ -21,51 +21,8 @@ import {
   type TransformOptions,
 } from './transforms.ts';
 
-export interface RenderSettings {
-  layer: string;
-  objective: obj.ObjectiveKind;
-  size: number;
-  steps: number;
-  seed: number;
-  param: ParamKind;
-  lr: number;
-  /** Learning rate at the last step; the rate moves linearly from `lr` to it (null: constant `lr`). */
-  lrEnd: number | null;
-  /** Exponent of the Fourier 1/f scaling. */
-  decayPower: number;
-  decorrelate: boolean;
-  transforms: boolean;
-  /** Steps at the start during which ReLU gradients are redirected (Lucid: 16). 0 turns it off. */
-  redirectSteps: number;
-  /** Weight of the diversity term (used when several variants of one target share a batch). */
-  diversity: number;
-  /** Regularizer weights (0 = off); Lucid's notebook uses L1 0.05, TV 0.25, blur 1.0. */
-  l1: number;
-  tv: number;
-  blur: number;
-  /** Steps after which a snapshot is emitted; the last step always emits one. */
-  thresholds: number[];
-}
-
-export const DEFAULT_SETTINGS: RenderSettings = {
-  layer: 'conv_pw_6_bn',
-  objective: 'channel',
-  size: 128,
-  steps: 512,
-  seed: 0,
-  param: 'fourier',
-  lr: 0.05,
-  lrEnd: null,
-  decayPower: 1,
-  decorrelate: true,
-  transforms: true,
-  redirectSteps: 16,
-  diversity: 0,
-  l1: 0,
-  tv: 0,
-  blur: 0,
-  thresholds: [16, 32, 64, 128, 256, 512],
-};
+import { DEFAULT_SETTINGS, type RenderSettings } from './render-settings.ts';
+export { DEFAULT_SETTINGS, type RenderSettings };
 
 export { buildObjective } from './objective-builder.ts';
 export { RenderCancelled, type RenderOptions, type RenderResult, type Snapshot } from './render-vis.ts';

@@ -10,7 +10,7 @@
  * `step` is the step the image is from (a snapshot's is below settings.steps); `value` is the objective on the clean
  * final image, or for a snapshot the objective at that step.
  */
-import { DEFAULT_SETTINGS, type RenderSettings } from '../engine/render.ts';
+import { DEFAULT_SETTINGS, type RenderSettings } from '../engine/render-settings.ts';
 import { comboLabel, type Combo, type JobSettings } from '../protocol.ts';
 
 export const IMAGE_META_FORMAT = 'featurescope-image/1';
