@@ -55,17 +55,33 @@ async function readBounded(res: Response, maxBytes: number): Promise<ArrayBuffer
 }
 
 /**
- * A ReadFile that remembers what it read: keeping a model stores the very bytes its load just read, instead of
- * reading (for a URL: downloading) the package a second time.
+ * A ReadFile that remembers what it read, so that each file is fetched once: the worker reads a package ahead while
+ * the backend starts and then loads it through the same reader, and keeping a model stores the very bytes its load
+ * read instead of downloading the package again. A file read whole serves any later limit, checked against it.
  */
 export function rememberReads(read: ReadFile): ReadFile {
-  const seen = new Map<string, ArrayBuffer>();
+  const kept = new Map<string, { maxBytes?: number; bytes: Promise<ArrayBuffer>; whole?: ArrayBuffer }>();
+  const within = (b: ArrayBuffer, maxBytes?: number) => {
+    if (maxBytes !== undefined && b.byteLength > maxBytes)
+      throw new TooLargeError(`${b.byteLength} bytes, more than ${maxBytes}`);
+    return b;
+  };
   return async (rel, maxBytes) => {
-    const hit = seen.get(rel);
-    if (hit) return hit;
-    const bytes = await read(rel, maxBytes);
-    seen.set(rel, bytes);
-    return bytes;
+    const k = kept.get(rel);
+    if (k?.whole) return within(k.whole, maxBytes);
+    // Still in flight (or failed) under a limit at least as generous as this one: its answer is this one's too.
+    if (k && (k.maxBytes === undefined || (maxBytes !== undefined && k.maxBytes >= maxBytes)))
+      return within(await k.bytes, maxBytes);
+    const entry: { maxBytes?: number; bytes: Promise<ArrayBuffer>; whole?: ArrayBuffer } = {
+      maxBytes,
+      bytes: read(rel, maxBytes),
+    };
+    kept.set(rel, entry);
+    entry.bytes.then(
+      (b) => (entry.whole = b),
+      () => undefined,
+    );
+    return entry.bytes;
   };
 }
 

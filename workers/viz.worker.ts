@@ -17,7 +17,8 @@ import { checkRanges } from './range-check.ts';
 import { attackLab, convolveLab } from './photo-lab.ts';
 import { PhotoSet } from './photo-set.ts';
 import { isBackendBroken, Scheduler } from './scheduler.ts';
-import { openSource, readLabels, rememberReads, urlReader, type Opened } from './sources.ts';
+import { openSource, readLabels, rememberReads, splitModelUrl, urlReader, type Opened } from './sources.ts';
+import { readPackage } from '../src/lib/engine/artifacts.ts';
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlain,
@@ -47,7 +48,7 @@ const scheduler = new Scheduler({
     loaded.model.dispose();
     loaded = null;
     try {
-      loaded = await open(spec);
+      loaded = await open(spec, null);
       return true;
     } catch (e) {
       post({ type: 'broken', message: `could not load the model again on wasm: ${(e as Error).message}` });
@@ -63,16 +64,33 @@ async function init(choice: Parameters<typeof startBackend>[0], probeGpu: boolea
   post({ type: 'ready', ...ready });
 }
 
+/**
+ * A model from the network (the registry, a URL) starts downloading as soon as it is asked for, while the backend may
+ * still be starting and the model before it loading: the load then reads the same bytes through the same reader.
+ */
+function readAhead(spec: LoadSpec): Opened | null {
+  let o: Opened;
+  if (spec.kind === 'registry') o = { read: urlReader(new URL(spec.baseUrl, page)), entry: 'model.json' };
+  else if (spec.source.kind === 'url') {
+    const { base, entry } = splitModelUrl(spec.source.url, page);
+    o = { read: urlReader(base), entry };
+  } else return null;
+  o = { ...o, read: rememberReads(o.read) };
+  // Errors are the load's to report, when it reads the same files.
+  readPackage(o.read, o.entry).catch(() => undefined);
+  return o;
+}
+
 /** Reads and builds the model a spec names (nothing replaced yet); keeps a person's model when the spec asks. */
-async function open(spec: LoadSpec): Promise<{ model: FeatureModel; key: string; spec: LoadSpec }> {
+async function open(spec: LoadSpec, ahead: Opened | null): Promise<{ model: FeatureModel; key: string; spec: LoadSpec }> {
   let o: Opened;
   let info: ModelInfo;
   if (spec.kind === 'registry') {
-    o = { read: urlReader(new URL(spec.baseUrl, page)), entry: 'model.json' };
+    o = ahead ?? { read: urlReader(new URL(spec.baseUrl, page)), entry: 'model.json' };
     info = spec.info;
   } else {
-    o = await openSource(spec.source, store, page);
-    if (spec.keepAs) o = { ...o, read: rememberReads(o.read) };
+    o = ahead ?? (await openSource(spec.source, store, page));
+    if (spec.keepAs && !ahead) o = { ...o, read: rememberReads(o.read) };
     info = { id: spec.modelId, ...(spec.mapping ?? {}) } as ModelInfo;
   }
   const labels = info.labels ?? (await readLabels(o));
@@ -97,9 +115,9 @@ async function open(spec: LoadSpec): Promise<{ model: FeatureModel; key: string;
 }
 
 /** Loads a model into the gallery; a failure leaves the previous model in place and says why. */
-async function load(req: number, spec: LoadSpec) {
+async function load(req: number, spec: LoadSpec, ahead: Opened | null) {
   try {
-    const next = await open(spec);
+    const next = await open(spec, ahead);
     // Only now replace the previous model: a failed load leaves the working one in place.
     loaded?.model.dispose();
     loaded = next;
@@ -184,7 +202,8 @@ const handlers: Handlers = {
   load: (m) => {
     // A summary of the photo set for the model being replaced stops at its next batch.
     photos.interrupt('indexing');
-    inOrder(() => load(m.req, m.spec));
+    const ahead = readAhead(m.spec);
+    inOrder(() => load(m.req, m.spec, ahead));
   },
   'check-ranges': (m) =>
     inOrder(() =>

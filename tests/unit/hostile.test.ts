@@ -144,6 +144,22 @@ describe('model URLs and their reads', () => {
     expect(seen.length - before).toBe(1);
   });
 
+  it('a package read ahead (while the backend starts) is not fetched again, and later limits still hold', async () => {
+    const read = rememberReads(urlReader(new URL(`${base}/`)));
+    const before = seen.length;
+    // Both asks while the first is still in flight: one request.
+    const [a, b] = await Promise.all([read('ok', 100), read('ok', 50)]);
+    expect(new TextDecoder().decode(b)).toBe(new TextDecoder().decode(a));
+    expect(seen.length - before).toBe(1);
+    await expect(read('ok', 3)).rejects.toThrow(/5 bytes, more than 3/);
+    // A refusal under one limit answers the same or a smaller limit without asking the server again.
+    const n = seen.length;
+    await expect(read('big', 1000)).rejects.toThrow(/more than 1000/);
+    await expect(read('big', 100)).rejects.toThrow(/more than 1000/);
+    await expect(read('big', 1000)).rejects.toThrow(/more than 1000/);
+    expect(seen.length).toBe(n + 1);
+  });
+
   it('reads stop at the declared size: an endless body and a too-long content-length are refused', async () => {
     const read = urlReader(new URL(`${base}/`));
     await expect(read('endless', 1_000_000)).rejects.toThrow(/more than 1000000 bytes/);

@@ -90,12 +90,21 @@ export const DEFAULT_MAX_WEIGHT_BYTES = 1024 * 1024 * 1024;
 
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
 
-/** Reads model.json and every weight file it lists, checks the byte counts, and decodes the weights. */
-export async function loadArtifacts(
+/** A package's model.json and the bytes of each weight group, checked against the manifest; no tensors yet. */
+export interface PackageBytes {
+  json: ModelJson;
+  groups: Uint8Array[];
+}
+
+/**
+ * Reads model.json and every weight file it lists and checks the byte counts. TensorFlow.js-free work: the worker
+ * starts it as soon as a model is asked for, while its backend is still starting.
+ */
+export async function readPackage(
   readFile: ReadFile,
   modelPath = 'model.json',
   maxWeightBytes = DEFAULT_MAX_WEIGHT_BYTES,
-): Promise<ModelArtifacts> {
+): Promise<PackageBytes> {
   let text: string;
   try {
     text = new TextDecoder().decode(await readFile(modelPath, MAX_MODEL_JSON_BYTES));
@@ -121,35 +130,49 @@ export async function loadArtifacts(
   if (needed > maxWeightBytes) {
     throw new ModelLoadError(`the model's weights need ${mb(needed)}, more than the ${mb(maxWeightBytes)} allowed here`);
   }
+  const names = new Set<string>();
+  for (const group of json.weightsManifest)
+    for (const w of group.weights) {
+      if (names.has(w.name)) throw new ModelLoadError(`${modelPath}: weight ${w.name} is listed twice in the manifest`);
+      names.add(w.name);
+    }
+  const expected = json.weightsManifest.map((g) => g.weights.reduce((s, w) => s + entryBytes(w), 0));
+  const files = await readWeightFiles(readFile, dir, json.weightsManifest, expected);
+  const groups = json.weightsManifest.map((group, gi) => {
+    const parts = files[gi];
+    const total = parts.reduce((s, b) => s + b.byteLength, 0);
+    if (total < expected[gi]) {
+      throw new ModelLoadError(
+        `weight file ${group.paths.join(', ')}: ${total} bytes, but the manifest needs ${expected[gi]} bytes`,
+      );
+    }
+    const buffer = new Uint8Array(total);
+    let offset = 0;
+    for (const b of parts) {
+      buffer.set(new Uint8Array(b), offset);
+      offset += b.byteLength;
+    }
+    return buffer;
+  });
+  return { json, groups };
+}
+
+/** Reads a package (readPackage) and decodes its weights into named constant tensors. */
+export async function loadArtifacts(
+  readFile: ReadFile,
+  modelPath = 'model.json',
+  maxWeightBytes = DEFAULT_MAX_WEIGHT_BYTES,
+): Promise<ModelArtifacts> {
+  const { json, groups } = await readPackage(readFile, modelPath, maxWeightBytes);
   const weights: tf.NamedTensorMap = {};
   const hash = new ContentHash().update(new TextEncoder().encode(JSON.stringify(json.modelTopology)));
-  const names = new Set<string>();
   try {
-    const expected = json.weightsManifest.map((g) => g.weights.reduce((s, w) => s + entryBytes(w), 0));
-    for (const group of json.weightsManifest)
-      for (const w of group.weights) {
-        if (names.has(w.name)) throw new ModelLoadError(`${modelPath}: weight ${w.name} is listed twice in the manifest`);
-        names.add(w.name);
-      }
-    const files = await readWeightFiles(readFile, dir, json.weightsManifest, expected);
     for (const [gi, group] of json.weightsManifest.entries()) {
-      const parts = files[gi];
-      const total = parts.reduce((s, b) => s + b.byteLength, 0);
-      if (total < expected[gi]) {
-        throw new ModelLoadError(
-          `weight file ${group.paths.join(', ')}: ${total} bytes, but the manifest needs ${expected[gi]} bytes`,
-        );
-      }
-      const buffer = new Uint8Array(total);
-      let offset = 0;
-      for (const b of parts) {
-        buffer.set(new Uint8Array(b), offset);
-        offset += b.byteLength;
-      }
+      const buffer = groups[gi];
       hash.update(buffer);
       let decoded: tf.NamedTensorMap;
       try {
-        decoded = tf.io.decodeWeights(buffer.buffer, group.weights as tf.io.WeightsManifestEntry[]);
+        decoded = tf.io.decodeWeights(buffer.buffer as ArrayBuffer, group.weights as tf.io.WeightsManifestEntry[]);
       } catch (e) {
         throw new ModelLoadError(`weight file ${group.paths.join(', ')}: cannot be decoded (${(e as Error).message})`);
       }
