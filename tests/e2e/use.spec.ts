@@ -136,6 +136,32 @@ test('the detail view keeps every seed, downloads a snapshot as that snapshot, a
   expect(meta).toMatchObject({ step: 16, channel: 3, settings: { steps: 64, seed: 0 } });
 });
 
+test('a notice that comes while a view is open shows in that view, in reach, and goes with its dismiss button', async ({
+  page,
+}) => {
+  await page.goto(`${SMALL}&hooks`);
+  await renderCard(page, 'conv_pw_5_bn', 3);
+  await card(page, 'conv_pw_5_bn', 3).click();
+  const dlg = page.getByRole('dialog');
+  await expect(dlg).toBeVisible();
+  await page.evaluate(() =>
+    (window as unknown as { __featurescope: { testHooks: { crashWorker(): void } } }).__featurescope.testHooks.crashWorker(),
+  );
+  // Behind the modal it would sit under the backdrop, inert; in the view it can be read and dismissed.
+  const notice = dlg.getByRole('alert').filter({ hasText: 'Worker crashed' });
+  await expect(notice).toBeVisible();
+  await notice.getByRole('button', { name: 'dismiss' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'Worker crashed' })).toHaveCount(0);
+  await expect(dlg).toBeVisible();
+  // Closed, the page shows its notices again: one that comes now is on the page.
+  await page.keyboard.press('Escape');
+  await expect(dlg).toHaveCount(0);
+  await page.evaluate(() =>
+    (window as unknown as { __featurescope: { testHooks: { crashWorker(): void } } }).__featurescope.testHooks.crashWorker(),
+  );
+  await expect(page.getByRole('alert').filter({ hasText: 'Worker crashed' })).toBeVisible();
+});
+
 test('after a reload: the class renders are back, and the page opens on the model last used', async ({ page }) => {
   await page.goto(SMALL);
   const logits = band(page, 'conv_preds');
