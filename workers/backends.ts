@@ -6,7 +6,6 @@
  * backend that starts and on wasm, and keeps the fastest; the note says which and why.
  */
 import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-webgpu';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendChoice, BackendReady } from '../src/lib/protocol.ts';
 import { rankByProbe, timeStepLike } from './backend-probe.ts';
@@ -58,6 +57,8 @@ async function probeWebgpu(): Promise<GpuInfo> {
 
 async function start(name: string): Promise<boolean> {
   try {
+    // The WebGPU backend (a fifth of the worker's code) is fetched only when it is tried: wasm pages start sooner.
+    if (name === 'webgpu' && !tf.findBackendFactory('webgpu')) await import('@tensorflow/tfjs-backend-webgpu');
     if (await tf.setBackend(name)) {
       await tf.ready();
       if (name === 'webgpu') uploadWithoutMapping(tf.backend());
