@@ -41,6 +41,31 @@ test('with background rendering on, switching model mid-render gives the new mod
   expect(alerts.join('\n')).not.toMatch(/unknown layer|Render failed/);
 });
 
+test('with background rendering on, a model picked again before the other one loaded gets its background renders back', async ({
+  page,
+}) => {
+  test.setTimeout(240_000);
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=160&size=64&hooks');
+  const unfinished = (layer: string) =>
+    page.evaluate(
+      (l) =>
+        [
+          ...(
+            window as unknown as { __featurescope: { cards: Map<string, { status: string; layer: string }> } }
+          ).__featurescope.cards.values(),
+        ].filter((c) => c.layer === l && (c.status === 'queued' || c.status === 'running')).length,
+      layer,
+    );
+  // The deepest band is far below the screen: only the background asks for it.
+  await expect.poll(() => unfinished('conv_pw_13_bn'), { timeout: 60_000 }).toBeGreaterThan(0);
+  await page.getByLabel('model').selectOption('mobilenet_v1_0.75_224');
+  await page.getByLabel('model').selectOption('mobilenet_v1_0.25_224');
+  await expect(page.getByLabel('model')).toHaveValue('mobilenet_v1_0.25_224');
+  // The switch cancelled every render; the model on screen asks for its background work again (it was left with the
+  // bands on screen only, the deeper layers never rendered).
+  await expect.poll(() => unfinished('conv_pw_13_bn'), { timeout: 60_000 }).toBeGreaterThan(0);
+});
+
 test('with background rendering on, a new size drops the queue of the old one and the bands on screen render at the new', async ({
   page,
 }) => {

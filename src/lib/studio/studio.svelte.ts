@@ -69,6 +69,11 @@ export class Studio {
   softwareGpu = $state(false);
   /** The model lifecycle's state (see lifecycle.ts), mirrored for the views. */
   modelState = $state<ModelState>({ phase: 'idle' });
+  /**
+   * Counts model switches. A switch cancels every render, so the gallery's background work must be asked for again
+   * when the model is ready — even when it is the same model, picked again before the other one loaded.
+   */
+  modelSwitches = $state(0);
   /** The model whose bands are on screen (kept while another one loads). */
   shown = $state<LoadedModel | null>(null);
   /** The photo lab (convolution playground, adversarial examples), answered by the worker. */
@@ -265,6 +270,7 @@ export class Studio {
   private switchTo(spec: LoadSpec) {
     // The jobs asked for belong to the model on screen: a person switching away no longer waits for them.
     this.cancelAll();
+    this.modelSwitches++;
     this.lifecycle.load($state.snapshot(spec) as LoadSpec);
   }
 
