@@ -25,7 +25,7 @@ export async function checkRanges(
   open: () => Promise<Opened>,
   ranges: InputMapping[],
   samples: CheckImage[],
-): Promise<Extract<FromWorker, { type: 'range-check' }>> {
+): Promise<Omit<Extract<FromWorker, { type: 'range-check' }>, 'req'>> {
   let m: FeatureModel | null = null;
   const bitmaps: ImageBitmap[] = [];
   let batch: tf.Tensor4D | null = null;

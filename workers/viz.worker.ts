@@ -207,8 +207,9 @@ const handlers: Handlers = {
   },
   'check-ranges': (m) =>
     inOrder(() =>
-      checkRanges(() => openSource(m.source, store, page), m.ranges, m.samples).then(post, (e) =>
-        post({ type: 'range-check-error', message: (e as Error).message }),
+      checkRanges(() => openSource(m.source, store, page), m.ranges, m.samples).then(
+        (r) => post({ ...r, req: m.req }),
+        (e) => post({ type: 'range-check-error', req: m.req, message: (e as Error).message }),
       ),
     ),
   'list-models': () => inOrder(listModels),

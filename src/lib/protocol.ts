@@ -184,7 +184,7 @@ export type ToWorker =
   /** Loads a model into the gallery; the reply ('model' or 'model-error') carries the same `req`. */
   | { type: 'load'; req: number; spec: LoadSpec }
   /** Loads a model only to show its predictions on the sample photos under several input ranges. */
-  | { type: 'check-ranges'; source: ModelSource; ranges: InputMapping[]; samples: CheckImage[] }
+  | { type: 'check-ranges'; req: number; source: ModelSource; ranges: InputMapping[]; samples: CheckImage[] }
   | { type: 'list-models' }
   | { type: 'delete-model'; name: string }
   | { type: 'rename-model'; name: string; to: string }
@@ -284,11 +284,12 @@ export type FromWorker =
   /** `declared`: the input range the model itself states (a Rescaling layer on its input), with the reason. */
   | {
       type: 'range-check';
+      req: number;
       checks: RangeCheck[];
       inputShape: [number, number, number];
       declared: { range: [number, number]; why: string } | null;
     }
-  | { type: 'range-check-error'; message: string }
+  | { type: 'range-check-error'; req: number; message: string }
   | { type: 'job-started'; id: string }
   /** A running job was put back in the queue (a click preempted its batch): it starts again from its first step. */
   | { type: 'job-requeued'; id: string }

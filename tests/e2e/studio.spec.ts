@@ -525,6 +525,26 @@ test.describe('bring your own model', () => {
     await expect(table.locator('tr', { hasText: '[0, 1]' })).toHaveCount(1);
   });
 
+  test("a range check's table belongs to the model it checked: another URL, or the dialog opened again, shows none", async ({
+    page,
+  }) => {
+    const dlg = await openDialog(page);
+    const url = dlg.getByLabel('model URL');
+    await url.fill('/models/mobilenet_v1_0.25_224/model.json');
+    await dlg.getByRole('button', { name: 'check on sample photos' }).click();
+    const table = dlg.getByLabel('predictions per input range');
+    await expect(table).toBeVisible();
+    await url.fill(`/models/${'mobilenet_v1_0.25_224_tfhub_graph'}/model.json`);
+    await expect(table).toHaveCount(0);
+    await url.fill('/models/mobilenet_v1_0.25_224/model.json');
+    await expect(table).toBeVisible();
+    // Closed and opened again, the form is empty: the table of the model it no longer names is not shown under it.
+    await page.keyboard.press('Escape');
+    const again = await reopenDialog(page);
+    await expect(again.getByLabel('model URL')).toHaveValue('');
+    await expect(again.getByLabel('predictions per input range')).toHaveCount(0);
+  });
+
   test('a trained network in an unfamiliar package (grayscale Sequential re-build) classifies, checks and renders', async ({
     page,
   }) => {

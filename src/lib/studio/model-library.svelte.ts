@@ -9,6 +9,8 @@ import type { CheckImage, FromWorker, InputMapping, ModelSource, RangeCheck, ToW
 export const SAMPLE_PHOTOS = ['cat', 'airplane', 'portrait'];
 
 export interface RangeCheckState {
+  /** The model the check is about (what the dialog's form held when it asked); null before any check. */
+  source: ModelSource | null;
   busy: boolean;
   checks: RangeCheck[];
   inputShape: [number, number, number] | null;
@@ -28,15 +30,18 @@ export interface LibraryHost {
 export class ModelLibrary {
   /** Models a person brought, kept in the browser. */
   models = $state<UserModelInfo[]>([]);
-  rangeCheck = $state<RangeCheckState>({ busy: false, checks: [], inputShape: null, declared: null, error: null });
+  rangeCheck = $state<RangeCheckState>({ source: null, busy: false, checks: [], inputShape: null, declared: null, error: null });
+  /** The latest check asked for: an answer to an earlier one (the worker answers in order) is not this one's. */
+  private checkReq = 0;
 
   constructor(private readonly host: LibraryHost) {}
 
   /** Top predictions per input range on the sample photos and on the person's own test images, if any. */
   checkRanges(source: ModelSource, ranges: InputMapping[], own: File[] = []) {
-    this.rangeCheck = { busy: true, checks: [], inputShape: null, declared: null, error: null };
+    const req = ++this.checkReq;
+    this.rangeCheck = { source, busy: true, checks: [], inputShape: null, declared: null, error: null };
     const samples: CheckImage[] = [...SAMPLE_PHOTOS.map((name) => ({ name })), ...own.map((f) => ({ name: f.name, blob: f }))];
-    this.host.send({ type: 'check-ranges', source, ranges, samples });
+    this.host.send({ type: 'check-ranges', req, source, ranges, samples });
   }
 
   list() {
@@ -66,11 +71,23 @@ export class ModelLibrary {
   /** Takes the library's replies; false for any other message. */
   handle(m: FromWorker): boolean {
     if (m.type === 'user-models') this.models = m.models;
-    else if (m.type === 'range-check')
-      this.rangeCheck = { busy: false, checks: m.checks, inputShape: m.inputShape, declared: m.declared, error: null };
-    else if (m.type === 'range-check-error')
-      this.rangeCheck = { busy: false, checks: [], inputShape: null, declared: null, error: m.message };
-    else return false;
+    else if (m.type === 'range-check' || m.type === 'range-check-error') {
+      if (m.req !== this.checkReq) return true;
+      const { source } = this.rangeCheck;
+      this.rangeCheck =
+        m.type === 'range-check'
+          ? { source, busy: false, checks: m.checks, inputShape: m.inputShape, declared: m.declared, error: null }
+          : { source, busy: false, checks: [], inputShape: null, declared: null, error: m.message };
+    } else return false;
     return true;
   }
+}
+
+/** Whether two sources name the same model: the same URL, or the very same files. */
+export function sameSource(a: ModelSource | null, b: ModelSource | null): boolean {
+  if (!a || !b || a.kind !== b.kind) return false;
+  if (a.kind === 'url' && b.kind === 'url') return a.url === b.url;
+  if (a.kind === 'files' && b.kind === 'files')
+    return a.files.length === b.files.length && a.files.every((f, i) => f === b.files[i]);
+  return a.kind === 'stored' && b.kind === 'stored' && a.name === b.name;
 }
