@@ -70,11 +70,16 @@ async function init(choice: Parameters<typeof startBackend>[0], probeGpu: boolea
  */
 function readAhead(spec: LoadSpec): Opened | null {
   let o: Opened;
-  if (spec.kind === 'registry') o = { read: urlReader(new URL(spec.baseUrl, page)), entry: 'model.json' };
-  else if (spec.source.kind === 'url') {
-    const { base, entry } = splitModelUrl(spec.source.url, page);
-    o = { read: urlReader(base), entry };
-  } else return null;
+  try {
+    if (spec.kind === 'registry') o = { read: urlReader(new URL(spec.baseUrl, page)), entry: 'model.json' };
+    else if (spec.source.kind === 'url') {
+      const { base, entry } = splitModelUrl(spec.source.url, page);
+      o = { read: urlReader(base), entry };
+    } else return null;
+  } catch {
+    // Not a URL: the load itself says so (a model error, not a worker that never answers).
+    return null;
+  }
   o = { ...o, read: rememberReads(o.read) };
   // Errors are the load's to report, when it reads the same files.
   readPackage(o.read, o.entry).catch(() => undefined);

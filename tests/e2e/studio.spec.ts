@@ -776,5 +776,14 @@ test.describe('bring your own model', () => {
     await expect(page.getByRole('alert').first()).toContainText(/model.json: cannot be read \(HTTP 404/);
     await expect(page.getByLabel('model')).toHaveValue('mobilenet_v1_0.25_224');
     await renderCard(page, 'conv_pw_2_bn', 3);
+    // Not a URL at all: the load fails with the reason (the worker answers; nothing waits on "loading…").
+    await page.getByRole('alert').first().getByRole('button', { name: 'dismiss' }).click();
+    const again = await reopenDialog(page);
+    await again.getByLabel('model URL').fill('http://[::1/model.json');
+    await again.getByLabel('model name').fill('nowhere');
+    await again.getByRole('button', { name: 'open and keep in this browser' }).click();
+    await expect(page.getByRole('alert').first()).toContainText(/Invalid URL/);
+    await expect(page.getByLabel('model')).toHaveValue('mobilenet_v1_0.25_224');
+    await renderCard(page, 'conv_pw_2_bn', 4);
   });
 });
