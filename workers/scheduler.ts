@@ -77,22 +77,35 @@ export class Scheduler {
 
   constructor(private readonly host: SchedulerHost) {}
 
-  /** Measured ms/step per layer and size (the latest batch's), for ETAs that know deep layers cost more. */
-  private readonly measured = new Map<string, { layer: string; size: number; ms: number }>();
+  /**
+   * Measured ms per image-step per layer and size (the latest batch's; a batch of 4 costs about twice a batch of 2),
+   * for ETAs that know deep layers cost more. `steady`: from
+   * snapshots after a batch's first, whose interval also holds the batch's start-up (it is kept only until a steady
+   * figure comes).
+   */
+  private readonly measured = new Map<string, { layer: string; size: number; ms: number; steady: boolean }>();
+  /**
+   * A batch's time beyond its steps (building the parameterization and the network's slices, the first step's
+   * warm-up, the final clean pass): a moving average over finished batches, added to each queued batch's ETA.
+   */
+  private batchOverheadMs = 0;
   private runningStep = 0;
 
   /**
-   * ms/step for a layer at a size, for one look at the queue: measured, else estimated from the measured layers
+   * ms per image-step for a layer at a size, for one look at the queue: measured, else estimated from the measured layers
    * (step-cost.ts), each scaled to that size by the image's area. Depths and the measured points are worked out once
-   * per look, not once per queued batch.
+   * per look, not once per queued batch. Once any steady figure exists, figures that hold a batch's start-up are left
+   * out: one new layer's first interval (slices built, kernels warmed) would tilt the estimate for every deeper one.
    */
   private costs(model: FeatureModel): (layer: string, size: number) => number | null {
     const depth = new Map(model.layers.map((l) => [l.name, l.depth]));
     const maxDepth = Math.max(0, ...depth.values());
-    const measured = [...this.measured.values()].map((m) => ({ ...m, depth: depth.get(m.layer) ?? 0 }));
+    const all = [...this.measured.values()];
+    const usable = all.some((m) => m.steady) ? all.filter((m) => m.steady) : all;
+    const measured = usable.map((m) => ({ ...m, depth: depth.get(m.layer) ?? 0 }));
     return (layer, size) => {
       const hit = this.measured.get(JSON.stringify([layer, size]));
-      if (hit !== undefined) return hit.ms;
+      if (hit !== undefined && usable.includes(hit)) return hit.ms;
       const points = measured.map((m) => ({ depth: m.depth, ms: m.ms * ((size * size) / (m.size * m.size)) }));
       return estimateStepMs(points, depth.get(layer) ?? 0, maxDepth);
     };
@@ -100,8 +113,9 @@ export class Scheduler {
 
   /**
    * Time left: for the whole queue, and per layer until its last render is done — the running batch first, then the
-   * queued batches in the order they will run (JobQueue.plan), each at its layer's measured ms/step. A band queued
-   * behind others waits for them: its figure is when it will be done, not how long its own renders take.
+   * queued batches in the order they will run (JobQueue.plan), each at its layer's measured cost per image-step
+   * times its images, plus a batch's start-up and final pass (batchOverheadMs). A band queued behind others waits for
+   * them: its figure is when it will be done, not how long its own renders take.
    */
   private eta(): { etaMs: number | null; etaByLayer: Record<string, number> } {
     const current = this.host.model();
@@ -109,19 +123,29 @@ export class Scheduler {
     if (!current || !this.measured.size) return { etaMs: null, etaByLayer: byLayer };
     const msFor = this.costs(current.model);
     let clock = 0;
-    const run = (layer: string, ms: number | null, steps: number) => {
+    const run = (layer: string, ms: number | null, steps: number, extra = 0) => {
       if (ms === null) return;
-      clock += ms * steps;
+      clock += extra + ms * steps;
       byLayer[layer] = clock;
     };
     const r = this.running;
     if (r) {
       const s = r.jobs[0].settings;
-      run(r.jobs[0].layer, msFor(r.jobs[0].layer, s.size), Math.max(0, s.steps - this.runningStep));
+      // Cancelled jobs of the running batch are still computed until the batch ends.
+      run(r.jobs[0].layer, msFor(r.jobs[0].layer, s.size), Math.max(0, s.steps - this.runningStep) * r.jobs.length);
     }
-    for (const [head] of this.queue.plan(MAX_BATCH, current.key))
-      run(head.layer, msFor(head.layer, head.settings.size), head.settings.steps);
+    for (const batch of this.queue.plan(MAX_BATCH, current.key)) {
+      const head = batch[0];
+      run(head.layer, msFor(head.layer, head.settings.size), head.settings.steps * batch.length, this.batchOverheadMs);
+    }
     return { etaMs: clock, etaByLayer: byLayer };
+  }
+
+  /** A finished batch's time beyond its image-steps at the layer's steady cost, folded into the moving average. */
+  private learnOverhead(m: { ms: number; steady: boolean } | undefined, batchMs: number, imageSteps: number) {
+    if (!m?.steady) return;
+    const extra = Math.max(0, batchMs - imageSteps * m.ms);
+    this.batchOverheadMs = this.batchOverheadMs ? 0.7 * this.batchOverheadMs + 0.3 * extra : extra;
   }
 
   postQueue() {
@@ -248,6 +272,8 @@ export class Scheduler {
       const started = performance.now();
       let lastStep = 0;
       let lastTime = started;
+      let pausedInBatch = 0;
+      const key = JSON.stringify([jobs[0].layer, s.size]);
       // The first snapshot comes at step 16 (a click shows something quickly), then every 32 steps.
       const thresholds = [16];
       for (let t = 32; t <= s.steps; t += 32) thresholds.push(t);
@@ -258,8 +284,11 @@ export class Scheduler {
         onSnapshot: (snap) => {
           const now = performance.now();
           this.msPerStep = (now - lastTime - this.pausedMs) / Math.max(1, snap.step - lastStep);
+          pausedInBatch += this.pausedMs;
           this.pausedMs = 0;
-          this.measured.set(JSON.stringify([jobs[0].layer, s.size]), { layer: jobs[0].layer, size: s.size, ms: this.msPerStep });
+          const steady = lastStep > 0;
+          if (steady || !this.measured.has(key))
+            this.measured.set(key, { layer: jobs[0].layer, size: s.size, ms: this.msPerStep / jobs.length, steady });
           this.runningStep = snap.step;
           lastStep = snap.step;
           lastTime = now;
@@ -285,7 +314,9 @@ export class Scheduler {
         },
       });
       this.checkGpu();
-      const seconds = (performance.now() - started) / 1000 / jobs.length;
+      const ended = performance.now();
+      this.learnOverhead(this.measured.get(key), ended - started - pausedInBatch - this.pausedMs, s.steps * jobs.length);
+      const seconds = (ended - started) / 1000 / jobs.length;
       jobs.forEach((j, i) => {
         if (!live(j)) return;
         this.host.post({

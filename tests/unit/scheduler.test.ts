@@ -90,4 +90,40 @@ describe('ETA', () => {
     expect(q.state.etaMs).toBeCloseTo(q.state.etaByLayer.conv_pw_11_bn, 6);
     await expect.poll(() => log.filter((e) => e.type === 'job-done').length, { timeout: 60_000 }).toBe(2);
   });
+
+  it("costs a queued batch by its images, plus a batch's start-up learned from the batches before", async () => {
+    const m = await model(SMALL);
+    const { scheduler, log } = schedulerOn(m, SMALL);
+    const settings = { ...DEFAULT_JOB_SETTINGS, steps: 64, size: 32 };
+    const job = (id: string, channel: number, seed: number): Job => ({
+      id,
+      modelId: SMALL,
+      layer: 'conv_pw_1_bn',
+      channel,
+      variant: 0,
+      priority: 1,
+      settings: { ...settings, seed },
+    });
+    // Two batches measure the layer (steady figures after each batch's first snapshot) and the start-up.
+    scheduler.enqueue([job('a', 0, 1), job('b', 1, 1)]);
+    await expect.poll(() => log.filter((e) => e.type === 'job-done').length, { timeout: 60_000 }).toBe(2);
+    scheduler.enqueue([job('c', 0, 2)]);
+    await expect.poll(() => log.filter((e) => e.type === 'job-done').length, { timeout: 60_000 }).toBe(3);
+    scheduler.pause();
+    const eta = () => {
+      scheduler.postQueue();
+      return (log.filter((e) => e.type === 'queue').at(-1) as Extract<(typeof log)[number], { type: 'queue' }>).state.etaMs!;
+    };
+    scheduler.enqueue([job('one', 2, 3)]);
+    const one = eta();
+    // Another seed: a batch of its own, four images.
+    scheduler.enqueue([job('w', 0, 4), job('x', 1, 4), job('y', 2, 4), job('z', 3, 4)]);
+    const four = eta() - one;
+    // Start-up plus 4 × (64 image-steps) against start-up plus 64: more than 1.5× (equal when batches were costed per
+    // batch-step whatever their size).
+    expect(four / one).toBeGreaterThan(1.5);
+    expect(four / one).toBeLessThan(4);
+    scheduler.cancel('all');
+    scheduler.resume();
+  });
 });
