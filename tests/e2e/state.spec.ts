@@ -238,3 +238,17 @@ test('a model that loads but cannot be kept (a taken name) is refused and leaves
   await expect(page.getByLabel('model')).toHaveValue('user:taken');
   expect(await tensors()).toBe(before);
 });
+
+test('a reload opens the model and settings on screen, not those the page was first opened with', async ({ page }) => {
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=64&size=64&auto=0');
+  await expect(band(page, 'conv1_bn')).toBeVisible({ timeout: 60_000 });
+  await page.getByLabel('model').selectOption('mobilenet_v1_0.75_224');
+  await expect(band(page, 'conv_pw_13_bn')).toContainText('768 channels', { timeout: 60_000 });
+  await page.getByLabel('render size').selectOption('96');
+  await expect.poll(() => new URL(page.url()).searchParams.get('size')).toBe('96');
+  await page.reload();
+  await expect(page.getByLabel('model')).toHaveValue('mobilenet_v1_0.75_224');
+  await expect(page.getByLabel('render size')).toHaveValue('96');
+  await expect(band(page, 'conv_pw_13_bn')).toContainText('768 channels', { timeout: 60_000 });
+  expect(new URL(page.url()).searchParams.get('steps')).toBe('64');
+});
