@@ -2,7 +2,8 @@
  * Where a model's files come from, as ReadFiles: a URL (its query — a token — goes with every request, and no read
  * is longer than the manifest allows), files a person picked or dropped, or the browser's own storage.
  */
-import { filesReader, MAX_MODEL_JSON_BYTES, TooLargeError, type ReadFile } from '../src/lib/engine/artifacts.ts';
+import { filesReader, MAX_MODEL_JSON_BYTES, type ReadFile } from '../src/lib/engine/artifacts.ts';
+import { TooLargeError } from '../src/lib/engine/errors.ts';
 import type { InputMapping, ModelSource } from '../src/lib/protocol.ts';
 import type { ModelStore } from './model-store.ts';
 

@@ -1,7 +1,8 @@
 /** The convolution playground's arithmetic (src/lib/engine/convolution.ts) on images whose answers are known. */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { convolve, KERNEL_PRESETS } from '../../src/lib/engine/convolution.ts';
+import { convolve } from '../../src/lib/engine/convolution.ts';
+import { KERNEL_PRESETS } from '../../src/lib/engine/kernel-presets.ts';
 import { model, SMALL } from './helpers.ts';
 
 /** A 6×6 luminance image: columns 0–2 black, 3–5 white (a vertical edge). */

@@ -7,8 +7,6 @@ import { ContentHash } from './content-hash.ts';
 import { ModelLoadError, TooLargeError } from './errors.ts';
 import { readWeightFiles } from './weight-files.ts';
 
-export { ModelLoadError, TooLargeError };
-
 /**
  * Reads a file of the package by its path relative to model.json. `maxBytes`: the most the caller will accept; a
  * reader refuses a longer file without reading it all (the manifest says how long weight files are).

@@ -8,7 +8,6 @@ import { outputSize, samePadding } from './layer-anatomy.ts';
 import { readBack } from './read-back.ts';
 
 import { KERNEL_PRESETS } from './kernel-presets.ts';
-export { KERNEL_PRESETS, type Preset } from './kernel-presets.ts';
 
 export interface ConvolveRequest {
   /** Nine weights, row by row, or 'magnitude' for √(Sobel x² + Sobel y²). */

@@ -4,7 +4,8 @@
  */
 import { layerAnatomies, type LayerAnatomy } from './layer-anatomy.ts';
 import * as tf from '@tensorflow/tfjs';
-import { loadArtifacts, ModelLoadError, type ReadFile } from './artifacts.ts';
+import { loadArtifacts, type ReadFile } from './artifacts.ts';
+import { ModelLoadError } from './errors.ts';
 import type { SliceCache } from './slice-cache.ts';
 import { graphToNetwork } from './graph-def.ts';
 import { kerasToNetwork } from './keras-layers.ts';

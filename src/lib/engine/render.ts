@@ -22,7 +22,6 @@ import {
 } from './transforms.ts';
 
 import { DEFAULT_SETTINGS, type RenderSettings } from './render-settings.ts';
-export { DEFAULT_SETTINGS, type RenderSettings };
 
 export { buildObjective } from './objective-builder.ts';
 export { RenderCancelled, type RenderOptions, type RenderResult, type Snapshot } from './render-vis.ts';

@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 export { centreCrop } from '../engine/image-ops.ts';
 import decodeJpeg, { init as initJpeg } from '@jsquash/jpeg/decode.js';
 import { decode as decodePng } from 'fast-png';
-import { TooLargeError, type ReadFile } from '../engine/artifacts.ts';
+import type { ReadFile } from '../engine/artifacts.ts';
+import { TooLargeError } from '../engine/errors.ts';
 
 /**
  * A ReadFile rooted at the folder of `modelJsonPath`; returns the reader and the file name inside it. It reads only
