@@ -79,9 +79,8 @@ export class Scheduler {
 
   /**
    * Measured ms per image-step per layer and size (the latest batch's; a batch of 4 costs about twice a batch of 2),
-   * for ETAs that know deep layers cost more. `steady`: from
-   * snapshots after a batch's first, whose interval also holds the batch's start-up (it is kept only until a steady
-   * figure comes).
+   * for ETAs that know deep layers cost more. `steady`: from snapshots after a batch's first, whose interval also holds
+   * the batch's start-up (such a figure is kept only until a steady one comes).
    */
   private readonly measured = new Map<string, { layer: string; size: number; ms: number; steady: boolean }>();
   /**
@@ -101,11 +100,12 @@ export class Scheduler {
     const depth = new Map(model.layers.map((l) => [l.name, l.depth]));
     const maxDepth = Math.max(0, ...depth.values());
     const all = [...this.measured.values()];
-    const usable = all.some((m) => m.steady) ? all.filter((m) => m.steady) : all;
-    const measured = usable.map((m) => ({ ...m, depth: depth.get(m.layer) ?? 0 }));
+    const anySteady = all.some((m) => m.steady);
+    const usable = (m: { steady: boolean }) => m.steady || !anySteady;
+    const measured = all.filter(usable).map((m) => ({ ...m, depth: depth.get(m.layer) ?? 0 }));
     return (layer, size) => {
       const hit = this.measured.get(JSON.stringify([layer, size]));
-      if (hit !== undefined && usable.includes(hit)) return hit.ms;
+      if (hit !== undefined && usable(hit)) return hit.ms;
       const points = measured.map((m) => ({ depth: m.depth, ms: m.ms * ((size * size) / (m.size * m.size)) }));
       return estimateStepMs(points, depth.get(layer) ?? 0, maxDepth);
     };

@@ -17,7 +17,7 @@ import { checkRanges } from './range-check.ts';
 import { attackLab, convolveLab } from './photo-lab.ts';
 import { PhotoSet } from './photo-set.ts';
 import { isBackendBroken, Scheduler } from './scheduler.ts';
-import { openSource, readLabels, rememberReads, splitModelUrl, urlReader, type Opened } from './sources.ts';
+import { openSource, readLabels, rememberReads, urlReader, type Opened } from './sources.ts';
 import { readPackage } from '../src/lib/engine/artifacts.ts';
 
 setWasmPaths({
@@ -65,39 +65,36 @@ async function init(choice: Parameters<typeof startBackend>[0], probeGpu: boolea
 }
 
 /**
- * A model from the network (the registry, a URL) starts downloading as soon as it is asked for, while the backend may
- * still be starting and the model before it loading: the load then reads the same bytes through the same reader.
+ * Where a spec's files come from (nothing read yet), through a reader that fetches each file once: the load, a read
+ * ahead and keeping a person's model all share its bytes.
  */
-function readAhead(spec: LoadSpec): Opened | null {
-  let o: Opened;
-  try {
-    if (spec.kind === 'registry') o = { read: urlReader(new URL(spec.baseUrl, page)), entry: 'model.json' };
-    else if (spec.source.kind === 'url') {
-      const { base, entry } = splitModelUrl(spec.source.url, page);
-      o = { read: urlReader(base), entry };
-    } else return null;
-  } catch {
-    // Not a URL: the load itself says so (a model error, not a worker that never answers).
-    return null;
-  }
-  o = { ...o, read: rememberReads(o.read) };
-  // Errors are the load's to report, when it reads the same files.
-  readPackage(o.read, o.entry).catch(() => undefined);
-  return o;
+async function opened(spec: LoadSpec): Promise<Opened> {
+  const o =
+    spec.kind === 'registry'
+      ? { read: urlReader(new URL(spec.baseUrl, page)), entry: 'model.json' }
+      : await openSource(spec.source, store, page);
+  return { ...o, read: rememberReads(o.read) };
+}
+
+/**
+ * A model from the network (the registry, a URL) starts downloading as soon as it is asked for, while the backend may
+ * still be starting and the model before it loading: the load then awaits the same source and reads the same bytes.
+ */
+function readAhead(spec: LoadSpec): Promise<Opened> | null {
+  if (spec.kind === 'user' && spec.source.kind !== 'url') return null;
+  const ahead = opened(spec);
+  // Errors (a URL that is not one, an unreadable file) are the load's to report, when it awaits the same promise.
+  ahead.then((o) => readPackage(o.read, o.entry)).catch(() => undefined);
+  return ahead;
 }
 
 /** Reads and builds the model a spec names (nothing replaced yet); keeps a person's model when the spec asks. */
-async function open(spec: LoadSpec, ahead: Opened | null): Promise<{ model: FeatureModel; key: string; spec: LoadSpec }> {
-  let o: Opened;
-  let info: ModelInfo;
-  if (spec.kind === 'registry') {
-    o = ahead ?? { read: urlReader(new URL(spec.baseUrl, page)), entry: 'model.json' };
-    info = spec.info;
-  } else {
-    o = ahead ?? (await openSource(spec.source, store, page));
-    if (spec.keepAs && !ahead) o = { ...o, read: rememberReads(o.read) };
-    info = { id: spec.modelId, ...(spec.mapping ?? {}) } as ModelInfo;
-  }
+async function open(
+  spec: LoadSpec,
+  ahead: Promise<Opened> | null,
+): Promise<{ model: FeatureModel; key: string; spec: LoadSpec }> {
+  const o = await (ahead ?? opened(spec));
+  const info: ModelInfo = spec.kind === 'registry' ? spec.info : ({ id: spec.modelId, ...(spec.mapping ?? {}) } as ModelInfo);
   const labels = info.labels ?? (await readLabels(o));
   const mapping: InputMapping = info.inputRange
     ? { inputRange: info.inputRange, normalize: info.normalize }
@@ -120,7 +117,7 @@ async function open(spec: LoadSpec, ahead: Opened | null): Promise<{ model: Feat
 }
 
 /** Loads a model into the gallery; a failure leaves the previous model in place and says why. */
-async function load(req: number, spec: LoadSpec, ahead: Opened | null) {
+async function load(req: number, spec: LoadSpec, ahead: Promise<Opened> | null) {
   try {
     const next = await open(spec, ahead);
     // Only now replace the previous model: a failed load leaves the working one in place.
