@@ -107,7 +107,7 @@ export function comboLabel(channel: number, c: Combo | undefined): string {
 
 /**
  * Priority classes: background work, what is on screen, what a person clicked. Within the on-screen and clicked
- * classes the most recent request goes first (its time is added). A queued job one class or more above every job of
+ * classes the most recent request goes first (its time is added; see studio/request-priority.ts). A queued job one class or more above every job of
  * the running batch preempts that batch (it is put back in the queue and starts again later).
  */
 export const PRIORITY = { background: 0, visible: 1e12, clicked: 2e12 } as const;

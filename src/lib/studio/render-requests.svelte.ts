@@ -8,18 +8,10 @@ import { jobKey, PRIORITY, type Combo, type Job, type JobSettings, type ToWorker
 import { checkJobSettings } from '../settings.ts';
 import type { CardStore } from './card-store.svelte.ts';
 import { queuedCard, type Card } from './cards.ts';
+import { RequestPriorities, type RequestOrigin } from './request-priority.ts';
 import type { JobBook } from './job-book.ts';
 import type { LoadedModel } from './lifecycle.ts';
 import { staleAfterSettings } from './stale-jobs.ts';
-
-/** Why a render was asked for: the background seed, a band on screen, or a person. */
-export type RequestOrigin = 'background' | 'visible' | 'clicked';
-
-/**
- * Queue priorities: a click beats what is on screen, which beats background work; among clicks and among visible
- * bands the most recent goes first.
- */
-const priorityOf = (why: RequestOrigin) => (why === 'background' ? PRIORITY.background : PRIORITY[why] + Date.now());
 
 export interface RequestHost {
   /** Sends to the worker in its order (enqueue, prioritize). */
@@ -34,6 +26,9 @@ export interface RequestHost {
 }
 
 export class RenderRequests {
+  /** A click beats what is on screen, which beats background work (request-priority.ts). */
+  private readonly priorities = new RequestPriorities();
+
   constructor(
     private readonly book: JobBook,
     private readonly cards: CardStore,
@@ -56,7 +51,8 @@ export class RenderRequests {
       this.host.note('error', (e as Error).message);
       return;
     }
-    const priority = priorityOf(why);
+    const depth = model.layers.findIndex((l) => l.name === layer);
+    const priority = this.priorities.of(why, depth, model.layers.length);
     if (why === 'clicked') for (const c of channels) this.book.click(layer, c);
     const jobs: Job[] = [];
     const bump: string[] = [];
@@ -89,7 +85,7 @@ export class RenderRequests {
   compose(card: Card, combos: Combo[]): string[] {
     const model = this.host.model();
     if (!model || card.modelKey !== model.key) return [];
-    const priority = priorityOf('clicked');
+    const priority = this.priorities.of('clicked');
     const jobs: Job[] = [];
     const keys: string[] = [];
     for (const combo of combos) {
