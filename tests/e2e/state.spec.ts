@@ -154,6 +154,8 @@ test('a software WebGL is offered with a warning, and switching back to wasm mid
   await page.goto('/?model=mobilenet_v1_0.25_224&steps=512&size=64&auto=0');
   await expect(page.getByTestId('threads')).toBeVisible({ timeout: 60_000 });
   await expect(page.getByLabel('backend').locator('option[value="webgl"]')).toHaveText('webgl (software GPU: slow)');
+  const selectWidth = () => page.getByLabel('backend').evaluate((s) => s.getBoundingClientRect().width);
+  const autoWidth = await selectWidth();
   await page.getByLabel('backend').selectOption('webgl');
   await expect(page.getByTestId('software-gpu')).toBeVisible({ timeout: 60_000 });
   const c = card(page, 'conv_pw_3_bn', 2);
@@ -164,6 +166,8 @@ test('a software WebGL is offered with a warning, and switching back to wasm mid
   await expect(page.getByTestId('threads')).toBeVisible({ timeout: 30_000 });
   expect(Date.now() - asked).toBeLessThan(30_000);
   await expect(page.getByTestId('software-gpu')).toHaveCount(0);
+  // The choice is as wide as "wasm" (like "auto" was), not as its longest option: the renderer's name keeps its room.
+  expect(await selectWidth()).toBeLessThan(autoWidth + 12);
   await expect(c).toHaveAttribute('data-status', 'done', { timeout: 150_000 });
   await expect(c).toHaveAttribute('data-backend', 'wasm');
 });
