@@ -349,6 +349,12 @@ test("a link to an image of a person's model opened by URL names that URL and ra
   const a = decode(readFileSync(await first.path()));
   const b = decode(readFileSync(await second.path()));
   expect(Buffer.from(b.data as Uint8Array).equals(Buffer.from(a.data as Uint8Array))).toBe(true);
+  // The link's model was not kept in that browser: its next visit without a model in the address opens the default
+  // model, not a failed attempt at the link's.
+  await fresh.goto('/?auto=0');
+  await expect(fresh.locator('section.band').first()).toBeVisible({ timeout: 60_000 });
+  await expect(fresh.getByLabel('model')).toHaveValue('mobilenet_v1_0.75_224');
+  expect((await fresh.getByRole('alert').allTextContents()).join('\n')).not.toMatch(/failed to load/);
 });
 
 test('DeepDream cards are labelled as such, in the band and in the detail view', async ({ page }) => {

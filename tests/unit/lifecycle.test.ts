@@ -136,6 +136,27 @@ describe('model lifecycle', () => {
     expect(h.life.shown?.layers[0].name).toBe('a-conv');
   });
 
+  it('a registry model and a kept one open again by their id on a later visit; a link’s model, not kept, does not', () => {
+    const h = harness();
+    const ready = () => (h.life.state as Extract<ModelState, { phase: 'ready' }>).model;
+    h.answer(h.w(), h.life.load(registry('a')), 'a');
+    expect(ready().reopenable).toBe(true);
+    h.answer(h.w(), h.life.load(files('mine')), 'user:mine');
+    expect(ready().reopenable).toBe(true);
+    const link: LoadSpec = {
+      kind: 'user',
+      modelId: 'user:theirs',
+      source: { kind: 'url', url: '/x/theirs/model.json' },
+      mapping: { inputRange: [0, 1] },
+      keepAs: null,
+    };
+    h.answer(h.w(), h.life.load(link), 'user:theirs');
+    expect(ready().reopenable).toBe(false);
+    const stored: LoadSpec = { ...link, modelId: 'user:mine', source: { kind: 'stored', name: 'mine' } } as LoadSpec;
+    h.answer(h.w(), h.life.load(stored), 'user:mine');
+    expect(ready().reopenable).toBe(true);
+  });
+
   it('switch during load: the older reply is ignored, the newer one wins (item 1, 3)', () => {
     const h = harness();
     const a = h.life.load(registry('a'));

@@ -19,6 +19,8 @@ export interface LoadedModel {
   inputShape: [number, number, number];
   labels: string[];
   labelOffset: number;
+  /** Whether a later visit can open it by `id`: a registry model or one kept in this browser (not a link's model). */
+  reopenable: boolean;
 }
 
 export type ModelState =
@@ -36,6 +38,9 @@ export interface LifecycleIO {
 
 /** A load that kills the worker this many times is given up. */
 export const LOAD_CRASH_LIMIT = 2;
+
+/** A registry model, a kept one, or one being kept as it loads: its id opens it again on another visit. */
+const reopenable = (spec: LoadSpec) => spec.kind === 'registry' || spec.source.kind === 'stored' || spec.keepAs !== null;
 
 /** The same request when sent again: a person's model is not stored a second time (it may have been deleted since). */
 function replayable(spec: LoadSpec): LoadSpec {
@@ -85,6 +90,7 @@ export class ModelLifecycle {
         inputShape: m.inputShape,
         labels: m.labels ?? [],
         labelOffset: m.labelOffset,
+        reopenable: reopenable(this.intent),
       };
       this.intent = replayable(this.intent);
       this.held = { spec: this.intent, model, req: m.req };

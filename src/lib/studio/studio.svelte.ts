@@ -294,9 +294,9 @@ export class Studio {
     this.cards.keepOnly(key);
     const size = renderSizeFor(s.model.inputShape, this.settings.size);
     if (size !== this.settings.size) this.settings = { ...this.settings, size };
-    // The next visit without ?model= opens this model again.
+    // The next visit without ?model= opens this model again (a link's model, not kept, would not open by its id).
     try {
-      localStorage.setItem(LAST_MODEL_KEY, s.model.id);
+      if (s.model.reopenable) localStorage.setItem(LAST_MODEL_KEY, s.model.id);
     } catch {
       /* storage unavailable: the default model next time */
     }
