@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import type { BackendChoice, BackendReady } from '../src/lib/protocol.ts';
+import type { BackendChoice, BackendReady, GpuInfo, GpuProbes } from '../src/lib/protocol.ts';
 import { rankByProbe, timeStepLike } from './backend-probe.ts';
 import { prepareWasmThreads } from './wasm-threads.ts';
 import { uploadWithoutMapping } from './webgpu-upload.ts';
@@ -15,12 +15,6 @@ import { simdKernelsBound } from '../src/lib/engine/kernels/clipped-relu-grad.ts
 import { shareIdentityOnWasm } from '../src/lib/engine/kernels/shared-identity.ts';
 
 const SOFTWARE = /swiftshader|llvmpipe|softpipe|software|basic render|microsoft basic/i;
-
-interface GpuInfo {
-  available: boolean;
-  renderer: string | null;
-  software: boolean;
-}
 
 /** The GPU behind WebGL2 in this worker, if any, and whether it is software. */
 function probeWebgl(): GpuInfo {
@@ -75,11 +69,17 @@ const NO_GPU: GpuInfo = { available: false, renderer: null, software: false };
 
 /**
  * Starts the backend for `choice` and says what runs, on what, and why. `probeGpu` false skips every GPU call (a
- * worker before this one hung in one): wasm, or cpu.
+ * worker before this one hung in one): wasm, or cpu. `known`: what an earlier worker of the page saw, used instead of
+ * asking the GPU again — after a switch away from a busy WebGL, the GPU process can take seconds to answer even
+ * `getContext` while it finishes the old worker's shader compiles (BENCHMARKS.md: 5–7 s → 1.4 s on SwiftShader).
  */
-export async function startBackend(choice: BackendChoice, probeGpu = true): Promise<BackendReady> {
-  const gl = probeGpu ? probeWebgl() : NO_GPU;
-  const gpu = probeGpu ? await probeWebgpu() : NO_GPU;
+export async function startBackend(
+  choice: BackendChoice,
+  probeGpu = true,
+  known: GpuProbes | null = null,
+): Promise<BackendReady> {
+  const gl = !probeGpu ? NO_GPU : (known?.webgl ?? probeWebgl());
+  const gpu = !probeGpu ? NO_GPU : (known?.webgpu ?? (await probeWebgpu()));
   if (!probeGpu) choice = choice === 'cpu' ? 'cpu' : 'wasm';
   const wasmPlan = prepareWasmThreads();
   const realGpus = [gl.available && !gl.software ? 'webgl' : null, gpu.available && !gpu.software ? 'webgpu' : null].filter(
@@ -127,7 +127,16 @@ export async function startBackend(choice: BackendChoice, probeGpu = true): Prom
     note = `${backend === 'webgl' ? 'WebGL' : 'WebGPU'} here runs on ${renderer}, a software renderer: expect it to be many times slower than wasm`;
   watchGpu(backend);
   const simd = backend === 'wasm' ? simdKernelsBound() : null;
-  return { backend, threads, simd, renderer, note, software, softwareGpu: gl.software || gpu.software };
+  return {
+    backend,
+    threads,
+    simd,
+    renderer,
+    note,
+    software,
+    softwareGpu: gl.software || gpu.software,
+    gpus: { webgl: gl, webgpu: gpu },
+  };
 }
 
 let lostReason: string | null = null;

@@ -58,8 +58,8 @@ const scheduler = new Scheduler({
   broken: (message) => post({ type: 'broken', message }),
 });
 
-async function init(choice: Parameters<typeof startBackend>[0], probeGpu: boolean) {
-  const ready = await startBackend(choice, probeGpu);
+async function init(...args: Parameters<typeof startBackend>) {
+  const ready = await startBackend(...args);
   backend = ready.backend;
   post({ type: 'ready', ...ready });
 }
@@ -200,7 +200,7 @@ const photosInOrder = (work: () => Promise<unknown>) => {
 type Handlers = { [T in ToWorker['type']]: (m: Extract<ToWorker, { type: T }>) => void };
 
 const handlers: Handlers = {
-  init: (m) => inOrder(() => init(m.backend, m.probeGpu)),
+  init: (m) => inOrder(() => init(m.backend, m.probeGpu, m.gpus)),
   load: (m) => {
     // A summary of the photo set for the model being replaced stops at its next batch.
     photos.interrupt('indexing');

@@ -179,8 +179,11 @@ export type LoadSpec =
   | { kind: 'user'; modelId: string; source: ModelSource; mapping: InputMapping | null; keepAs: string | null };
 
 export type ToWorker =
-  /** probeGpu false: start wasm without touching the GPU (a GPU that did not answer before). */
-  | { type: 'init'; backend: BackendChoice; probeGpu: boolean }
+  /**
+   * probeGpu false: start wasm without touching the GPU (a GPU that did not answer before). `gpus`: what the previous
+   * worker's probe saw, used instead of probing again (null: probe).
+   */
+  | { type: 'init'; backend: BackendChoice; probeGpu: boolean; gpus: GpuProbes | null }
   /** Loads a model into the gallery; the reply ('model' or 'model-error') carries the same `req`. */
   | { type: 'load'; req: number; spec: LoadSpec }
   /** Loads a model only to show its predictions on the sample photos under several input ranges. */
@@ -248,6 +251,19 @@ export interface QueueState {
   etaByLayer: Record<string, number>;
 }
 
+/** What a worker saw of one GPU API (WebGL2 or WebGPU): whether it is there, its renderer, and whether it is software. */
+export interface GpuInfo {
+  available: boolean;
+  renderer: string | null;
+  software: boolean;
+}
+
+/** Both GPU APIs as a worker's probe saw them. */
+export interface GpuProbes {
+  webgl: GpuInfo;
+  webgpu: GpuInfo;
+}
+
 /** What a worker's backend start reports: what runs, on what, and why. */
 export interface BackendReady {
   backend: string;
@@ -261,6 +277,8 @@ export interface BackendReady {
   software: boolean;
   /** The GPU this worker sees (WebGL or WebGPU) is software-rendered, whichever backend runs (the menu says so). */
   softwareGpu: boolean;
+  /** What the probe saw (handed to the next worker of this page, which then need not ask a busy GPU again). */
+  gpus: GpuProbes;
 }
 
 export type FromWorker =

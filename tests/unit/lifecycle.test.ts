@@ -41,6 +41,7 @@ const files = (name: string): LoadSpec => ({
   mapping: { inputRange: [0, 1] },
   keepAs: name,
 });
+const SWIFTSHADER = { available: true, renderer: 'SwiftShader', software: true };
 const layer = (name: string) => ({
   name,
   kind: 'Conv2D',
@@ -213,11 +214,25 @@ describe('model lifecycle', () => {
     h.answer(h.w(), a, 'a');
     h.life.load(registry('b'));
     const first = h.w();
+    expect(first.sent[0]).toMatchObject({ type: 'init', gpus: null });
+    const gpus = { webgl: SWIFTSHADER, webgpu: { available: false, renderer: null, software: false } };
+    first.reply({
+      type: 'ready',
+      backend: 'webgl',
+      threads: null,
+      simd: null,
+      renderer: 'SwiftShader',
+      note: null,
+      software: true,
+      softwareGpu: true,
+      gpus,
+    });
     h.client.setBackend('cpu');
     expect(first.terminated).toBe(true);
     const fresh = h.w();
     expect(fresh).not.toBe(first);
-    expect(fresh.sent[0]).toMatchObject({ type: 'init', backend: 'cpu' });
+    // What the first worker's probe saw goes with the switch: the new worker need not ask a GPU still busy with the old.
+    expect(fresh.sent[0]).toMatchObject({ type: 'init', backend: 'cpu', gpus });
     const replay = fresh.loads().at(-1)!;
     expect(replay.spec.modelId).toBe('b');
     h.answer(fresh, replay.req, 'b');
@@ -319,6 +334,7 @@ describe('model lifecycle', () => {
       note: null,
       software: true,
       softwareGpu: true,
+      gpus: { webgl: SWIFTSHADER, webgpu: SWIFTSHADER },
     });
     const a = h.life.load(registry('a'));
     h.answer(h.w(), a, 'a');
@@ -328,6 +344,8 @@ describe('model lifecycle', () => {
     expect(stuck.terminated).toBe(true);
     expect(h.workers).toHaveLength(2);
     expect(h.w().loads().at(-1)!.spec.modelId).toBe('a');
+    // A worker that stopped answering may have hung in the GPU: its successor asks the GPU again.
+    expect(h.w().sent[0]).toMatchObject({ type: 'init', gpus: null });
   });
 
   it('a worker that cannot even start is restarted a few times, then given up with a message', () => {

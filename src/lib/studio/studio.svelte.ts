@@ -61,7 +61,7 @@ export function renderSizeFor(inputShape: [number, number, number], current: num
 }
 
 /** The running backend as the header shows it. */
-export type BackendState = Omit<BackendReady, 'backend'> & { name: string };
+export type BackendState = Omit<BackendReady, 'backend' | 'gpus'> & { name: string };
 
 export class Studio {
   backend = $state<BackendState | null>(null);

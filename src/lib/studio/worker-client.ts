@@ -3,7 +3,7 @@
  * changes, and replaces it when it stops answering (a control message — cancel, pause, a backend change — must take
  * effect within seconds, whatever the backend is busy with). Restarts that make no progress in between are capped.
  */
-import type { BackendChoice, FromWorker, ToWorker } from '../protocol.ts';
+import type { BackendChoice, FromWorker, GpuProbes, ToWorker } from '../protocol.ts';
 
 /** The part of a Worker this client uses (a fake in unit tests). */
 export interface WorkerLike {
@@ -44,6 +44,10 @@ export class WorkerClient {
   private readonly timers: NonNullable<ClientOptions['timers']>;
   /** False after a GPU probe hung: the next worker starts on wasm without touching the GPU. */
   private probeGpu = true;
+  /** What the last worker's GPU probe saw; a worker started for a backend switch gets it instead of probing again. */
+  private gpus: GpuProbes | null = null;
+  /** Whether the next worker may use `gpus` (a switch of backend; after a failure the GPU is asked again). */
+  private reuseGpus = false;
   stopped = false;
 
   constructor(
@@ -64,6 +68,7 @@ export class WorkerClient {
     w.onmessage = (ev) => {
       if (w !== this.worker) return;
       this.disarm();
+      if (ev.data.type === 'ready') this.gpus = ev.data.gpus;
       this.events.message(ev.data);
     };
     w.onerror = (ev) => {
@@ -71,7 +76,8 @@ export class WorkerClient {
       if (w === this.worker) this.replace('crash', ev.message || 'the worker stopped');
     };
     this.worker = w;
-    this.send({ type: 'init', backend: this.backend, probeGpu: this.probeGpu });
+    this.send({ type: 'init', backend: this.backend, probeGpu: this.probeGpu, gpus: this.reuseGpus ? this.gpus : null });
+    this.reuseGpus = false;
     this.arm(this.startMs, 'it did not start');
   }
 
@@ -96,6 +102,7 @@ export class WorkerClient {
     this.backend = choice;
     this.probeGpu = true;
     this.restartsWithoutProgress = 0;
+    this.reuseGpus = true;
     this.replace('backend', `backend changed to ${choice}`);
   }
 
