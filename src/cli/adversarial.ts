@@ -8,12 +8,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs';
-import { attack, classScoreLayer } from '../lib/engine/adversarial.ts';
+import type * as tf from '@tensorflow/tfjs';
 import { encodePng } from '../lib/export/png.ts';
-import { useBackend, type BackendName } from '../lib/node/backend.ts';
-import { centreCrop, readImage } from '../lib/node/files.ts';
-import { loadModel, UsageError } from '../lib/node/load-model.ts';
+import type { BackendName } from '../lib/node/backend.ts';
+import { UsageError } from '../lib/node/usage-error.ts';
 import { DEFAULT_MODEL_ID } from '../lib/models/registry.ts';
 import { failCli, inputRangeOption, intOption, joinNegativeValues } from './options.ts';
 
@@ -46,6 +44,13 @@ async function main(argv: string[]): Promise<void> {
     throw new UsageError(`--epsilon: "${values.epsilon}" is not a number in 0-255 (pixel units, e.g. 4)`);
   const steps = intOption('steps', values.steps, 10, 1, 1000);
   const inputRange = inputRangeOption(values['input-range']);
+  // TensorFlow.js (0.8 s to import) only once the options are known to be good: a typo is answered at once.
+  const [{ attack, classScoreLayer }, { useBackend }, { centreCrop, readImage }, { loadModel }] = await Promise.all([
+    import('../lib/engine/adversarial.ts'),
+    import('../lib/node/backend.ts'),
+    import('../lib/node/files.ts'),
+    import('../lib/node/load-model.ts'),
+  ]);
   const backend = await useBackend(values.backend ? [values.backend as BackendName] : undefined);
 
   const model = await loadModel(values.model!, inputRange);

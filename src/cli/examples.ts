@@ -10,14 +10,11 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs';
 import { parseChannels } from '../lib/engine/channels.ts';
-import { croppedSource, ExampleIndex, indexPhotos, type PhotoSource } from '../lib/engine/example-index.ts';
+import type { PhotoSource } from '../lib/engine/example-index.ts';
 import { safeName } from '../lib/export/file-names.ts';
-import { encodePng } from '../lib/export/png.ts';
-import { useBackend, type BackendName } from '../lib/node/backend.ts';
-import { readImage } from '../lib/node/files.ts';
-import { loadModel, UsageError } from '../lib/node/load-model.ts';
+import type { BackendName } from '../lib/node/backend.ts';
+import { UsageError } from '../lib/node/usage-error.ts';
 import { failCli, inputRangeOption, intOption, joinNegativeValues, LAYER_OPTIONS } from './options.ts';
 
 const USAGE =
@@ -36,14 +33,6 @@ async function filesUnder(dir: string): Promise<string[]> {
     .filter((e) => e.isFile())
     .map((e) => relative(dir, join(e.parentPath, e.name)))
     .sort();
-}
-
-/** An 8-bit RGB PNG of the box of a photo. */
-function cropPng(photo: tf.Tensor3D, b: { x: number; y: number; width: number; height: number }): Uint8Array {
-  const t = tf.tidy(() => tf.round(tf.mul(photo.slice([b.y, b.x, 0], [b.height, b.width, 3]), 255)));
-  const bytes = Uint8Array.from(t.dataSync());
-  t.dispose();
-  return encodePng(bytes, b.width, b.height, undefined, 3);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -66,6 +55,15 @@ async function main(argv: string[]): Promise<void> {
   }
   const files = await filesUnder(values.photos!);
   if (!files.length) throw new UsageError(`--photos: ${values.photos} has no files`);
+  // TensorFlow.js (0.8 s to import) only once the options are known to be good: a typo is answered at once.
+  const [{ croppedSource, ExampleIndex, indexPhotos }, { useBackend }, { cropPng, readImage }, { loadModel }] = await Promise.all(
+    [
+      import('../lib/engine/example-index.ts'),
+      import('../lib/node/backend.ts'),
+      import('../lib/node/files.ts'),
+      import('../lib/node/load-model.ts'),
+    ],
+  );
   const backend = await useBackend(values.backend ? [values.backend as BackendName] : undefined);
 
   const model = await loadModel(values.model!, inputRange);

@@ -1,5 +1,5 @@
 /** Option parsing and error reporting shared by the command-line tools. */
-import { UsageError } from '../lib/node/load-model.ts';
+import { UsageError } from '../lib/node/usage-error.ts';
 import { DEFAULT_MODEL_ID } from '../lib/models/registry.ts';
 
 /** The options every command that works on one layer's channels takes (parseArgs declarations). */

@@ -8,6 +8,7 @@ import decodeJpeg, { init as initJpeg } from '@jsquash/jpeg/decode.js';
 import { decode as decodePng } from 'fast-png';
 import type { ReadFile } from '../engine/artifacts.ts';
 import { TooLargeError } from '../engine/errors.ts';
+import { encodePng } from '../export/png.ts';
 
 /**
  * A ReadFile rooted at the folder of `modelJsonPath`; returns the reader and the file name inside it. It reads only
@@ -47,6 +48,14 @@ function jpegDecoder(): Promise<void> {
 }
 
 /** Decodes a JPEG or PNG file into an RGB tensor [h, w, 3] in [0,1]. */
+/** An 8-bit RGB PNG of a box of a photo (pixels in [0, 1]). */
+export function cropPng(photo: tf.Tensor3D, b: { x: number; y: number; width: number; height: number }): Uint8Array {
+  const t = tf.tidy(() => tf.round(tf.mul(photo.slice([b.y, b.x, 0], [b.height, b.width, 3]), 255)));
+  const bytes = Uint8Array.from(t.dataSync());
+  t.dispose();
+  return encodePng(bytes, b.width, b.height, undefined, 3);
+}
+
 export async function readImage(path: string): Promise<tf.Tensor3D> {
   const buf = await readFile(path);
   let width: number;

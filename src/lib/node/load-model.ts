@@ -5,10 +5,7 @@ import { FeatureModel, type Normalization } from '../engine/model.ts';
 import { REGISTRY, modelInfo, registryEntry } from '../models/registry.ts';
 import { fileReader } from './files.ts';
 import { ensureModel } from './model-cache.ts';
-
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+import { UsageError } from './usage-error.ts';
 
 export async function loadModel(
   idOrPath: string,
