@@ -1,5 +1,5 @@
 import { mount } from 'svelte';
-import { DEFAULT_MODEL_ID } from './lib/models/registry.ts';
+import { DEFAULT_MODEL_ID, registryEntry } from './lib/models/registry.ts';
 import { BACKENDS, DEFAULT_JOB_SETTINGS, type BackendChoice } from './lib/protocol.ts';
 import { settingsFromParams } from './lib/settings.ts';
 import { modelUrlFromParams, targetFromParams } from './lib/studio/share-link.ts';
@@ -23,7 +23,9 @@ const modelUrl = modelUrlFromParams(q);
 const backend = q.get('backend');
 const studio = new Studio({
   modelId: q.get('model') ?? lastModel() ?? DEFAULT_MODEL_ID,
-  fallbackModel: q.get('model') ? undefined : DEFAULT_MODEL_ID,
+  // A registry model the address names and that fails to load is reported (the person picks another); a model that
+  // can never load here — the last one used, a kept model since deleted, an id no registry has — opens the default.
+  fallbackModel: q.get('model') && registryEntry(q.get('model')!) ? undefined : DEFAULT_MODEL_ID,
   // A class (logit) link's objective applies to its own image, not to every band.
   settings: settings.objective === 'logit' ? { ...settings, objective: 'channel' } : settings,
   focus: target ? { ...target, settings } : null,

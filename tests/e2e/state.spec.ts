@@ -256,3 +256,20 @@ test('a reload opens the model and settings on screen, not those the page was fi
   await expect(band(page, 'conv_pw_13_bn')).toContainText('768 channels', { timeout: 60_000 });
   expect(new URL(page.url()).searchParams.get('steps')).toBe('64');
 });
+
+test('an address naming a kept model since deleted, or a model no registry has, opens the default model and says why', async ({
+  page,
+}) => {
+  // What a reload shows after the model on screen was deleted from the open dialog (the address still names it).
+  await page.goto('/?model=user:gone&steps=64&size=64&auto=0');
+  await expect(page.getByRole('alert').filter({ hasText: 'no model named gone is kept in this browser' }).first()).toBeVisible({
+    timeout: 60_000,
+  });
+  await expect(page.getByText('Opening mobilenet_v1_0.75_224 instead.').first()).toBeVisible();
+  await expect(page.getByLabel('model', { exact: true })).toHaveValue('mobilenet_v1_0.75_224', { timeout: 60_000 });
+  await expect(band(page, 'conv_pw_3_bn')).toBeVisible({ timeout: 60_000 });
+  // An id that no registry has is the same.
+  await page.goto('/?model=resnet_9000&steps=64&size=64&auto=0');
+  await expect(page.getByRole('alert').filter({ hasText: 'unknown model resnet_9000' }).first()).toBeVisible();
+  await expect(band(page, 'conv_pw_3_bn')).toBeVisible({ timeout: 60_000 });
+});

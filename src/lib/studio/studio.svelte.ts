@@ -260,7 +260,20 @@ export class Studio {
     if (entry) this.switchTo({ kind: 'registry', modelId: id, baseUrl: `/models/${id}/`, info: modelInfo(entry) });
     else if (id.startsWith('user:'))
       this.switchTo({ kind: 'user', modelId: id, source: { kind: 'stored', name: id.slice(5) }, mapping: null, keepAs: null });
-    else this.note('error', `unknown model ${id}`);
+    else {
+      this.note('error', `unknown model ${id}`);
+      this.openFallback(id);
+    }
+  }
+
+  /** After the first model failed (or was unknown): the fallback instead, once. False when there is none. */
+  private openFallback(failed: string): boolean {
+    const fallback = this.fallbackModel;
+    if (!fallback || failed === fallback) return false;
+    this.fallbackModel = null;
+    this.note('info', `Opening ${fallback} instead.`);
+    this.loadModel(fallback);
+    return true;
   }
 
   /** Opens a person's own model (URL or files) with the chosen input range; it is kept in the browser as `name`. */
@@ -279,13 +292,7 @@ export class Studio {
     const before = this.modelState;
     this.modelState = s;
     this.shown = this.lifecycle.shown;
-    if (s.phase === 'failed' && this.fallbackModel && s.id !== this.fallbackModel) {
-      const fallback = this.fallbackModel;
-      this.fallbackModel = null;
-      this.note('info', `Opening ${fallback} instead.`);
-      this.loadModel(fallback);
-      return;
-    }
+    if (s.phase === 'failed' && this.openFallback(s.id)) return;
     if (s.phase === 'ready') this.fallbackModel = null;
     if (s.phase !== 'ready' || (before.phase === 'ready' && before.model.key === s.model.key)) return;
     const key = s.model.key;
