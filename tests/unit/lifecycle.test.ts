@@ -1,7 +1,7 @@
 // The studio's model lifecycle and worker client, driven without a browser: a fake worker records what it is sent
 // and answers when the test says so.
 import { describe, expect, it } from 'vitest';
-import type { FromWorker, LoadSpec, ToWorker } from '../../src/lib/protocol.ts';
+import type { FromWorker, GpuProbes, LoadSpec, ToWorker } from '../../src/lib/protocol.ts';
 import { JobBook } from '../../src/lib/studio/job-book.ts';
 import { ModelLifecycle, type ModelState } from '../../src/lib/studio/lifecycle.ts';
 import { WorkerClient, type WorkerLike } from '../../src/lib/studio/worker-client.ts';
@@ -42,6 +42,18 @@ const files = (name: string): LoadSpec => ({
   keepAs: name,
 });
 const SWIFTSHADER = { available: true, renderer: 'SwiftShader', software: true };
+/** A worker's report that it runs WebGL on SwiftShader, with what its GPU probe saw. */
+const webglReady = (gpus: GpuProbes): FromWorker => ({
+  type: 'ready',
+  backend: 'webgl',
+  threads: null,
+  simd: null,
+  renderer: 'SwiftShader',
+  note: null,
+  software: true,
+  softwareGpu: true,
+  gpus,
+});
 const layer = (name: string) => ({
   name,
   kind: 'Conv2D',
@@ -216,17 +228,7 @@ describe('model lifecycle', () => {
     const first = h.w();
     expect(first.sent[0]).toMatchObject({ type: 'init', gpus: null });
     const gpus = { webgl: SWIFTSHADER, webgpu: { available: false, renderer: null, software: false } };
-    first.reply({
-      type: 'ready',
-      backend: 'webgl',
-      threads: null,
-      simd: null,
-      renderer: 'SwiftShader',
-      note: null,
-      software: true,
-      softwareGpu: true,
-      gpus,
-    });
+    first.reply(webglReady(gpus));
     h.client.setBackend('cpu');
     expect(first.terminated).toBe(true);
     const fresh = h.w();
@@ -325,17 +327,7 @@ describe('model lifecycle', () => {
   it('an unresponsive worker is replaced after a control message goes unanswered (item 16)', () => {
     const timers = { fire: () => {} };
     const h = harness(timers);
-    h.w().reply({
-      type: 'ready',
-      backend: 'webgl',
-      threads: null,
-      simd: null,
-      renderer: 'SwiftShader',
-      note: null,
-      software: true,
-      softwareGpu: true,
-      gpus: { webgl: SWIFTSHADER, webgpu: SWIFTSHADER },
-    });
+    h.w().reply(webglReady({ webgl: SWIFTSHADER, webgpu: SWIFTSHADER }));
     const a = h.life.load(registry('a'));
     h.answer(h.w(), a, 'a');
     const stuck = h.w();
