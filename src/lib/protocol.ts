@@ -107,8 +107,9 @@ export function comboLabel(channel: number, c: Combo | undefined): string {
 
 /**
  * Priority classes: background work, what is on screen, what a person clicked. Within the on-screen and clicked
- * classes the most recent request goes first (its time is added; see studio/request-priority.ts). A queued job one class or more above every job of
- * the running batch preempts that batch (it is put back in the queue and starts again later).
+ * classes the most recent request goes first (its time is added; studio/request-priority.ts). A queued job one class
+ * or more above every job of the running batch preempts that batch (it is put back in the queue and starts again
+ * later).
  */
 export const PRIORITY = { background: 0, visible: 1e12, clicked: 2e12 } as const;
 export const PREEMPT_MARGIN = 1e12;
@@ -251,7 +252,7 @@ export interface QueueState {
   etaByLayer: Record<string, number>;
 }
 
-/** What a worker saw of one GPU API (WebGL2 or WebGPU): whether it is there, its renderer, and whether it is software. */
+/** What a worker saw of one GPU API (WebGL2 or WebGPU): there or not, its renderer, and whether it is software. */
 export interface GpuInfo {
   available: boolean;
   renderer: string | null;
