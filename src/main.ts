@@ -21,11 +21,12 @@ function lastModel(): string | null {
 const { target, refused: badTarget } = targetFromParams(q);
 const modelUrl = modelUrlFromParams(q);
 const backend = q.get('backend');
+const named = q.get('model');
 const studio = new Studio({
-  modelId: q.get('model') ?? lastModel() ?? DEFAULT_MODEL_ID,
+  modelId: named ?? lastModel() ?? DEFAULT_MODEL_ID,
   // A registry model the address names and that fails to load is reported (the person picks another); a model that
   // can never load here — the last one used, a kept model since deleted, an id no registry has — opens the default.
-  fallbackModel: q.get('model') && registryEntry(q.get('model')!) ? undefined : DEFAULT_MODEL_ID,
+  fallbackModel: named && registryEntry(named) ? undefined : DEFAULT_MODEL_ID,
   // A class (logit) link's objective applies to its own image, not to every band.
   settings: settings.objective === 'logit' ? { ...settings, objective: 'channel' } : settings,
   focus: target ? { ...target, settings } : null,

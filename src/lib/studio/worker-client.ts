@@ -46,8 +46,6 @@ export class WorkerClient {
   private probeGpu = true;
   /** What the last worker's GPU probe saw; a worker started for a backend switch gets it instead of probing again. */
   private gpus: GpuProbes | null = null;
-  /** Whether the next worker may use `gpus` (a switch of backend; after a failure the GPU is asked again). */
-  private reuseGpus = false;
   stopped = false;
 
   constructor(
@@ -62,7 +60,8 @@ export class WorkerClient {
     this.timers = options.timers ?? { set: (f, ms) => setTimeout(f, ms), clear: (t) => clearTimeout(t as number) };
   }
 
-  start() {
+  /** Starts a worker; `gpus`: what an earlier one's GPU probe saw, passed on instead of probing again (null: probe). */
+  start(gpus: GpuProbes | null = null) {
     this.stopped = false;
     const w = this.create();
     w.onmessage = (ev) => {
@@ -76,8 +75,7 @@ export class WorkerClient {
       if (w === this.worker) this.replace('crash', ev.message || 'the worker stopped');
     };
     this.worker = w;
-    this.send({ type: 'init', backend: this.backend, probeGpu: this.probeGpu, gpus: this.reuseGpus ? this.gpus : null });
-    this.reuseGpus = false;
+    this.send({ type: 'init', backend: this.backend, probeGpu: this.probeGpu, gpus });
     this.arm(this.startMs, 'it did not start');
   }
 
@@ -102,7 +100,6 @@ export class WorkerClient {
     this.backend = choice;
     this.probeGpu = true;
     this.restartsWithoutProgress = 0;
-    this.reuseGpus = true;
     this.replace('backend', `backend changed to ${choice}`);
   }
 
@@ -116,7 +113,8 @@ export class WorkerClient {
       this.events.gaveUp(reason);
       return;
     }
-    this.start();
+    // After a backend switch the GPU is as the last probe saw it; after a crash, a hang or a failure it is asked again.
+    this.start(why === 'backend' ? this.gpus : null);
     this.events.replaced(why, reason);
   }
 
