@@ -46,6 +46,13 @@ test('loads the model in the worker, shows the backend and the layer bands in de
   expect(layers.indexOf('conv_pw_3_bn')).toBeLessThan(layers.indexOf('conv_pw_7_bn'));
   expect(layers[layers.length - 1]).toBe('conv_preds');
   await expect(band(page, 'conv_pw_3_bn')).toContainText('receptive field 19px');
+  // Why this backend runs (here: the GPU is software-rendered, or absent) is a whole mark beside the renderer's name,
+  // not a sliver of it: the name gives way to the header's width, the mark does not.
+  const note = page.getByTestId('backend-note');
+  await expect(note).toHaveAttribute('title', /software-rendered|no WebGL2 or WebGPU/);
+  const [shown, needed] = await note.evaluate((e) => [e.getBoundingClientRect().width, e.scrollWidth]);
+  expect(shown).toBeGreaterThanOrEqual(needed - 1);
+  expect(shown).toBeGreaterThan(6);
 });
 
 test('the studio is cross-origin isolated and wasm runs on every core of this machine', async ({ page }) => {
