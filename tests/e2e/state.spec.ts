@@ -257,6 +257,29 @@ test('a reload opens the model and settings on screen, not those the page was fi
   expect(new URL(page.url()).searchParams.get('steps')).toBe('64');
 });
 
+test('a reload keeps the backend picked in the header, whether or not the address named one', async ({ page }) => {
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=64&size=64&auto=0&backend=cpu');
+  await expect(page.getByTestId('backend').locator('strong')).toHaveText('cpu', { timeout: 60_000 });
+  await page.getByLabel('backend').selectOption('wasm');
+  await expect(page.getByTestId('threads')).toBeVisible({ timeout: 60_000 });
+  await expect.poll(() => new URL(page.url()).searchParams.get('backend')).toBe('wasm');
+  await page.reload();
+  await expect(page.getByLabel('backend')).toHaveValue('wasm');
+  await expect(page.getByTestId('backend').locator('strong')).toHaveText('wasm', { timeout: 60_000 });
+  // An address without backend= opens on the choice this browser remembers; auto again forgets it.
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=64&size=64&auto=0');
+  await expect(page.getByLabel('backend')).toHaveValue('wasm');
+  await page.getByLabel('backend').selectOption('cpu');
+  await expect(page.getByTestId('backend').locator('strong')).toHaveText('cpu', { timeout: 60_000 });
+  expect(new URL(page.url()).searchParams.has('backend')).toBe(false);
+  await page.reload();
+  await expect(page.getByTestId('backend').locator('strong')).toHaveText('cpu', { timeout: 60_000 });
+  await page.getByLabel('backend').selectOption('auto');
+  await expect(page.getByTestId('threads')).toBeVisible({ timeout: 60_000 });
+  await page.reload();
+  await expect(page.getByLabel('backend')).toHaveValue('auto');
+});
+
 test('an address naming a kept model since deleted, or a model no registry has, opens the default model and says why', async ({
   page,
 }) => {

@@ -26,6 +26,15 @@ describe("the page's address", () => {
     expect(new URL(pageUrl(BASE, 'mobilenet_v1_0.75_224', DEFAULT_JOB_SETTINGS)).searchParams.has('model')).toBe(false);
   });
 
+  it('follows the backend picked in the header when the address names one, and adds none otherwise', () => {
+    const href = `${BASE}?model=mobilenet_v1_0.25_224&backend=webgl&auto=0`;
+    expect(new URL(pageUrl(href, null, DEFAULT_JOB_SETTINGS, 'wasm')).searchParams.get('backend')).toBe('wasm');
+    expect(new URL(pageUrl(href, null, DEFAULT_JOB_SETTINGS, 'auto')).searchParams.has('backend')).toBe(false);
+    expect(pageUrl(href, null, DEFAULT_JOB_SETTINGS, 'webgl')).toBe(href);
+    // Without backend= in the address the browser remembers the choice (studio.svelte.ts): none is added.
+    expect(new URL(pageUrl(BASE, null, DEFAULT_JOB_SETTINGS, 'wasm')).searchParams.has('backend')).toBe(false);
+  });
+
   it("leaves a shared image's link whole", () => {
     const link = `${BASE}?model=mobilenet_v1_0.25_224&layer=conv_pw_3_bn&channel=5&objective=logit&size=64&steps=24`;
     expect(pageUrl(link, 'mobilenet_v1_0.75_224', DEFAULT_JOB_SETTINGS)).toBe(link);

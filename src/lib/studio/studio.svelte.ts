@@ -43,6 +43,8 @@ export { JOB_CRASH_LIMIT } from './job-book.ts';
 
 /** localStorage key of the model last opened. */
 export const LAST_MODEL_KEY = 'featurescope:last-model';
+/** localStorage key of the backend picked in the header (absent for auto): a choice about this machine, not a link's. */
+export const BACKEND_KEY = 'featurescope:backend';
 
 /** Sizes offered for new renders; a network smaller than the smallest gets its own input size offered too. */
 export const RENDER_SIZES = [64, 96, 128, 160, 224];
@@ -252,6 +254,13 @@ export class Studio {
     this.backendChoice = choice;
     this.backend = null;
     this.client?.setBackend(choice);
+    // The next visit starts on it too (an address with backend= follows it instead: page-url.ts).
+    try {
+      if (choice === 'auto') localStorage.removeItem(BACKEND_KEY);
+      else localStorage.setItem(BACKEND_KEY, choice);
+    } catch {
+      /* storage unavailable: auto next time */
+    }
   }
 
   /** Loads a registry model (its id) or a model kept in the browser ("user:<name>"). */
