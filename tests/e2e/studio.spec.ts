@@ -418,8 +418,20 @@ test.describe('bring your own model', () => {
     await page.getByRole('button', { name: 'save' }).click();
     const renamed = page.getByRole('dialog', { name: 'open model' }).locator('li[data-model="renamed-net"]');
     await expect(renamed).toBeVisible();
+    // Deleting asks first; declined, nothing changes.
+    page.once('dialog', (d) => void d.dismiss());
+    await renamed.getByRole('button', { name: 'delete' }).click();
+    await expect(renamed).toBeVisible();
+    let question = '';
+    page.once('dialog', (d) => void ((question = d.message()), d.accept()));
     await renamed.getByRole('button', { name: 'delete' }).click();
     await expect(renamed).toHaveCount(0);
+    expect(question).toContain('It is the model on screen: the default model opens instead.');
+    // It was on screen: the default model opens, and neither the menu nor the address names the deleted one.
+    await expect(page.getByText('Deleted renamed-net, the model on screen; opening mobilenet_v1_0.75_224.')).toBeVisible();
+    await expect(page.getByLabel('model', { exact: true })).toHaveValue('mobilenet_v1_0.75_224', { timeout: 60_000 });
+    await expect(page.getByLabel('model', { exact: true }).locator('option', { hasText: 'renamed-net' })).toHaveCount(0);
+    await expect.poll(() => new URL(page.url()).searchParams.get('model')).not.toBe('user:renamed-net');
   });
 
   test('from files (a graph model with labels), checked, opened and rendered', async ({ page }) => {

@@ -2,10 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { ModelLibrary, sameSource } from '../../src/lib/studio/model-library.svelte.ts';
 import type { ToWorker } from '../../src/lib/protocol.ts';
 
-const library = () => {
+const library = (onScreen = '') => {
   const sent: ToWorker[] = [];
-  const lib = new ModelLibrary({ send: (m) => sent.push(m), currentModelId: () => '', reopen: () => {}, renamed: () => {} });
-  return { lib, sent };
+  const deleted: string[] = [];
+  const lib = new ModelLibrary({
+    send: (m) => sent.push(m),
+    currentModelId: () => onScreen,
+    reopen: () => {},
+    renamed: () => {},
+    deletedOnScreen: (name) => deleted.push(name),
+  });
+  return { lib, sent, deleted };
 };
 const reply = (req: number, top: string) => ({
   type: 'range-check' as const,
@@ -13,6 +20,17 @@ const reply = (req: number, top: string) => ({
   checks: [{ inputRange: [0, 1] as [number, number], photos: [{ photo: 'cat', top: [{ label: top, p: 0.5 }] }] }],
   inputShape: [224, 224, 3] as [number, number, number],
   declared: null,
+});
+
+describe('deleting a kept model', () => {
+  it('tells the studio when the model deleted is the one on screen, and only then', () => {
+    const { lib, sent, deleted } = library('user:mine');
+    lib.delete('other');
+    expect(deleted).toEqual([]);
+    lib.delete('mine');
+    expect(deleted).toEqual(['mine']);
+    expect(sent.map((m) => (m.type === 'delete-model' ? m.name : null))).toEqual(['other', 'mine']);
+  });
 });
 
 describe("the open dialog's range check", () => {

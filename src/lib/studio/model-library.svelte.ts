@@ -19,12 +19,14 @@ export interface RangeCheckState {
   error: string | null;
 }
 
-/** What the library needs from the studio: the model on screen, reopening it, and following a rename. */
+/** What the library needs from the studio: the model on screen, reopening it, following a rename or a delete. */
 export interface LibraryHost {
   send(m: ToWorker): void;
   currentModelId(): string;
   reopen(modelId: string): void;
   renamed(from: string, to: string): void;
+  /** The model on screen was deleted: it can no longer be reopened, linked or picked again. */
+  deletedOnScreen(name: string): void;
 }
 
 export class ModelLibrary {
@@ -48,8 +50,10 @@ export class ModelLibrary {
     this.host.send({ type: 'list-models' });
   }
 
+  /** Deletes a kept model from the browser (its renders stay in the cache, keyed by the model's content). */
   delete(name: string) {
     this.host.send({ type: 'delete-model', name });
+    if (this.host.currentModelId() === `user:${name}`) this.host.deletedOnScreen(name);
   }
 
   /** Changes a kept model's input range; the model reopens with it when it is the one on screen. */

@@ -99,6 +99,10 @@ export class Studio {
     currentModelId: () => this.modelId,
     reopen: (id) => this.loadModel(id),
     renamed: (from, to) => this.lifecycle.renamed(from, to),
+    deletedOnScreen: (name) => {
+      this.note('info', `Deleted ${name}, the model on screen; opening ${DEFAULT_MODEL_ID}.`);
+      this.loadModel(DEFAULT_MODEL_ID);
+    },
   });
   /** What the end-to-end tests do to the worker (on the page with `?hooks` only). */
   readonly testHooks = new WorkerTestHooks((m) => this.send(m));
