@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type * as tf from '@tensorflow/tfjs';
 import { encodePng } from '../lib/export/png.ts';
-import type { BackendName } from '../lib/node/backend.ts';
+import { modelSource } from '../lib/node/model-source.ts';
 import { UsageError } from '../lib/node/usage-error.ts';
 import { DEFAULT_MODEL_ID } from '../lib/models/registry.ts';
-import { failCli, inputRangeOption, intOption, joinNegativeValues } from './options.ts';
+import { BACKEND_NAMES, failCli, inputRangeOption, intOption, joinNegativeValues, oneOf } from './options.ts';
 
 const USAGE =
   'usage: npm run adversarial -- --model <id|model.json> --photo <image> --epsilon <0-255> --out <dir>\n' +
@@ -44,6 +44,8 @@ async function main(argv: string[]): Promise<void> {
     throw new UsageError(`--epsilon: "${values.epsilon}" is not a number in 0-255 (pixel units, e.g. 4)`);
   const steps = intOption('steps', values.steps, 10, 1, 1000);
   const inputRange = inputRangeOption(values['input-range']);
+  const backendChoice = values.backend ? [oneOf('backend', values.backend, BACKEND_NAMES, 'wasm')] : undefined;
+  const source = modelSource(values.model!);
   // TensorFlow.js (0.8 s to import) only once the options are known to be good: a typo is answered at once.
   const [{ attack, classScoreLayer }, { useBackend }, { centreCrop, readImage }, { loadModel }] = await Promise.all([
     import('../lib/engine/adversarial.ts'),
@@ -51,9 +53,9 @@ async function main(argv: string[]): Promise<void> {
     import('../lib/node/files.ts'),
     import('../lib/node/load-model.ts'),
   ]);
-  const backend = await useBackend(values.backend ? [values.backend as BackendName] : undefined);
+  const backend = await useBackend(backendChoice);
 
-  const model = await loadModel(values.model!, inputRange);
+  const model = await loadModel(source, inputRange);
   const scores = model.layer(classScoreLayer(model));
   const target = values.target === undefined ? null : intOption('target', values.target, 0, 0, scores.shape[2] - 1);
   let photo: tf.Tensor3D;

@@ -13,9 +13,9 @@ import { parseArgs } from 'node:util';
 import { parseChannels } from '../lib/engine/channels.ts';
 import type { PhotoSource } from '../lib/engine/example-index.ts';
 import { safeName } from '../lib/export/file-names.ts';
-import type { BackendName } from '../lib/node/backend.ts';
+import { modelSource } from '../lib/node/model-source.ts';
 import { UsageError } from '../lib/node/usage-error.ts';
-import { failCli, inputRangeOption, intOption, joinNegativeValues, LAYER_OPTIONS } from './options.ts';
+import { BACKEND_NAMES, failCli, inputRangeOption, intOption, joinNegativeValues, LAYER_OPTIONS, oneOf } from './options.ts';
 
 const USAGE =
   'usage: npm run examples -- --model <id|model.json> --layer <name> --channels 3,17,40-47 --photos <dir> --out <dir>\n' +
@@ -55,6 +55,8 @@ async function main(argv: string[]): Promise<void> {
   }
   const files = await filesUnder(values.photos!);
   if (!files.length) throw new UsageError(`--photos: ${values.photos} has no files`);
+  const backendChoice = values.backend ? [oneOf('backend', values.backend, BACKEND_NAMES, 'wasm')] : undefined;
+  const source = modelSource(values.model!);
   // TensorFlow.js (0.8 s to import) only once the options are known to be good: a typo is answered at once.
   const [{ croppedSource, ExampleIndex, indexPhotos }, { useBackend }, { cropPng, readImage }, { loadModel }] = await Promise.all(
     [
@@ -64,9 +66,9 @@ async function main(argv: string[]): Promise<void> {
       import('../lib/node/load-model.ts'),
     ],
   );
-  const backend = await useBackend(values.backend ? [values.backend as BackendName] : undefined);
+  const backend = await useBackend(backendChoice);
 
-  const model = await loadModel(values.model!, inputRange);
+  const model = await loadModel(source, inputRange);
   const layer = model.layer(values.layer!);
   const bad = channels.find((c) => c >= layer.shape[2]);
   if (bad !== undefined)

@@ -1,4 +1,5 @@
 /** Option parsing and error reporting shared by the command-line tools. */
+import type { BackendName } from '../lib/node/backend.ts';
 import { UsageError } from '../lib/node/usage-error.ts';
 import { DEFAULT_MODEL_ID } from '../lib/models/registry.ts';
 
@@ -13,6 +14,9 @@ export const LAYER_OPTIONS = {
   backend: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** The backends the command-line tools run on (--backend). */
+export const BACKEND_NAMES = ['wasm', 'cpu'] as const satisfies readonly BackendName[];
 
 export function intOption(name: string, v: string | undefined, fallback: number, min: number, max: number): number {
   if (v === undefined) return fallback;

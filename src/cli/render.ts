@@ -8,7 +8,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { BackendName } from '../lib/node/backend.ts';
 import type { FeatureModel } from '../lib/engine/model.ts';
 import { DEFAULT_SETTINGS, type RenderSettings } from '../lib/engine/render-settings.ts';
 import { imageMeta } from '../lib/export/image-meta.ts';
@@ -16,8 +15,9 @@ import { DEFAULT_JOB_SETTINGS } from '../lib/protocol.ts';
 import { safeName } from '../lib/export/file-names.ts';
 import { encodePng } from '../lib/export/png.ts';
 import { UsageError } from '../lib/node/usage-error.ts';
+import { modelSource } from '../lib/node/model-source.ts';
 import { parseChannels } from '../lib/engine/channels.ts';
-import { failCli, inputRangeOption, intOption, joinNegativeValues, LAYER_OPTIONS, oneOf } from './options.ts';
+import { BACKEND_NAMES, failCli, inputRangeOption, intOption, joinNegativeValues, LAYER_OPTIONS, oneOf } from './options.ts';
 
 const OBJECTIVES = ['channel', 'neuron', 'layer', 'logit'] as const;
 const PARAMS = ['fourier', 'pixel'] as const;
@@ -72,17 +72,17 @@ async function main(argv: string[]): Promise<void> {
     seed: intOption('seed', values.seed, 0, 0, 2 ** 31 - 1),
   };
   const batch = intOption('batch', values.batch, 8, 1, 64);
+  const backendChoice = values.backend ? [oneOf('backend', values.backend, BACKEND_NAMES, 'wasm')] : undefined;
+  const source = modelSource(values.model!);
   // TensorFlow.js (0.8 s to import) only once the options are known to be good: a typo is answered at once.
   const [{ useBackend }, { loadModel }, { render }] = await Promise.all([
     import('../lib/node/backend.ts'),
     import('../lib/node/load-model.ts'),
     import('../lib/engine/render.ts'),
   ]);
-  const backend = await useBackend(
-    values.backend ? [oneOf('backend', values.backend, ['wasm', 'cpu'] as const, 'wasm') as BackendName] : undefined,
-  );
+  const backend = await useBackend(backendChoice);
 
-  const model: FeatureModel = await loadModel(values.model!, inputRange, normalize);
+  const model: FeatureModel = await loadModel(source, inputRange, normalize);
   if (!inputRange && model.declaredRange)
     process.stderr.write(`input range [${model.declaredRange.range.join(', ')}]: ${model.declaredRange.why}\n`);
   const layer = objective === 'logit' ? model.logitsLayer : model.layer(settings.layer);

@@ -81,6 +81,11 @@ describe('render CLI', () => {
       /--objective: "joy" is not one of channel, neuron, layer, logit/,
     ],
     ['missing --out', ['--layer', 'conv_pw_3_bn'], /--out <dir> is required/],
+    [
+      'unknown backend',
+      ['--layer', 'conv_pw_3_bn', '--backend', 'gpu', '--out', '/tmp/x'],
+      /--backend: "gpu" is not one of wasm, cpu/,
+    ],
   ];
   for (const [name, args, pattern] of failures) {
     it(`fails clearly on ${name}`, () => {
