@@ -27,7 +27,7 @@ describe('truth number', () => {
   it('divides a channel render by the best mean, a unit or class render by the best maximum', () => {
     expect(truthOf(card(6), ex(2, 8))).toMatchObject({
       ratio: 3,
-      text: '3.00× the best of your 12 photos — stronger than any of them',
+      text: '3.00× the best of your 12 photos — stronger than any of them (mean activation)',
     });
     expect(truthOf(card(6, 'neuron'), ex(2, 8))?.ratio).toBe(0.75);
     expect(truthOf(card(4, 'logit'), ex(2, 8))?.text).toMatch(/^0\.50× .* weaker than any of them/);
@@ -36,7 +36,7 @@ describe('truth number', () => {
   it('is no ratio when no photo drives the channel above 0, and absent before the render or the examples', () => {
     expect(truthOf(card(6), ex(-1, 3))).toMatchObject({
       ratio: null,
-      text: 'stronger than any of your 12 photos: none of them drives it above 0 (best -1.000)',
+      text: 'stronger than any of your 12 photos: none of them drives its mean activation above 0 (best -1.000)',
     });
     expect(truthOf(card(-2), ex(-1, 3))?.text).toMatch(/^no stronger than your best photo/);
     expect(truthOf(card(6), undefined)).toBeNull();

@@ -29,13 +29,14 @@ export function truthOf(
   if (!(best > 0)) {
     // No ratio against a best at or below 0; what can be said is whether the image beats it.
     const beats = card.value > best ? `stronger than any of your ${ex.photos} photos` : `no stronger than your best photo`;
-    return { ratio: null, text: `${beats}: none of them drives it above 0 (best ${best.toFixed(3)})`, how };
+    // Say which measure: the dataset examples beside it rank the same photos by their strongest unit, often far above 0.
+    return { ratio: null, text: `${beats}: none of them drives its ${measure} above 0 (best ${best.toFixed(3)})`, how };
   }
   const ratio = card.value / best;
   const verdict = ratio >= 1 ? 'stronger than' : 'weaker than';
   return {
     ratio,
-    text: `${ratio.toFixed(2)}× the best of your ${ex.photos} photos — ${verdict} any of them`,
+    text: `${ratio.toFixed(2)}× the best of your ${ex.photos} photos — ${verdict} any of them (${measure})`,
     how,
   };
 }
