@@ -3,29 +3,21 @@ import { DEFAULT_MODEL_ID, registryEntry } from './lib/models/registry.ts';
 import { BACKENDS, DEFAULT_JOB_SETTINGS, type BackendChoice } from './lib/protocol.ts';
 import { settingsFromParams } from './lib/settings.ts';
 import { modelUrlFromParams, targetFromParams } from './lib/studio/share-link.ts';
-import { BACKEND_KEY, LAST_MODEL_KEY, Studio } from './lib/studio/studio.svelte.ts';
+import { Studio } from './lib/studio/studio.svelte.ts';
+import { visitMemory } from './lib/studio/visit-memory.ts';
 import App from './ui/App.svelte';
 
 // URL parameters pick the start-up model and defaults: ?model=mobilenet_v1_0.25_224&steps=64&size=64&backend=wasm&auto=0;
 // with layer= and channel= (a shared link, share-link.ts) the page renders and opens that image.
 const q = new URLSearchParams(location.search);
 const { settings, refused } = settingsFromParams(q, DEFAULT_JOB_SETTINGS);
-/** What this browser kept from the last visit: the model open at its end, the backend picked in the header. */
-function stored(key: string): string | null {
-  try {
-    return localStorage.getItem(key);
-  } catch {
-    return null;
-  }
-}
 const isBackend = (b: string | null): b is BackendChoice => BACKENDS.includes(b as BackendChoice);
 const { target, refused: badTarget } = targetFromParams(q);
 const modelUrl = modelUrlFromParams(q);
 const backend = q.get('backend');
 const named = q.get('model');
-const keptBackend = stored(BACKEND_KEY);
 const studio = new Studio({
-  modelId: named ?? stored(LAST_MODEL_KEY) ?? DEFAULT_MODEL_ID,
+  modelId: named ?? visitMemory.lastModel() ?? DEFAULT_MODEL_ID,
   // A registry model the address names and that fails to load is reported (the person picks another); a model that
   // can never load here — the last one used, a kept model since deleted, an id no registry has — opens the default.
   fallbackModel: named && registryEntry(named) ? undefined : DEFAULT_MODEL_ID,
@@ -33,7 +25,7 @@ const studio = new Studio({
   settings: settings.objective === 'logit' ? { ...settings, objective: 'channel' } : settings,
   focus: target ? { ...target, settings } : null,
   modelUrl,
-  backend: isBackend(backend) ? backend : isBackend(keptBackend) ? keptBackend : 'auto',
+  backend: isBackend(backend) ? backend : (visitMemory.lastBackend() ?? 'auto'),
 });
 for (const r of [...refused, ...badTarget]) studio.note('error', r);
 if (backend !== null && !isBackend(backend))

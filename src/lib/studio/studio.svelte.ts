@@ -36,15 +36,11 @@ import { WorkerClient, type Replacement } from './worker-client.ts';
 import { checkJobSettings } from '../settings.ts';
 import { ModelLibrary } from './model-library.svelte.ts';
 import { WorkerTestHooks } from './test-hooks.ts';
+import { visitMemory } from './visit-memory.ts';
 
 export type { Card, Frame };
 
 export { JOB_CRASH_LIMIT } from './job-book.ts';
-
-/** localStorage key of the model last opened. */
-export const LAST_MODEL_KEY = 'featurescope:last-model';
-/** localStorage key of the backend picked in the header (absent for auto): a choice about this machine, not a link's. */
-export const BACKEND_KEY = 'featurescope:backend';
 
 /** Sizes offered for new renders; a network smaller than the smallest gets its own input size offered too. */
 export const RENDER_SIZES = [64, 96, 128, 160, 224];
@@ -258,13 +254,9 @@ export class Studio {
     this.backendChoice = choice;
     this.backend = null;
     this.client?.setBackend(choice);
-    // The next visit starts on it too (an address with backend= follows it instead: page-url.ts).
-    try {
-      if (choice === 'auto') localStorage.removeItem(BACKEND_KEY);
-      else localStorage.setItem(BACKEND_KEY, choice);
-    } catch {
-      /* storage unavailable: auto next time */
-    }
+    // A choice about this machine, not a link's: the next visit starts on it too (an address with backend= follows
+    // the choice instead: page-url.ts).
+    visitMemory.rememberBackend(choice);
   }
 
   /** Loads a registry model (its id) or a model kept in the browser ("user:<name>"). */
@@ -315,11 +307,7 @@ export class Studio {
     const size = renderSizeFor(s.model.inputShape, this.settings.size);
     if (size !== this.settings.size) this.settings = { ...this.settings, size };
     // The next visit without ?model= opens this model again (a link's model, not kept, would not open by its id).
-    try {
-      if (s.model.reopenable) localStorage.setItem(LAST_MODEL_KEY, s.model.id);
-    } catch {
-      /* storage unavailable: the default model next time */
-    }
+    if (s.model.reopenable) visitMemory.rememberModel(s.model.id);
     void this.restoreFromCache(key).then(() => this.openFocus(s.model));
   }
 
