@@ -414,6 +414,10 @@ test.describe('bring your own model', () => {
     await page.getByRole('button', { name: 'open model…' }).click();
     const kept = page.getByRole('dialog', { name: 'open model' }).locator('li[data-model="my-mobilenet"]');
     await kept.getByRole('button', { name: 'rename' }).click();
+    // A name that could not name a kept model (it goes into links and browser storage) is refused where it is typed.
+    await page.getByLabel('new name').fill('my net');
+    await page.getByRole('button', { name: 'save' }).click();
+    await expect(kept.getByRole('alert')).toContainText('The name may use letters, digits, _ . and - only.');
     await page.getByLabel('new name').fill('renamed-net');
     await page.getByRole('button', { name: 'save' }).click();
     const renamed = page.getByRole('dialog', { name: 'open model' }).locator('li[data-model="renamed-net"]');
