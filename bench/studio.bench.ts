@@ -82,6 +82,29 @@ try {
     `click → first snapshot (conv_pw_6_bn, step 16 of ${STEPS}): median ${median(lat).toFixed(2)} s (runs: ${lat.map((x) => x.toFixed(2)).join(', ')})`,
   );
 
+  // 2b. "cancel all" → nothing running, with background renders of the default model at 224 px (slow steps) under way.
+  const stop: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const p = await fresh();
+    await p.goto('http://127.0.0.1:4174/?size=224&steps=512');
+    const running = () => /[1-9]\d* running/.test(document.querySelector('header.top')?.textContent ?? '');
+    await p.waitForFunction(running, null, { timeout: 120_000 });
+    await p.waitForTimeout(2500 + r * 370);
+    const ms = await p.evaluate(async () => {
+      const cancel = [...document.querySelectorAll('button')].find((b) => b.textContent?.trim() === 'cancel all')!;
+      const t = performance.now();
+      cancel.click();
+      while (!/(^|\D)0 running/.test(document.querySelector('header.top')?.textContent ?? ''))
+        await new Promise((res) => setTimeout(res, 5));
+      return performance.now() - t;
+    });
+    stop.push(ms / 1000);
+    await p.context().close();
+  }
+  console.log(
+    `cancel all → 0 running (default model, 224 px, background on): median ${median(stop).toFixed(3)} s (runs: ${stop.map((x) => x.toFixed(3)).join(', ')})`,
+  );
+
   // 3. Step cost in the worker vs the CLI, batch 1 and 8, same layer, size and steps.
   const worker = { b1: [] as number[], b8: [] as number[] };
   const cli = { b1: [] as number[], b8: [] as number[] };

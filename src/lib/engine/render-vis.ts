@@ -47,12 +47,26 @@ export class RenderCancelled extends Error {
   }
 }
 
-const yieldToEventLoop = () =>
-  new Promise<void>((resolve) => {
-    const g = globalThis as { setImmediate?: (f: () => void) => void };
-    if (g.setImmediate) g.setImmediate(resolve);
-    else setTimeout(resolve, 0);
-  });
+/**
+ * Lets the messages that came in during a step run (cancel, a click that preempts, pause, a lost context), at once:
+ * Node's setImmediate, else a MessageChannel round trip — setTimeout(0) would be held to 4 ms once nested.
+ */
+const yieldToEventLoop = (() => {
+  const g = globalThis as { setImmediate?: (f: () => void) => void };
+  if (g.setImmediate) return () => new Promise<void>((resolve) => g.setImmediate!(resolve));
+  if (typeof MessageChannel === 'undefined') return () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+  const channel = new MessageChannel();
+  const waiting: (() => void)[] = [];
+  channel.port1.onmessage = () => waiting.shift()?.();
+  return () =>
+    new Promise<void>((resolve) => {
+      waiting.push(resolve);
+      channel.port2.postMessage(null);
+    });
+})();
+
+/** Steps are let go of every 4, and sooner when they are slow (a large layer, a software GPU): a cancel waits ≤ this. */
+const YIELD_AFTER_MS = 40;
 
 export interface RenderParts {
   model: FeatureModel;
@@ -115,6 +129,7 @@ async function optimize(parts: RenderParts, options: RenderOptions, cache: Slice
   const curve: RenderResult['curve'] = [];
   const started = Date.now();
   let last: Snapshot | null = null;
+  let yielded = performance.now();
 
   for (let step = 1; step <= steps; step++) {
     if (options.gate) await options.gate();
@@ -144,7 +159,10 @@ async function optimize(parts: RenderParts, options: RenderOptions, cache: Slice
         options.onSnapshot?.(last);
       }
     }
-    if (step % 4 === 0 || snap) await yieldToEventLoop();
+    if (step % 4 === 0 || snap || performance.now() - yielded >= YIELD_AFTER_MS) {
+      await yieldToEventLoop();
+      yielded = performance.now();
+    }
   }
   const clean = tf.tidy(() => {
     const image = param.toImage(param.variable);
