@@ -1,6 +1,6 @@
 import { mount } from 'svelte';
 import { DEFAULT_MODEL_ID, registryEntry } from './lib/models/registry.ts';
-import { BACKENDS, DEFAULT_JOB_SETTINGS, type BackendChoice } from './lib/protocol.ts';
+import { BACKENDS, DEFAULT_JOB_SETTINGS, isBackendChoice } from './lib/protocol.ts';
 import { settingsFromParams } from './lib/settings.ts';
 import { modelUrlFromParams, targetFromParams } from './lib/studio/share-link.ts';
 import { Studio } from './lib/studio/studio.svelte.ts';
@@ -11,7 +11,6 @@ import App from './ui/App.svelte';
 // with layer= and channel= (a shared link, share-link.ts) the page renders and opens that image.
 const q = new URLSearchParams(location.search);
 const { settings, refused } = settingsFromParams(q, DEFAULT_JOB_SETTINGS);
-const isBackend = (b: string | null): b is BackendChoice => BACKENDS.includes(b as BackendChoice);
 const { target, refused: badTarget } = targetFromParams(q);
 const modelUrl = modelUrlFromParams(q);
 const backend = q.get('backend');
@@ -25,10 +24,10 @@ const studio = new Studio({
   settings: settings.objective === 'logit' ? { ...settings, objective: 'channel' } : settings,
   focus: target ? { ...target, settings } : null,
   modelUrl,
-  backend: isBackend(backend) ? backend : (visitMemory.lastBackend() ?? 'auto'),
+  backend: isBackendChoice(backend) ? backend : (visitMemory.lastBackend() ?? 'auto'),
 });
 for (const r of [...refused, ...badTarget]) studio.note('error', r);
-if (backend !== null && !isBackend(backend))
+if (backend !== null && !isBackendChoice(backend))
   studio.note('error', `link parameter backend=${backend.slice(0, 40)} ignored: use ${BACKENDS.join(', ')}`);
 
 mount(App, { target: document.getElementById('app')!, props: { studio, auto: q.get('auto') !== '0' } });

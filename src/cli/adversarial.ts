@@ -13,7 +13,7 @@ import { encodePng } from '../lib/export/png.ts';
 import { modelSource } from '../lib/node/model-source.ts';
 import { UsageError } from '../lib/node/usage-error.ts';
 import { DEFAULT_MODEL_ID } from '../lib/models/registry.ts';
-import { BACKEND_NAMES, failCli, inputRangeOption, intOption, joinNegativeValues, oneOf } from './options.ts';
+import { backendOption, failCli, inputRangeOption, intOption, joinNegativeValues } from './options.ts';
 
 const USAGE =
   'usage: npm run adversarial -- --model <id|model.json> --photo <image> --epsilon <0-255> --out <dir>\n' +
@@ -44,7 +44,7 @@ async function main(argv: string[]): Promise<void> {
     throw new UsageError(`--epsilon: "${values.epsilon}" is not a number in 0-255 (pixel units, e.g. 4)`);
   const steps = intOption('steps', values.steps, 10, 1, 1000);
   const inputRange = inputRangeOption(values['input-range']);
-  const backendChoice = values.backend ? [oneOf('backend', values.backend, BACKEND_NAMES, 'wasm')] : undefined;
+  const backendChoice = backendOption(values.backend);
   const source = modelSource(values.model!);
   // TensorFlow.js (0.8 s to import) only once the options are known to be good: a typo is answered at once.
   const [{ attack, classScoreLayer }, { useBackend }, { centreCrop, readImage }, { loadModel }] = await Promise.all([

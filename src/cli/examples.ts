@@ -15,7 +15,7 @@ import type { PhotoSource } from '../lib/engine/example-index.ts';
 import { safeName } from '../lib/export/file-names.ts';
 import { modelSource } from '../lib/node/model-source.ts';
 import { UsageError } from '../lib/node/usage-error.ts';
-import { BACKEND_NAMES, failCli, inputRangeOption, intOption, joinNegativeValues, LAYER_OPTIONS, oneOf } from './options.ts';
+import { backendOption, failCli, inputRangeOption, intOption, joinNegativeValues, LAYER_OPTIONS } from './options.ts';
 
 const USAGE =
   'usage: npm run examples -- --model <id|model.json> --layer <name> --channels 3,17,40-47 --photos <dir> --out <dir>\n' +
@@ -55,7 +55,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const files = await filesUnder(values.photos!);
   if (!files.length) throw new UsageError(`--photos: ${values.photos} has no files`);
-  const backendChoice = values.backend ? [oneOf('backend', values.backend, BACKEND_NAMES, 'wasm')] : undefined;
+  const backendChoice = backendOption(values.backend);
   const source = modelSource(values.model!);
   // TensorFlow.js (0.8 s to import) only once the options are known to be good: a typo is answered at once.
   const [{ croppedSource, ExampleIndex, indexPhotos }, { useBackend }, { cropPng, readImage }, { loadModel }] = await Promise.all(

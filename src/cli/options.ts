@@ -15,8 +15,10 @@ export const LAYER_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** The backends the command-line tools run on (--backend). */
-export const BACKEND_NAMES = ['wasm', 'cpu'] as const satisfies readonly BackendName[];
+/** --backend wasm|cpu as the preference list `useBackend` takes, or undefined (its default) when not given. */
+export function backendOption(v: string | undefined): BackendName[] | undefined {
+  return v === undefined ? undefined : [oneOf('backend', v, ['wasm', 'cpu'] as const, 'wasm')];
+}
 
 export function intOption(name: string, v: string | undefined, fallback: number, min: number, max: number): number {
   if (v === undefined) return fallback;

@@ -17,7 +17,7 @@ import { encodePng } from '../lib/export/png.ts';
 import { UsageError } from '../lib/node/usage-error.ts';
 import { modelSource } from '../lib/node/model-source.ts';
 import { parseChannels } from '../lib/engine/channels.ts';
-import { BACKEND_NAMES, failCli, inputRangeOption, intOption, joinNegativeValues, LAYER_OPTIONS, oneOf } from './options.ts';
+import { backendOption, failCli, inputRangeOption, intOption, joinNegativeValues, LAYER_OPTIONS, oneOf } from './options.ts';
 
 const OBJECTIVES = ['channel', 'neuron', 'layer', 'logit'] as const;
 const PARAMS = ['fourier', 'pixel'] as const;
@@ -72,7 +72,7 @@ async function main(argv: string[]): Promise<void> {
     seed: intOption('seed', values.seed, 0, 0, 2 ** 31 - 1),
   };
   const batch = intOption('batch', values.batch, 8, 1, 64);
-  const backendChoice = values.backend ? [oneOf('backend', values.backend, BACKEND_NAMES, 'wasm')] : undefined;
+  const backendChoice = backendOption(values.backend);
   const source = modelSource(values.model!);
   // TensorFlow.js (0.8 s to import) only once the options are known to be good: a typo is answered at once.
   const [{ useBackend }, { loadModel }, { render }] = await Promise.all([

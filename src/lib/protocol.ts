@@ -14,6 +14,7 @@ import type { PhotoRecord } from './store/photo-store.ts';
 
 export const BACKENDS = ['auto', 'webgl', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
+export const isBackendChoice = (b: string | null): b is BackendChoice => BACKENDS.includes(b as BackendChoice);
 
 /** The settings a person picks for new renders. */
 export interface JobSettings {

@@ -50,16 +50,21 @@ export class ModelLibrary {
     this.host.send({ type: 'list-models' });
   }
 
+  /** Whether the kept model `name` is the one on screen. */
+  onScreen(name: string): boolean {
+    return this.host.currentModelId() === `user:${name}`;
+  }
+
   /** Deletes a kept model from the browser (its renders stay in the cache, keyed by the model's content). */
   delete(name: string) {
     this.host.send({ type: 'delete-model', name });
-    if (this.host.currentModelId() === `user:${name}`) this.host.deletedOnScreen(name);
+    if (this.onScreen(name)) this.host.deletedOnScreen(name);
   }
 
   /** Changes a kept model's input range; the model reopens with it when it is the one on screen. */
   setRange(name: string, mapping: InputMapping) {
     this.host.send({ type: 'set-model-range', name, mapping });
-    if (this.host.currentModelId() === `user:${name}`) this.host.reopen(`user:${name}`);
+    if (this.onScreen(name)) this.host.reopen(`user:${name}`);
   }
 
   rename(name: string, to: string) {

@@ -3,7 +3,7 @@
  * opens again by its id) and the backend picked in the header (nothing for auto). Where storage is unavailable
  * (blocked, a private window's quota) nothing is remembered and nothing fails: the defaults open.
  */
-import { BACKENDS, type BackendChoice } from '../protocol.ts';
+import { isBackendChoice, type BackendChoice } from '../protocol.ts';
 
 const MODEL_KEY = 'featurescope:last-model';
 const BACKEND_KEY = 'featurescope:backend';
@@ -30,7 +30,7 @@ export const visitMemory = {
   rememberModel: (id: string) => write(MODEL_KEY, id),
   lastBackend: (): BackendChoice | null => {
     const b = read(BACKEND_KEY);
-    return BACKENDS.includes(b as BackendChoice) ? (b as BackendChoice) : null;
+    return isBackendChoice(b) ? b : null;
   },
   rememberBackend: (choice: BackendChoice) => write(BACKEND_KEY, choice === 'auto' ? null : choice),
 };
