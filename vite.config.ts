@@ -3,6 +3,7 @@ import { join, normalize, resolve } from 'node:path';
 import type { Connect, Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { withPthreadPool } from './src/lib/engine/wasm-cores.ts';
 
 const MODEL_CACHE = resolve(import.meta.dirname, 'models/cache');
 const MODELS_DIR = resolve(import.meta.dirname, 'models');
@@ -33,6 +34,22 @@ function serveModels(): Plugin {
 }
 
 /**
+ * tfjs's threaded wasm glue, bundled into the worker, with its pthread pool sized to the threads the worker uses
+ * (src/lib/engine/wasm-cores.ts withPthreadPool) instead of 8: on 2 cores a fresh page is ready about 0.36 s sooner.
+ * Worker bundles take their plugins from `worker.plugins`; in dev, tfjs is pre-bundled and keeps the pool of 8.
+ */
+function pthreadPoolOfThreads(): Plugin {
+  return {
+    name: 'featurescope-pthread-pool',
+    transform(code, id) {
+      // The module itself, not its `?url` import (the file the pthreads load, served as it is).
+      if (!id.endsWith('/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js')) return null;
+      return { code: withPthreadPool(code), map: null };
+    },
+  };
+}
+
+/**
  * Cross-origin isolation: with these two headers the page gets SharedArrayBuffer, and the worker runs tfjs's
  * threaded wasm build on every core. A static host must send the same two headers with every file (README).
  */
@@ -45,7 +62,7 @@ export default defineConfig({
   plugins: [svelte(), serveModels()],
   server: { host: '127.0.0.1', port: 5173, headers: ISOLATION_HEADERS },
   preview: { host: '127.0.0.1', port: 4173, headers: ISOLATION_HEADERS },
-  worker: { format: 'es' },
+  worker: { format: 'es', plugins: () => [pthreadPoolOfThreads()] },
   test: {
     include: ['tests/unit/**/*.test.ts'],
     environment: 'node',

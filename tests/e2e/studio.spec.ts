@@ -60,7 +60,11 @@ test('the studio is cross-origin isolated and wasm runs on every core of this ma
   await expect(page.getByTestId('backend')).toContainText('wasm');
   expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
   const cores = await page.evaluate(() => navigator.hardwareConcurrency);
-  await expect(page.getByTestId('threads')).toHaveText(`${Math.min(8, cores)} ${cores === 1 ? 'thread' : 'threads'}`);
+  const threads = Math.min(8, cores);
+  await expect(page.getByTestId('threads')).toHaveText(`${threads} ${threads === 1 ? 'thread' : 'threads'}`);
+  // One pthread worker per thread beside the studio's worker: tfjs's glue started 8 whatever the count, and the
+  // backend waited for all of them to load (vite.config.ts pthreadPoolOfThreads).
+  expect(page.workers()).toHaveLength(1 + threads);
   // The engine's hand-written SIMD kernels bound to the threaded build's shared memory.
   await expect(page.getByTestId('threads')).toHaveAttribute('data-simd', 'true');
   // And the threaded build renders: a clicked card finishes with a real image.
