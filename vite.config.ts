@@ -70,5 +70,9 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // The test files share one process instead of a fresh one each: TensorFlow.js is imported and its wasm backend
+    // started once, not per file (Vitest 197 -> 152 s here; the same in a shuffled file order). What that asks of a
+    // test file: pick its backend itself (useBackend) and restore any global it changes.
+    isolate: false,
   },
 });
