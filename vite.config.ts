@@ -3,7 +3,7 @@ import { join, normalize, resolve } from 'node:path';
 import type { Connect, Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
-import { withPthreadPool } from './src/lib/engine/wasm-cores.ts';
+import { withPthreadPool } from './src/lib/engine/pthread-pool.ts';
 
 const MODEL_CACHE = resolve(import.meta.dirname, 'models/cache');
 const MODELS_DIR = resolve(import.meta.dirname, 'models');
@@ -35,7 +35,7 @@ function serveModels(): Plugin {
 
 /**
  * tfjs's threaded wasm glue, bundled into the worker, with its pthread pool sized to the threads the worker uses
- * (src/lib/engine/wasm-cores.ts withPthreadPool) instead of 8: on 2 cores a fresh page is ready about 0.36 s sooner.
+ * (src/lib/engine/pthread-pool.ts) instead of 8: on 2 cores a fresh page is ready about 0.36 s sooner.
  * Worker bundles take their plugins from `worker.plugins`; in dev, tfjs is pre-bundled and keeps the pool of 8.
  */
 function pthreadPoolOfThreads(): Plugin {

@@ -8,7 +8,8 @@
  * Threads are only possible when the page is cross-origin isolated (COOP/COEP headers, vite.config.ts).
  */
 import threadedGlue from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js?url';
-import { pointPthreadAtGlue, PTHREAD_POOL_GLOBAL, useWasmThreads } from '../src/lib/engine/wasm-cores.ts';
+import { PTHREAD_POOL_GLOBAL } from '../src/lib/engine/pthread-pool.ts';
+import { pointPthreadAtGlue, useWasmThreads } from '../src/lib/engine/wasm-cores.ts';
 
 let installed = false;
 

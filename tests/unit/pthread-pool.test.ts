@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { PTHREAD_POOL_GLOBAL, withPthreadPool } from '../../src/lib/engine/wasm-cores.ts';
+import { PTHREAD_POOL_GLOBAL, withPthreadPool } from '../../src/lib/engine/pthread-pool.ts';
 
 const require = createRequire(import.meta.url);
 const gluePath = require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js');
