@@ -8,7 +8,6 @@
  * Threads are only possible when the page is cross-origin isolated (COOP/COEP headers, vite.config.ts).
  */
 import threadedGlue from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js?url';
-import { PTHREAD_POOL_GLOBAL } from '../src/lib/engine/pthread-pool.ts';
 import { pointPthreadAtGlue, useWasmThreads } from '../src/lib/engine/wasm-cores.ts';
 
 let installed = false;
@@ -39,7 +38,5 @@ export function prepareWasmThreads(): { threads: number; why: string | null } {
   installGlueRedirect();
   const threads = Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1));
   useWasmThreads(threads);
-  // The glue's pthread pool (vite.config.ts, pthreadPoolOfThreads): one worker per thread instead of a fixed 8.
-  (self as unknown as Record<string, unknown>)[PTHREAD_POOL_GLOBAL] = threads;
   return { threads, why: null };
 }

@@ -1,8 +1,8 @@
 /**
  * The pthread pool of tfjs's threaded wasm glue. The glue starts a fixed pool of 8 pthread workers at every backend
  * start, whatever the thread count, and the backend waits until each has loaded the glue and the module. The studio's
- * build rewrites that fixed size to read a global first (`withPthreadPool`, applied in vite.config.ts); the worker sets
- * it to its thread count before the backend starts (workers/wasm-threads.ts). No imports: the Vite config loads this.
+ * build rewrites that fixed size to read a global first (`withPthreadPool`, applied in vite.config.ts); `useWasmThreads`
+ * (wasm-cores.ts) sets it to the thread count before the backend starts. No imports: the Vite config loads this.
  */
 
 /** The global the rewritten glue reads its pool size from (8 when unset). */

@@ -12,6 +12,7 @@
  * point the workers' first message at the unbundled glue file (`pointPthreadAtGlue`).
  */
 import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { PTHREAD_POOL_GLOBAL } from './pthread-pool.ts';
 
 type Imports = WebAssembly.Imports;
 
@@ -29,6 +30,8 @@ function patchImports(imports: Imports | undefined): void {
 export function useWasmThreads(threads: number): void {
   threadsWanted = Math.max(1, Math.floor(threads));
   setThreadsCount(threadsWanted);
+  // And one pthread worker per thread where the glue reads its pool size (the studio's build: pthread-pool.ts).
+  (globalThis as Record<string, unknown>)[PTHREAD_POOL_GLOBAL] = threadsWanted;
   if (installed) return;
   installed = true;
   const wa = WebAssembly as unknown as {
