@@ -9,6 +9,7 @@ import { PREEMPT_MARGIN, type FromWorker, type Job } from '../src/lib/protocol.t
 import { JobQueue } from '../src/lib/queue.ts';
 import { checkJobSettings } from '../src/lib/settings.ts';
 import { estimateStepMs } from '../src/lib/step-cost.ts';
+import { BatchTiming } from './batch-timing.ts';
 
 export const MAX_BATCH = 8;
 
@@ -141,10 +142,9 @@ export class Scheduler {
     return { etaMs: clock, etaByLayer: byLayer };
   }
 
-  /** A finished batch's time beyond its image-steps at the layer's steady cost, folded into the moving average. */
-  private learnOverhead(m: { ms: number; steady: boolean } | undefined, batchMs: number, imageSteps: number) {
-    if (!m?.steady) return;
-    const extra = Math.max(0, batchMs - imageSteps * m.ms);
+  /** A finished batch's time beyond its steps (BatchTiming), folded into the moving average. */
+  private learnOverhead(extra: number | null) {
+    if (extra === null) return;
     this.batchOverheadMs = this.batchOverheadMs ? 0.7 * this.batchOverheadMs + 0.3 * extra : extra;
   }
 
@@ -269,29 +269,28 @@ export class Scheduler {
       this.postQueue();
       for (const j of jobs) this.host.post({ type: 'job-started', id: j.id });
       const s = jobs[0].settings;
+      // Time paused before this batch started is not its own.
+      this.pausedMs = 0;
       const started = performance.now();
-      let lastStep = 0;
-      let lastTime = started;
-      let pausedInBatch = 0;
+      const timing = new BatchTiming(started);
       const key = JSON.stringify([jobs[0].layer, s.size]);
       // The first snapshot comes at step 16 (a click shows something quickly), then every 32 steps.
       const thresholds = [16];
       for (let t = 32; t <= s.steps; t += 32) thresholds.push(t);
       const result = await render(model, { ...s, layer: jobs[0].layer, thresholds }, jobs.map(targetOf), {
         signal: abort.signal,
-        gate: this.gate,
+        gate: () => {
+          timing.stepStarting(performance.now());
+          return this.gate();
+        },
         curveEvery: 8,
         onSnapshot: (snap) => {
-          const now = performance.now();
-          this.msPerStep = (now - lastTime - this.pausedMs) / Math.max(1, snap.step - lastStep);
-          pausedInBatch += this.pausedMs;
+          const { msPerStep, steady } = timing.snapshot(performance.now(), snap.step, this.pausedMs);
+          this.msPerStep = msPerStep;
           this.pausedMs = 0;
-          const steady = lastStep > 0;
           if (steady || !this.measured.has(key))
-            this.measured.set(key, { layer: jobs[0].layer, size: s.size, ms: this.msPerStep / jobs.length, steady });
+            this.measured.set(key, { layer: jobs[0].layer, size: s.size, ms: msPerStep / jobs.length, steady });
           this.runningStep = snap.step;
-          lastStep = snap.step;
-          lastTime = now;
           jobs.forEach((j, i) => {
             if (!live(j)) return;
             const rgba = snap.images[i];
@@ -315,7 +314,7 @@ export class Scheduler {
       });
       this.checkGpu();
       const ended = performance.now();
-      this.learnOverhead(this.measured.get(key), ended - started - pausedInBatch - this.pausedMs, s.steps * jobs.length);
+      this.learnOverhead(timing.overheadMs(ended, this.pausedMs));
       const seconds = (ended - started) / 1000 / jobs.length;
       jobs.forEach((j, i) => {
         if (!live(j)) return;
