@@ -1,4 +1,5 @@
 import { defineConfig } from '@playwright/test';
+import { CHROMIUM_ARGS } from './tests/chromium-args.ts';
 
 // Debian's Chromium (Playwright cannot download its own browser on these machines).
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -17,9 +18,8 @@ export default defineConfig({
     acceptDownloads: true,
     launchOptions: {
       executablePath,
-      // No background look-ups to the (unreachable) internet; 127.0.0.1 stays reachable.
       // WebGPU (SwiftShader's adapter here) for the backend comparison test.
-      args: ['--disable-quic', '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1', '--enable-unsafe-webgpu'],
+      args: [...CHROMIUM_ARGS, '--enable-unsafe-webgpu'],
     },
   },
   webServer: {

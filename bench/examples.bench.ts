@@ -21,6 +21,7 @@ import { useBackend } from '../src/lib/node/backend.ts';
 import { centreCrop, readImage } from '../src/lib/node/files.ts';
 import { loadModel } from '../src/lib/node/load-model.ts';
 import { median } from './stats.ts';
+import { CHROMIUM_ARGS } from '../tests/chromium-args.ts';
 
 const N = Number(process.env.PHOTOS ?? 200);
 const LAYER = 'conv_pw_6_bn';
@@ -119,7 +120,7 @@ const server = spawn('npx', ['vite', 'preview', '--port', '4176', '--strictPort'
 await new Promise((r) => setTimeout(r, 2500));
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--disable-quic', '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1'],
+  args: CHROMIUM_ARGS,
 });
 try {
   const ctx = await browser.newContext({ viewport: { width: 1400, height: 1000 } });

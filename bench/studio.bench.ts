@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { chromium, type Page } from '@playwright/test';
 import { median } from './stats.ts';
 import { DEFAULT_JOB_SETTINGS } from '../src/lib/protocol.ts';
+import { CHROMIUM_ARGS } from '../tests/chromium-args.ts';
 
 /** The studio's and the CLI's default steps: what a person gets without choosing. */
 const STEPS = DEFAULT_JOB_SETTINGS.steps;
@@ -28,7 +29,7 @@ const server = spawn('npx', ['vite', 'preview', '--port', '4174', '--strictPort'
 await new Promise((r) => setTimeout(r, 2500));
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--disable-quic', '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1'],
+  args: CHROMIUM_ARGS,
 });
 const since = (t0: number) => (Date.now() - t0) / 1000;
 
