@@ -2,7 +2,6 @@
  * Adversarial examples (issue 11): the engine's FGSM/PGD on MobileNet v1 α0.25 and `npm run adversarial`, whose PNG,
  * read back from disk, must stay within ε of the original and flip the top class at ε = 4.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,13 +11,11 @@ import { describe, expect, it } from 'vitest';
 import { attack, classify } from '../../src/lib/engine/adversarial.ts';
 import type { FeatureModel } from '../../src/lib/engine/model.ts';
 import { centreCrop, readImage } from '../../src/lib/node/files.ts';
-import { REPO_ROOT } from '../../src/lib/node/model-cache.ts';
 import { model, PHOTOS, SMALL } from './helpers.ts';
 import { saveLayersPackage } from './layers-package.ts';
+import { runCli } from './run-cli.ts';
 
-const TSX = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
-const cli = (...args: string[]) =>
-  spawnSync(TSX, [join(REPO_ROOT, 'src/cli/adversarial.ts'), ...args], { encoding: 'utf8', cwd: REPO_ROOT, timeout: 120_000 });
+const cli = (...args: string[]) => runCli('adversarial', args);
 
 async function view(m: FeatureModel, photo: string): Promise<tf.Tensor4D> {
   const img = await readImage(photo);

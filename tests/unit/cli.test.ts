@@ -1,15 +1,13 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runCli } from './run-cli.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readPngMeta } from '../../src/lib/export/png.ts';
-import { modelDir, REPO_ROOT } from '../../src/lib/node/model-cache.ts';
+import { modelDir } from '../../src/lib/node/model-cache.ts';
 import { decode } from 'fast-png';
 
-const TSX = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
-const cli = (...args: string[]) =>
-  spawnSync(TSX, [join(REPO_ROOT, 'src/cli/render.ts'), ...args], { encoding: 'utf8', cwd: REPO_ROOT, timeout: 120_000 });
+const cli = (...args: string[]) => runCli('render', args);
 
 describe('render CLI', () => {
   it('writes one PNG per channel with its settings chunk, and a manifest', () => {

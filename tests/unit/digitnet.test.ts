@@ -4,7 +4,6 @@
  * concatenation, squeeze-and-excitation gating (Dense → sigmoid → Reshape → Multiply), swish, ELU and ReLU6. It comes
  * as a person would bring it: model.json + weights.bin, input range [0, 1].
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,9 +16,9 @@ import { fileReader, loadLayersReference } from '../../src/lib/node/files.ts';
 import { REPO_ROOT } from '../../src/lib/node/model-cache.ts';
 import { model, photos, SMALL } from './helpers.ts';
 import { loadDigits } from './mnist-digits.ts';
+import { runCli } from './run-cli.ts';
 
 const DIR = join(REPO_ROOT, 'tests', 'fixtures', 'digitnet');
-const TSX = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 
 describe('DigitNet, a trained network of an architecture the project has never seen', () => {
   let m: FeatureModel;
@@ -75,27 +74,22 @@ describe('DigitNet, a trained network of an architecture the project has never s
     const ph = await photos(28);
     const report: string[] = [];
     for (const layer of ['mix_bn', 'top_bn']) {
-      const r = spawnSync(
-        TSX,
-        [
-          join(REPO_ROOT, 'src/cli/render.ts'),
-          '--model',
-          join(DIR, 'model.json'),
-          '--input-range',
-          '0,1',
-          '--layer',
-          layer,
-          '--channels',
-          '0-7',
-          '--size',
-          '28',
-          '--steps',
-          '256',
-          '--out',
-          out,
-        ],
-        { encoding: 'utf8', cwd: REPO_ROOT, timeout: 120_000 },
-      );
+      const r = runCli('render', [
+        '--model',
+        join(DIR, 'model.json'),
+        '--input-range',
+        '0,1',
+        '--layer',
+        layer,
+        '--channels',
+        '0-7',
+        '--size',
+        '28',
+        '--steps',
+        '256',
+        '--out',
+        out,
+      ]);
       expect(r.status, r.stderr).toBe(0);
       let live = 0;
       let overPhotos = 0;

@@ -3,21 +3,18 @@
  * the centre-cropped photo; crops that are the photo's pixels inside each box; a non-image named and skipped; clear
  * errors for an empty folder, a folder without a readable image, an unknown layer and a channel out of range.
  */
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { decode } from 'fast-png';
+import { runCli } from './run-cli.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { layerStats } from '../../src/lib/engine/dataset-examples.ts';
 import { centreCrop, readImage } from '../../src/lib/node/files.ts';
-import { REPO_ROOT } from '../../src/lib/node/model-cache.ts';
 import { model, PHOTOS, SMALL } from './helpers.ts';
 
-const TSX = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
-const cli = (...args: string[]) =>
-  spawnSync(TSX, [join(REPO_ROOT, 'src/cli/examples.ts'), ...args], { encoding: 'utf8', cwd: REPO_ROOT, timeout: 120_000 });
+const cli = (...args: string[]) => runCli('examples', args);
 
 interface Result {
   model: string;
