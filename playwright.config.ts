@@ -1,8 +1,5 @@
 import { defineConfig } from '@playwright/test';
-import { CHROMIUM_ARGS } from './tests/chromium-args.ts';
-
-// Debian's Chromium (Playwright cannot download its own browser on these machines).
-const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from './tests/chromium-args.ts';
 
 export default defineConfig({
   testDir: 'tests/e2e',
@@ -17,7 +14,7 @@ export default defineConfig({
     viewport: { width: 1400, height: 1000 },
     acceptDownloads: true,
     launchOptions: {
-      executablePath,
+      executablePath: CHROMIUM_EXECUTABLE,
       // WebGPU (SwiftShader's adapter here) for the backend comparison test.
       args: [...CHROMIUM_ARGS, '--enable-unsafe-webgpu'],
     },

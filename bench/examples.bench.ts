@@ -9,11 +9,10 @@
  *    IndexedDB), then summarizing them for conv_pw_6_bn (decode + forward passes), median of 3 page loads.
  * Every channel of the layer comes from the same forward pass per batch of photos. Needs a build (`vite build`).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from '@playwright/test';
 import * as tf from '@tensorflow/tfjs';
 import jpeg from 'jpeg-js';
 import { layerStats } from '../src/lib/engine/dataset-examples.ts';
@@ -21,7 +20,7 @@ import { useBackend } from '../src/lib/node/backend.ts';
 import { centreCrop, readImage } from '../src/lib/node/files.ts';
 import { loadModel } from '../src/lib/node/load-model.ts';
 import { median } from './stats.ts';
-import { CHROMIUM_ARGS } from '../tests/chromium-args.ts';
+import { openStudioBrowser } from './studio-browser.ts';
 
 const N = Number(process.env.PHOTOS ?? 200);
 const LAYER = 'conv_pw_6_bn';
@@ -116,12 +115,7 @@ console.log(`CLI (wasm in Node): ${median(cli).toFixed(1)} photos/s median (runs
 }
 
 // The studio's worker.
-const server = spawn('npx', ['vite', 'preview', '--port', '4176', '--strictPort'], { stdio: 'ignore' });
-await new Promise((r) => setTimeout(r, 2500));
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: CHROMIUM_ARGS,
-});
+const { browser, close } = await openStudioBrowser(4176);
 try {
   const ctx = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
   const page = await ctx.newPage();
@@ -160,6 +154,5 @@ try {
     `worker, summarizing ${files.length + 3} photos for ${LAYER} (${backend}): ${median(index).toFixed(1)} photos/s median (runs: ${index.map((x) => x.toFixed(1)).join(', ')})`,
   );
 } finally {
-  await browser.close();
-  server.kill();
+  await close();
 }

@@ -5,20 +5,14 @@
  * MobileNet v1 α0.25, conv_pw_3_bn channel 5, 64 px, 64 steps. Needs a build (`vite build`); starts `vite preview`.
  * `--backends wasm,webgl,webgpu` picks the backends.
  */
-import { spawn } from 'node:child_process';
-import { chromium } from '@playwright/test';
-import { CHROMIUM_ARGS } from '../tests/chromium-args.ts';
+import { openStudioBrowser } from './studio-browser.ts';
 
 const args = process.argv.slice(2);
 const backends = (args.includes('--backends') ? args[args.indexOf('--backends') + 1] : 'wasm,webgl,webgpu').split(',');
 const PORT = 4177;
+const CARD = 'section.band[data-layer="conv_pw_3_bn"] .card[data-channel="5"]';
 
-const server = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort'], { stdio: 'ignore' });
-await new Promise((r) => setTimeout(r, 2500));
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: [...CHROMIUM_ARGS, '--enable-unsafe-webgpu'],
-});
+const { browser, close } = await openStudioBrowser(PORT, ['--enable-unsafe-webgpu']);
 try {
   for (const backend of backends) {
     const ctx = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
@@ -29,16 +23,11 @@ try {
     const shown = page.getByTestId('backend').locator('strong');
     await shown.filter({ hasText: backend }).waitFor({ timeout: 120_000 });
     const ready = since();
-    const card = page.locator('section.band[data-layer="conv_pw_3_bn"] .card[data-channel="5"]');
-    await card.click();
+    await page.locator(CARD).click();
     const clicked = since();
-    await page.locator('section.band[data-layer="conv_pw_3_bn"] .card[data-channel="5"][data-updates="1"]').waitFor({
-      timeout: 300_000,
-    });
+    await page.locator(`${CARD}[data-updates="1"]`).waitFor({ timeout: 300_000 });
     const first = since() - clicked;
-    await page
-      .locator('section.band[data-layer="conv_pw_3_bn"] .card[data-channel="5"][data-status="done"]')
-      .waitFor({ timeout: 300_000 });
+    await page.locator(`${CARD}[data-status="done"]`).waitFor({ timeout: 300_000 });
     const done = since() - clicked;
     // Steps 16 → 64 after the first snapshot: the backend's steady cost.
     const steadyMs = ((done - first) * 1000) / 48;
@@ -54,6 +43,5 @@ try {
     await ctx.close();
   }
 } finally {
-  await browser.close();
-  server.kill();
+  await close();
 }

@@ -7,14 +7,14 @@
  *    the default steps, seconds as the worker reports them), next to the CLI's figure for the same renders in this run.
  * Needs a build (`vite build`); starts `vite preview` itself.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { median } from './stats.ts';
 import { DEFAULT_JOB_SETTINGS } from '../src/lib/protocol.ts';
-import { CHROMIUM_ARGS } from '../tests/chromium-args.ts';
+import { openStudioBrowser } from './studio-browser.ts';
 
 /** The studio's and the CLI's default steps: what a person gets without choosing. */
 const STEPS = DEFAULT_JOB_SETTINGS.steps;
@@ -25,12 +25,7 @@ const shotAfter = Number(args[args.indexOf('--shot-after') + 1]) || 60;
 const scrollTo = args.includes('--scroll') ? args[args.indexOf('--scroll') + 1] : null;
 const runs = 3;
 
-const server = spawn('npx', ['vite', 'preview', '--port', '4174', '--strictPort'], { stdio: 'ignore' });
-await new Promise((r) => setTimeout(r, 2500));
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: CHROMIUM_ARGS,
-});
+const { browser, close } = await openStudioBrowser(4174);
 const since = (t0: number) => (Date.now() - t0) / 1000;
 
 async function fresh(): Promise<Page> {
@@ -182,6 +177,5 @@ try {
     `  worker / CLI: batch 1 ${(median(worker.b1) / median(cli.b1)).toFixed(2)}   batch 8 ${(median(worker.b8) / median(cli.b8)).toFixed(2)}`,
   );
 } finally {
-  await browser.close();
-  server.kill();
+  await close();
 }

@@ -10,6 +10,9 @@
  * arguments, so ours repeats Playwright's (1.65's `chromiumSwitches.ts`); `harness.spec.ts` reads the browser's
  * command line back and fails if a Playwright upgrade adds a name this list lacks.
  */
+/** Debian's Chromium (Playwright cannot download its own browser on these machines), or `CHROMIUM_PATH`. */
+export const CHROMIUM_EXECUTABLE = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
 export const PLAYWRIGHT_DISABLED_FEATURES = [
   'AvoidUnnecessaryBeforeUnloadCheckSync',
   'DestroyProfileOnBrowserClose',
