@@ -1,5 +1,5 @@
 import { defineConfig } from '@playwright/test';
-import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from './tests/chromium-args.ts';
+import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE, WEBGPU_TEST_ARGS } from './tests/chromium-args.ts';
 
 export default defineConfig({
   testDir: 'tests/e2e',
@@ -16,7 +16,7 @@ export default defineConfig({
     launchOptions: {
       executablePath: CHROMIUM_EXECUTABLE,
       // WebGPU (SwiftShader's adapter here) for the backend comparison test.
-      args: [...CHROMIUM_ARGS, '--enable-unsafe-webgpu'],
+      args: [...CHROMIUM_ARGS, ...WEBGPU_TEST_ARGS],
     },
   },
   webServer: {

@@ -5,6 +5,7 @@
  * MobileNet v1 α0.25, conv_pw_3_bn channel 5, 64 px, 64 steps. Needs a build (`vite build`); starts `vite preview`.
  * `--backends wasm,webgl,webgpu` picks the backends.
  */
+import { WEBGPU_TEST_ARGS } from '../tests/chromium-args.ts';
 import { openStudioBrowser } from './studio-browser.ts';
 
 const args = process.argv.slice(2);
@@ -12,7 +13,7 @@ const backends = (args.includes('--backends') ? args[args.indexOf('--backends') 
 const PORT = 4177;
 const CARD = 'section.band[data-layer="conv_pw_3_bn"] .card[data-channel="5"]';
 
-const { browser, close } = await openStudioBrowser(PORT, ['--enable-unsafe-webgpu']);
+const { browser, close } = await openStudioBrowser(PORT, WEBGPU_TEST_ARGS);
 try {
   for (const backend of backends) {
     const ctx = await browser.newContext({ viewport: { width: 1400, height: 1000 } });

@@ -41,3 +41,13 @@ export const CHROMIUM_ARGS = [
   '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
   `--disable-features=${[...PLAYWRIGHT_DISABLED_FEATURES, ...OMNIBOX_WEBUI_FEATURES].join(',')}`,
 ];
+
+/**
+ * WebGPU for the backend comparison test and `bench:first-render` (SwiftShader's Vulkan adapter on these machines).
+ * Dawn zero-fills each shader's workgroup memory with code it adds to the shader, and SwiftShader's compiler spends
+ * most of tfjs's pipeline compiles on that code: a clicked α0.25 card's first snapshot on WebGPU took 45.7 s with the
+ * fill and 10.4–12.3 s without (`bench:first-render --backends webgpu`, session 18). Without the fill a kernel that
+ * read workgroup memory before writing it would read garbage and the comparison with wasm would fail: the switch can
+ * make that test stricter, never let a wrong image pass. A person's browser keeps the fill.
+ */
+export const WEBGPU_TEST_ARGS = ['--enable-unsafe-webgpu', '--enable-dawn-features=disable_workgroup_init'];
