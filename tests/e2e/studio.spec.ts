@@ -299,7 +299,8 @@ test('after a reload the cached image shows at once, without rendering again', a
 });
 
 test('a crashed worker is replaced and its unfinished render runs again', async ({ page }) => {
-  await page.goto('/?model=mobilenet_v1_0.25_224&steps=512&size=64&auto=0&hooks');
+  // 256 steps (about 2.5 s here): still running when the crash comes right after the card says so.
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=256&size=64&auto=0&hooks');
   const c = card(page, 'conv_pw_2_bn', 4);
   await c.click();
   await expect(c).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
@@ -312,7 +313,8 @@ test('a crashed worker is replaced and its unfinished render runs again', async 
 
 test('a lost WebGL context moves the worker to wasm and the render finishes there', async ({ page }) => {
   // WebGL on SwiftShader, chosen in the URL (auto would pick wasm on a software renderer).
-  await page.goto('/?model=mobilenet_v1_0.25_224&steps=512&size=64&auto=0&backend=webgl&hooks');
+  // 128 steps: on SwiftShader WebGL the first snapshot alone takes about 11 s, so the loss 2 s in is mid-render.
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=128&size=64&auto=0&backend=webgl&hooks');
   await expect(page.getByTestId('backend')).toContainText('webgl', { timeout: 60_000 });
   const c = card(page, 'conv_pw_3_bn', 2);
   await c.click();
