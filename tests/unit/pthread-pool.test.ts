@@ -34,6 +34,13 @@ describe("the threaded wasm glue's pthread pool", () => {
     expect(rewritten.length - glue.length).toBe(`globalThis.${PTHREAD_POOL_GLOBAL}||8`.length - 1);
   });
 
+  it("is rewritten the same way inside tfjs's Node build, where the glue is inline and not minified", () => {
+    const node = readFileSync(require.resolve('@tensorflow/tfjs-backend-wasm'), 'utf8');
+    const decl = (src: string) => src.match(/var pthreadPoolSize ?=[^;]*;/g);
+    expect(decl(node)).toEqual(['var pthreadPoolSize = 8;']);
+    expect(poolSize(decl(withPthreadPool(node))![0].replace(/ = /, '='), 3)).toBe(3);
+  });
+
   it('stays 8 where nothing set the thread count (the glue as tfjs wrote it)', () => {
     expect(poolSize(withPthreadPool(glue), undefined)).toBe(8);
   });

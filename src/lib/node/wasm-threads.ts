@@ -28,6 +28,12 @@ export function wasmThreadsWanted(): number {
 }
 
 let installed = false;
+let pthreadWorkers = 0;
+
+/** How many pthread workers the wasm glue has started in this process (0 when single-threaded). */
+export function pthreadWorkersStarted(): number {
+  return pthreadWorkers;
+}
 
 /** Prepares the threaded wasm build for Node; call before `tf.setBackend('wasm')`. Returns the threads asked for. */
 export function enableWasmThreads(): number {
@@ -49,6 +55,7 @@ export function enableWasmThreads(): number {
       constructor(url: string | URL, options?: WorkerOptions) {
         const blob = typeof url === 'string' && url.startsWith('blob:');
         super(blob ? workerSource : url, blob ? { ...options, eval: true } : options);
+        pthreadWorkers++;
         this.unref();
       }
       /** The glue refs a worker while it runs a pthread; XNNPACK's pool threads live forever, so the process could

@@ -1,0 +1,32 @@
+// In Node, tfjs's threaded wasm glue starts one pthread worker per thread used, not its fixed 8 (pthread-pool-hook.ts).
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+/** A fresh Node process starts the wasm backend on `threads` threads and reports what it started (wasm-start.ts). */
+function startIn(threads: number): { threads: number; workers: number; sum: number; ms: number } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'tests/unit/wasm-start.ts'], {
+    encoding: 'utf8',
+    env: { ...process.env, FEATURESCOPE_WASM_THREADS: String(threads) },
+  });
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+// Every output of a 3×3 'same' conv of ones over 16 channels, summed: 144 inside, less on the border and corners.
+const CONV_SUM = 16 * 16 * (62 * 62 * 9 + 4 * 62 * 6 + 4 * 4);
+
+describe("the wasm backend's pthread workers in Node", () => {
+  it('are as many as the threads asked for (2 and 3), and the threads compute', () => {
+    for (const threads of [2, 3]) {
+      const r = startIn(threads);
+      expect(r.threads).toBe(threads);
+      expect(r.workers).toBe(threads);
+      expect(r.sum).toBe(CONV_SUM);
+    }
+  });
+
+  it('are none when one thread is asked for (the single-threaded build)', () => {
+    const r = startIn(1);
+    expect([r.threads, r.workers, r.sum]).toEqual([1, 0, CONV_SUM]);
+  });
+});
