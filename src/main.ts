@@ -30,4 +30,6 @@ for (const r of [...refused, ...badTarget]) studio.note('error', r);
 if (backend !== null && !isBackendChoice(backend))
   studio.note('error', `link parameter backend=${backend.slice(0, 40)} ignored: use ${BACKENDS.join(', ')}`);
 
+// The worker starts before the page is built (Studio.start).
+void studio.start();
 mount(App, { target: document.getElementById('app')!, props: { studio, auto: q.get('auto') !== '0' } });

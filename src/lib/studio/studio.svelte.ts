@@ -178,13 +178,11 @@ export class Studio {
     return this.modelState.phase === 'failed' ? `Model ${this.modelState.id} failed to load: ${this.modelState.reason}` : null;
   }
 
+  /**
+   * Starts the worker, then opens the cache and asks for the model. Called before the page is mounted: the worker's
+   * start (its script, tfjs, the wasm backend) runs on the other core while the page builds itself and IndexedDB opens.
+   */
   async start(): Promise<void> {
-    try {
-      this.cache = await RenderCache.open();
-      this.cacheCount = await this.cache.count();
-    } catch (e) {
-      this.note('error', `IndexedDB is unavailable; renders will not be kept (${(e as Error).message})`);
-    }
     this.client = new WorkerClient(
       // Vite bundles the worker from this literal `new URL(…, import.meta.url)`: it must stay a plain URL.
       // eslint-disable-next-line svelte/prefer-svelte-reactivity
@@ -201,6 +199,12 @@ export class Studio {
       this.backendChoice,
     );
     this.client.start();
+    try {
+      this.cache = await RenderCache.open();
+      this.cacheCount = await this.cache.count();
+    } catch (e) {
+      this.note('error', `IndexedDB is unavailable; renders will not be kept (${(e as Error).message})`);
+    }
     this.library.list();
     this.photos.start();
     const link = this.modelUrl;
