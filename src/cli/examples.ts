@@ -58,14 +58,13 @@ async function main(argv: string[]): Promise<void> {
   const backendChoice = backendOption(values.backend);
   const source = modelSource(values.model!);
   // TensorFlow.js (0.8 s to import) only once the options are known to be good: a typo is answered at once.
-  const [{ croppedSource, ExampleIndex, indexPhotos }, { useBackend }, { cropPng, readImage }, { loadModel }] = await Promise.all(
-    [
+  const [{ croppedSource, ExampleIndex, indexPhotos }, { useBackend }, { cropPng, readImage, readPixels }, { loadModel }] =
+    await Promise.all([
       import('../lib/engine/example-index.ts'),
       import('../lib/node/backend.ts'),
       import('../lib/node/files.ts'),
       import('../lib/node/load-model.ts'),
-    ],
-  );
+    ]);
   const backend = await useBackend(backendChoice);
 
   const model = await loadModel(source, inputRange);
@@ -103,12 +102,8 @@ async function main(argv: string[]): Promise<void> {
       byPhoto.set(e.photo, list);
     });
   for (const [photo, crops] of byPhoto) {
-    const img = await readImage(join(values.photos!, photo));
-    try {
-      for (const c of crops) await writeFile(join(values.out!, c.file), cropPng(img, c.box));
-    } finally {
-      img.dispose();
-    }
+    const pixels = await readPixels(join(values.photos!, photo));
+    for (const c of crops) await writeFile(join(values.out!, c.file), cropPng(pixels, c.box));
   }
   process.stderr.write(
     `featurescope: ${indexed} photo(s) in ${seconds.toFixed(1)} s (${(indexed / seconds).toFixed(1)} photos/s, ` +
