@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../../src/lib/node/backend.ts';
 import type { FeatureModel } from '../../src/lib/engine/model.ts';
-import { centreCrop, readImage } from '../../src/lib/node/files.ts';
+import { centreCrop, imageFromPixels, readPixels, type Pixels } from '../../src/lib/node/files.ts';
 import { loadModel } from '../../src/lib/node/load-model.ts';
 import { REPO_ROOT } from '../../src/lib/node/model-cache.ts';
 
@@ -19,11 +19,15 @@ export async function model(id: string): Promise<FeatureModel> {
   return cache.get(id)!;
 }
 
+/** Each sample photo decoded once per process (plain bytes, no tensors kept between tests). */
+const decoded = new Map<string, Promise<Pixels>>();
+
 /** The sample photos, centre-cropped and resized to size×size, as one batch in [0,1]. */
 export async function photos(size: number): Promise<tf.Tensor4D> {
   const crops = [];
   for (const p of PHOTOS) {
-    const img = await readImage(p);
+    if (!decoded.has(p)) decoded.set(p, readPixels(p));
+    const img = imageFromPixels(await decoded.get(p)!);
     crops.push(centreCrop(img, size));
     img.dispose();
   }

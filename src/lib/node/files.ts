@@ -108,7 +108,11 @@ export async function readPixels(path: string): Promise<Pixels> {
 
 /** Decodes a JPEG or PNG file into an RGB tensor [h, w, 3] in [0,1]. */
 export async function readImage(path: string): Promise<tf.Tensor3D> {
-  const { width, height, rgb } = await readPixels(path);
+  return imageFromPixels(await readPixels(path));
+}
+
+/** A decoded photo as an RGB tensor [h, w, 3] in [0,1]. */
+export function imageFromPixels({ width, height, rgb }: Pixels): tf.Tensor3D {
   // [0,1] in one pass here: building it with tensor ops (int32, cast, divide) cost 5× the decode.
   const unit = new Float32Array(rgb.length);
   for (let i = 0; i < rgb.length; i++) unit[i] = rgb[i] / 255;
