@@ -178,16 +178,21 @@ test('a software WebGL is offered with a warning, and switching back to wasm mid
 test('a slow failure of one model after another was picked neither brings it back nor stops the new one (item 3)', async ({
   page,
 }) => {
+  let failed!: () => void;
+  const failure = new Promise<void>((ok) => (failed = ok));
   await page.route(`**/models/${GRAPH}/model.json`, async (r) => {
     await new Promise((ok) => setTimeout(ok, 3000));
     await r.fulfill({ status: 404, body: 'gone' });
+    failed();
   });
   await page.goto('/?model=mobilenet_v1_0.25_224&steps=64&size=64&auto=0');
   await expect(band(page, 'conv_pw_3_bn')).toBeVisible({ timeout: 60_000 });
   await page.getByLabel('model').selectOption(GRAPH);
   await page.getByLabel('model').selectOption('mobilenet_v1_0.75_224');
   await expect(band(page, 'conv1_bn')).toContainText('24 channels', { timeout: 90_000 });
-  await page.waitForTimeout(3500);
+  // The old model's failure has reached the worker, and its answer the page.
+  await failure;
+  await page.waitForTimeout(500);
   await expect(page.getByLabel('model')).toHaveValue('mobilenet_v1_0.75_224');
   await expect(page.getByText(/Still on/)).toHaveCount(0);
   const c = card(page, 'conv_pw_3_bn', 1);
