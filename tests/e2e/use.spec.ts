@@ -1,7 +1,7 @@
 // The studio as people use it (issue 10): work is kept, the queue obeys, cancel is fine-grained, the detail view keeps
 // history, the dialog suggests well, and the page remembers where it was.
 import { readdirSync, readFileSync } from 'node:fs';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { decode } from 'fast-png';
 
 const SMALL = '/?model=mobilenet_v1_0.25_224&steps=64&size=64&auto=0';
@@ -18,6 +18,20 @@ async function renderCard(page: Page, layer: string, ch: number) {
 
 test.beforeEach(async ({ page }) => {
   page.on('pageerror', (e) => console.log('page error:', e.message));
+});
+
+/**
+ * Another browser context's page (a link opened elsewhere: nothing cached, nothing shared), closed after the test. A
+ * page left open goes on rendering in the background (links do not turn that off) and takes CPU from every later test.
+ */
+const otherContexts: BrowserContext[] = [];
+async function pageElsewhere(browser: Browser): Promise<Page> {
+  const ctx = await browser.newContext();
+  otherContexts.push(ctx);
+  return ctx.newPage();
+}
+test.afterEach(async () => {
+  await Promise.all(otherContexts.splice(0).map((c) => c.close()));
 });
 
 test('changing a setting keeps the images on screen, marked "other settings", until they are rendered again', async ({
@@ -221,8 +235,7 @@ test('a link to an image renders exactly that image in a fresh page and opens it
   const link = await page.getByRole('dialog').getByLabel('link to this image').inputValue();
   expect(link).toMatch(/model=mobilenet_v1_0\.25_224&layer=conv_pw_6_bn&channel=9&objective=channel&size=64&steps=64&seed=3/);
   const [first] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'download PNG' }).click()]);
-  // Another browser context: nothing cached, nothing shared.
-  const fresh = await (await browser.newContext()).newPage();
+  const fresh = await pageElsewhere(browser);
   await fresh.goto(link);
   const dlg = fresh.getByRole('dialog');
   await expect(dlg).toContainText('conv_pw_6_bn · channel 9', { timeout: 60_000 });
@@ -339,7 +352,7 @@ test("a link to an image of a person's model opened by URL names that URL and ra
     'model=http://127.0.0.1:4173/models/mobilenet_v1_0.25_224/model.json&range=-1,1&layer=conv_pw_4_bn&channel=6',
   );
   const [first] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'download PNG' }).click()]);
-  const fresh = await (await browser.newContext()).newPage();
+  const fresh = await pageElsewhere(browser);
   await fresh.goto(link);
   await expect(card(fresh, 'conv_pw_4_bn', 6)).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
   const [second] = await Promise.all([
