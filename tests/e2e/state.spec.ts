@@ -70,7 +70,7 @@ test('with background rendering on, a new size drops the queue of the old one an
   page,
 }) => {
   test.setTimeout(240_000);
-  await page.goto('/?model=mobilenet_v1_0.25_224&steps=160&size=96&hooks');
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=64&size=96&hooks');
   const first = card(page, 'conv1_bn', 0);
   await expect(first).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
   // A person's click under the old size (still rendering when the size changes): it stays when the gallery's own work
