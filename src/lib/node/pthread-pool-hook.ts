@@ -6,9 +6,9 @@
  * machine in every process that renders (each CLI run, each test that spawns one), for workers XNNPACK never uses
  * beyond the thread count. This module rewrites the pool's size in that file as Node's CommonJS loader compiles it
  * (`withPthreadPool`, as the studio's build does for its bundle). Importing it installs the rewrite; it must be
- * evaluated before tfjs-backend-wasm is first imported, so node/backend.ts, the only Node module that imports it,
- * imports this first. Should tfjs change the declaration, the file loads unchanged (8 workers, slower, still right)
- * and `node-pthread-pool.test.ts` fails.
+ * evaluated before tfjs-backend-wasm is first imported, so node/backend.ts, through which every Node entry reaches
+ * tfjs-backend-wasm, imports this first. Should tfjs change the declaration, the file loads unchanged (8 workers,
+ * slower, still right) and `node-pthread-pool.test.ts` fails.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
