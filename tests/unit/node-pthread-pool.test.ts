@@ -1,13 +1,10 @@
 // In Node, tfjs's threaded wasm glue starts one pthread worker per thread used, not its fixed 8 (pthread-pool-hook.ts).
-import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { runTs } from './run-cli.ts';
 
 /** A fresh Node process starts the wasm backend on `threads` threads and reports what it started (wasm-start.ts). */
-function startIn(threads: number): { threads: number; workers: number; sum: number; ms: number } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'tests/unit/wasm-start.ts'], {
-    encoding: 'utf8',
-    env: { ...process.env, FEATURESCOPE_WASM_THREADS: String(threads) },
-  });
+function startIn(threads: number): { threads: number; workers: number; sum: number } {
+  const r = runTs('tests/unit/wasm-start.ts', [], { FEATURESCOPE_WASM_THREADS: String(threads) });
   expect(r.status, r.stderr).toBe(0);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }

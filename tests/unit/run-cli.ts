@@ -9,9 +9,15 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../../src/lib/node/model-cache.ts';
 
 export function runCli(name: 'render' | 'examples' | 'adversarial', args: string[]): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli', `${name}.ts`), ...args], {
+  return runTs(join('src/cli', `${name}.ts`), args);
+}
+
+/** Any TypeScript file of the repository (a path from its root) run the same way, with extra environment variables. */
+export function runTs(file: string, args: string[], env: Record<string, string> = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, file), ...args], {
     encoding: 'utf8',
     cwd: REPO_ROOT,
     timeout: 120_000,
+    env: { ...process.env, ...env },
   });
 }
