@@ -4,8 +4,10 @@
  *  1. engine: ms per image-step at batch 1 and 8 on each backend, each in its own worker (timing.worker.ts);
  *  2. studio: the studio's own worker with each backend choice ("auto" first: which it picks and why), the wall time
  *     for `channels` channels of one layer.
- * Query: ?model=<folder under models/>&layer=conv_pw_6_bn&size=128&steps=32&runs=3&engine=webgpu,webgl,wasm
+ * Query: ?model=<folder under models/>&layer=conv_pw_6_bn&size=128&steps=32&runs=3&engine=webgpu,webgl,webgl-uniforms,wasm
  *        &studio=auto,webgpu,webgl&channels=48&studioSteps=256&timeout=150&software=1 (time software GPUs too)
+ * `webgl-uniforms` is WebGL with tfjs's shape uniforms on (the studio turns them on only for a software WebGL): its
+ * warm-up and steady ms beside plain `webgl` say whether a real GPU should have them too.
  */
 import type { BackendChoice } from '../../src/lib/protocol.ts';
 import { flush, report } from './report.ts';
@@ -54,8 +56,12 @@ async function main() {
   });
   const steps = Number(q.get('steps') ?? 32);
   const runs = Number(q.get('runs') ?? 3);
-  for (const backend of list('engine', 'webgpu,webgl,wasm'))
-    await engineRun({ backend, modelUrl, layer: LAYER, size: SIZE, steps, runs, allowSoftware: SOFTWARE });
+  for (const asked of (q.get('engine') ?? 'webgpu,webgl,webgl-uniforms,wasm').split(',').filter(Boolean)) {
+    const uniforms = asked === 'webgl-uniforms';
+    const backend = (uniforms ? 'webgl' : asked) as BackendChoice;
+    const shapeUniforms = backend === 'webgl' ? uniforms : undefined;
+    await engineRun({ backend, modelUrl, layer: LAYER, size: SIZE, steps, runs, allowSoftware: SOFTWARE, shapeUniforms });
+  }
   for (const choice of list('studio', 'auto,webgpu,webgl'))
     await studioRun({
       choice,

@@ -31,6 +31,8 @@ export interface TimingRequest {
   runs: number;
   /** Time a software GPU too (SwiftShader: minutes per render); off on the GPU machine, where it means no GPU. */
   allowSoftware: boolean;
+  /** WebGL only: tfjs's shape uniforms on or off, whatever the studio would pick (its default on a real GPU is off). */
+  shapeUniforms?: boolean;
 }
 
 const post = (m: unknown) => (self as unknown as Worker).postMessage(m);
@@ -39,6 +41,9 @@ async function time(req: TimingRequest): Promise<void> {
   const ready = await startBackend(req.backend);
   post({ report: { phase: 'engine', asked: req.backend, ...ready } });
   if (ready.backend !== req.backend || (ready.software && !req.allowSoftware)) return;
+  if (ready.backend === 'webgl' && req.shapeUniforms !== undefined) tf.env().set('WEBGL_USE_SHAPES_UNIFORMS', req.shapeUniforms);
+  const shapeUniforms = ready.backend === 'webgl' ? tf.env().getBool('WEBGL_USE_SHAPES_UNIFORMS') : undefined;
+  post({ report: { phase: 'engine', backend: ready.backend, shapeUniforms } });
   const base = req.modelUrl.slice(0, req.modelUrl.lastIndexOf('/') + 1);
   const read = async (p: string) => {
     const res = await fetch(base + p);
@@ -46,7 +51,10 @@ async function time(req: TimingRequest): Promise<void> {
     return res.arrayBuffer();
   };
   const name = req.modelUrl.slice(base.length);
+  const tLoad = performance.now();
   const m = await FeatureModel.load(read, { id: 'bench', inputRange: [-1, 1] }, name);
+  // A load runs the network twice (layer shapes; other input sizes): on a GPU, its first shader compiles.
+  post({ report: { phase: 'engine', backend: ready.backend, loadSeconds: +((performance.now() - tLoad) / 1000).toFixed(2) } });
   const settings = { layer: req.layer, size: req.size, steps: req.steps, redirectSteps: 0, thresholds: [] };
   // GPU → CPU reads per step: each one is a pipeline stall on a GPU ("GPU stall due to ReadPixels" in Chromium's log).
   const counts = { sync: 0, async: 0 };

@@ -5,6 +5,8 @@
  * Writes <out>/original.png (the network's view: centre crop resized to its input size, RGB), <out>/adversarial.png
  * (every value within ε of the original after 8-bit rounding) and <out>/result.json (top-5 before and after).
  */
+// First: tfjs's Node bundles load with a pthread pool of the threads used and without source maps (tfjs-load-hook.ts).
+import '../lib/node/tfjs-load-hook.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';

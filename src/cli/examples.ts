@@ -7,6 +7,8 @@
  * `value` is the channel's maximum over positions on the photo centre-cropped to a square at the input size; the box
  * is that unit's receptive field in the photo's own pixels, clipped to the photo.
  */
+// First: tfjs's Node bundles load with a pthread pool of the threads used and without source maps (tfjs-load-hook.ts).
+import '../lib/node/tfjs-load-hook.ts';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';

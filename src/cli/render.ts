@@ -5,6 +5,8 @@
  *     [--batch 8] [--input-range min,max] [--mean r,g,b --std r,g,b] [--backend wasm|cpu]
  * Writes <out>/<layer>-<channel>.png (settings in a PNG text chunk) and <out>/manifest.json.
  */
+// First: tfjs's Node bundles load with a pthread pool of the threads used and without source maps (tfjs-load-hook.ts).
+import '../lib/node/tfjs-load-hook.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';

@@ -117,10 +117,10 @@ export class FeatureModel {
             `${MAX_ACTIVATION_BYTES / 2 ** 20} MB one activation may take here`,
         );
       }
-      const layers = describeLayers(net, inputShape);
+      const [layers, otherSizes] = withSharedShaders(() => [describeLayers(net, inputShape), acceptsOtherSizes(net, inputShape)]);
       // Generic (tfjs-layers) layers may hold per-position weights, and wasm kernels do not always check shapes:
       // such networks are only run at their own size.
-      const fixedSize = net.nodes.some((n) => n.kind.endsWith('(generic)')) || !acceptsOtherSizes(net, inputShape);
+      const fixedSize = net.nodes.some((n) => n.kind.endsWith('(generic)')) || !otherSizes;
       if (!layers.some((l) => !l.logits && l.shape[0] > 1)) {
         throw new ModelLoadError('the model has no convolutional layer with a spatial output to visualize');
       }
@@ -226,6 +226,23 @@ function declaredInputShape(topo: Record<string, unknown>, isGraph: boolean): (n
     { config?: { batch_input_shape?: (number | null)[]; batch_shape?: (number | null)[] } }[] | undefined;
   const first = layers?.[0]?.config;
   return first?.batch_input_shape ?? first?.batch_shape;
+}
+
+/**
+ * Runs `f` with WebGL's shaders keyed by op rather than by shape (tfjs's shape uniforms). The two passes of a load run
+ * every layer at sizes no render uses (the model's own and 8 px more), so per-shape shaders were all compiled for
+ * nothing: on SwiftShader that was most of a clicked card's first seconds on WebGL (BENCHMARKS.md, session 19).
+ * Renders keep per-shape shaders, which run faster (about 30 % per step on SwiftShader). Other backends: just `f`.
+ */
+function withSharedShaders<T>(f: () => T): T {
+  if (tf.getBackend() !== 'webgl') return f();
+  const before = tf.env().getBool('WEBGL_USE_SHAPES_UNIFORMS');
+  tf.env().set('WEBGL_USE_SHAPES_UNIFORMS', true);
+  try {
+    return f();
+  } finally {
+    tf.env().set('WEBGL_USE_SHAPES_UNIFORMS', before);
+  }
 }
 
 /** Whether the network also runs at another input size (fully convolutional up to its head). */

@@ -2,7 +2,7 @@
  * The pthread pool of tfjs's threaded wasm glue. The glue starts a fixed pool of 8 pthread workers at every backend
  * start, whatever the thread count, and the backend waits until each has loaded the glue and the module. The studio's
  * build rewrites that fixed size to read a global first (`withPthreadPool`, applied in vite.config.ts), and so does
- * Node's loader for tfjs's Node build (node/pthread-pool-hook.ts); `useWasmThreads` (wasm-cores.ts) sets it to the
+ * Node's loader for tfjs's Node build (node/tfjs-load-hook.ts); `useWasmThreads` (wasm-cores.ts) sets it to the
  * thread count before the backend starts. No imports: the Vite config loads this.
  */
 

@@ -2,8 +2,8 @@
  * Backend choice for Node (CLI, tests, bench): wasm by default (multi-threaded, see node/wasm-threads.ts), cpu as the
  * fallback. The browser worker makes its own choice (WebGL on a real GPU, wasm otherwise).
  */
-// First: it sizes the wasm glue's pthread pool as tfjs-backend-wasm loads (pthread-pool-hook.ts).
-import './pthread-pool-hook.ts';
+// First: tfjs's Node bundles load with a pthread pool of the threads used and without source maps (tfjs-load-hook.ts).
+import './tfjs-load-hook.ts';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';

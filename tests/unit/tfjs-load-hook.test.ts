@@ -1,4 +1,5 @@
-// In Node, tfjs's threaded wasm glue starts one pthread worker per thread used, not its fixed 8 (pthread-pool-hook.ts).
+// tfjs's Node bundles as tfjs-load-hook.ts loads them: the threaded wasm glue starts one pthread worker per thread used,
+// not its fixed 8, and Node reads none of the bundles' source maps.
 import { describe, expect, it } from 'vitest';
 import { runTs } from './run-cli.ts';
 
@@ -25,5 +26,20 @@ describe("the wasm backend's pthread workers in Node", () => {
   it('are none when one thread is asked for (the single-threaded build)', () => {
     const r = startIn(1);
     expect([r.threads, r.workers, r.sum]).toEqual([1, 0, CONV_SUM]);
+  });
+});
+
+describe("tfjs's source maps in Node", () => {
+  /** A fresh Node process, with tsx's source maps on, loads tfjs after the hook or without it (source-maps-probe.ts). */
+  const probe = (hook: boolean) => {
+    const r = runTs('tests/unit/source-maps-probe.ts', hook ? ['hook'] : []);
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+  };
+
+  it("are not read after the hook, and our own TypeScript's stack lines stay mapped", () => {
+    // Without the hook Node holds the map of tfjs's bundle: the probe can see the difference.
+    expect(probe(false)).toEqual({ loaded: true, sourceMaps: true, tfjsMap: true, line: 10 });
+    expect(probe(true)).toEqual({ loaded: true, sourceMaps: true, tfjsMap: false, line: 10 });
   });
 });
