@@ -230,9 +230,10 @@ function declaredInputShape(topo: Record<string, unknown>, isGraph: boolean): (n
 
 /**
  * Runs `f` with WebGL's shaders keyed by op rather than by shape (tfjs's shape uniforms). The two passes of a load run
- * every layer at sizes no render uses (the model's own and 8 px more), so per-shape shaders were all compiled for
- * nothing: on SwiftShader that was most of a clicked card's first seconds on WebGL (BENCHMARKS.md, session 19).
- * Renders keep per-shape shaders, which run faster (about 30 % per step on SwiftShader). Other backends: just `f`.
+ * every layer at sizes no render uses (the model's own and 8 px more), so per-shape shaders were compiled for nothing:
+ * on SwiftShader a load of MobileNet up to conv_pw_6 took 4.3 s with them, 3.0 s with shared ones (BENCHMARKS.md,
+ * session 19). Renders keep per-shape shaders, which run faster (about 30 % per step on SwiftShader). Other backends:
+ * just `f`.
  */
 function withSharedShaders<T>(f: () => T): T {
   if (tf.getBackend() !== 'webgl') return f();
