@@ -6,8 +6,9 @@
  *     for `channels` channels of one layer.
  * Query: ?model=<folder under models/>&layer=conv_pw_6_bn&size=128&steps=32&runs=3&engine=webgpu,webgl,webgl-uniforms,wasm
  *        &studio=auto,webgpu,webgl&channels=48&studioSteps=256&timeout=150&software=1 (time software GPUs too)
- * `webgl-uniforms` is WebGL with tfjs's shape uniforms on (the studio turns them on only for a software WebGL): its
- * warm-up and steady ms beside plain `webgl` say whether a real GPU should have them too.
+ * `webgl-uniforms` is WebGL with tfjs's shape uniforms on (the studio uses them only for a model load's two passes;
+ * its renders keep per-shape shaders): its warm-up and steady ms beside plain `webgl` say whether renders on a real
+ * GPU should have them too.
  */
 import type { BackendChoice } from '../../src/lib/protocol.ts';
 import { flush, report } from './report.ts';

@@ -31,7 +31,7 @@ export interface TimingRequest {
   runs: number;
   /** Time a software GPU too (SwiftShader: minutes per render); off on the GPU machine, where it means no GPU. */
   allowSoftware: boolean;
-  /** WebGL only: tfjs's shape uniforms on or off, whatever the studio would pick (its default on a real GPU is off). */
+  /** WebGL only: tfjs's shape uniforms on or off for the renders (the studio's renders keep them off). */
   shapeUniforms?: boolean;
 }
 

@@ -30,7 +30,7 @@ const wasmBundle = require.resolve('@tensorflow/tfjs-backend-wasm');
 const tfjsPackages = dirname(dirname(dirname(wasmBundle))) + sep;
 
 /** `source` without its trailing `//# sourceMappingURL=` comment, if it has one. */
-export function withoutSourceMap(source: string): string {
+function withoutSourceMap(source: string): string {
   const at = source.lastIndexOf('//# sourceMappingURL=');
   return at >= 0 && /^\/\/# sourceMappingURL=\S*\s*$/.test(source.slice(at)) ? source.slice(0, at) : source;
 }
