@@ -8,11 +8,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { decode } from 'fast-png';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { layerStats, topChannels, topExamples, unitBox, type PhotoStats } from '../../src/lib/engine/dataset-examples.ts';
 import { croppedSource, ExampleIndex, indexPhotos } from '../../src/lib/engine/example-index.ts';
 import { FeatureModel } from '../../src/lib/engine/model.ts';
-import { fileReader, readImage } from '../../src/lib/node/files.ts';
+import { cropPng, fileReader, readImage, type Pixels } from '../../src/lib/node/files.ts';
 import { model as registryModel, PHOTOS, SMALL } from './helpers.ts';
 import { saveLayersPackage } from './layers-package.ts';
 
@@ -146,5 +147,24 @@ describe('dataset examples', () => {
         expect(catEx.y + catEx.height).toBeLessThanOrEqual(227);
       }
     }
+  });
+});
+
+describe("an example's crop", () => {
+  // A 5×4 photo whose pixel (x, y) is (x, y, x + 10·y): every byte says where it came from.
+  const photo: Pixels = { width: 5, height: 4, rgb: new Uint8Array(5 * 4 * 3) };
+  for (let y = 0; y < 4; y++) for (let x = 0; x < 5; x++) photo.rgb.set([x, y, x + 10 * y], (y * 5 + x) * 3);
+
+  it('is a PNG of exactly the box, and a box outside the photo is refused', () => {
+    const png = decode(cropPng(photo, { x: 1, y: 2, width: 3, height: 2 }));
+    expect([png.width, png.height, png.channels]).toEqual([3, 2, 3]);
+    expect(Array.from(png.data as Uint8Array)).toEqual([1, 2, 21, 2, 2, 22, 3, 2, 23, 1, 3, 31, 2, 3, 32, 3, 3, 33]);
+    for (const box of [
+      { x: 3, y: 0, width: 3, height: 1 },
+      { x: 0, y: 3, width: 1, height: 2 },
+      { x: -1, y: 0, width: 2, height: 2 },
+      { x: 0, y: 0, width: 0, height: 2 },
+    ])
+      expect(() => cropPng(photo, box), JSON.stringify(box)).toThrow(/not inside the 5×4 photo/);
   });
 });

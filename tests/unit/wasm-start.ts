@@ -1,4 +1,4 @@
-// Run by node-pthread-pool.test.ts in a fresh process (`node --import tsx`): starts the wasm backend on
+// Run by tfjs-load-hook.test.ts in a fresh process (`node --import tsx`): starts the wasm backend on
 // FEATURESCOPE_WASM_THREADS threads, runs a conv on them, and prints what it started as one JSON line.
 import * as tf from '@tensorflow/tfjs';
 import { useBackend, wasmThreads } from '../../src/lib/node/backend.ts';

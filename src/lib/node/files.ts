@@ -59,6 +59,13 @@ export interface Pixels {
  * the whole photo per crop on wasm, whose slice kernel reads its input out of the heap: 0.2 s for a 2951 px photo.)
  */
 export function cropPng(photo: Pixels, b: { x: number; y: number; width: number; height: number }): Uint8Array {
+  // The bounds tf.slice checked when crops came from a tensor: a box outside the photo is a caller's error, not a
+  // crop padded with black.
+  if (b.x < 0 || b.y < 0 || b.width < 1 || b.height < 1 || b.x + b.width > photo.width || b.y + b.height > photo.height) {
+    throw new RangeError(
+      `crop ${b.width}×${b.height} at (${b.x}, ${b.y}) is not inside the ${photo.width}×${photo.height} photo`,
+    );
+  }
   const out = new Uint8Array(b.width * b.height * 3);
   for (let r = 0; r < b.height; r++) {
     const from = ((b.y + r) * photo.width + b.x) * 3;
