@@ -298,6 +298,23 @@ test('after a reload the cached image shows at once, without rendering again', a
   expect(await c.getAttribute('data-updates')).toBe('0');
 });
 
+test('with background rendering on, a reload brings the finished images back from the cache and renders none again', async ({
+  page,
+}) => {
+  // Background rendering asks for every band's first channels the moment the model is ready: before the cache was
+  // read back, that rendered them all again after every reload.
+  await page.goto(SMALL.replace('&auto=0', ''));
+  const first = [0, 1, 2, 3].map((ch) => card(page, 'conv1_bn', ch));
+  for (const c of first) await expect(c).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  await page.waitForTimeout(500); // the cache write follows the last snapshot
+  await page.reload();
+  for (const c of first) {
+    await expect(c).toHaveAttribute('data-cached', 'yes', { timeout: 20_000 });
+    await expect(c).toHaveAttribute('data-status', 'done');
+    expect(await c.getAttribute('data-updates')).toBe('0');
+  }
+});
+
 test('a crashed worker is replaced and its unfinished render runs again', async ({ page }) => {
   // 256 steps (about 2.5 s here): still running when the crash comes right after the card says so.
   await page.goto('/?model=mobilenet_v1_0.25_224&steps=256&size=64&auto=0&hooks');

@@ -28,6 +28,8 @@ export interface RequestHost {
 export class RenderRequests {
   /** A click beats what is on screen, which beats background work (request-priority.ts). */
   private readonly priorities = new RequestPriorities();
+  /** A model whose renders are being read back from the cache: its requests wait for that (see holdUntil). */
+  private restoring: { modelKey: string; done: Promise<void> } | null = null;
 
   constructor(
     private readonly book: JobBook,
@@ -39,11 +41,37 @@ export class RenderRequests {
     return this.book.outstanding;
   }
 
+  /**
+   * The model `modelKey` is ready and its cached renders are being read back until `done`. Its requests wait until
+   * then: the gallery asks for its background and on-screen renders the moment a model is ready, and a request that
+   * came before its card was back from the cache would render the image again (every band's first channels, after
+   * each reload).
+   */
+  holdUntil(modelKey: string, done: Promise<void>) {
+    const hold = { modelKey, done };
+    this.restoring = hold;
+    const release = () => {
+      if (this.restoring === hold) this.restoring = null;
+    };
+    // Registered before any waiting request, so it runs first and they pass.
+    void done.then(release, release);
+  }
+
   /** Asks for renders; cached or finished ones are not rendered again, queued ones move up. */
   request(layer: string, channels: number[], why: RequestOrigin, settings: JobSettings, variants = 1) {
     const model = this.host.model();
     // Only the loaded model's own layers: a band of a model being replaced asks for nothing.
     if (!model || !model.layers.some((l) => l.name === layer)) return;
+    const hold = this.restoring;
+    if (hold?.modelKey === model.key) {
+      const later = $state.snapshot(settings) as JobSettings;
+      // Asked again once the cache is read, unless another model is on screen by then.
+      const again = () => {
+        if (this.host.model()?.key === model.key) this.request(layer, channels, why, later, variants);
+      };
+      void hold.done.then(again, again);
+      return;
+    }
     let s: JobSettings;
     try {
       s = checkJobSettings($state.snapshot(settings) as JobSettings);

@@ -312,7 +312,9 @@ export class Studio {
     if (size !== this.settings.size) this.settings = { ...this.settings, size };
     // The next visit without ?model= opens this model again (a link's model, not kept, would not open by its id).
     if (s.model.reopenable) visitMemory.rememberModel(s.model.id);
-    void this.restoreFromCache(key).then(() => this.openFocus(s.model));
+    const restored = this.restoreFromCache(key);
+    this.requests.holdUntil(key, restored);
+    void restored.then(() => this.openFocus(s.model));
   }
 
   /** A shared link's image: rendered with the link's settings unless the cache has it, then opened. */
