@@ -161,9 +161,14 @@ test('a software WebGL is offered with a warning, and switching back to wasm mid
   const autoWidth = await selectWidth();
   await page.getByLabel('backend').selectOption('webgl');
   await expect(page.getByTestId('software-gpu')).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByLabel('backend').locator('option[value="webgpu"]')).toHaveText('webgpu (software GPU: slow)');
   const c = card(page, 'conv_pw_3_bn', 2);
   await c.click();
   await expect(c).toHaveAttribute('data-status', 'running', { timeout: 120_000 });
+  await expect(page.getByTestId('software-gpu')).toContainText(/GPU, \d+ ms\/step — wasm is faster/);
+  // The warning with its figure and the menu stay inside the page's width (the menu once ran past the header's edge).
+  const menu = await page.getByLabel('backend').boundingBox();
+  expect(menu!.x + menu!.width).toBeLessThanOrEqual(page.viewportSize()!.width);
   const asked = Date.now();
   await page.getByLabel('backend').selectOption('wasm');
   await expect(page.getByTestId('threads')).toBeVisible({ timeout: 30_000 });
