@@ -1,13 +1,14 @@
 /**
  * The studio's state on the main thread, composed of small parts: the worker connection (worker-client.ts), the
- * model lifecycle (lifecycle.ts), the cards (cards.ts) and the cache behind them (cache-sync.ts). This class wires
- * them to Svelte's reactivity and to the settings a person picks.
+ * model lifecycle (lifecycle.ts), the cards (cards.ts), the render requests (render-requests.svelte.ts) and the cache
+ * behind them (studio-cache.svelte.ts). This class wires them to Svelte's reactivity and to the settings a person
+ * picks.
  */
 import { PhotoLab } from './photo-lab.svelte.ts';
 import { PhotoSet } from './photo-set.svelte.ts';
 import type { LayerInfo } from '../engine/model.ts';
-import { imageMeta, type ImageMeta } from '../export/image-meta.ts';
-import { encodePng } from '../export/png.ts';
+import type { ImageMeta } from '../export/image-meta.ts';
+import { cardMeta, cardPng } from './card-png.ts';
 import { modelInfo, registryEntry, DEFAULT_MODEL_ID, REGISTRY } from '../models/registry.ts';
 import {
   DEFAULT_JOB_SETTINGS,
@@ -23,8 +24,7 @@ import {
   type ToWorker,
   type LoadSpec,
 } from '../protocol.ts';
-import { QuotaError, RenderCache } from '../store/cache.ts';
-import { restoreCards, storeCard } from './cache-sync.ts';
+import { StudioCache } from './studio-cache.svelte.ts';
 import { CardStore } from './card-store.svelte.ts';
 import { framesOf, type Card, type Frame } from './cards.ts';
 import { ModelLifecycle, type LoadedModel, type ModelState } from './lifecycle.ts';
@@ -88,7 +88,8 @@ export class Studio {
   queue = $state<QueueState>({ pending: 0, running: 0, paused: false, msPerStep: 0, etaMs: null, etaByLayer: {} });
   cards = new CardStore();
   messages = $state<{ id: number; kind: 'info' | 'error'; text: string }[]>([]);
-  cacheCount = $state(0);
+  /** The render cache in this browser (IndexedDB). */
+  private readonly cache = new StudioCache((kind, text) => this.note(kind, text));
   /** Models a person brought, kept in the browser, and the open dialog's range check. */
   readonly library = new ModelLibrary({
     send: (m) => this.send(m),
@@ -106,7 +107,6 @@ export class Studio {
   readonly models = REGISTRY;
   private readonly initialModel: string;
   private client: WorkerClient | null = null;
-  private cache: RenderCache | null = null;
   private readonly lifecycle: ModelLifecycle;
   private readonly book = new JobBook();
   private get outstanding() {
@@ -199,12 +199,7 @@ export class Studio {
       this.backendChoice,
     );
     this.client.start();
-    try {
-      this.cache = await RenderCache.open();
-      this.cacheCount = await this.cache.count();
-    } catch (e) {
-      this.note('error', `IndexedDB is unavailable; renders will not be kept (${(e as Error).message})`);
-    }
+    await this.cache.open();
     this.library.list();
     this.photos.start();
     const link = this.modelUrl;
@@ -347,15 +342,13 @@ export class Studio {
 
   /** Shows every image already rendered for this model without rendering it again. */
   private async restoreFromCache(modelKey: string) {
-    if (!this.cache) return;
-    try {
-      const { cards, skipped } = await restoreCards(this.cache, modelKey);
-      if (this.modelKey !== modelKey) return;
-      this.cards.restore(cards);
-      if (skipped) this.note('error', `${skipped} cached render(s) could not be read and were skipped.`);
-    } catch (e) {
-      this.note('error', `Could not read the cache: ${(e as Error).message}`);
-    }
+    const cards = await this.cache.restore(modelKey);
+    if (this.modelKey === modelKey) this.cards.restore(cards);
+  }
+
+  /** Renders in the cache (the header's count). */
+  get cacheCount(): number {
+    return this.cache.count;
   }
 
   cardFor(layer: string, channel: number, variant = 0, settings: JobSettings = this.settings): Card | undefined {
@@ -413,8 +406,7 @@ export class Studio {
   }
 
   async clearCache() {
-    await this.cache?.clear();
-    this.cacheCount = 0;
+    await this.cache.clear();
     this.cards.dropCached();
     this.note('info', 'Cache cleared.');
   }
@@ -455,7 +447,8 @@ export class Studio {
       case 'job-done': {
         this.book.finished(m.id);
         const c = this.cards.done(m);
-        if (c) void this.store(c);
+        // A render that never sent a snapshot has no image to keep.
+        if (c?.frame) void this.cache.store(c, this.pngOf(c));
         break;
       }
       case 'job-failed':
@@ -476,44 +469,12 @@ export class Studio {
     }
   }
 
-  /** What is stored with an image (PNG chunk, ZIP manifest): one schema with the CLI's (image-meta.ts). */
+  /** What is stored with an image (PNG chunk, ZIP manifest): one schema with the CLI's (card-png.ts). */
   meta(c: Card, frame: Frame | null = c.frame): ImageMeta {
-    const final = !frame || frame.step === c.settings.steps;
-    return imageMeta({
-      model: this.modelId,
-      layer: c.layer,
-      channel: c.channel,
-      variant: c.variant,
-      step: frame?.step ?? c.settings.steps,
-      value: final ? c.value : frame.value,
-      backend: c.backend,
-      settings: c.settings,
-      combo: c.combo,
-    });
+    return cardMeta(this.modelId, c, frame);
   }
 
   pngOf(c: Card, frame: Frame | null = c.frame): Uint8Array {
-    if (!frame) throw new Error('nothing rendered yet');
-    return encodePng(
-      new Uint8Array(frame.rgba.buffer, frame.rgba.byteOffset, frame.rgba.byteLength),
-      frame.width,
-      frame.height,
-      this.meta(c, frame),
-    );
-  }
-
-  private async store(c: Card) {
-    if (!this.cache) return;
-    try {
-      await storeCard(this.cache, c, this.pngOf(c));
-      this.cacheCount++;
-    } catch (e) {
-      this.note(
-        'error',
-        e instanceof QuotaError
-          ? `${e.message}. Everything cached so far is kept.`
-          : `Could not cache a render: ${(e as Error).message}`,
-      );
-    }
+    return cardPng(this.modelId, c, frame);
   }
 }
