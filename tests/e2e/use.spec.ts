@@ -49,6 +49,21 @@ test('changing a setting keeps the images on screen, marked "other settings", un
   await expect(c).toHaveAttribute('data-status', 'done');
 });
 
+test('a render asked for before a change of settings still shows, running and marked, and can be cancelled', async ({ page }) => {
+  await page.goto(SMALL.replace('steps=64', 'steps=4096'));
+  const c = card(page, 'conv_pw_3_bn', 5);
+  await c.click();
+  await expect(c).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
+  await steps(page).selectOption('64');
+  // What a person asked for keeps rendering under its own settings: the card says so instead of looking empty.
+  await expect(c).toHaveAttribute('data-other', 'yes');
+  await expect(c).toContainText('other settings');
+  await expect(c).toHaveAttribute('title', /^running with other settings \(4096 steps/);
+  await band(page, 'conv_pw_3_bn').getByRole('button', { name: 'cancel 5', exact: true }).click();
+  await expect(c).toHaveAttribute('data-status', 'empty');
+  await expect(page.getByTestId('queue-counts')).toContainText('0 running · 0 queued');
+});
+
 test('steps from the URL that the list does not offer are shown as chosen, not as an empty choice', async ({ page }) => {
   await page.goto(SMALL.replace(/steps=\d+/, 'steps=96'));
   await expect(steps(page)).toHaveValue('96');

@@ -25,16 +25,26 @@ describe("a layer band's cards", () => {
     const otherLayer = { ...card(0, 'done'), layer: 'other' };
     const otherModel = { ...card(0, 'done'), modelKey: 'other' };
     const failed = card(5, 'failed');
-    const all = [done, variant, old, ...oldThenNew, running, queuedFar, doneFar, combo, otherLayer, otherModel, failed];
+    // A whole layer asked for under the old settings, still queued after the change: shown (marked) until one finishes.
+    const queuedOld = card(6, 'queued', before);
+    const doneAndQueuedOld = [card(7, 'done', before), card(7, 'queued', { ...before, seed: 3 })];
+    const queuedThenDoneOld = [card(8, 'running', before), card(8, 'done', { ...before, seed: 3 })];
+    const all = [
+      ...[done, variant, old, ...oldThenNew, running, queuedFar, doneFar, combo, otherLayer, otherModel, failed],
+      ...[queuedOld, ...doneAndQueuedOld, ...queuedThenDoneOld],
+    ];
     const b = bandCards(all, 'm', 'conv', now, 10);
     expect(b.rendered).toEqual([done, variant, doneFar]);
     expect(b.beyond).toEqual([12, 40]);
-    expect(b.pending).toEqual([running, queuedFar]);
+    expect(b.pending).toEqual([running, queuedFar, queuedOld, doneAndQueuedOld[1], queuedThenDoneOld[0]]);
     // The latest finished image of each channel, whatever its settings (the current one is looked up first).
     expect(b.others.get(1)).toBe(old);
     expect(b.others.get(2)).toBe(oldThenNew[1]);
     expect(b.others.get(0)).toBe(done);
-    expect(b.others.has(3)).toBe(false);
+    expect(b.others.has(3)).toBe(false); // running under the current settings: the band finds it itself
+    expect(b.others.get(6)).toBe(queuedOld);
+    expect(b.others.get(7)).toBe(doneAndQueuedOld[0]); // a finished image beats a pending one, in either order
+    expect(b.others.get(8)).toBe(queuedThenDoneOld[1]);
     expect(b.others.has(5)).toBe(false);
     expect(b.classes).toEqual([]);
   });

@@ -26,7 +26,11 @@ export interface BandCards {
   rendered: Card[];
   /** Channels at or past `shown` that have a card with the band's settings (asked for from a photo, a link, a range). */
   beyond: number[];
-  /** The latest finished image of each channel under any settings, shown (marked) until the current one exists. */
+  /**
+   * The latest finished image of each channel under any settings, shown (marked) until the current one exists; where
+   * none is finished, a render still queued or running under other settings (a whole layer asked for before a change
+   * of settings keeps rendering: what a person asked for stays), so that it shows as pending and can be cancelled.
+   */
   others: Map<number, Card>;
   /** Queued and running renders of the band, any settings: what its cancel button stops. */
   pending: Card[];
@@ -57,6 +61,8 @@ export function bandCards(
     if (c.variant !== 0) continue;
     if (same && c.channel >= shown) beyond.add(c.channel);
     if (finished) out.others.set(c.channel, c);
+    else if (!same && (c.status === 'queued' || c.status === 'running') && !out.others.has(c.channel))
+      out.others.set(c.channel, c);
   }
   out.beyond = [...beyond].sort((a, b) => a - b);
   out.classes = [...classes];
