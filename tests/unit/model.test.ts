@@ -157,6 +157,11 @@ describe('layers model (MobileNet v1 α0.25) as plain ops', () => {
     expect(m.layer('conv_pw_13_relu')).toMatchObject({ shape: [7, 7, 256], stride: 32 });
     expect(m.logitsLayer).toMatchObject({ name: 'conv_preds', shape: [1, 1, 1000] });
     expect(() => m.layer('conv_pw_99')).toThrow(/unknown layer "conv_pw_99".*valid layers include/);
+    // The nearest names, nearest first: a typo finds its layer, not whatever contains it.
+    expect(() => m.layer('conv_pw_3_nb')).toThrow(/valid layers include: conv_pw_3_bn, /);
+    expect(() => m.layer('Conv_PW_99')).toThrow(/include: conv_pw_9, /);
+    // Nothing close: a few from each end.
+    expect(() => m.layer('softmax_output')).toThrow(/include: conv1, conv1_bn, conv1_relu, …, /);
   });
 });
 

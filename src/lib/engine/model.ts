@@ -9,6 +9,7 @@ import { ModelLoadError } from './errors.ts';
 import type { SliceCache } from './slice-cache.ts';
 import { graphToNetwork } from './graph-def.ts';
 import { kerasToNetwork } from './keras-layers.ts';
+import { nearestNames } from './name-suggestions.ts';
 import {
   EngineError,
   execute,
@@ -146,12 +147,12 @@ export class FeatureModel {
     return this.layers.find((l) => l.logits);
   }
 
-  /** Looks a layer up by name; an unknown name throws an error that lists a few valid ones. */
+  /** Looks a layer up by name; an unknown name throws an error that lists the nearest valid ones (or a few). */
   layer(name: string): LayerInfo {
     const hit = this.layers.find((l) => l.name === name);
     if (hit) return hit;
     const names = this.layers.map((l) => l.name);
-    const near = names.filter((n) => n.includes(name) || name.includes(n)).slice(0, 6);
+    const near = nearestNames(name, names);
     const sample = near.length ? near : [...names.slice(0, 3), '…', ...names.slice(-3)];
     throw new EngineError(`unknown layer "${name}" in model ${this.info.id}; valid layers include: ${sample.join(', ')}`);
   }
