@@ -30,6 +30,8 @@ export class RenderRequests {
   private readonly priorities = new RequestPriorities();
   /** A model whose renders are being read back from the cache: its requests wait for that (see holdUntil). */
   private restoring: { modelKey: string; done: Promise<void> } | null = null;
+  /** Counts cancelAll calls: what waited on the cache read and was cancelled meanwhile is not asked for after it. */
+  private cancels = 0;
 
   constructor(
     private readonly book: JobBook,
@@ -45,7 +47,8 @@ export class RenderRequests {
    * The model `modelKey` is ready and its cached renders are being read back until `done`. Its requests wait until
    * then: the gallery asks for its background and on-screen renders the moment a model is ready, and a request that
    * came before its card was back from the cache would render the image again (every band's first channels, after
-   * each reload).
+   * each reload). What a band leaving the screen or a change of settings takes back waits too, so that everything
+   * runs in the order it was asked, as if the cache had been read at once.
    */
   holdUntil(modelKey: string, done: Promise<void>) {
     const hold = { modelKey, done };
@@ -53,8 +56,23 @@ export class RenderRequests {
     const release = () => {
       if (this.restoring === hold) this.restoring = null;
     };
-    // Registered before any waiting request, so it runs first and they pass.
+    // Registered before anything that waits, so it runs first and they pass.
     void done.then(release, release);
+  }
+
+  /**
+   * True when `op` was put off until the model's cache is read (see holdUntil); it then runs unless another model is
+   * on screen or everything was cancelled meanwhile. False: nothing waits, the caller goes on now.
+   */
+  private putOff(op: () => void): boolean {
+    const hold = this.restoring;
+    if (!hold || this.host.model()?.key !== hold.modelKey) return false;
+    const cancels = this.cancels;
+    const later = () => {
+      if (this.cancels === cancels && this.host.model()?.key === hold.modelKey) op();
+    };
+    void hold.done.then(later, later);
+    return true;
   }
 
   /** Asks for renders; cached or finished ones are not rendered again, queued ones move up. */
@@ -62,16 +80,8 @@ export class RenderRequests {
     const model = this.host.model();
     // Only the loaded model's own layers: a band of a model being replaced asks for nothing.
     if (!model || !model.layers.some((l) => l.name === layer)) return;
-    const hold = this.restoring;
-    if (hold?.modelKey === model.key) {
-      const later = $state.snapshot(settings) as JobSettings;
-      // Asked again once the cache is read, unless another model is on screen by then.
-      const again = () => {
-        if (this.host.model()?.key === model.key) this.request(layer, channels, why, later, variants);
-      };
-      void hold.done.then(again, again);
-      return;
-    }
+    const asked = $state.snapshot(settings) as JobSettings;
+    if (this.putOff(() => this.request(layer, channels, why, asked, variants))) return;
     let s: JobSettings;
     try {
       s = checkJobSettings($state.snapshot(settings) as JobSettings);
@@ -141,6 +151,8 @@ export class RenderRequests {
   demote(layer: string, channels: number[], settings: JobSettings) {
     const modelKey = this.host.modelKey();
     if (!modelKey) return;
+    const asked = $state.snapshot(settings) as JobSettings;
+    if (this.putOff(() => this.demote(layer, channels, asked))) return;
     const lower: string[] = [];
     const drop: string[] = [];
     for (const channel of channels) {
@@ -166,6 +178,7 @@ export class RenderRequests {
   dropStale(next: JobSettings) {
     const model = this.host.model();
     if (!model) return;
+    if (this.putOff(() => this.dropStale(next))) return;
     const byPerson = (j: Job) => this.book.originOf(j.id) === 'clicked' || this.book.wasClicked(j.layer, j.channel);
     this.cancel(staleAfterSettings(this.outstanding.values(), model.layers, next, byPerson));
   }
@@ -183,6 +196,7 @@ export class RenderRequests {
 
   /** Cancels everything; `workerBusy` (the worker's last queue report) sends the cancel even with an empty book. */
   cancelAll(workerBusy: boolean) {
+    this.cancels++;
     if (this.outstanding.size || workerBusy) this.host.control({ type: 'cancel', ids: 'all' });
     this.cards.dropUnfinished();
     this.book.clear();
