@@ -296,6 +296,13 @@ test('after a reload the cached image shows at once, without rendering again', a
   expect(await pixelSpread(page, 'conv_pw_6_bn', 5)).toBeGreaterThan(10);
   await expect(page.getByTestId('queue-counts')).toContainText('0 running · 0 queued');
   expect(await c.getAttribute('data-updates')).toBe('0');
+  // Its snapshots stay in the cache until the detail view asks for them; then the slider steps through them.
+  await c.click();
+  const slider = page.getByRole('dialog').getByLabel('snapshot');
+  await expect(slider).toBeEnabled();
+  expect(Number(await slider.getAttribute('max'))).toBeGreaterThan(1);
+  await slider.fill('0');
+  await expect(page.getByRole('dialog').locator('.curve .marker')).toHaveAttribute('data-step', '16');
 });
 
 test('with background rendering on, a reload brings the finished images back from the cache and renders none again', async ({

@@ -14,7 +14,6 @@ export function cacheRecord(key: string, over: Partial<RenderRecord> = {}): Rend
     width: 8,
     height: 8,
     png: encodePng(new Uint8Array(8 * 8 * 4).fill(1), 8, 8),
-    snapshots: [],
     curve: [],
     value: 0,
     seconds: 0,

@@ -64,7 +64,6 @@ describe('render cache (IndexedDB)', () => {
     width: 8,
     height: 8,
     png: encodePng(tile(9), 8, 8),
-    snapshots: [{ step: 32, png: encodePng(tile(5), 8, 8) }],
     curve: [{ step: 32, value: 1.5 }],
     value: 2,
     seconds: 1,
@@ -75,17 +74,49 @@ describe('render cache (IndexedDB)', () => {
   it('stores, finds by model, survives reopening, and clears', async () => {
     const name = `t-${Math.random()}`;
     let cache = await RenderCache.open(name);
-    await cache.put(record('a'));
-    await cache.put(record('b'));
+    const snapshots = [{ step: 32, png: encodePng(tile(5), 8, 8) }];
+    await cache.put(record('a'), snapshots);
+    await cache.put(record('b'), snapshots);
     await cache.put(record('c', 'other'));
     cache.close();
     cache = await RenderCache.open(name);
     expect((await cache.forModel('m')).map((r) => r.key).sort()).toEqual(['a', 'b']);
     const a = await cache.get('a');
     expect(decode(a!.png).width).toBe(8);
-    expect(a!.snapshots[0].step).toBe(32);
+    // A model's renders come back without their snapshots, which are read by key when someone looks.
+    expect(Object.keys(a!)).not.toContain('snapshots');
+    expect((await cache.snapshots('a'))[0].step).toBe(32);
+    expect(await cache.snapshots('c')).toEqual([]);
     await cache.clear();
     expect(await cache.count()).toBe(0);
+    expect(await cache.snapshots('a')).toEqual([]);
+  });
+
+  it('moves the snapshots out of the records of a version-1 cache (snapshots inside each record)', async () => {
+    const name = `v1-${Math.random()}`;
+    const old = { ...record('a'), snapshots: [{ step: 32, png: encodePng(tile(5), 8, 8) }] };
+    await new Promise<void>((done, fail) => {
+      const req = indexedDB.open(name, 1);
+      req.onupgradeneeded = () => req.result.createObjectStore('renders', { keyPath: 'key' }).createIndex('byModel', 'modelId');
+      req.onsuccess = () => {
+        const tx = req.result.transaction('renders', 'readwrite');
+        tx.objectStore('renders').put(old);
+        tx.objectStore('renders').put({ ...record('b'), snapshots: [] });
+        tx.oncomplete = () => (req.result.close(), done());
+        tx.onerror = () => fail(tx.error);
+      };
+    });
+    const cache = await RenderCache.open(name);
+    const back = await cache.forModel('m');
+    expect(back.map((r) => r.key).sort()).toEqual(['a', 'b']);
+    for (const r of back) expect(Object.keys(r)).not.toContain('snapshots');
+    expect(decode(back.find((r) => r.key === 'a')!.png).width).toBe(8);
+    const [snap] = await cache.snapshots('a');
+    expect(snap.step).toBe(32);
+    expect(decode(snap.png).data[0]).toBe(5);
+    expect(await cache.snapshots('b')).toEqual([]);
+    expect(await cache.count()).toBe(2);
+    cache.close();
   });
 });
 
@@ -95,13 +126,13 @@ describe('render cache when storage is full', () => {
     const rec = (key: string) => cacheRecord(key);
     await cache.put(rec('kept'));
     // The browser refuses the next write as a full disk would.
-    const db = (cache as unknown as { db: { put: (...a: unknown[]) => Promise<unknown> } }).db;
-    const put = db.put.bind(db);
-    db.put = async () => {
+    const db = (cache as unknown as { db: { transaction: (...a: unknown[]) => unknown } }).db;
+    const transaction = db.transaction.bind(db);
+    db.transaction = () => {
       throw new DOMException('quota', 'QuotaExceededError');
     };
     await expect(cache.put(rec('new'))).rejects.toBeInstanceOf(QuotaError);
-    db.put = put;
+    db.transaction = transaction;
     expect((await cache.forModel('m')).map((r) => r.key)).toEqual(['kept']);
   });
 });

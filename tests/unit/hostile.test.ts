@@ -10,7 +10,7 @@ import { encodePng, readPngMeta } from '../../src/lib/export/png.ts';
 import { DEFAULT_JOB_SETTINGS, type Job } from '../../src/lib/protocol.ts';
 import { checkJobSettings, settingsFromParams } from '../../src/lib/settings.ts';
 import { restoreCards } from '../../src/lib/studio/cache-sync.ts';
-import { framesOf } from '../../src/lib/studio/cards.ts';
+import { framesOf, withSnapshots } from '../../src/lib/studio/cards.ts';
 import { RenderCache } from '../../src/lib/store/cache.ts';
 import { schedulerOn } from './scheduler-harness.ts';
 import { pickModelJson, rememberReads, splitModelUrl, urlReader } from '../../workers/sources.ts';
@@ -197,16 +197,20 @@ describe('restoring the render cache (item 17)', () => {
     const cache = await RenderCache.open('hostile-test');
     const png = encodePng(new Uint8Array(8 * 8 * 4).fill(128), 8, 8, { ok: true });
     const record = (key: string, bytes: Uint8Array) =>
-      cacheRecord(key, { png: bytes, snapshots: [{ step: 16, png }], curve: [{ step: 16, value: 1 }], value: 2, seconds: 1 });
-    await cache.put(record('good', png));
-    await cache.put(record('bad', new Uint8Array([1, 2, 3, 4])));
+      cacheRecord(key, { png: bytes, curve: [{ step: 16, value: 1 }], value: 2, seconds: 1 });
+    await cache.put(record('good', png), [{ step: 16, png }]);
+    await cache.put(record('bad', new Uint8Array([1, 2, 3, 4])), [{ step: 16, png }]);
     const { cards, skipped } = await restoreCards(cache, 'm');
     expect(skipped).toBe(1);
     expect(cards.map((c) => c.key)).toEqual(['good']);
-    // Snapshots stay encoded until someone looks.
+    // Snapshots stay in the cache until someone looks: the final image alone until then.
     expect(cards[0].frames).toEqual([]);
-    expect(cards[0].storedSnapshots).toHaveLength(1);
-    const frames = framesOf(cards[0]);
+    expect(cards[0].snapshotsInCache).toBe(true);
+    expect(framesOf(cards[0]).map((f) => f.step)).toEqual([cards[0].settings.steps]);
+    // Read, they are kept encoded and decoded on first use, each with its value from the curve.
+    const read = { ...cards[0], ...withSnapshots(cards[0], await cache.snapshots('good')) };
+    expect(read.storedSnapshots).toHaveLength(1);
+    const frames = framesOf(read);
     expect(frames.map((f) => [f.step, f.width, f.value])).toEqual([[16, 8, 1]]);
     cache.close();
   });

@@ -3,7 +3,7 @@
  * come back as cards. One damaged record is skipped and counted, never the end of the restore.
  */
 import { encodePng } from '../export/png.ts';
-import type { RenderCache } from '../store/cache.ts';
+import type { RenderCache, RenderRecord } from '../store/cache.ts';
 import { cardFromRecord, type Card } from './cards.ts';
 
 export interface Restored {
@@ -30,7 +30,8 @@ export async function restoreCards(cache: RenderCache, modelKey: string): Promis
 /** Writes a finished card; `png` is its final image with the settings chunk. */
 export async function storeCard(cache: RenderCache, c: Card, png: Uint8Array): Promise<void> {
   if (!c.frame) return;
-  await cache.put({
+  const snapshots = c.frames.map((f) => ({ step: f.step, png: encodePng(new Uint8Array(f.rgba.buffer), f.width, f.height) }));
+  const record: RenderRecord = {
     key: c.key,
     modelId: c.modelKey,
     layer: c.layer,
@@ -41,11 +42,11 @@ export async function storeCard(cache: RenderCache, c: Card, png: Uint8Array): P
     width: c.frame.width,
     height: c.frame.height,
     png,
-    snapshots: c.frames.map((f) => ({ step: f.step, png: encodePng(new Uint8Array(f.rgba.buffer), f.width, f.height) })),
     curve: c.curve,
     value: c.value ?? NaN,
     seconds: c.seconds ?? NaN,
     backend: c.backend ?? '',
     createdAt: Date.now(),
-  });
+  };
+  await cache.put(record, snapshots);
 }

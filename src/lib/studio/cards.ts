@@ -1,11 +1,11 @@
 /**
  * Cards: one per rendered or requested image. A card is a plain object (the studio keeps them in a reactive map and
- * replaces a card on every change); a card restored from the cache keeps its snapshots as PNG bytes and decodes
- * them only when someone looks (the detail view's slider).
+ * replaces a card on every change); a card restored from the cache reads its snapshots from it only when someone
+ * looks (the detail view's slider), keeps them as PNG bytes and decodes them then.
  */
 import { decode } from 'fast-png';
 import type { Combo, JobSettings } from '../protocol.ts';
-import type { RenderRecord } from '../store/cache.ts';
+import type { RenderRecord, Snapshots } from '../store/cache.ts';
 
 export interface Frame {
   step: number;
@@ -32,6 +32,8 @@ export interface Card {
   frames: Frame[];
   /** Snapshots of a card restored from the cache, still encoded (see framesOf). */
   storedSnapshots: { step: number; png: Uint8Array; value: number }[];
+  /** Restored from the cache, whose snapshots are still there, not read yet (see withSnapshots). */
+  snapshotsInCache: boolean;
   /** How many times the image was updated while rendering (the live stream, for tests and the UI). */
   updates: number;
   steps: number;
@@ -78,6 +80,7 @@ export function queuedCard(
     frame: null,
     frames: [],
     storedSnapshots: [],
+    snapshotsInCache: false,
     updates: 0,
     steps: settings.steps,
     value: null,
@@ -89,7 +92,10 @@ export function queuedCard(
   };
 }
 
-/** A finished card from a cache record: only the final image is decoded (a bad PNG throws, and the caller skips it). */
+/**
+ * A finished card from a cache record: only the final image is decoded (a bad PNG throws, and the caller skips it);
+ * its snapshots stay in the cache until someone looks.
+ */
 export function cardFromRecord(r: RenderRecord): Card {
   const img = rgbaFromPng(r.png);
   const final: Frame = { step: r.settings.steps, width: img.width, height: img.height, rgba: img.rgba, value: r.value };
@@ -97,16 +103,24 @@ export function cardFromRecord(r: RenderRecord): Card {
     ...queuedCard(r.key, r.modelId, r.layer, r.channel, r.variant, r.settings, r.combo),
     status: 'done',
     frame: final,
-    storedSnapshots: (r.snapshots ?? []).map((s) => ({
-      step: s.step,
-      png: s.png,
-      value: r.curve?.find((c) => c.step === s.step)?.value ?? NaN,
-    })),
+    snapshotsInCache: true,
     value: r.value,
     curve: r.curve ?? [],
     seconds: r.seconds,
     backend: r.backend,
     fromCache: true,
+  };
+}
+
+/** A restored card's change once its snapshots are read from the cache: each with its value from the curve. */
+export function withSnapshots(card: Card, snapshots: Snapshots): Pick<Card, 'storedSnapshots' | 'snapshotsInCache'> {
+  return {
+    snapshotsInCache: false,
+    storedSnapshots: snapshots.map((s) => ({
+      step: s.step,
+      png: s.png,
+      value: card.curve.find((c) => c.step === s.step)?.value ?? NaN,
+    })),
   };
 }
 

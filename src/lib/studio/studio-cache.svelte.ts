@@ -3,7 +3,7 @@
  * writes finished ones and clears it — each failure a note on the page, never the end of the studio (a browser
  * without IndexedDB renders without keeping anything; a full one keeps what it holds).
  */
-import { QuotaError, RenderCache } from '../store/cache.ts';
+import { QuotaError, RenderCache, type Snapshots } from '../store/cache.ts';
 import { restoreCards, storeCard } from './cache-sync.ts';
 import type { Card } from './cards.ts';
 
@@ -34,6 +34,17 @@ export class StudioCache {
       return cards;
     } catch (e) {
       this.note('error', `Could not read the cache: ${(e as Error).message}`);
+      return [];
+    }
+  }
+
+  /** A restored card's snapshots; none when they cannot be read (noted: the final image is still there). */
+  async snapshots(key: string): Promise<Snapshots> {
+    if (!this.cache) return [];
+    try {
+      return await this.cache.snapshots(key);
+    } catch (e) {
+      this.note('error', `Could not read a render's snapshots from the cache: ${(e as Error).message}`);
       return [];
     }
   }

@@ -26,7 +26,7 @@ import {
 } from '../protocol.ts';
 import { StudioCache } from './studio-cache.svelte.ts';
 import { CardStore } from './card-store.svelte.ts';
-import { framesOf, type Card, type Frame } from './cards.ts';
+import { framesOf, withSnapshots, type Card, type Frame } from './cards.ts';
 import { ModelLifecycle, type LoadedModel, type ModelState } from './lifecycle.ts';
 import { JobBook, JOB_CRASH_LIMIT } from './job-book.ts';
 import { RenderRequests } from './render-requests.svelte.ts';
@@ -356,9 +356,25 @@ export class Studio {
     return modelKey ? this.cards.get(jobKey({ modelId: modelKey, layer, channel, variant, settings })) : undefined;
   }
 
-  /** The card's snapshots, decoded on first use for cards restored from the cache. */
+  /**
+   * The card's snapshots, decoded on first use for cards restored from the cache. Those read their snapshots from the
+   * cache first: until then the final image alone, and the card changes (so this is asked again) once they are read.
+   */
   framesOf(card: Card): Frame[] {
+    if (card.snapshotsInCache) void this.readSnapshots(card.key);
     return framesOf(card);
+  }
+
+  /** Cards whose snapshots are being read from the cache. */
+  private readonly snapshotReads = new Set<string>();
+
+  private async readSnapshots(key: string) {
+    if (this.snapshotReads.has(key)) return;
+    this.snapshotReads.add(key);
+    const snapshots = await this.cache.snapshots(key);
+    this.snapshotReads.delete(key);
+    const c = this.cards.get(key);
+    if (c?.snapshotsInCache) this.cards.patch(key, withSnapshots(c, snapshots));
   }
 
   /**
