@@ -365,7 +365,8 @@ export class Studio {
     return framesOf(card);
   }
 
-  /** Cards whose snapshots are being read from the cache. */
+  /** Cards whose snapshots are being read from the cache (bookkeeping, not shown: no reactivity wanted). */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
   private readonly snapshotReads = new Set<string>();
 
   private async readSnapshots(key: string) {
