@@ -1,12 +1,13 @@
 import 'fake-indexeddb/auto';
 import { unzipSync, strFromU8 } from 'fflate';
 import { decode } from 'fast-png';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { contactSheet } from '../../src/lib/export/contact-sheet.ts';
 import { encodePng, readPngMeta } from '../../src/lib/export/png.ts';
 import { layerZip } from '../../src/lib/export/zip.ts';
 import { DEFAULT_JOB_SETTINGS } from '../../src/lib/protocol.ts';
 import { QuotaError, RenderCache, type RenderRecord } from '../../src/lib/store/cache.ts';
+import { StudioCache } from '../../src/lib/studio/studio-cache.svelte.ts';
 import { cacheRecord } from './cache-record.ts';
 
 const tile = (v: number, size = 8) => new Uint8Array(size * size * 4).fill(v);
@@ -117,6 +118,25 @@ describe('render cache (IndexedDB)', () => {
     expect(await cache.snapshots('b')).toEqual([]);
     expect(await cache.count()).toBe(2);
     cache.close();
+  });
+});
+
+describe('render cache held by a tab of an older version', () => {
+  it('the studio goes on without it, says so, and takes it up once that tab lets go', async () => {
+    const name = `blocked-${Math.random()}`;
+    const old = await new Promise<IDBDatabase>((done) => {
+      const req = indexedDB.open(name, 1);
+      req.onupgradeneeded = () => req.result.createObjectStore('renders', { keyPath: 'key' }).createIndex('byModel', 'modelId');
+      req.onsuccess = () => done(req.result);
+    });
+    const notes: string[] = [];
+    const cache = new StudioCache((_kind, text) => notes.push(text));
+    await cache.open(name); // returns although the upgrade waits for the older tab
+    expect(notes).toEqual([expect.stringMatching(/^Another featurescope tab, opened before an update, holds the render/)]);
+    old.close();
+    await vi.waitFor(() => expect(notes).toContain('The render cache is available again: new renders are kept.'));
+    expect(await cache.restore('m')).toEqual([]);
+    expect(cache.count).toBe(0);
   });
 });
 

@@ -44,8 +44,16 @@ export class QuotaError extends Error {
 export class RenderCache {
   private constructor(private readonly db: IDBPDatabase<Schema>) {}
 
-  static async open(name = 'featurescope'): Promise<RenderCache> {
+  /**
+   * Opens (and upgrades) the cache. `blocked` is called when a tab still holding an older version keeps the upgrade
+   * waiting (the open completes once that tab closes or reloads); this version's tabs let a newer one upgrade.
+   */
+  static async open(name = 'featurescope', blocked?: () => void): Promise<RenderCache> {
     const db = await openDB<Schema>(name, 2, {
+      blocked,
+      blocking() {
+        db.close();
+      },
       async upgrade(d, oldVersion, _newVersion, tx) {
         if (oldVersion < 1) d.createObjectStore('renders', { keyPath: 'key' }).createIndex('byModel', 'modelId');
         if (oldVersion < 2) {

@@ -16,13 +16,29 @@ export class StudioCache {
 
   constructor(private readonly note: Note) {}
 
-  async open(): Promise<void> {
-    try {
-      this.cache = await RenderCache.open();
-      this.count = await this.cache.count();
-    } catch (e) {
+  /**
+   * Opens the cache. When a tab of an older featurescope keeps its upgrade waiting, this returns at once and the studio
+   * goes on without the cache (it says so), taking it up once that tab lets go: renders finished from then on are kept.
+   */
+  async open(name?: string): Promise<void> {
+    const failed = (e: unknown) =>
       this.note('error', `IndexedDB is unavailable; renders will not be kept (${(e as Error).message})`);
+    let blocked!: () => void;
+    const waiting = new Promise<'blocked'>((resolve) => (blocked = () => resolve('blocked')));
+    const opening = RenderCache.open(name, blocked).then(async (cache) => {
+      this.count = await cache.count();
+      this.cache = cache;
+    });
+    try {
+      if ((await Promise.race([opening, waiting])) !== 'blocked') return;
+    } catch (e) {
+      return failed(e);
     }
+    this.note(
+      'error',
+      'Another featurescope tab, opened before an update, holds the render cache: close or reload it. Until then renders are not kept.',
+    );
+    opening.then(() => this.note('info', 'The render cache is available again: new renders are kept.'), failed);
   }
 
   /** A model's cached renders as cards; none when the cache is unavailable or cannot be read (noted). */
