@@ -1,6 +1,6 @@
 /**
- * The names nearest a mistyped one (an unknown layer in the CLI or a link), by edit distance: "conv_pw_99" suggests
- * conv_pw_9 and conv_pw_9_bn rather than whichever names happen to contain it.
+ * The names nearest a mistyped one (an unknown layer in the CLI or a link), by edit distance: "conv_pw_7_nb" suggests
+ * conv_pw_7_bn first, rather than whichever names happen to contain it or be contained in it.
  */
 
 /** Levenshtein distance: insertions, deletions and substitutions, each 1. */

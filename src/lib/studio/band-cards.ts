@@ -52,7 +52,8 @@ export function bandCards(
   const classes = new Set<number>();
   for (const c of cards) {
     if (c.modelKey !== modelKey || c.layer !== layer) continue;
-    if (c.status === 'queued' || c.status === 'running') out.pending.push(c);
+    const pending = c.status === 'queued' || c.status === 'running';
+    if (pending) out.pending.push(c);
     if (c.settings.objective === 'logit') classes.add(c.channel);
     if (c.combo) continue;
     const same = settingsKey(c.settings) === want;
@@ -61,8 +62,7 @@ export function bandCards(
     if (c.variant !== 0) continue;
     if (same && c.channel >= shown) beyond.add(c.channel);
     if (finished) out.others.set(c.channel, c);
-    else if (!same && (c.status === 'queued' || c.status === 'running') && !out.others.has(c.channel))
-      out.others.set(c.channel, c);
+    else if (!same && pending && !out.others.has(c.channel)) out.others.set(c.channel, c);
   }
   out.beyond = [...beyond].sort((a, b) => a - b);
   out.classes = [...classes];

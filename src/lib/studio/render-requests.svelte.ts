@@ -84,7 +84,7 @@ export class RenderRequests {
     if (this.putOff(() => this.request(layer, channels, why, asked, variants))) return;
     let s: JobSettings;
     try {
-      s = checkJobSettings($state.snapshot(settings) as JobSettings);
+      s = checkJobSettings(asked);
     } catch (e) {
       this.host.note('error', (e as Error).message);
       return;
