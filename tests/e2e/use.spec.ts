@@ -49,6 +49,33 @@ test('changing a setting keeps the images on screen, marked "other settings", un
   await expect(c).toHaveAttribute('data-status', 'done');
 });
 
+test('with background rendering on, a change of settings keeps every image on screen until its new render has one', async ({
+  page,
+}) => {
+  // Background rendering queues every card on screen under the new settings at once; the old images must not give way
+  // to "queued" placeholders for the minutes the queue takes.
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=64&size=64');
+  const first = [0, 1].map((ch) => card(page, 'conv1_bn', ch));
+  for (const c of first) await expect(c).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  await page.getByRole('button', { name: 'pause' }).click();
+  const seed = page.getByLabel('settings for new renders').locator('label', { hasText: 'seed' }).locator('input');
+  await seed.fill('5');
+  await seed.press('Enter');
+  for (const c of first) {
+    await expect(c).toHaveAttribute('data-other', 'yes');
+    await expect(c).toHaveAttribute('data-next', 'queued');
+    await expect(c.locator('canvas')).toBeVisible();
+    await expect(c.getByTestId('next-render')).toHaveText(/queued/);
+  }
+  // Its cancel button stops the new render and leaves the old image.
+  await band(page, 'conv1_bn').getByRole('button', { name: 'cancel 1', exact: true }).click();
+  await expect(first[1]).toHaveAttribute('data-next', '');
+  await expect(first[1].locator('canvas')).toBeVisible();
+  await page.getByRole('button', { name: 'resume' }).click();
+  await expect(first[0]).toHaveAttribute('data-other', 'no', { timeout: 60_000 });
+  await expect(first[0]).toHaveAttribute('data-status', /running|done/);
+});
+
 test('a render asked for before a change of settings still shows, running and marked, and can be cancelled', async ({ page }) => {
   await page.goto(SMALL.replace('steps=64', 'steps=4096'));
   const c = card(page, 'conv_pw_3_bn', 5);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_JOB_SETTINGS, type JobSettings } from '../../src/lib/protocol.ts';
-import { bandCards, formatEta, wholeLayerQuestion } from '../../src/lib/studio/band-cards.ts';
+import { bandCards, formatEta, slotOf, wholeLayerQuestion } from '../../src/lib/studio/band-cards.ts';
 import { queuedCard, type Card } from '../../src/lib/studio/cards.ts';
 
 const now: JobSettings = { ...DEFAULT_JOB_SETTINGS };
@@ -47,6 +47,27 @@ describe("a layer band's cards", () => {
     expect(b.others.get(8)).toBe(queuedThenDoneOld[1]);
     expect(b.others.has(5)).toBe(false);
     expect(b.classes).toEqual([]);
+  });
+
+  it("keeps a finished image under other settings on screen until the current settings' render has one", () => {
+    const old = card(0, 'done', before);
+    const queued = card(0, 'queued');
+    const started = { ...card(0, 'running'), frame: null };
+    const streaming = card(0, 'running');
+    const failed = card(0, 'failed');
+    // Background rendering queues every card on screen after a change: the old image stays, marked, with its successor.
+    expect(slotOf(queued, old)).toEqual({ card: old, other: true, next: queued });
+    expect(slotOf(started, old)).toEqual({ card: old, other: true, next: started });
+    // The first snapshot replaces it; so does a failure (its message is on the card).
+    expect(slotOf(streaming, old)).toEqual({ card: streaming, other: false, next: null });
+    expect(slotOf(failed, old)).toEqual({ card: failed, other: false, next: null });
+    // Nothing finished to keep: the current card, else a render still pending under other settings (marked).
+    const pendingOld = card(0, 'running', before);
+    expect(slotOf(queued, undefined)).toEqual({ card: queued, other: false, next: null });
+    expect(slotOf(queued, pendingOld)).toEqual({ card: queued, other: false, next: null });
+    expect(slotOf(undefined, pendingOld)).toEqual({ card: pendingOld, other: true, next: null });
+    expect(slotOf(undefined, old)).toEqual({ card: old, other: true, next: null });
+    expect(slotOf(undefined, undefined)).toEqual({ card: undefined, other: false, next: null });
   });
 
   it('keeps class renders of a class band in any state and settings; a cancelled combo is pending too', () => {

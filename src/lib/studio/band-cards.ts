@@ -69,6 +69,29 @@ export function bandCards(
   return out;
 }
 
+/** What a band shows for one channel. */
+export interface Slot {
+  /** The card drawn: the current settings' render, or an image under other settings (`other`). */
+  card: Card | undefined;
+  other: boolean;
+  /** The current settings' render, queued or started without an image yet, that will replace the one drawn. */
+  next: Card | null;
+}
+
+/**
+ * The slot of one channel, from the card under the band's current settings and the band's `others` entry: the current
+ * render once it has an image (or failed); until then the finished image under other settings stays, marked, with the
+ * render that will replace it as `next` — with background rendering on, a change of settings queues every card on
+ * screen at once, and a slot that showed the queued card would blank the whole gallery for minutes.
+ */
+export function slotOf(current: Card | undefined, other: Card | undefined): Slot {
+  const olderImage = other?.status === 'done' && other.frame !== null ? other : undefined;
+  if (current && (current.frame !== null || current.status === 'failed' || !olderImage))
+    return { card: current, other: false, next: null };
+  if (olderImage) return { card: olderImage, other: true, next: current ?? null };
+  return { card: other, other: Boolean(other), next: null };
+}
+
 /** "1 min 5 s" / "40 s". */
 export function formatEta(ms: number): string {
   const s = Math.round(ms / 1000);
