@@ -91,6 +91,38 @@ test('a render asked for before a change of settings still shows, running and ma
   await expect(page.getByTestId('queue-counts')).toContainText('0 running · 0 queued');
 });
 
+test('two tabs share their renders: one finished in a tab shows in the other without rendering again', async ({
+  page,
+  context,
+}) => {
+  const other = await context.newPage();
+  await Promise.all([page.goto(SMALL), other.goto(SMALL)]);
+  await expect(other.getByTestId('backend')).toContainText('wasm');
+  // The other tab asks for the same image but holds it queued behind a paused render, as a busy tab would.
+  await card(other, 'conv_pw_3_bn', 5).click();
+  await expect(card(other, 'conv_pw_3_bn', 5)).toHaveAttribute('data-status', 'running');
+  await other.getByRole('button', { name: 'pause' }).click();
+  const there = card(other, 'conv_pw_3_bn', 2);
+  await there.click();
+  await expect(there).toHaveAttribute('data-status', 'queued');
+  await expect(other.getByTestId('queue-counts')).toContainText('paused · 1 queued');
+  await renderCard(page, 'conv_pw_3_bn', 2);
+  await expect(there).toHaveAttribute('data-status', 'done');
+  await expect(there).toHaveAttribute('data-cached', 'yes');
+  await expect(other.getByText('1 cached')).toBeVisible();
+  await expect(other.getByTestId('queue-counts')).toContainText('paused · 0 queued');
+  await other.getByRole('button', { name: 'resume' }).click();
+  await expect(card(other, 'conv_pw_3_bn', 5)).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  await expect(page.getByText('2 cached')).toBeVisible();
+  await expect(card(page, 'conv_pw_3_bn', 5)).toHaveAttribute('data-cached', 'yes');
+  page.once('dialog', (d) => d.accept());
+  await page.getByRole('button', { name: 'clear cache' }).click();
+  await expect(other.getByText('0 cached')).toBeVisible();
+  await expect(there).toHaveAttribute('data-status', 'empty');
+  await expect(other.getByText('The cache was cleared in another tab.')).toBeVisible();
+  await other.close();
+});
+
 test('steps from the URL that the list does not offer are shown as chosen, not as an empty choice', async ({ page }) => {
   await page.goto(SMALL.replace(/steps=\d+/, 'steps=96'));
   await expect(steps(page)).toHaveValue('96');

@@ -8,6 +8,7 @@ import { layerZip } from '../../src/lib/export/zip.ts';
 import { DEFAULT_JOB_SETTINGS } from '../../src/lib/protocol.ts';
 import { QuotaError, RenderCache, type RenderRecord } from '../../src/lib/store/cache.ts';
 import { StudioCache } from '../../src/lib/studio/studio-cache.svelte.ts';
+import { cardFromRecord } from '../../src/lib/studio/cards.ts';
 import { cacheRecord } from './cache-record.ts';
 
 const tile = (v: number, size = 8) => new Uint8Array(size * size * 4).fill(v);
@@ -137,6 +138,34 @@ describe('render cache held by a tab of an older version', () => {
     await vi.waitFor(() => expect(notes).toContain('The render cache is available again: new renders are kept.'));
     expect(await cache.restore('m')).toEqual([]);
     expect(cache.count).toBe(0);
+  });
+});
+
+describe('render cache shared by two tabs', () => {
+  it("each tab hears what the other cached and cleared, reads the other's render back, and counts the same cache", async () => {
+    const name = `tabs-${Math.random()}`;
+    const heard: string[] = [];
+    const a = new StudioCache(() => {});
+    const b = new StudioCache(() => {}, {
+      stored: (key, modelKey) => heard.push(`stored ${key} of ${modelKey}`),
+      cleared: () => heard.push('cleared'),
+    });
+    await a.open(name);
+    await b.open(name);
+    const record = cacheRecord('k1', { channel: 3, value: 2.5 });
+    await a.store(cardFromRecord(record), record.png);
+    await a.store(cardFromRecord(record), record.png); // written again: still one render
+    await vi.waitFor(() => expect(heard).toEqual(['stored k1 of m', 'stored k1 of m']));
+    expect(a.count).toBe(1);
+    await vi.waitFor(() => expect(b.count).toBe(1));
+    const card = await b.card('k1');
+    expect(card).toMatchObject({ key: 'k1', channel: 3, status: 'done', value: 2.5, fromCache: true });
+    expect(card?.frame?.width).toBe(8);
+    expect(await b.card('nothing')).toBeNull();
+    await a.clear();
+    await vi.waitFor(() => expect(heard.at(-1)).toBe('cleared'));
+    await vi.waitFor(() => expect(b.count).toBe(0));
+    expect(await b.card('k1')).toBeNull();
   });
 });
 

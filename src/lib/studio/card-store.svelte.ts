@@ -16,9 +16,23 @@ export class CardStore extends SvelteMap<string, Card> {
     return next;
   }
 
+  /**
+   * The card of a job this tab's worker runs. A card read from the cache is no job's, even under a job's key: another
+   * tab's render replaced a queued one here, and what the worker sent before it heard the cancel must not change it.
+   */
+  job(id: string): Card | undefined {
+    const c = this.get(id);
+    return c && !c.fromCache ? c : undefined;
+  }
+
+  /** A job's card changed (started, requeued, failed); nothing when it is not a job's card (above). */
+  patchJob(id: string, patch: Partial<Card>): Card | undefined {
+    return this.job(id) && this.patch(id, patch);
+  }
+
   /** A streamed snapshot: the card shows it and keeps it for the detail view's slider. */
   snapshot(m: Extract<FromWorker, { type: 'snapshot' }>): boolean {
-    const c = this.get(m.id);
+    const c = this.job(m.id);
     if (!c) return false;
     const frame: Frame = { step: m.step, width: m.width, height: m.height, rgba: new Uint8ClampedArray(m.rgba), value: m.value };
     this.patch(m.id, { frame, frames: [...c.frames, frame], updates: c.updates + 1, status: 'running' });
@@ -26,7 +40,7 @@ export class CardStore extends SvelteMap<string, Card> {
   }
 
   done(m: Extract<FromWorker, { type: 'job-done' }>): Card | undefined {
-    return this.patch(m.id, { status: 'done', value: m.value, curve: m.curve, seconds: m.seconds, backend: m.backend });
+    return this.patchJob(m.id, { status: 'done', value: m.value, curve: m.curve, seconds: m.seconds, backend: m.backend });
   }
 
   /** Cards that are not done: nobody waits for them any more. */

@@ -89,7 +89,13 @@ export class Studio {
   cards = new CardStore();
   messages = $state<{ id: number; kind: 'info' | 'error'; text: string }[]>([]);
   /** The render cache in this browser (IndexedDB). */
-  private readonly cache = new StudioCache((kind, text) => this.note(kind, text));
+  private readonly cache = new StudioCache((kind, text) => this.note(kind, text), {
+    stored: (key, modelKey) => void this.adoptFromOtherTab(key, modelKey),
+    cleared: () => {
+      this.cards.dropCached();
+      this.note('info', 'The cache was cleared in another tab.');
+    },
+  });
   /** Models a person brought, kept in the browser, and the open dialog's range check. */
   readonly library = new ModelLibrary({
     send: (m) => this.send(m),
@@ -346,6 +352,22 @@ export class Studio {
     if (this.modelKey === modelKey) this.cards.restore(cards);
   }
 
+  /**
+   * A render another tab of this browser finished and cached: shown here too, and not rendered again (a queued or
+   * running render of it here is cancelled: a batch whose every image came from elsewhere stops).
+   */
+  private async adoptFromOtherTab(key: string, modelKey: string) {
+    const waiting = () => {
+      const status = this.cards.get(key)?.status;
+      return this.modelKey === modelKey && (status === undefined || status === 'queued' || status === 'running');
+    };
+    if (!waiting()) return;
+    const card = await this.cache.card(key);
+    if (!card || !waiting()) return;
+    if (this.cards.has(key)) this.requests.cancel([key]);
+    this.cards.set(key, card);
+  }
+
   /** Renders in the cache (the header's count). */
   get cacheCount(): number {
     return this.cache.count;
@@ -453,10 +475,10 @@ export class Studio {
         this.client?.replace('broken', m.message);
         break;
       case 'job-started':
-        this.cards.patch(m.id, { status: 'running' });
+        this.cards.patchJob(m.id, { status: 'running' });
         break;
       case 'job-requeued':
-        this.cards.patch(m.id, { status: 'queued', frame: null, frames: [] });
+        this.cards.patchJob(m.id, { status: 'queued', frame: null, frames: [] });
         break;
       case 'snapshot':
         if (this.cards.snapshot(m)) this.client?.progressed();
@@ -470,8 +492,7 @@ export class Studio {
       }
       case 'job-failed':
         this.book.finished(m.id);
-        if (!this.cards.has(m.id)) return;
-        this.cards.patch(m.id, { status: 'failed', error: m.message });
+        if (!this.cards.patchJob(m.id, { status: 'failed', error: m.message })) return;
         this.note('error', `Render failed: ${m.message}`);
         break;
       case 'queue':
