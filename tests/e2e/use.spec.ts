@@ -123,6 +123,24 @@ test('two tabs share their renders: one finished in a tab shows in the other wit
   await other.close();
 });
 
+test("on a narrow window nothing runs past the page's right edge: band actions wrap below the layer's facts", async ({
+  page,
+}) => {
+  await page.goto(SMALL);
+  await expect(band(page, 'conv_pw_3_bn').getByRole('button', { name: 'sheet' })).toBeVisible();
+  for (const width of [1024, 800]) {
+    await page.setViewportSize({ width, height: 700 });
+    const past = await page.evaluate(
+      () =>
+        [...document.querySelectorAll('header button, header select, header input, .bar select, .bar input')]
+          .map((e) => e.getBoundingClientRect())
+          .filter((r) => r.width > 0 && r.right > innerWidth + 0.5).length,
+    );
+    expect(past, `controls past the right edge at ${width} px`).toBe(0);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+  }
+});
+
 test('steps from the URL that the list does not offer are shown as chosen, not as an empty choice', async ({ page }) => {
   await page.goto(SMALL.replace(/steps=\d+/, 'steps=96'));
   await expect(steps(page)).toHaveValue('96');
