@@ -141,6 +141,33 @@ test("on a narrow window nothing runs past the page's right edge: band actions w
   }
 });
 
+test('a reload keeps what a person asked for: unfinished renders are queued again, finished ones come from the cache', async ({
+  page,
+}) => {
+  await page.goto(SMALL);
+  await renderCard(page, 'conv_pw_3_bn', 2);
+  await expect(page.getByText('1 cached')).toBeVisible(); // written to IndexedDB before the page goes
+  // A long render, and two queued behind it, asked for before a reload.
+  await page.goto(SMALL.replace('steps=64', 'steps=4096'));
+  await card(page, 'conv_pw_3_bn', 5).click();
+  await expect(card(page, 'conv_pw_3_bn', 5)).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
+  await band(page, 'conv_pw_3_bn').getByLabel('channels to render').fill('6,12');
+  await band(page, 'conv_pw_3_bn').getByRole('button', { name: 'render', exact: true }).click();
+  await expect(page.getByTestId('queue-counts')).toContainText('1 running · 2 queued');
+  await page.reload();
+  await expect(page.getByText('3 renders you asked for before the reload are queued again.')).toBeVisible({ timeout: 60_000 });
+  for (const ch of [5, 6, 12]) await expect(card(page, 'conv_pw_3_bn', ch)).toHaveAttribute('data-status', /queued|running/);
+  // The render that had finished is back from the cache, not asked for again.
+  await steps(page).selectOption('64');
+  await expect(card(page, 'conv_pw_3_bn', 2)).toHaveAttribute('data-cached', 'yes');
+  await page.getByRole('button', { name: 'cancel all' }).click();
+  // Cancelled, nothing is left to ask for after the next reload.
+  await page.reload();
+  await expect(card(page, 'conv_pw_3_bn', 2)).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  await expect(page.getByTestId('queue-counts')).toContainText('0 running · 0 queued');
+  await expect(page.getByText(/before the reload/)).toHaveCount(0);
+});
+
 test('steps from the URL that the list does not offer are shown as chosen, not as an empty choice', async ({ page }) => {
   await page.goto(SMALL.replace(/steps=\d+/, 'steps=96'));
   await expect(steps(page)).toHaveValue('96');

@@ -40,6 +40,11 @@ export class JobBook {
     return this.clicked.has(`${layer}|${channel}`);
   }
 
+  /** Whether a person asked for this job (a click, a range, a whole layer, a class), not the gallery. */
+  byPerson(j: Job): boolean {
+    return this.originOf(j.id) === 'clicked' || this.wasClicked(j.layer, j.channel);
+  }
+
   /** The worker died while `id` ran: true when the job has now used up its retries (and leaves the book). */
   crashedDuring(id: string): boolean {
     const n = (this.crashes.get(id) ?? 0) + 1;

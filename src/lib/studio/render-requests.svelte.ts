@@ -179,8 +179,7 @@ export class RenderRequests {
     const model = this.host.model();
     if (!model) return;
     if (this.putOff(() => this.dropStale(next))) return;
-    const byPerson = (j: Job) => this.book.originOf(j.id) === 'clicked' || this.book.wasClicked(j.layer, j.channel);
-    this.cancel(staleAfterSettings(this.outstanding.values(), model.layers, next, byPerson));
+    this.cancel(staleAfterSettings(this.outstanding.values(), model.layers, next, (j) => this.book.byPerson(j)));
   }
 
   /** Cancels some renders (a card's, a band's): queued ones leave the queue, running ones stop at their next step. */

@@ -25,6 +25,7 @@ import {
   type LoadSpec,
 } from '../protocol.ts';
 import { StudioCache } from './studio-cache.svelte.ts';
+import { AskedRenders } from './asked-renders.ts';
 import { CardStore } from './card-store.svelte.ts';
 import { framesOf, withSnapshots, type Card, type Frame } from './cards.ts';
 import { ModelLifecycle, type LoadedModel, type ModelState } from './lifecycle.ts';
@@ -115,6 +116,8 @@ export class Studio {
   private client: WorkerClient | null = null;
   private readonly lifecycle: ModelLifecycle;
   private readonly book = new JobBook();
+  /** What a person asked for and had not got when the page went away: asked for again after a reload. */
+  private readonly asked = new AskedRenders();
   private get outstanding() {
     return this.book.outstanding;
   }
@@ -205,6 +208,7 @@ export class Studio {
       this.backendChoice,
     );
     this.client.start();
+    addEventListener('pagehide', () => this.asked.save(this.book.outstanding.values(), (j) => this.book.byPerson(j)));
     await this.cache.open();
     this.library.list();
     this.photos.start();
@@ -315,7 +319,23 @@ export class Studio {
     if (s.model.reopenable) visitMemory.rememberModel(s.model.id);
     const restored = this.restoreFromCache(key);
     this.requests.holdUntil(key, restored);
-    void restored.then(() => this.openFocus(s.model));
+    void restored.then(() => {
+      this.askAgain(key);
+      this.openFocus(s.model);
+    });
+  }
+
+  /** What a person asked for before a reload and had not got, asked for again (what finished is in the cache). */
+  private askAgain(modelKey: string) {
+    if (this.modelKey !== modelKey) return;
+    const before = this.book.outstanding.size;
+    for (const a of this.asked.take(modelKey)) this.request(a.layer, a.channels, 'clicked', a.settings, a.variants);
+    const n = this.book.outstanding.size - before;
+    if (n)
+      this.note(
+        'info',
+        `${n} render${n === 1 ? '' : 's'} you asked for before the reload ${n === 1 ? 'is' : 'are'} queued again.`,
+      );
   }
 
   /** A shared link's image: rendered with the link's settings unless the cache has it, then opened. */

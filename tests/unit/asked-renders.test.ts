@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_JOB_SETTINGS, jobKey, type Job } from '../../src/lib/protocol.ts';
+import { ASKED_KEY, AskedRenders } from '../../src/lib/studio/asked-renders.ts';
+
+class MemoryStore {
+  readonly items = new Map<string, string>();
+  getItem = (k: string) => this.items.get(k) ?? null;
+  setItem = (k: string, v: string) => void this.items.set(k, v);
+  removeItem = (k: string) => void this.items.delete(k);
+}
+
+const settings = { ...DEFAULT_JOB_SETTINGS, steps: 64 };
+function job(modelId: string, layer: string, channel: number, variant = 0, extra: Partial<Job> = {}): Job {
+  const j = { modelId, layer, channel, variant, settings, ...extra };
+  return { ...j, id: jobKey(j), priority: 1 };
+}
+
+describe('renders a person asked for, across a reload', () => {
+  it("keeps the person's unfinished jobs, and gives them back once per model, grouped into requests", () => {
+    const store = new MemoryStore();
+    const asked = new AskedRenders(store);
+    const mine = [job('m', 'a', 3), job('m', 'a', 1), job('m', 'a', 4), job('m', 'a', 4, 1), job('m', 'b', 0)];
+    const otherSettings = job('m', 'a', 2, 0, { settings: { ...settings, seed: 5 } });
+    const gallery = job('m', 'a', 9);
+    const combo = job('m', 'a', 3, 0, { combo: { kind: 'neg' } });
+    const otherModel = job('n', 'a', 7);
+    const all = [...mine, otherSettings, gallery, combo, otherModel];
+    asked.save(all, (j) => j !== gallery);
+    expect(JSON.parse(store.getItem(ASKED_KEY)!)).toHaveLength(7);
+
+    const again = new AskedRenders(store).take('m');
+    expect(again).toEqual([
+      { layer: 'a', settings, variants: 1, channels: [1, 3] },
+      { layer: 'a', settings, variants: 2, channels: [4] },
+      { layer: 'b', settings, variants: 1, channels: [0] },
+      { layer: 'a', settings: { ...settings, seed: 5 }, variants: 1, channels: [2] },
+    ]);
+    // Taken once: another model's stay until it opens; then nothing is left.
+    expect(asked.take('m')).toEqual([]);
+    expect(asked.take('n')).toEqual([{ layer: 'a', settings, variants: 1, channels: [7] }]);
+    expect(store.items.has(ASKED_KEY)).toBe(false);
+  });
+
+  it('keeps nothing when nothing is unfinished, and survives damaged or missing storage', () => {
+    const store = new MemoryStore();
+    store.setItem(ASKED_KEY, 'stale');
+    new AskedRenders(store).save([job('m', 'a', 1)], () => false);
+    expect(store.items.has(ASKED_KEY)).toBe(false);
+    store.setItem(ASKED_KEY, '{not json');
+    expect(new AskedRenders(store).take('m')).toEqual([]);
+    store.setItem(ASKED_KEY, '{"an":"object"}');
+    expect(new AskedRenders(store).take('m')).toEqual([]);
+    const none = new AskedRenders(null);
+    none.save([job('m', 'a', 1)], () => true);
+    expect(none.take('m')).toEqual([]);
+    const full = new MemoryStore();
+    full.setItem = () => {
+      throw new DOMException('quota', 'QuotaExceededError');
+    };
+    expect(() => new AskedRenders(full).save([job('m', 'a', 1)], () => true)).not.toThrow();
+  });
+});
