@@ -180,6 +180,24 @@ describe('other objectives', () => {
     const diverse = await similarity(200);
     expect(diverse).toBeLessThan(plain - 0.02);
   });
+
+  it('diversity acts among the variants of one channel only: another channel in the batch does not change an image', async () => {
+    const m = await model(SMALL);
+    const settings = { layer: 'conv_pw_5_bn', steps: 24, size: 48, diversity: 200 };
+    const pair = [0, 1].map((variant) => ({ index: 5, variant }));
+    const alone = await render(m, settings, pair);
+    // The same two variants batched with another channel's render (as the studio's queue batches jobs of one layer and
+    // settings): their images are those rendered without it, up to floating-point summation order.
+    const mixed = await render(m, settings, [...pair, { index: 9, variant: 0 }]);
+    const single = await render(m, { ...settings, diversity: 0 }, [{ index: 9, variant: 0 }]);
+    const diff = (a: Uint8ClampedArray, b: Uint8ClampedArray) => a.reduce((s, v, i) => s + Math.abs(v - b[i]), 0) / a.length;
+    for (const i of [0, 1]) expect(diff(mixed.final.images[i], alone.final.images[i])).toBeLessThan(0.5);
+    // A channel with no variant beside it gets no diversity term: as rendered with none.
+    expect(diff(mixed.final.images[2], single.final.images[0])).toBeLessThan(0.5);
+    // …while the pair itself is pushed apart (not the images of diversity 0).
+    const none = await render(m, { ...settings, diversity: 0 }, pair);
+    expect(diff(alone.final.images[0], none.final.images[0])).toBeGreaterThan(2);
+  });
 });
 
 describe('the loop takes its parts (as Lucid’s render_vis does)', () => {

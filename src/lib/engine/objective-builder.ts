@@ -65,12 +65,32 @@ export function buildObjective(model: FeatureModel, s: ObjectiveSpec, targets: T
   }
 }
 
-/** The weighted regularizers (subtracted) and the diversity term (added) on `layer`. */
-export function regularizers(s: RegularizerSpec, layer: string): obj.Objective[] {
+/**
+ * The weighted regularizers (subtracted) and the diversity term (added) on `layer`; `groups` tells the diversity term
+ * which batch items are variants of one target (targetGroups).
+ */
+export function regularizers(s: RegularizerSpec, layer: string, groups?: number[]): obj.Objective[] {
   const r: obj.Objective[] = [];
   if (s.l1) r.push(obj.scale(obj.l1(0.5), -s.l1));
   if (s.tv) r.push(obj.scale(obj.totalVariation(), -s.tv));
   if (s.blur) r.push(obj.scale(obj.blur(), -s.blur));
-  if (s.diversity) r.push(obj.scale(obj.diversity(layer), s.diversity));
+  // With no two variants of one target in the batch the term is zero: left out, the network may compute only the
+  // channels the objective reads (diversity reads the whole layer).
+  const paired = !groups || groups.some((g, i) => groups.indexOf(g) !== i);
+  if (s.diversity && paired) r.push(obj.scale(obj.diversity(layer, groups), s.diversity));
   return r;
+}
+
+/**
+ * Each target's group: targets that differ only by variant share one (the images diversity pushes apart); for the
+ * layer objective every target is the same one (the index is not read).
+ */
+export function targetGroups(objective: obj.ObjectiveKind, targets: Target[]): number[] {
+  const ids = new Map<string, number>();
+  return targets.map((t) => {
+    const key = objective === 'layer' ? 'layer' : JSON.stringify([t.index, t.terms ?? null, t.position ?? null]);
+    let id = ids.get(key);
+    if (id === undefined) ids.set(key, (id = ids.size));
+    return id;
+  });
 }

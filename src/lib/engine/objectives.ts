@@ -150,25 +150,37 @@ export function logit(layer: string, targets: number[]): Objective {
 }
 
 /**
- * Diversity across the batch (Lucid): the negative mean cosine similarity between the items' Gram matrices at
- * `layer`. Every item receives the same batch-wide value, divided by the batch size so that the sum over items is
- * the batch-wide term.
+ * Diversity among the variants of one target (Lucid's term, used as Lucid uses it: a batch of variants of one
+ * channel): the negative mean cosine similarity between the Gram matrices at `layer` of the items that share a group,
+ * each item of a group of n receiving 1/n of its group's value. `groups` gives each batch item's group (all one group
+ * when absent); an item alone in its group gets 0, so an image does not depend on the other channels that happen to
+ * share its batch.
  */
-export function diversity(layer: string): Objective {
+export function diversity(layer: string, groups?: number[]): Objective {
   return {
     layers: [layer],
     label: `diversity ${layer}`,
     score: ({ acts }) => {
       const a = as4d(acts.get(layer)!);
       const [b, h, w, c] = a.shape;
-      if (b < 2) return tf.zeros([b]) as tf.Tensor1D;
+      const g = groups ?? new Array<number>(b).fill(0);
+      if (g.length !== b) throw new Error(`diversity: ${g.length} groups for a batch of ${b}`);
+      const size = g.map((x) => g.filter((y) => y === x).length);
+      if (size.every((n) => n < 2)) return tf.zeros([b]) as tf.Tensor1D;
+      // same[i][j]: i and j share a group; coef[i] = 1 / (n² (n − 1)) for a group of n ≥ 2, else 0.
+      const same = tf.tensor2d(
+        g.flatMap((x) => g.map((y) => (x === y ? 1 : 0))),
+        [b, b],
+      );
+      const coef = tf.tensor1d(size.map((n) => (n > 1 ? 1 / (n * n * (n - 1)) : 0)));
       const flat = a.reshape([b, h * w, c]) as tf.Tensor3D;
       const grams = tf.matMul(flat, flat, true, false).reshape([b, c * c]) as tf.Tensor2D;
       const unit = tf.div(grams, tf.add(tf.norm(grams, 2, 1, true), 1e-8));
       const sim = tf.matMul(unit, unit, false, true); // [b, b]
-      const offDiag = tf.sub(tf.sum(sim), tf.sum(tf.mul(sim, tf.eye(b))));
-      const meanSim = tf.div(offDiag, b * (b - 1));
-      return tf.fill([b], 0).add(tf.div(tf.neg(meanSim), b)) as tf.Tensor1D;
+      // Per item: the sum of its similarities to the others of its group; per group: the sum of those.
+      const rows = tf.sum(tf.mul(sim, tf.sub(same, tf.eye(b))), 1, true); // [b, 1]
+      const groupSums = tf.matMul(same, rows).reshape([b]);
+      return tf.neg(tf.mul(groupSums, coef)) as tf.Tensor1D;
     },
   };
 }

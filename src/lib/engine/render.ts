@@ -8,7 +8,7 @@ import type { FeatureModel } from './model.ts';
 import { EngineError } from './network.ts';
 import * as obj from './objectives.ts';
 import { Adam } from './adam.ts';
-import { buildObjective, regularizers, type Target } from './objective-builder.ts';
+import { buildObjective, regularizers, targetGroups, type Target } from './objective-builder.ts';
 import { renderVis, type RenderOptions, type RenderResult } from './render-vis.ts';
 import { createParam } from './param.ts';
 import {
@@ -57,7 +57,7 @@ export async function render(
     throw new EngineError(`steps must be a whole number from 1 to ${MAX_STEPS} (got ${s.steps})`);
   const objective = buildObjective(model, s, targets);
   const layer = objective.layers[0];
-  const full = obj.sum(objective, ...regularizers(s, layer));
+  const full = obj.sum(objective, ...regularizers(s, layer, targetGroups(s.objective, targets)));
   const seeds = targets.map((t) => mixSeed(s.seed, t.index, t.variant ?? 0));
   const rands = seeds.map((sd) => rng(mixSeed(sd, 0x7a11)));
   const param = createParam({
