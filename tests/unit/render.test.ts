@@ -190,7 +190,7 @@ describe('other objectives', () => {
     // settings): their images are those rendered without it, up to floating-point summation order.
     const mixed = await render(m, settings, [...pair, { index: 9, variant: 0 }]);
     const single = await render(m, { ...settings, diversity: 0 }, [{ index: 9, variant: 0 }]);
-    const diff = (a: Uint8ClampedArray, b: Uint8ClampedArray) => a.reduce((s, v, i) => s + Math.abs(v - b[i]), 0) / a.length;
+    const diff = (a: Uint8Array, b: Uint8Array) => a.reduce((s, v, i) => s + Math.abs(v - b[i]), 0) / a.length;
     for (const i of [0, 1]) expect(diff(mixed.final.images[i], alone.final.images[i])).toBeLessThan(0.5);
     // A channel with no variant beside it gets no diversity term: as rendered with none.
     expect(diff(mixed.final.images[2], single.final.images[0])).toBeLessThan(0.5);
