@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_JOB_SETTINGS, jobKey, type Job } from '../../src/lib/protocol.ts';
 import { ASKED_KEY, AskedRenders } from '../../src/lib/studio/asked-renders.ts';
+import { JobBook } from '../../src/lib/studio/job-book.ts';
 
 class MemoryStore {
   readonly items = new Map<string, string>();
@@ -25,7 +26,7 @@ describe('renders a person asked for, across a reload', () => {
     const combo = job('m', 'a', 3, 0, { combo: { kind: 'neg' } });
     const otherModel = job('n', 'a', 7);
     const all = [...mine, otherSettings, gallery, combo, otherModel];
-    asked.save(all, (j) => j !== gallery);
+    asked.save(all.filter((j) => j !== gallery));
     expect(JSON.parse(store.getItem(ASKED_KEY)!)).toHaveLength(7);
 
     const again = new AskedRenders(store).take('m');
@@ -44,19 +45,36 @@ describe('renders a person asked for, across a reload', () => {
   it('keeps nothing when nothing is unfinished, and survives damaged or missing storage', () => {
     const store = new MemoryStore();
     store.setItem(ASKED_KEY, 'stale');
-    new AskedRenders(store).save([job('m', 'a', 1)], () => false);
+    new AskedRenders(store).save([]);
     expect(store.items.has(ASKED_KEY)).toBe(false);
     store.setItem(ASKED_KEY, '{not json');
     expect(new AskedRenders(store).take('m')).toEqual([]);
     store.setItem(ASKED_KEY, '{"an":"object"}');
     expect(new AskedRenders(store).take('m')).toEqual([]);
     const none = new AskedRenders(null);
-    none.save([job('m', 'a', 1)], () => true);
+    none.save([job('m', 'a', 1)]);
     expect(none.take('m')).toEqual([]);
     const full = new MemoryStore();
     full.setItem = () => {
       throw new DOMException('quota', 'QuotaExceededError');
     };
-    expect(() => new AskedRenders(full).save([job('m', 'a', 1)], () => true)).not.toThrow();
+    expect(() => new AskedRenders(full).save([job('m', 'a', 1)])).not.toThrow();
+  });
+
+  it("counts a person's finished render as unsafe until its image is in the cache; the gallery's never", () => {
+    const book = new JobBook();
+    const clicked = job('m', 'a', 1);
+    const gallery = job('m', 'a', 2);
+    const cancelled = job('m', 'a', 3);
+    book.add(clicked, 'clicked');
+    book.add(gallery, 'background');
+    book.add(cancelled, 'clicked');
+    expect(book.unsafeByPerson()).toEqual([clicked, cancelled]);
+    book.finished(clicked.id, true);
+    book.finished(gallery.id, true);
+    book.finished(cancelled.id);
+    expect(book.unsafeByPerson()).toEqual([clicked]); // its image is being written
+    book.written(clicked.id);
+    expect(book.unsafeByPerson()).toEqual([]);
   });
 });

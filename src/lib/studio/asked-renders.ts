@@ -1,10 +1,11 @@
 /**
- * What a person asked for outlives a reload: the renders they asked for (a click, a range, a whole layer, a class) and
- * that had not finished are written to the tab's sessionStorage as the page goes away, and asked for again once their
- * model is back on screen (what finished meanwhile comes from the cache, not from a new render). The gallery's own
- * background and on-screen requests are not kept — the bands ask for those again themselves — and neither are
- * composed objectives (the detail view asks for those). sessionStorage belongs to the tab: a reload keeps the list, a
- * new tab or the next day's visit does not start an old queue. Where storage is unavailable nothing is kept.
+ * What a person asked for outlives a reload: the renders they asked for (a click, a range, a whole layer, a class) that
+ * had not finished, or whose image was still being written to the cache, are written to the tab's sessionStorage as the
+ * page goes away, and asked for again once their model is back on screen (what finished meanwhile comes from the
+ * cache, not from a new render). The gallery's own background and on-screen requests are not kept — the bands ask for
+ * those again themselves — and neither are composed objectives (the detail view asks for those). sessionStorage
+ * belongs to the tab: a reload keeps the list, a new tab or the next day's visit does not start an old queue. Where
+ * storage is unavailable nothing is kept.
  */
 import type { Job, JobSettings } from '../protocol.ts';
 
@@ -39,11 +40,11 @@ function session(): Store | null {
 export class AskedRenders {
   constructor(private readonly store: Store | null = session()) {}
 
-  /** Keeps the unfinished jobs a person asked for (`asked` tells which), replacing what was kept before. */
-  save(jobs: Iterable<Job>, asked: (j: Job) => boolean): void {
+  /** Keeps the jobs a person asked for and has not safely got (JobBook.unsafeByPerson), replacing what was kept. */
+  save(jobs: Iterable<Job>): void {
     const kept: Kept[] = [];
     for (const j of jobs)
-      if (!j.combo && asked(j))
+      if (!j.combo)
         kept.push({ modelKey: j.modelId, layer: j.layer, channel: j.channel, variant: j.variant, settings: j.settings });
     try {
       if (kept.length) this.store?.setItem(ASKED_KEY, JSON.stringify(kept));

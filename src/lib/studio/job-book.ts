@@ -15,6 +15,8 @@ export class JobBook {
   private readonly crashes = new Map<string, number>();
   /** Why each job was first asked for: a band leaving the screen drops the jobs only being on screen asked for. */
   private readonly origins = new Map<string, 'background' | 'visible' | 'clicked'>();
+  /** Finished jobs a person asked for whose image is being written to the cache. */
+  private readonly writing = new Map<string, Job>();
 
   add(job: Job, origin: 'background' | 'visible' | 'clicked' = 'clicked') {
     this.outstanding.set(job.id, job);
@@ -26,7 +28,13 @@ export class JobBook {
     return this.origins.get(id);
   }
 
-  finished(id: string) {
+  /**
+   * A job left the book; `writing`: it finished and its image is being written to the cache, where a page that goes
+   * meanwhile would lose it (see unsafeByPerson).
+   */
+  finished(id: string, writing = false) {
+    const job = this.outstanding.get(id);
+    if (writing && job && this.byPerson(job)) this.writing.set(id, job);
     this.outstanding.delete(id);
     this.crashes.delete(id);
     this.origins.delete(id);
@@ -38,6 +46,16 @@ export class JobBook {
 
   wasClicked(layer: string, channel: number): boolean {
     return this.clicked.has(`${layer}|${channel}`);
+  }
+
+  /** The finished job's image is in the cache (or could not be written: it was said then). */
+  written(id: string) {
+    this.writing.delete(id);
+  }
+
+  /** Jobs a person asked for that a reload now would lose: unfinished, or finished and not yet in the cache. */
+  unsafeByPerson(): Job[] {
+    return [...[...this.outstanding.values()].filter((j) => this.byPerson(j)), ...this.writing.values()];
   }
 
   /** Whether a person asked for this job (a click, a range, a whole layer, a class), not the gallery. */

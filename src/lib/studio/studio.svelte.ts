@@ -208,7 +208,7 @@ export class Studio {
       this.backendChoice,
     );
     this.client.start();
-    addEventListener('pagehide', () => this.asked.save(this.book.outstanding.values(), (j) => this.book.byPerson(j)));
+    addEventListener('pagehide', () => this.asked.save(this.book.unsafeByPerson()));
     await this.cache.open();
     this.library.list();
     this.photos.start();
@@ -504,10 +504,11 @@ export class Studio {
         if (this.cards.snapshot(m)) this.client?.progressed();
         break;
       case 'job-done': {
-        this.book.finished(m.id);
+        this.book.finished(m.id, true);
         const c = this.cards.done(m);
         // A render that never sent a snapshot has no image to keep.
-        if (c?.frame) void this.cache.store(c, this.pngOf(c));
+        const written = c?.frame ? this.cache.store(c, this.pngOf(c)) : Promise.resolve();
+        void written.then(() => this.book.written(m.id));
         break;
       }
       case 'job-failed':
