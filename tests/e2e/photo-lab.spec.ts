@@ -64,7 +64,25 @@ test('adversarial examples: PGD at ε 4 changes the top class; the exported pair
   expect(linf).toBeGreaterThan(0);
   expect(linf).toBeLessThanOrEqual(4);
   const result = JSON.parse(new TextDecoder().decode(zip['result.json']));
-  expect(result).toMatchObject({ epsilon: 4, success: true, linf });
+  expect(result).toMatchObject({ model: 'mobilenet_v1_0.25_224', photo: 'airplane', epsilon: 4, success: true, linf });
+  // Another model on screen and another ε in the controls: the example on show says which model made it, and its
+  // export keeps what it was made with.
+  await page.keyboard.press('Escape');
+  await page.getByLabel('model').selectOption('mobilenet_v1_0.25_224_tfhub_graph');
+  await expect(page.locator('section.band').first()).toBeVisible();
+  await page.getByRole('button', { name: 'photo lab' }).click();
+  await page.getByRole('button', { name: 'adversarial examples' }).click();
+  await expect(page.getByTestId('attack-other-model')).toContainText(
+    'Made on mobilenet_v1_0.25_224; the model on screen is mobilenet_v1_0.25_224_tfhub_graph',
+  );
+  await page.getByLabel('epsilon value').fill('8');
+  const again = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'export pair (ZIP)' }).click();
+  const second = unzipSync(readFileSync(await (await again).path()));
+  expect(JSON.parse(new TextDecoder().decode(second['result.json']))).toMatchObject({
+    model: 'mobilenet_v1_0.25_224',
+    epsilon: 4,
+  });
 });
 
 test("receptive field on a photo: a clicked unit's region is outlined with the band's numbers", async ({ page }) => {

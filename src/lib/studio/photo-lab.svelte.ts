@@ -12,15 +12,25 @@ export interface ConvRequest {
   padding: 'same' | 'valid';
 }
 
+export interface AttackAsked {
+  model: string;
+  photo: string;
+  epsilon: number;
+  target: number | null;
+}
+
 export class PhotoLab {
   conv = $state<ConvolvedLab | null>(null);
   /** What `conv` was computed with (the kernel, stride and padding being edited may already differ). */
   convRequest = $state<ConvRequest | null>(null);
   attack = $state<AttackResult | null>(null);
+  /** What `attack` was asked for with: the model on screen then, the photo, ε and target (the controls may differ now). */
+  attackAsked = $state<AttackAsked | null>(null);
   busy = $state<'convolve' | 'attack' | null>(null);
   error = $state<string | null>(null);
   private req = 0;
   private sent: ConvRequest | null = null;
+  private asked: AttackAsked | null = null;
 
   constructor(private readonly send: (m: ToWorker) => void) {}
 
@@ -31,10 +41,12 @@ export class PhotoLab {
     this.send({ type: 'convolve', req: ++this.req, photo, kernel, stride, padding });
   }
 
-  runAttack(photo: CheckImage, epsilon: number, steps: number, target: number | null): void {
+  /** An adversarial example of `photo` for `model` (the model on screen: the worker's messages run in order). */
+  runAttack(photo: CheckImage, epsilon: number, steps: number, target: number | null, model: string): void {
     this.busy = 'attack';
     this.error = null;
     this.attack = null;
+    this.asked = { model, photo: photo.name, epsilon, target };
     this.send({ type: 'attack', req: ++this.req, photo, epsilon, steps, target });
   }
 
@@ -53,8 +65,10 @@ export class PhotoLab {
     if (m.type === 'convolved') {
       this.conv = m.lab;
       this.convRequest = this.sent;
-    } else if (m.type === 'attacked') this.attack = m.result;
-    else this.error = m.message;
+    } else if (m.type === 'attacked') {
+      this.attack = m.result;
+      this.attackAsked = this.asked;
+    } else this.error = m.message;
     return true;
   }
 }
