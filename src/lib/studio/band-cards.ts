@@ -3,7 +3,7 @@
  * each comparing settings as JSON per card, on every streamed snapshot of every card).
  */
 import type { JobSettings } from '../protocol.ts';
-import type { Card } from './cards.ts';
+import { isPending, type Card } from './cards.ts';
 
 /**
  * A comparable string for each settings object, written once per object: a card's settings object is shared by the
@@ -52,7 +52,7 @@ export function bandCards(
   const classes = new Set<number>();
   for (const c of cards) {
     if (c.modelKey !== modelKey || c.layer !== layer) continue;
-    const pending = c.status === 'queued' || c.status === 'running';
+    const pending = isPending(c);
     if (pending) out.pending.push(c);
     if (c.settings.objective === 'logit') classes.add(c.channel);
     if (c.combo) continue;

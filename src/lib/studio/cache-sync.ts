@@ -30,7 +30,10 @@ export async function restoreCards(cache: RenderCache, modelKey: string): Promis
 /** Writes a finished card; `png` is its final image with the settings chunk. */
 export async function storeCard(cache: RenderCache, c: Card, png: Uint8Array): Promise<void> {
   if (!c.frame) return;
-  const snapshots = c.frames.map((f) => ({ step: f.step, png: encodePng(new Uint8Array(f.rgba.buffer), f.width, f.height) }));
+  const snapshots = c.frames.map((f) => ({
+    step: f.step,
+    png: encodePng(new Uint8Array(f.rgba.buffer, f.rgba.byteOffset, f.rgba.byteLength), f.width, f.height),
+  }));
   const record: RenderRecord = {
     key: c.key,
     modelId: c.modelKey,

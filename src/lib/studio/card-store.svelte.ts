@@ -4,7 +4,7 @@
  */
 import { SvelteMap } from 'svelte/reactivity';
 import type { FromWorker } from '../protocol.ts';
-import type { Card, Frame } from './cards.ts';
+import { isPending, type Card, type Frame } from './cards.ts';
 
 export class CardStore extends SvelteMap<string, Card> {
   /** Replaces a card by a changed copy; returns it (undefined when there is no such card). */
@@ -45,7 +45,7 @@ export class CardStore extends SvelteMap<string, Card> {
 
   /** Cards that are not done: nobody waits for them any more. */
   dropUnfinished() {
-    for (const [key, card] of this) if (card.status === 'queued' || card.status === 'running') this.delete(key);
+    for (const [key, card] of this) if (isPending(card)) this.delete(key);
   }
 
   /** Another model is on screen: its cards leave (its renders stay in the cache). */

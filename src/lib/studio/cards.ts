@@ -15,6 +15,9 @@ export interface Frame {
   value: number;
 }
 
+/** Queued or running: a render someone still waits for. */
+export const isPending = (c: Pick<Card, 'status'> | undefined): boolean => c?.status === 'queued' || c?.status === 'running';
+
 export interface Card {
   key: string;
   /** The model's cache identity (see LoadedModel.key). */

@@ -7,7 +7,7 @@
 import { jobKey, PRIORITY, type Combo, type Job, type JobSettings, type ToWorker } from '../protocol.ts';
 import { checkJobSettings } from '../settings.ts';
 import type { CardStore } from './card-store.svelte.ts';
-import { queuedCard, type Card } from './cards.ts';
+import { isPending, queuedCard, type Card } from './cards.ts';
 import { RequestPriorities, type RequestOrigin } from './request-priority.ts';
 import type { JobBook } from './job-book.ts';
 import type { LoadedModel } from './lifecycle.ts';
@@ -188,7 +188,7 @@ export class RenderRequests {
     this.host.control({ type: 'cancel', ids: keys });
     for (const key of keys) {
       const c = this.cards.get(key);
-      if (c && (c.status === 'queued' || c.status === 'running')) this.cards.delete(key);
+      if (isPending(c)) this.cards.delete(key);
       this.book.finished(key);
     }
   }

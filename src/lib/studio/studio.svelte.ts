@@ -27,7 +27,7 @@ import {
 import { StudioCache } from './studio-cache.svelte.ts';
 import { AskedRenders } from './asked-renders.ts';
 import { CardStore } from './card-store.svelte.ts';
-import { framesOf, withSnapshots, type Card, type Frame } from './cards.ts';
+import { framesOf, isPending, withSnapshots, type Card, type Frame } from './cards.ts';
 import { ModelLifecycle, type LoadedModel, type ModelState } from './lifecycle.ts';
 import { JobBook, JOB_CRASH_LIMIT } from './job-book.ts';
 import { RenderRequests } from './render-requests.svelte.ts';
@@ -378,8 +378,8 @@ export class Studio {
    */
   private async adoptFromOtherTab(key: string, modelKey: string) {
     const waiting = () => {
-      const status = this.cards.get(key)?.status;
-      return this.modelKey === modelKey && (status === undefined || status === 'queued' || status === 'running');
+      const c = this.cards.get(key);
+      return this.modelKey === modelKey && (!c || isPending(c));
     };
     if (!waiting()) return;
     const card = await this.cache.card(key);
