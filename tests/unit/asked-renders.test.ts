@@ -51,6 +51,12 @@ describe('renders a person asked for, across a reload', () => {
     expect(new AskedRenders(store).take('m')).toEqual([]);
     store.setItem(ASKED_KEY, '{"an":"object"}');
     expect(new AskedRenders(store).take('m')).toEqual([]);
+    const entry = { modelKey: 'm', layer: 'a', channel: 1, variant: 0, settings };
+    store.setItem(
+      ASKED_KEY,
+      JSON.stringify([{ ...entry, channel: -1 }, { ...entry, channel: 1.5 }, { ...entry, variant: 'x' }, entry]),
+    );
+    expect(new AskedRenders(store).take('m')).toEqual([{ layer: 'a', settings, variants: 1, channels: [1] }]);
     const none = new AskedRenders(null);
     none.save([job('m', 'a', 1)]);
     expect(none.take('m')).toEqual([]);

@@ -67,7 +67,10 @@ export class AskedRenders {
       return [];
     }
     if (!Array.isArray(kept)) return [];
-    const mine = kept.filter((k) => k?.modelKey === modelKey && typeof k.layer === 'string' && k.settings);
+    const whole = (n: unknown) => Number.isInteger(n) && (n as number) >= 0;
+    const mine = kept.filter(
+      (k) => k?.modelKey === modelKey && typeof k.layer === 'string' && k.settings && whole(k.channel) && whole(k.variant),
+    );
     const rest = kept.filter((k) => !mine.includes(k));
     try {
       if (rest.length) this.store?.setItem(ASKED_KEY, JSON.stringify(rest));
@@ -75,11 +78,11 @@ export class AskedRenders {
     } catch {
       /* asked for again on the next reload too: cached ones are not rendered twice */
     }
-    const groups = new Map<string, AskedAgain & { byChannel: Map<number, number> }>();
+    const groups = new Map<string, { layer: string; settings: JobSettings; byChannel: Map<number, number> }>();
     for (const k of mine) {
       const id = JSON.stringify([k.layer, k.settings]);
       let g = groups.get(id);
-      if (!g) groups.set(id, (g = { layer: k.layer, channels: [], settings: k.settings, variants: 1, byChannel: new Map() }));
+      if (!g) groups.set(id, (g = { layer: k.layer, settings: k.settings, byChannel: new Map() }));
       g.byChannel.set(k.channel, Math.max(g.byChannel.get(k.channel) ?? 0, k.variant + 1));
     }
     // One request per layer, settings and variant count (RenderRequests.request asks variants 0…n-1 of each channel).
