@@ -12,19 +12,34 @@ export interface Restored {
   skipped: number;
 }
 
+/** A record as a card; throws for a damaged one (missing fields, bytes that are not a PNG). */
+function recordCard(r: RenderRecord): Card {
+  if (!r.settings || !r.png) throw new Error('incomplete record');
+  return cardFromRecord(r);
+}
+
 export async function restoreCards(cache: RenderCache, modelKey: string): Promise<Restored> {
   const records = await cache.forModel(modelKey);
   const cards: Card[] = [];
   let skipped = 0;
   for (const r of records) {
     try {
-      if (!r.settings || !r.png) throw new Error('incomplete record');
-      cards.push(cardFromRecord(r));
+      cards.push(recordCard(r));
     } catch {
       skipped++;
     }
   }
   return { cards, skipped };
+}
+
+/** One render read back as a card (another tab wrote it); null when it is not cached or is damaged. */
+export async function readCard(cache: RenderCache, key: string): Promise<Card | null> {
+  const r = await cache.get(key);
+  try {
+    return r ? recordCard(r) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Writes a finished card; `png` is its final image with the settings chunk. */

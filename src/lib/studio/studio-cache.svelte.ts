@@ -8,8 +8,8 @@
  * header counts the same cache.
  */
 import { QuotaError, RenderCache, type Snapshots } from '../store/cache.ts';
-import { restoreCards, storeCard } from './cache-sync.ts';
-import { cardFromRecord, type Card } from './cards.ts';
+import { readCard, restoreCards, storeCard } from './cache-sync.ts';
+import type { Card } from './cards.ts';
 
 type Note = (kind: 'info' | 'error', text: string) => void;
 
@@ -112,9 +112,9 @@ export class StudioCache {
 
   /** A render another tab cached, as a card; null when it is not there (cleared since) or cannot be read. */
   async card(key: string): Promise<Card | null> {
+    if (!this.cache) return null;
     try {
-      const r = await this.cache?.get(key);
-      return r ? cardFromRecord(r) : null;
+      return await readCard(this.cache, key);
     } catch {
       return null;
     }
