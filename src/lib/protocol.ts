@@ -24,8 +24,16 @@ export interface JobSettings {
   seed: number;
   param: ParamKind;
   transforms: boolean;
-  /** Diversity weight; only meaningful when several variants of a target render together. */
+  /**
+   * Diversity weight among the variants of one target rendered together; 0 for a single image (checkJobSettings): the
+   * term has nothing to push apart there, and an image's identity must not carry a weight that did not touch it.
+   */
   diversity: number;
+  /**
+   * Images of one target optimized together in one batch (1: a single image, what the gallery renders). Variant k of
+   * a group of n depends on the other n−1, so n is part of each variant's identity (jobKey).
+   */
+  variants: number;
 }
 
 /**
@@ -42,6 +50,7 @@ export const DEFAULT_JOB_SETTINGS: JobSettings = {
   param: 'fourier',
   transforms: true,
   diversity: 0,
+  variants: 1,
 };
 
 export interface Job {
@@ -51,7 +60,7 @@ export interface Job {
   layer: string;
   /** Channel, or class index for the logit objective. */
   channel: number;
-  /** Diversity variant (0 when not rendering variants). */
+  /** Which image of its group (0 … settings.variants − 1; 0 for a single image). */
   variant: number;
   settings: JobSettings;
   /** Higher runs first; equal priorities run in submission order. */
@@ -131,7 +140,9 @@ export function jobKey(j: Pick<Job, 'modelId' | 'layer' | 'channel' | 'variant' 
     s.transforms ? 't' : 'n',
     s.diversity,
   ].join('|');
-  return j.combo ? `${base}|${JSON.stringify(j.combo)}` : base;
+  // Single images keep the key they had before groups were part of it (cached renders stay found).
+  const group = s.variants > 1 ? `${base}|x${s.variants}` : base;
+  return j.combo ? `${group}|${JSON.stringify(j.combo)}` : group;
 }
 
 /** Where a person's own model comes from. */

@@ -1,10 +1,34 @@
 /**
  * The worker's job queue: priority order (then submission order), de-duplication by job id, and batching of jobs
- * that can be optimized together (same model, layer and settings).
+ * that can be optimized together (same model, layer and settings), a group's variants always in one batch.
  */
 import type { Job } from './protocol.ts';
 
 const settingsKey = (j: Job) => JSON.stringify([j.modelId, j.layer, j.settings]);
+
+/** The images that must share a batch: a group's variants of one target (diversity acts among them); else the job. */
+const groupOf = (j: Job) => (j.settings.variants > 1 ? JSON.stringify([j.channel, j.combo ?? null]) : j.id);
+
+/**
+ * Takes up to `max` jobs from the front of `list` (one optimization's jobs, most urgent first), whole groups only: a
+ * variant rendered without the rest of its group would be another image than its key says. A group that does not fit
+ * waits for the next batch; one larger than a batch (never asked for: variants ≤ MAX_BATCH) is cut.
+ */
+function takeGroups<T extends Job>(list: T[], max: number): T[] {
+  const groups = new Map<string, T[]>();
+  for (const j of list) {
+    const g = groups.get(groupOf(j));
+    if (g) g.push(j);
+    else groups.set(groupOf(j), [j]);
+  }
+  const batch: T[] = [];
+  for (const g of groups.values()) if (batch.length + g.length <= max) batch.push(...g);
+  if (!batch.length) batch.push(...list.slice(0, max));
+  const ids = new Set(batch.map((j) => j.id));
+  const rest = list.filter((j) => !ids.has(j.id));
+  list.splice(0, list.length, ...rest);
+  return batch;
+}
 
 export class JobQueue {
   private jobs: (Job & { seq: number })[] = [];
@@ -66,7 +90,7 @@ export class JobQueue {
     for (const head of order) {
       if (taken.has(head.id)) continue;
       const list = byKey.get(settingsKey(head))!;
-      const batch = list.splice(0, maxBatch);
+      const batch = takeGroups(list, maxBatch);
       for (const j of batch) taken.add(j.id);
       batches.push(batch.map(({ seq: _seq, ...j }) => j));
     }

@@ -380,13 +380,28 @@ test('switching to a model that fails to load keeps the working model and its im
   await renderCard(page, 'conv_pw_3_bn', 7);
 });
 
-test('diverse variants of one channel render together and show in the detail view', async ({ page }) => {
+test('diverse variants of one channel render together in the detail view; the gallery keeps its single images', async ({
+  page,
+}) => {
   await page.goto(SMALL);
-  await page.getByLabel('settings for new renders').locator('label', { hasText: 'variants' }).locator('select').selectOption('2');
   await renderCard(page, 'conv_pw_8_bn', 2);
   await card(page, 'conv_pw_8_bn', 2).click();
-  await expect(page.getByRole('dialog').getByLabel('variants').locator('button')).toHaveCount(2, { timeout: 60_000 });
-  await expect(page.getByRole('dialog')).toContainText('diversity');
+  const dialog = page.getByRole('dialog');
+  const ask = dialog.getByLabel('render variants');
+  await ask.locator('select').selectOption('2');
+  await ask.getByRole('button', { name: 'render variants' }).click();
+  const pair = dialog.getByLabel('variants').locator('[data-group="2"] button');
+  await expect(pair).toHaveCount(2);
+  await expect(pair.nth(0)).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  await expect(pair.nth(1)).toHaveAttribute('data-status', 'done');
+  // The detail view moved to the pair's first image; its settings name the group.
+  await expect(dialog).toContainText('diversity');
+  await expect(dialog.getByLabel('variants').locator('[data-group="1"] button')).toHaveCount(1);
+  // Two renders and no more: the gallery's images were not asked for again under other settings.
+  await expect(page.getByTestId('queue-counts')).toContainText('0 queued · 3 done');
+  await page.keyboard.press('Escape');
+  await expect(card(page, 'conv_pw_8_bn', 2)).toHaveAttribute('data-status', 'done');
+  await expect(card(page, 'conv_pw_8_bn', 2)).toHaveAttribute('data-other', 'no');
 });
 
 test('the class-score band finds a class by name and renders it', async ({ page }) => {

@@ -11,6 +11,7 @@ class MemoryStore {
 }
 
 const settings = { ...DEFAULT_JOB_SETTINGS, steps: 64 };
+const pair = { ...settings, variants: 2, diversity: 100 };
 function job(modelId: string, layer: string, channel: number, variant = 0, extra: Partial<Job> = {}): Job {
   const j = { modelId, layer, channel, variant, settings, ...extra };
   return { ...j, id: jobKey(j), priority: 1 };
@@ -20,7 +21,8 @@ describe('renders a person asked for, across a reload', () => {
   it("keeps the person's unfinished jobs, and gives them back once per model, grouped into requests", () => {
     const store = new MemoryStore();
     const asked = new AskedRenders(store);
-    const mine = [job('m', 'a', 3), job('m', 'a', 1), job('m', 'a', 4), job('m', 'a', 4, 1), job('m', 'b', 0)];
+    const group = [job('m', 'a', 4, 0, { settings: pair }), job('m', 'a', 4, 1, { settings: pair })];
+    const mine = [job('m', 'a', 3), job('m', 'a', 1), ...group, job('m', 'b', 0)];
     const otherSettings = job('m', 'a', 2, 0, { settings: { ...settings, seed: 5 } });
     const gallery = job('m', 'a', 9);
     const combo = job('m', 'a', 3, 0, { combo: { kind: 'neg' } });
@@ -31,14 +33,15 @@ describe('renders a person asked for, across a reload', () => {
 
     const again = new AskedRenders(store).take('m');
     expect(again).toEqual([
-      { layer: 'a', settings, variants: 1, channels: [1, 3] },
-      { layer: 'a', settings, variants: 2, channels: [4] },
-      { layer: 'b', settings, variants: 1, channels: [0] },
-      { layer: 'a', settings: { ...settings, seed: 5 }, variants: 1, channels: [2] },
+      { layer: 'a', settings, channels: [1, 3] },
+      // The group's settings ask for both of its images again.
+      { layer: 'a', settings: pair, channels: [4] },
+      { layer: 'b', settings, channels: [0] },
+      { layer: 'a', settings: { ...settings, seed: 5 }, channels: [2] },
     ]);
     // Taken once: another model's stay until it opens; then nothing is left.
     expect(asked.take('m')).toEqual([]);
-    expect(asked.take('n')).toEqual([{ layer: 'a', settings, variants: 1, channels: [7] }]);
+    expect(asked.take('n')).toEqual([{ layer: 'a', settings, channels: [7] }]);
     expect(store.items.has(ASKED_KEY)).toBe(false);
   });
 
@@ -52,11 +55,16 @@ describe('renders a person asked for, across a reload', () => {
     store.setItem(ASKED_KEY, '{"an":"object"}');
     expect(new AskedRenders(store).take('m')).toEqual([]);
     const entry = { modelKey: 'm', layer: 'a', channel: 1, variant: 0, settings };
-    store.setItem(
-      ASKED_KEY,
-      JSON.stringify([{ ...entry, channel: -1 }, { ...entry, channel: 1.5 }, { ...entry, variant: 'x' }, entry]),
-    );
-    expect(new AskedRenders(store).take('m')).toEqual([{ layer: 'a', settings, variants: 1, channels: [1] }]);
+    // Written by a page before settings had a group size: a single image, its diversity weight dropped.
+    const { variants: _v, ...older } = { ...settings, diversity: 100 };
+    const bad = [
+      { ...entry, channel: -1 },
+      { ...entry, channel: 1.5 },
+      { ...entry, variant: 'x' },
+    ];
+    const damaged = { ...entry, channel: 2, settings: { ...settings, steps: -3 } };
+    store.setItem(ASKED_KEY, JSON.stringify([...bad, damaged, entry, { ...entry, channel: 5, settings: older }]));
+    expect(new AskedRenders(store).take('m')).toEqual([{ layer: 'a', settings, channels: [1, 5] }]);
     const none = new AskedRenders(null);
     none.save([job('m', 'a', 1)]);
     expect(none.take('m')).toEqual([]);

@@ -15,7 +15,9 @@ function card(channel: number, status: Card['status'], settings = now, extra: Pa
 describe("a layer band's cards", () => {
   it('sorts each card of its model and layer into what the band shows, exports and cancels', () => {
     const done = card(0, 'done');
-    const variant = card(0, 'done', now, { variant: 1 });
+    // A group of variants asked for in the detail view, finished after the single image: not the gallery's.
+    const group = { ...now, variants: 2, diversity: 100 };
+    const variants = [card(0, 'done', group), card(0, 'done', group, { variant: 1 }), card(9, 'done', group)];
     const old = card(1, 'done', before);
     const oldThenNew = [card(2, 'done', before), card(2, 'done', { ...before, size: 96 })];
     const running = card(3, 'running');
@@ -30,17 +32,18 @@ describe("a layer band's cards", () => {
     const doneAndQueuedOld = [card(7, 'done', before), card(7, 'queued', { ...before, seed: 3 })];
     const queuedThenDoneOld = [card(8, 'running', before), card(8, 'done', { ...before, seed: 3 })];
     const all = [
-      ...[done, variant, old, ...oldThenNew, running, queuedFar, doneFar, combo, otherLayer, otherModel, failed],
+      ...[done, ...variants, old, ...oldThenNew, running, queuedFar, doneFar, combo, otherLayer, otherModel, failed],
       ...[queuedOld, ...doneAndQueuedOld, ...queuedThenDoneOld],
     ];
     const b = bandCards(all, 'm', 'conv', now, 10);
-    expect(b.rendered).toEqual([done, variant, doneFar]);
+    expect(b.rendered).toEqual([done, doneFar]);
     expect(b.beyond).toEqual([12, 40]);
     expect(b.pending).toEqual([running, queuedFar, queuedOld, doneAndQueuedOld[1], queuedThenDoneOld[0]]);
     // The latest finished image of each channel, whatever its settings (the current one is looked up first).
     expect(b.others.get(1)).toBe(old);
     expect(b.others.get(2)).toBe(oldThenNew[1]);
     expect(b.others.get(0)).toBe(done);
+    expect(b.others.has(9)).toBe(false);
     expect(b.others.has(3)).toBe(false); // running under the current settings: the band finds it itself
     expect(b.others.get(6)).toBe(queuedOld);
     expect(b.others.get(7)).toBe(doneAndQueuedOld[0]); // a finished image beats a pending one, in either order

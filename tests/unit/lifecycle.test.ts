@@ -272,6 +272,7 @@ describe('model lifecycle', () => {
         param: 'fourier' as const,
         transforms: true,
         diversity: 0,
+        variants: 1,
       },
     };
     h.book.add(job);

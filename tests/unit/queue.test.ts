@@ -57,6 +57,32 @@ describe('job queue', () => {
     expect(taken).toEqual(plan);
   });
 
+  it("keeps a group's variants in one batch: a variant rendered apart from its group would be another image", () => {
+    const q = new JobQueue();
+    const three = { ...DEFAULT_JOB_SETTINGS, steps: 256, variants: 3, diversity: 100 };
+    const variantOf = (channel: number, variant: number, priority = 0): Job => {
+      const j = { modelId: 'm', layer: 'a', channel, variant, settings: three };
+      return { ...j, id: jobKey(j), priority };
+    };
+    // Three groups of three (one of them bumped, one variant only) for batches of 8: never 8 = 3 + 3 + 2.
+    q.add([0, 1, 2].flatMap((c) => [0, 1, 2].map((v) => variantOf(c, v))));
+    q.prioritize([variantOf(2, 1).id], 5);
+    const plan = q.plan(8).map((b) => b.map((j) => `${j.channel}.${j.variant}`));
+    expect(plan).toEqual([
+      ['2.1', '2.0', '2.2', '0.0', '0.1', '0.2'],
+      ['1.0', '1.1', '1.2'],
+    ]);
+    // A group that does not fit waits; a smaller job behind it fills the batch.
+    const r = new JobQueue();
+    r.add([variantOf(0, 0), variantOf(0, 1), variantOf(0, 2), variantOf(1, 0), variantOf(1, 1), variantOf(1, 2)]);
+    r.add([{ ...job('a', 7), settings: three, id: 'lone' }].map((j) => ({ ...j, channel: 7 })));
+    expect(r.plan(4).map((b) => b.length)).toEqual([4, 3]);
+    // A group larger than a batch (never asked for) is cut rather than never run.
+    const cut = r.plan(2);
+    expect(cut.flat()).toHaveLength(7);
+    expect(Math.max(...cut.map((b) => b.length))).toBe(2);
+  });
+
   it('leaves jobs for another model queued', () => {
     const q = new JobQueue();
     q.add([{ ...job('a', 0), modelId: 'next', id: 'x' }, job('a', 1)]);

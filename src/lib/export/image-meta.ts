@@ -4,7 +4,7 @@
  *
  *   { format: 'featurescope-image/1', model, layer, channel, variant, step, value, backend, combo?,
  *     settings: { objective, size, steps, seed, param, transforms, diversity, lr, lrEnd, decayPower, decorrelate,
- *                 redirectSteps, l1, tv, blur } }
+ *                 redirectSteps, l1, tv, blur, variants? } }
  *
  * `settings` are the render settings with the engine's defaults filled in, so the same settings render the same image.
  * `step` is the step the image is from (a snapshot's is below settings.steps); `value` is the objective on the clean
@@ -15,7 +15,10 @@ import { comboLabel, type Combo, type JobSettings } from '../protocol.ts';
 
 export const IMAGE_META_FORMAT = 'featurescope-image/1';
 
-export type ImageSettings = Omit<RenderSettings, 'layer' | 'thresholds'>;
+export type ImageSettings = Omit<RenderSettings, 'layer' | 'thresholds'> & {
+  /** The studio's renders: how many variants of the target rendered together (1: a single image). */
+  variants?: number;
+};
 
 export interface ImageMeta {
   format: typeof IMAGE_META_FORMAT;

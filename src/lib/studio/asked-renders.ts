@@ -8,15 +8,15 @@
  * storage is unavailable nothing is kept.
  */
 import type { Job, JobSettings } from '../protocol.ts';
+import { checkJobSettings } from '../settings.ts';
 
 export const ASKED_KEY = 'featurescope:asked';
 
-/** One request to make again: channels of one layer under one setting, with their variants. */
+/** One request to make again: channels of one layer under one setting (a group's settings ask for all its images). */
 export interface AskedAgain {
   layer: string;
   channels: number[];
   settings: JobSettings;
-  variants: number;
 }
 
 interface Kept {
@@ -56,7 +56,8 @@ export class AskedRenders {
 
   /**
    * Takes the kept requests of model `modelKey` (they are asked for once: taken, they leave the store), grouped into
-   * one request per layer and settings; a channel asked with several variants is asked with as many again.
+   * one request per layer and settings; a variant of a group asks for its group again (the cached ones are not
+   * rendered twice).
    */
   take(modelKey: string): AskedAgain[] {
     let kept: Kept[];
@@ -78,21 +79,21 @@ export class AskedRenders {
     } catch {
       /* asked for again on the next reload too: cached ones are not rendered twice */
     }
-    const groups = new Map<string, { layer: string; settings: JobSettings; byChannel: Map<number, number> }>();
+    const out = new Map<string, AskedAgain>();
     for (const k of mine) {
-      const id = JSON.stringify([k.layer, k.settings]);
-      let g = groups.get(id);
-      if (!g) groups.set(id, (g = { layer: k.layer, settings: k.settings, byChannel: new Map() }));
-      g.byChannel.set(k.channel, Math.max(g.byChannel.get(k.channel) ?? 0, k.variant + 1));
+      let settings: JobSettings;
+      try {
+        // Written by an older page (no group size) or damaged: the one written form, or dropped.
+        settings = checkJobSettings(k.settings);
+      } catch {
+        continue;
+      }
+      const id = JSON.stringify([k.layer, settings]);
+      let g = out.get(id);
+      if (!g) out.set(id, (g = { layer: k.layer, settings, channels: [] }));
+      if (!g.channels.includes(k.channel)) g.channels.push(k.channel);
     }
-    // One request per layer, settings and variant count (RenderRequests.request asks variants 0…n-1 of each channel).
-    const out: AskedAgain[] = [];
-    for (const g of groups.values()) {
-      const byVariants = new Map<number, number[]>();
-      for (const [channel, n] of g.byChannel) byVariants.set(n, [...(byVariants.get(n) ?? []), channel]);
-      for (const [variants, channels] of byVariants)
-        out.push({ layer: g.layer, settings: g.settings, variants, channels: channels.sort((a, b) => a - b) });
-    }
-    return out;
+    for (const g of out.values()) g.channels.sort((a, b) => a - b);
+    return [...out.values()];
   }
 }

@@ -18,11 +18,14 @@ export function memoKey(write: (s: JobSettings) => string): (s: JobSettings) => 
   };
 }
 
+/** An object as JSON with its keys in one order, whatever order it was built in. */
+export const sortedJson = (o: object) => JSON.stringify(o, Object.keys(o).sort());
+
 /** Settings as one comparable string. */
-export const settingsKey = memoKey((s) => JSON.stringify(s));
+export const settingsKey = memoKey(sortedJson);
 
 export interface BandCards {
-  /** Finished images with the band's settings (every variant): what its ZIP and contact sheet export. */
+  /** Finished images with the band's settings: what its ZIP and contact sheet export. */
   rendered: Card[];
   /** Channels at or past `shown` that have a card with the band's settings (asked for from a photo, a link, a range). */
   beyond: number[];
@@ -59,7 +62,8 @@ export function bandCards(
     const same = settingsKey(c.settings) === want;
     const finished = c.status === 'done' && c.frame !== null;
     if (same && finished) out.rendered.push(c);
-    if (c.variant !== 0) continue;
+    // A group's variants (asked for in the detail view) are not the gallery's images.
+    if (c.variant !== 0 || c.settings.variants > 1) continue;
     if (same && c.channel >= shown) beyond.add(c.channel);
     if (finished) out.others.set(c.channel, c);
     else if (!same && pending && !out.others.has(c.channel)) out.others.set(c.channel, c);

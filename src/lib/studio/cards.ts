@@ -139,8 +139,10 @@ export function lazyFrame(png: Uint8Array, step: number, value: number): Frame {
  */
 export function cardFromRecord(r: RenderRecord): Card {
   const final = lazyFrame(r.png, r.settings.steps, r.value);
+  // Written before settings had a group size: a single image (its key has none either).
+  const settings = r.settings.variants ? r.settings : { ...r.settings, variants: 1 };
   return {
-    ...queuedCard(r.key, r.modelId, r.layer, r.channel, r.variant, r.settings, r.combo),
+    ...queuedCard(r.key, r.modelId, r.layer, r.channel, r.variant, settings, r.combo),
     status: 'done',
     frame: final,
     snapshotsInCache: true,

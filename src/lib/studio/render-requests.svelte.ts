@@ -75,13 +75,16 @@ export class RenderRequests {
     return true;
   }
 
-  /** Asks for renders; cached or finished ones are not rendered again, queued ones move up. */
-  request(layer: string, channels: number[], why: RequestOrigin, settings: JobSettings, variants = 1) {
+  /**
+   * Asks for renders — every image of each channel's group (settings.variants; one for a single image); cached or
+   * finished ones are not rendered again, queued ones move up.
+   */
+  request(layer: string, channels: number[], why: RequestOrigin, settings: JobSettings) {
     const model = this.host.model();
     // Only the loaded model's own layers: a band of a model being replaced asks for nothing.
     if (!model || !model.layers.some((l) => l.name === layer)) return;
     const asked = $state.snapshot(settings) as JobSettings;
-    if (this.putOff(() => this.request(layer, channels, why, asked, variants))) return;
+    if (this.putOff(() => this.request(layer, channels, why, asked))) return;
     let s: JobSettings;
     try {
       s = checkJobSettings(asked);
@@ -95,7 +98,7 @@ export class RenderRequests {
     const jobs: Job[] = [];
     const bump: string[] = [];
     for (const channel of channels) {
-      for (let variant = 0; variant < variants; variant++) {
+      for (let variant = 0; variant < s.variants; variant++) {
         const j = { modelId: model.key, layer, channel, variant, settings: s };
         const key = jobKey(j);
         const existing = this.cards.get(key);

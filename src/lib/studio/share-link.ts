@@ -1,6 +1,6 @@
 /**
  * Links to one image: `?model=<registry id | user:<kept name> | URL of a model.json>[&range=a,b[&mean=…&std=…]]&layer=<layer>&channel=<n>[&variant=<n>]&objective=…&size=…
- * &steps=…&seed=…&param=…&transforms=0|1&diversity=…`. Opening one loads the model, renders exactly that image (the
+ * &steps=…&seed=…&param=…&transforms=0|1[&variants=…&diversity=…]` (a variant's group). Opening one loads the model, renders exactly that image (the
  * same bytes on the same backend: every image has its own seed stream) and opens it.
  */
 import type { InputMapping, JobSettings } from '../protocol.ts';
@@ -37,6 +37,7 @@ export function shareLink(base: string, model: LinkModel, target: ImageTarget, s
   q.set('seed', String(s.seed));
   q.set('param', s.param);
   q.set('transforms', s.transforms ? '1' : '0');
+  if (s.variants > 1) q.set('variants', String(s.variants));
   if (s.diversity) q.set('diversity', String(s.diversity));
   return u.href;
 }

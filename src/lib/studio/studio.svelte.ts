@@ -34,7 +34,7 @@ import { RenderRequests } from './render-requests.svelte.ts';
 import type { RequestOrigin } from './request-priority.ts';
 import { shareLink, type ImageTarget, type LinkModel } from './share-link.ts';
 import { WorkerClient, type Replacement } from './worker-client.ts';
-import { checkJobSettings } from '../settings.ts';
+import { checkJobSettings, singleImage } from '../settings.ts';
 import { ModelLibrary } from './model-library.svelte.ts';
 import { WorkerTestHooks } from './test-hooks.ts';
 import { visitMemory } from './visit-memory.ts';
@@ -84,8 +84,11 @@ export class Studio {
     () => this.modelKey,
   );
   settings = $state<JobSettings>({ ...DEFAULT_JOB_SETTINGS });
-  /** Images per clicked channel: more than one renders diverse variants together (see the diversity weight). */
-  variants = $state(1);
+  /**
+   * What the detail view's "variants" asks for (kept between openings): that many images of the open channel,
+   * optimized together and pushed apart by the diversity weight. The gallery itself renders single images.
+   */
+  variantChoice = $state({ variants: 4, diversity: 100 });
   queue = $state<QueueState>({ pending: 0, running: 0, paused: false, msPerStep: 0, etaMs: null, etaByLayer: {} });
   cards = new CardStore();
   messages = $state<{ id: number; kind: 'info' | 'error'; text: string }[]>([]);
@@ -154,7 +157,8 @@ export class Studio {
     this.focus = options.focus ?? null;
     this.initialModel = options.modelId ?? DEFAULT_MODEL_ID;
     this.fallbackModel = options.fallbackModel ?? null;
-    if (options.settings) this.settings = checkJobSettings({ ...this.settings, ...options.settings });
+    // The gallery renders single images; a link's group (variants) is the focus's own.
+    if (options.settings) this.settings = singleImage(checkJobSettings({ ...this.settings, ...options.settings }));
     if (options.backend) this.backendChoice = options.backend;
     this.lifecycle = new ModelLifecycle({
       send: (m) => this.client?.send(m),
@@ -329,7 +333,7 @@ export class Studio {
   private askAgain(modelKey: string) {
     if (this.modelKey !== modelKey) return;
     const before = this.book.outstanding.size;
-    for (const a of this.asked.take(modelKey)) this.request(a.layer, a.channels, 'clicked', a.settings, a.variants);
+    for (const a of this.asked.take(modelKey)) this.request(a.layer, a.channels, 'clicked', a.settings);
     const n = this.book.outstanding.size - before;
     if (n)
       this.note(
@@ -350,7 +354,9 @@ export class Studio {
     const objective = settings.objective;
     if (objective !== 'layer' && f.channel >= layer.shape[2])
       return this.note('error', `The link's channel ${f.channel} is out of range for ${f.layer} (0-${layer.shape[2] - 1}).`);
-    this.request(f.layer, [f.channel], 'clicked', settings, f.variant + 1);
+    if (f.variant >= settings.variants)
+      return this.note('error', `The link's variant ${f.variant} is not one of its ${settings.variants} (variants=).`);
+    this.request(f.layer, [f.channel], 'clicked', settings);
     this.focusKey = jobKey({ modelId: model.key, layer: f.layer, channel: f.channel, variant: f.variant, settings });
   }
 
@@ -425,7 +431,7 @@ export class Studio {
    * cancelled (RenderRequests.dropStale): the bands ask again under the new settings. What a person asked for stays.
    */
   changeSettings(patch: Partial<JobSettings>) {
-    const next = { ...this.settings, ...patch };
+    const next = singleImage({ ...this.settings, ...patch });
     // The same settings again (a seed typed over itself) change nothing: the bands keep their requests.
     if (JSON.stringify(next) === JSON.stringify(this.settings)) return;
     this.settings = next;
@@ -433,8 +439,8 @@ export class Studio {
   }
 
   /** Asks for renders; cached or finished ones are not rendered again, queued ones move up. */
-  request(layer: string, channels: number[], why: RequestOrigin, settings: JobSettings = this.settings, variants = 1) {
-    this.requests.request(layer, channels, why, settings, variants);
+  request(layer: string, channels: number[], why: RequestOrigin, settings: JobSettings = this.settings) {
+    this.requests.request(layer, channels, why, settings);
   }
 
   /** Composed objectives around a rendered card's channel (RenderRequests.compose); returns the new cards' keys. */
