@@ -10,6 +10,7 @@ import { JobQueue } from '../src/lib/queue.ts';
 import { checkJobSettings } from '../src/lib/settings.ts';
 import { estimateStepMs } from '../src/lib/step-cost.ts';
 import { BatchTiming } from './batch-timing.ts';
+import { claimName, RenderClaims } from './render-claims.ts';
 
 export const MAX_BATCH = 8;
 
@@ -70,13 +71,22 @@ export class Scheduler {
   private paused = false;
   private resumeWaiters: (() => void)[] = [];
   private running: { jobs: Job[]; cancelled: Set<string>; abort: AbortController; preempted: boolean } | null = null;
+  /** A batch taken from the queue while its claims are asked for: a cancel meanwhile lands here. */
+  private claiming: { ids: Set<string>; cancelled: Set<string> } | null = null;
+  /** Renders another tab has claimed, by claim: queued here until that tab lets go (render-claims.ts). */
+  private readonly aside = new Map<string, Job[]>();
+  /** Finished renders whose images the page has not yet said are cached, by claim: the claim is kept until then. */
+  private readonly unwritten = new Map<string, Set<string>>();
   private msPerStep = 0;
   /** Milliseconds spent paused since the last snapshot: not render time, so not in ms/step. */
   private pausedMs = 0;
   private pausedAt: number | null = null;
   private loopActive = false;
 
-  constructor(private readonly host: SchedulerHost) {}
+  constructor(
+    private readonly host: SchedulerHost,
+    private readonly claims = new RenderClaims(null),
+  ) {}
 
   /**
    * Measured ms per image-step per layer and size (the latest batch's; a batch of 4 costs about twice a batch of 2),
@@ -152,7 +162,8 @@ export class Scheduler {
     this.host.post({
       type: 'queue',
       state: {
-        pending: this.queue.size,
+        pending: this.queue.size + this.elsewhere,
+        elsewhere: this.elsewhere,
         // A paused batch holds its jobs but does not run them.
         running: this.running && !this.paused ? this.running.jobs.length - this.running.cancelled.size : 0,
         paused: this.paused,
@@ -166,7 +177,7 @@ export class Scheduler {
   enqueue(jobs: Job[]) {
     const ok: Job[] = [];
     for (const j of jobs) {
-      if (this.running?.jobs.some((r) => r.id === j.id)) continue;
+      if (this.running?.jobs.some((r) => r.id === j.id) || this.isAside(j.id)) continue;
       try {
         ok.push({ ...j, settings: checkJobSettings(j.settings) });
       } catch (e) {
@@ -181,6 +192,7 @@ export class Scheduler {
 
   prioritize(ids: string[], priority: number) {
     this.queue.prioritize(ids, priority);
+    for (const jobs of this.aside.values()) for (const j of jobs) if (ids.includes(j.id)) j.priority = priority;
     this.preemptIfOutranked();
   }
 
@@ -201,6 +213,8 @@ export class Scheduler {
 
   cancel(ids: string[] | 'all') {
     this.queue.remove(ids);
+    this.dropAside(ids);
+    if (this.claiming) for (const id of this.claiming.ids) if (ids === 'all' || ids.includes(id)) this.claiming.cancelled.add(id);
     const r = this.running;
     if (r) {
       for (const j of r.jobs) if (ids === 'all' || ids.includes(j.id)) r.cancelled.add(j.id);
@@ -216,6 +230,8 @@ export class Scheduler {
   pause() {
     if (!this.paused) this.pausedAt = performance.now();
     this.paused = true;
+    // A paused render holds nobody up: another tab may render it meanwhile (this one adopts its image).
+    for (const j of this.running?.jobs ?? []) this.claims.release(claimName(j));
     this.postQueue();
   }
 
@@ -251,7 +267,14 @@ export class Scheduler {
       for (let current = this.host.model(); current && !this.paused; current = this.host.model()) {
         const batch = this.queue.takeBatch(MAX_BATCH, current.key);
         if (!batch.length) break;
-        await this.runBatch(current.model, batch);
+        const mine = await this.claim(batch);
+        if (this.host.model()?.key !== current.key) {
+          // Another model came while the claims were asked for: the batch waits for its own.
+          for (const j of mine) this.claims.release(claimName(j));
+          this.queue.add(mine);
+          continue;
+        }
+        if (mine.length) await this.runBatch(current.model, mine);
       }
     } finally {
       this.loopActive = false;
@@ -318,6 +341,8 @@ export class Scheduler {
       const seconds = (ended - started) / 1000 / jobs.length;
       jobs.forEach((j, i) => {
         if (!live(j)) return;
+        const name = claimName(j);
+        this.unwritten.set(name, (this.unwritten.get(name) ?? new Set()).add(j.id));
         this.host.post({
           type: 'job-done',
           id: j.id,
@@ -348,7 +373,77 @@ export class Scheduler {
       for (const j of jobs) this.host.post({ type: 'job-failed', id: j.id, message });
     } finally {
       this.running = null;
+      // Claims of renders that will not be cached from here go at once; the rest when the page has written them.
+      for (const j of jobs) if (!this.unwritten.has(claimName(j))) this.claims.release(claimName(j));
       this.postQueue();
+    }
+  }
+
+  /**
+   * Claims a batch's renders (render-claims.ts); those another tab holds are set aside until it lets go, and the rest
+   * are returned, less any cancelled while the claims were asked for.
+   */
+  private async claim(batch: Job[]): Promise<Job[]> {
+    const byName = new Map<string, Job[]>();
+    for (const j of batch) byName.set(claimName(j), [...(byName.get(claimName(j)) ?? []), j]);
+    const claiming = { ids: new Set(batch.map((j) => j.id)), cancelled: new Set<string>() };
+    this.claiming = claiming;
+    const got = await Promise.all([...byName.keys()].map((name) => this.claims.claim(name)));
+    this.claiming = null;
+    const mine: Job[] = [];
+    [...byName].forEach(([name, jobs], i) => {
+      const live = jobs.filter((j) => !claiming.cancelled.has(j.id));
+      if (got[i] && live.length) mine.push(...live);
+      else if (got[i]) this.claims.release(name);
+      else if (live.length) {
+        this.aside.set(name, live);
+        this.claims.watch(name, () => this.freed(name));
+      }
+    });
+    if (this.aside.size) this.postQueue();
+    return mine;
+  }
+
+  /** Another tab let go of a claim this worker waited on: its renders queue again (a cancel took them if cached). */
+  private freed(name: string) {
+    const jobs = this.aside.get(name);
+    this.aside.delete(name);
+    if (!jobs?.length) return;
+    this.queue.add(jobs);
+    this.postQueue();
+    void this.pump();
+  }
+
+  private dropAside(ids: string[] | 'all') {
+    for (const [name, jobs] of this.aside) {
+      const left = ids === 'all' ? [] : jobs.filter((j) => !ids.includes(j.id));
+      if (left.length) this.aside.set(name, left);
+      else {
+        this.aside.delete(name);
+        this.claims.unwatch(name);
+      }
+    }
+  }
+
+  private isAside(id: string): boolean {
+    for (const jobs of this.aside.values()) if (jobs.some((j) => j.id === id)) return true;
+    return false;
+  }
+
+  /** Renders set aside for another tab (counted among the queued). */
+  private get elsewhere(): number {
+    let n = 0;
+    for (const jobs of this.aside.values()) n += jobs.length;
+    return n;
+  }
+
+  /** The page wrote these finished renders to the cache: a claim goes once all its renders are written. */
+  written(ids: string[]) {
+    for (const [name, left] of this.unwritten) {
+      for (const id of ids) left.delete(id);
+      if (left.size) continue;
+      this.unwritten.delete(name);
+      this.claims.release(name);
     }
   }
 }

@@ -17,6 +17,7 @@ import { checkRanges } from './range-check.ts';
 import { attackLab, convolveLab } from './photo-lab.ts';
 import { PhotoSet } from './photo-set.ts';
 import { isBackendBroken, Scheduler } from './scheduler.ts';
+import { RenderClaims } from './render-claims.ts';
 import { openSource, readLabels, rememberReads, urlReader, type Opened } from './sources.ts';
 import { readPackage } from '../src/lib/engine/artifacts.ts';
 
@@ -34,29 +35,33 @@ let loaded: { model: FeatureModel; key: string; spec: LoadSpec } | null = null;
 let backend = 'none';
 const photos = new PhotoSet(post, () => loaded);
 
-const scheduler = new Scheduler({
-  post,
-  model: () => loaded,
-  backend: () => backend,
-  gpuLost,
-  async gpuFailed(message) {
-    if (!loaded || (backend !== 'webgl' && backend !== 'webgpu')) return false;
-    // Lost WebGL context or WebGPU device: continue on wasm with the model loaded again; the batch runs again.
-    post({ type: 'error', message: `${backend === 'webgl' ? 'WebGL' : 'WebGPU'} failed (${message}); switching to wasm` });
-    await init('wasm', true);
-    const spec = loaded.spec;
-    loaded.model.dispose();
-    loaded = null;
-    try {
-      loaded = await open(spec, null);
-      return true;
-    } catch (e) {
-      post({ type: 'broken', message: `could not load the model again on wasm: ${(e as Error).message}` });
-      return false;
-    }
+const scheduler = new Scheduler(
+  {
+    post,
+    model: () => loaded,
+    backend: () => backend,
+    gpuLost,
+    async gpuFailed(message) {
+      if (!loaded || (backend !== 'webgl' && backend !== 'webgpu')) return false;
+      // Lost WebGL context or WebGPU device: continue on wasm with the model loaded again; the batch runs again.
+      post({ type: 'error', message: `${backend === 'webgl' ? 'WebGL' : 'WebGPU'} failed (${message}); switching to wasm` });
+      await init('wasm', true);
+      const spec = loaded.spec;
+      loaded.model.dispose();
+      loaded = null;
+      try {
+        loaded = await open(spec, null);
+        return true;
+      } catch (e) {
+        post({ type: 'broken', message: `could not load the model again on wasm: ${(e as Error).message}` });
+        return false;
+      }
+    },
+    broken: (message) => post({ type: 'broken', message }),
   },
-  broken: (message) => post({ type: 'broken', message }),
-});
+  // Tabs of the studio share renders: a render one tab's worker has claimed waits in the others (render-claims.ts).
+  new RenderClaims(typeof navigator !== 'undefined' && navigator.locks ? navigator.locks : null),
+);
 
 async function init(...args: Parameters<typeof startBackend>) {
   const ready = await startBackend(...args);
@@ -246,6 +251,7 @@ const handlers: Handlers = {
   enqueue: (m) => scheduler.enqueue(m.jobs),
   prioritize: (m) => scheduler.prioritize(m.ids, m.priority),
   cancel: (m) => scheduler.cancel(m.ids),
+  written: (m) => scheduler.written(m.ids),
   pause: () => scheduler.pause(),
   resume: () => scheduler.resume(),
   'test-lose-context': () => webglContext()?.getExtension('WEBGL_lose_context')?.loseContext(),

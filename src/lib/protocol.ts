@@ -238,6 +238,8 @@ export type ToWorker =
   | { type: 'examples'; req: number; wants: { layer: string; channels: number[] }[]; k: number }
   | { type: 'prioritize'; ids: string[]; priority: number }
   | { type: 'cancel'; ids: string[] | 'all' }
+  /** These finished renders are in the cache (or could not be written): their claims can go (workers/render-claims.ts). */
+  | { type: 'written'; ids: string[] }
   | { type: 'pause' }
   | { type: 'resume' }
   /** Test-only: makes the worker die as an uncaught error would. */
@@ -262,6 +264,8 @@ export interface QueueState {
   etaMs: number | null;
   /** The same, per layer with queued or running jobs. */
   etaByLayer: Record<string, number>;
+  /** Queued renders (in `pending`) that another tab of the studio is rendering now: they come from the cache. */
+  elsewhere: number;
 }
 
 /** What a worker saw of one GPU API (WebGL2 or WebGPU): there or not, its renderer, and whether it is software. */

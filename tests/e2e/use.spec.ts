@@ -123,6 +123,33 @@ test('two tabs share their renders: one finished in a tab shows in the other wit
   await other.close();
 });
 
+test('two tabs asking for the same renders split them: each renders a batch, and both end with every image', async ({
+  page,
+  context,
+}) => {
+  const other = await context.newPage();
+  await Promise.all([page.goto(SMALL), other.goto(SMALL)]);
+  await expect(other.getByTestId('backend')).toContainText('wasm');
+  await expect(page.getByTestId('backend')).toContainText('wasm');
+  // 16 channels: two batches of 8. The first tab's worker claims the first batch, the second tab's the other.
+  for (const p of [page, other]) {
+    await band(p, 'conv_pw_3_bn').getByLabel('channels to render').fill('0-15');
+    await band(p, 'conv_pw_3_bn').getByRole('button', { name: 'render', exact: true }).click();
+  }
+  await expect(other.getByTestId('queue-elsewhere')).toContainText('8 in another tab');
+  for (const p of [page, other])
+    await expect(band(p, 'conv_pw_3_bn').locator('.card[data-status="done"]')).toHaveCount(16, { timeout: 120_000 });
+  await expect(page.getByText('16 cached')).toBeVisible();
+  await expect(other.getByText('16 cached')).toBeVisible();
+  // Rendered once between them: each tab rendered 8 and took the other 8 from the cache.
+  for (const p of [page, other]) {
+    await expect(p.getByTestId('queue-counts')).toContainText('0 running · 0 queued · 8 done');
+    await expect(band(p, 'conv_pw_3_bn').locator('.card[data-cached="yes"]')).toHaveCount(8);
+  }
+  await expect(other.getByTestId('queue-elsewhere')).toHaveCount(0);
+  await other.close();
+});
+
 test("on a narrow window nothing runs past the page's right edge: band actions wrap below the layer's facts", async ({
   page,
 }) => {

@@ -89,7 +89,15 @@ export class Studio {
    * optimized together and pushed apart by the diversity weight. The gallery itself renders single images.
    */
   variantChoice = $state({ variants: 4, diversity: 100 });
-  queue = $state<QueueState>({ pending: 0, running: 0, paused: false, msPerStep: 0, etaMs: null, etaByLayer: {} });
+  queue = $state<QueueState>({
+    pending: 0,
+    running: 0,
+    paused: false,
+    msPerStep: 0,
+    etaMs: null,
+    etaByLayer: {},
+    elsewhere: 0,
+  });
   cards = new CardStore();
   messages = $state<{ id: number; kind: 'info' | 'error'; text: string }[]>([]);
   /** The render cache in this browser (IndexedDB). */
@@ -514,7 +522,11 @@ export class Studio {
         const c = this.cards.done(m);
         // A render that never sent a snapshot has no image to keep.
         const written = c?.frame ? this.cache.store(c, this.pngOf(c)) : Promise.resolve();
-        void written.then(() => this.book.written(m.id));
+        void written.then(() => {
+          this.book.written(m.id);
+          // The worker's claim on it goes: another tab waiting on it finds it in the cache (render-claims.ts).
+          this.send({ type: 'written', ids: [m.id] });
+        });
         break;
       }
       case 'job-failed':
