@@ -2,8 +2,8 @@
  * featurescope render: activation maximization from the command line.
  *   npm run render -- --model <id | path/to/model.json> --layer <name> --channels 3,17,40-47 --out <dir>
  *     [--size 128] [--steps 160] [--seed 0] [--objective channel|neuron|layer|logit] [--param fourier|pixel]
- *     [--batch 8] [--input-range min,max] [--mean r,g,b --std r,g,b] [--backend wasm|cpu]
- * Writes <out>/<layer>-<channel>.png (settings in a PNG text chunk) and <out>/manifest.json.
+ *     [--variants 1 [--diversity 100]] [--batch 8] [--input-range min,max] [--mean r,g,b --std r,g,b] [--backend wasm|cpu]
+ * Writes <out>/<layer>-<channel>[-v<variant>].png (settings in a PNG text chunk) and <out>/manifest.json.
  */
 // First: tfjs's Node bundles load with a pthread pool of the threads used and without source maps (tfjs-load-hook.ts).
 import '../lib/node/tfjs-load-hook.ts';
@@ -14,6 +14,7 @@ import type { FeatureModel } from '../lib/engine/model.ts';
 import { DEFAULT_SETTINGS, type RenderSettings } from '../lib/engine/render-settings.ts';
 import { imageMeta } from '../lib/export/image-meta.ts';
 import { DEFAULT_JOB_SETTINGS } from '../lib/protocol.ts';
+import { SETTING_BOUNDS } from '../lib/settings.ts';
 import { safeName } from '../lib/export/file-names.ts';
 import { encodePng } from '../lib/export/png.ts';
 import { UsageError } from '../lib/node/usage-error.ts';
@@ -36,6 +37,8 @@ async function main(argv: string[]): Promise<void> {
       param: { type: 'string' },
       mean: { type: 'string' },
       std: { type: 'string' },
+      variants: { type: 'string' },
+      diversity: { type: 'string' },
     },
     strict: true,
   });
@@ -43,7 +46,8 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(
       'usage: npm run render -- --model <id|model.json> --layer <name> --channels 3,17,40-47 --out <dir>\n' +
         '  [--size 128] [--steps 160] [--seed 0] [--objective channel|neuron|layer|logit] [--param fourier|pixel]\n' +
-        '  [--batch 8] [--input-range min,max] [--mean r,g,b --std r,g,b] [--backend wasm|cpu]\n',
+        '  [--variants 1 [--diversity 100]] [--batch 8] [--input-range min,max] [--mean r,g,b --std r,g,b]\n' +
+        '  [--backend wasm|cpu]\n',
     );
     return;
   }
@@ -73,7 +77,16 @@ async function main(argv: string[]): Promise<void> {
     steps: intOption('steps', values.steps, DEFAULT_JOB_SETTINGS.steps, 1, 100000),
     seed: intOption('seed', values.seed, 0, 0, 2 ** 31 - 1),
   };
+  // Variants of each channel render in one batch, pushed apart by the diversity term (as the studio's detail view).
+  const variants = intOption('variants', values.variants, 1, 1, SETTING_BOUNDS.variants[1]);
+  if (variants > 1 && objective === 'layer')
+    throw new UsageError('--variants: with --objective layer, --channels already names the variants (e.g. --channels 0-3)');
+  if (values.diversity !== undefined && variants === 1)
+    throw new UsageError('--diversity acts among variants of one channel: give --variants 2 or more');
+  settings.diversity = variants > 1 ? intOption('diversity', values.diversity, 100, 0, SETTING_BOUNDS.diversity[1]) : 0;
   const batch = intOption('batch', values.batch, 8, 1, 64);
+  // Whole groups per batch: a variant's image depends on the rest of its group.
+  const perBatch = Math.max(1, Math.floor(batch / variants));
   const backendChoice = backendOption(values.backend);
   const source = modelSource(values.model!);
   // TensorFlow.js (0.8 s to import) only once the options are known to be good: a typo is answered at once.
@@ -101,16 +114,22 @@ async function main(argv: string[]): Promise<void> {
   await mkdir(values.out, { recursive: true });
   process.stderr.write(
     `featurescope: ${model.info.id} ${layer.name} [${layer.shape.join('x')}] ${objective} ×${channels.length} on ${backend}, ` +
-      `${settings.size}px ${settings.steps} steps, batch ${batch}\n`,
+      `${settings.size}px ${settings.steps} steps, batch ${Math.min(perBatch, channels.length) * variants}` +
+      `${variants > 1 ? ` (${variants} variants each, diversity ${settings.diversity})` : ''}\n`,
   );
   const manifest: Record<string, unknown>[] = [];
   const started = Date.now();
-  for (let i = 0; i < channels.length; i += batch) {
-    const group = channels.slice(i, i + batch);
+  for (let i = 0; i < channels.length; i += perBatch) {
+    const group = channels.slice(i, i + perBatch);
+    const images = group.flatMap((channel) =>
+      objective === 'layer'
+        ? [{ channel, index: 0, variant: channel }]
+        : Array.from({ length: variants }, (_, variant) => ({ channel, index: channel, variant })),
+    );
     const result = await render(
       model,
       settings,
-      group.map((c) => ({ index: objective === 'layer' ? 0 : c, variant: objective === 'layer' ? c : 0 })),
+      images.map(({ index, variant }) => ({ index, variant })),
       {
         onSnapshot: (s) =>
           process.stderr.write(
@@ -118,20 +137,19 @@ async function main(argv: string[]): Promise<void> {
           ),
       },
     );
-    for (let k = 0; k < group.length; k++) {
-      const channel = group[k];
+    for (const [k, { channel, variant }] of images.entries()) {
       const meta = imageMeta({
         model: model.info.id,
         layer: layer.name,
         channel,
-        variant: objective === 'layer' ? channel : 0,
+        variant,
         value: result.cleanValues[k],
         backend,
-        settings,
+        settings: variants > 1 ? { ...settings, variants } : settings,
       });
-      const file = `${safeName(layer.name)}-${channel}.png`;
+      const file = `${safeName(layer.name)}-${channel}${variants > 1 ? `-v${variant}` : ''}.png`;
       await writeFile(join(values.out, file), encodePng(result.final.images[k], result.final.width, result.final.height, meta));
-      manifest.push({ file, ...meta, seconds: result.seconds / group.length });
+      manifest.push({ file, ...meta, seconds: result.seconds / images.length });
     }
   }
   await writeFile(
@@ -139,7 +157,7 @@ async function main(argv: string[]): Promise<void> {
     JSON.stringify({ model: model.info.id, layer: layer.name, images: manifest }, null, 2),
   );
   process.stderr.write(
-    `featurescope: wrote ${channels.length} image(s) to ${values.out} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+    `featurescope: wrote ${manifest.length} image(s) to ${values.out} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
   );
   model.dispose();
 }

@@ -52,6 +52,39 @@ describe('render CLI', () => {
     }
   });
 
+  it('renders variants of each channel together (whole groups per batch), pushed apart by --diversity', () => {
+    const run = (diversity: string) => {
+      const out = mkdtempSync(join(tmpdir(), 'fs-cli-v-'));
+      const args = ['--model', 'mobilenet_v1_0.25_224', '--layer', 'conv_pw_4_bn', '--channels', '4,5', '--steps', '12'];
+      const r = cli(...args, '--size', '40', '--variants', '2', '--diversity', diversity, '--batch', '3', '--out', out);
+      expect(r.status, r.stderr).toBe(0);
+      // A batch of 3 holds one group of 2: two batches, never a variant without the other.
+      expect(r.stderr).toMatch(/batch 2 \(2 variants each, diversity \d+\)/);
+      expect(r.stderr.match(/\[1\/2\] step 12\/12 objective \S+ \S+\n/)).not.toBeNull();
+      return out;
+    };
+    const [pushed, free] = [run('300'), run('0')];
+    const pixels = (dir: string, file: string) => decode(readFileSync(join(dir, file))).data as Uint8Array;
+    const manifest = JSON.parse(readFileSync(join(pushed, 'manifest.json'), 'utf8'));
+    expect(manifest.images.map((i: { file: string }) => i.file)).toEqual([
+      'conv_pw_4_bn-4-v0.png',
+      'conv_pw_4_bn-4-v1.png',
+      'conv_pw_4_bn-5-v0.png',
+      'conv_pw_4_bn-5-v1.png',
+    ]);
+    const meta = readPngMeta(readFileSync(join(pushed, 'conv_pw_4_bn-5-v1.png'))) as {
+      channel: number;
+      variant: number;
+      settings: { variants: number; diversity: number };
+    };
+    expect(meta).toMatchObject({ channel: 5, variant: 1, settings: { variants: 2, diversity: 300 } });
+    // The weight reached the optimization: the same variant differs from its diversity-0 twin.
+    const [a, b] = [pixels(pushed, 'conv_pw_4_bn-4-v1.png'), pixels(free, 'conv_pw_4_bn-4-v1.png')];
+    let diff = 0;
+    for (let i = 0; i < a.length; i++) diff += Math.abs(a[i] - b[i]);
+    expect(diff / a.length).toBeGreaterThan(1);
+  });
+
   const failures: [string, string[], RegExp][] = [
     [
       'unknown model',
@@ -79,6 +112,21 @@ describe('render CLI', () => {
       /--objective: "joy" is not one of channel, neuron, layer, logit/,
     ],
     ['missing --out', ['--layer', 'conv_pw_3_bn'], /--out <dir> is required/],
+    [
+      'a diversity weight without variants',
+      ['--layer', 'conv_pw_3_bn', '--diversity', '100', '--out', '/tmp/x'],
+      /--diversity acts among variants of one channel: give --variants 2 or more/,
+    ],
+    [
+      'variants of a DeepDream image',
+      ['--layer', 'conv_pw_3_bn', '--objective', 'layer', '--variants', '2', '--out', '/tmp/x'],
+      /--variants: with --objective layer, --channels already names the variants/,
+    ],
+    [
+      'too many variants',
+      ['--layer', 'conv_pw_3_bn', '--variants', '9', '--out', '/tmp/x'],
+      /--variants: "9" is not an integer in 1-8/,
+    ],
     [
       'unknown backend',
       ['--layer', 'conv_pw_3_bn', '--backend', 'gpu', '--out', '/tmp/x'],
