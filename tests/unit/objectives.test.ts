@@ -33,3 +33,17 @@ describe('the channels an objective reads', () => {
     ).toEqual({ a: [2, 8] });
   });
 });
+
+describe('the groups the diversity term acts within', () => {
+  it('variants of one target share a group; other channels, compositions and positions do not', async () => {
+    const { targetGroups } = await import('../../src/lib/engine/objective-builder.ts');
+    const v = (index: number, variant: number, extra = {}) => ({ index, variant, ...extra });
+    expect(targetGroups('channel', [v(2, 0), v(2, 1), v(5, 0), v(2, 0, { terms: [{ index: 2, weight: -1 }] })])).toEqual([
+      0, 0, 1, 2,
+    ]);
+    expect(targetGroups('neuron', [v(2, 0, { position: [0.5, 0.5] }), v(2, 1, { position: [0.1, 0.5] })])).toEqual([0, 1]);
+    // DeepDream: the studio batches the groups of two cards (one index each) apart; the CLI's dreams (index 0) are one.
+    expect(targetGroups('layer', [v(2, 0), v(2, 1), v(5, 0), v(5, 1)])).toEqual([0, 0, 1, 1]);
+    expect(targetGroups('layer', [v(0, 0), v(0, 1), v(0, 2)])).toEqual([0, 0, 0]);
+  });
+});

@@ -19,7 +19,7 @@ export interface RegularizerSpec {
 }
 
 export interface Target {
-  /** Channel (channel / neuron objectives) or class output index (logit); ignored for the layer objective. */
+  /** Channel (channel / neuron objectives) or class output index (logit); for the layer objective, only its group. */
   index: number;
   /** Distinguishes several renders of the same target in one batch (diversity variants). */
   variant?: number;
@@ -82,13 +82,14 @@ export function regularizers(s: RegularizerSpec, layer: string, groups?: number[
 }
 
 /**
- * Each target's group: targets that differ only by variant share one (the images diversity pushes apart); for the
- * layer objective every target is the same one (the index is not read).
+ * Each target's group: targets that differ only by variant share one (the images diversity pushes apart). The layer
+ * objective does not read the index, but it still tells groups apart: the studio batches the DeepDream groups of
+ * several cards (one index each), and the CLI's variants of one dream all have index 0.
  */
 export function targetGroups(objective: obj.ObjectiveKind, targets: Target[]): number[] {
   const ids = new Map<string, number>();
   return targets.map((t) => {
-    const key = objective === 'layer' ? 'layer' : JSON.stringify([t.index, t.terms ?? null, t.position ?? null]);
+    const key = objective === 'layer' ? String(t.index) : JSON.stringify([t.index, t.terms ?? null, t.position ?? null]);
     let id = ids.get(key);
     if (id === undefined) ids.set(key, (id = ids.size));
     return id;
