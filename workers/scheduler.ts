@@ -8,9 +8,10 @@ import { render, RenderCancelled, type RenderTarget } from '../src/lib/engine/re
 import { PREEMPT_MARGIN, type FromWorker, type Job } from '../src/lib/protocol.ts';
 import { JobQueue } from '../src/lib/queue.ts';
 import { checkJobSettings } from '../src/lib/settings.ts';
-import { estimateStepMs } from '../src/lib/step-cost.ts';
 import { BatchTiming } from './batch-timing.ts';
-import { claimName, RenderClaims } from './render-claims.ts';
+import { RenderClaims } from './render-claims.ts';
+import { SharedRenders } from './shared-renders.ts';
+import { QueueEta } from './queue-eta.ts';
 
 export const MAX_BATCH = 8;
 
@@ -71,12 +72,8 @@ export class Scheduler {
   private paused = false;
   private resumeWaiters: (() => void)[] = [];
   private running: { jobs: Job[]; cancelled: Set<string>; abort: AbortController; preempted: boolean } | null = null;
-  /** A batch taken from the queue while its claims are asked for: a cancel meanwhile lands here. */
-  private claiming: { ids: Set<string>; cancelled: Set<string> } | null = null;
-  /** Renders another tab has claimed, by claim: queued here until that tab lets go (render-claims.ts). */
-  private readonly aside = new Map<string, Job[]>();
-  /** Finished renders whose images the page has not yet said are cached, by claim: the claim is kept until then. */
-  private readonly unwritten = new Map<string, Set<string>>();
+  /** Renders shared with the studio's other tabs: claimed here, or waiting for another tab (shared-renders.ts). */
+  private readonly shared: SharedRenders;
   private msPerStep = 0;
   /** Milliseconds spent paused since the last snapshot: not render time, so not in ms/step. */
   private pausedMs = 0;
@@ -85,85 +82,39 @@ export class Scheduler {
 
   constructor(
     private readonly host: SchedulerHost,
-    private readonly claims = new RenderClaims(null),
-  ) {}
+    claims = new RenderClaims(null),
+  ) {
+    this.shared = new SharedRenders(claims, (jobs) => {
+      this.queue.add(jobs);
+      this.postQueue();
+      void this.pump();
+    });
+  }
 
-  /**
-   * Measured ms per image-step per layer and size (the latest batch's; a batch of 4 costs about twice a batch of 2),
-   * for ETAs that know deep layers cost more. `steady`: from snapshots after a batch's first, whose interval also holds
-   * the batch's start-up (such a figure is kept only until a steady one comes).
-   */
-  private readonly measured = new Map<string, { layer: string; size: number; ms: number; steady: boolean }>();
-  /**
-   * A batch's time beyond its steps (building the parameterization and the network's slices, the first step's
-   * warm-up, the final clean pass): a moving average over finished batches, added to each queued batch's ETA.
-   */
-  private batchOverheadMs = 0;
+  /** Time left in the queue, from the cost measured per layer (queue-eta.ts). */
+  private readonly clock = new QueueEta();
   private runningStep = 0;
 
-  /**
-   * ms per image-step for a layer at a size, for one look at the queue: measured, else estimated from the measured layers
-   * (step-cost.ts), each scaled to that size by the image's area. Depths and the measured points are worked out once
-   * per look, not once per queued batch. Once any steady figure exists, figures that hold a batch's start-up are left
-   * out: one new layer's first interval (slices built, kernels warmed) would tilt the estimate for every deeper one.
-   */
-  private costs(model: FeatureModel): (layer: string, size: number) => number | null {
-    const depth = new Map(model.layers.map((l) => [l.name, l.depth]));
-    const maxDepth = Math.max(0, ...depth.values());
-    const all = [...this.measured.values()];
-    const anySteady = all.some((m) => m.steady);
-    const usable = (m: { steady: boolean }) => m.steady || !anySteady;
-    const measured = all.filter(usable).map((m) => ({ ...m, depth: depth.get(m.layer) ?? 0 }));
-    return (layer, size) => {
-      const hit = this.measured.get(JSON.stringify([layer, size]));
-      if (hit !== undefined && usable(hit)) return hit.ms;
-      const points = measured.map((m) => ({ depth: m.depth, ms: m.ms * ((size * size) / (m.size * m.size)) }));
-      return estimateStepMs(points, depth.get(layer) ?? 0, maxDepth);
-    };
-  }
-
-  /**
-   * Time left: for the whole queue, and per layer until its last render is done — the running batch first, then the
-   * queued batches in the order they will run (JobQueue.plan), each at its layer's measured cost per image-step
-   * times its images, plus a batch's start-up and final pass (batchOverheadMs). A band queued behind others waits for
-   * them: its figure is when it will be done, not how long its own renders take.
-   */
-  private eta(): { etaMs: number | null; etaByLayer: Record<string, number> } {
+  /** Time left: the running batch's remaining steps, then the queued batches in the order they will run. */
+  private eta() {
     const current = this.host.model();
-    const byLayer: Record<string, number> = {};
-    if (!current || !this.measured.size) return { etaMs: null, etaByLayer: byLayer };
-    const msFor = this.costs(current.model);
-    let clock = 0;
-    const run = (layer: string, ms: number | null, steps: number, extra = 0) => {
-      if (ms === null) return;
-      clock += extra + ms * steps;
-      byLayer[layer] = clock;
-    };
+    if (!current) return { etaMs: null, etaByLayer: {} };
     const r = this.running;
-    if (r) {
-      const s = r.jobs[0].settings;
-      // Cancelled jobs of the running batch are still computed until the batch ends.
-      run(r.jobs[0].layer, msFor(r.jobs[0].layer, s.size), Math.max(0, s.steps - this.runningStep) * r.jobs.length);
-    }
-    for (const batch of this.queue.plan(MAX_BATCH, current.key)) {
-      const head = batch[0];
-      run(head.layer, msFor(head.layer, head.settings.size), head.settings.steps * batch.length, this.batchOverheadMs);
-    }
-    return { etaMs: clock, etaByLayer: byLayer };
-  }
-
-  /** A finished batch's time beyond its steps (BatchTiming), folded into the moving average. */
-  private learnOverhead(extra: number | null) {
-    if (extra === null) return;
-    this.batchOverheadMs = this.batchOverheadMs ? 0.7 * this.batchOverheadMs + 0.3 * extra : extra;
+    const s = r?.jobs[0].settings;
+    // Cancelled jobs of the running batch are still computed until the batch ends.
+    const running =
+      r && s
+        ? { layer: r.jobs[0].layer, size: s.size, imageSteps: Math.max(0, s.steps - this.runningStep) * r.jobs.length }
+        : null;
+    return this.clock.eta(current.model, running, this.queue.plan(MAX_BATCH, current.key));
   }
 
   postQueue() {
     this.host.post({
       type: 'queue',
       state: {
-        pending: this.queue.size + this.elsewhere,
-        elsewhere: this.elsewhere,
+        pending: this.queue.size + this.shared.elsewhere,
+        elsewhere: this.shared.elsewhere,
         // A paused batch holds its jobs but does not run them.
         running: this.running && !this.paused ? this.running.jobs.length - this.running.cancelled.size : 0,
         paused: this.paused,
@@ -177,7 +128,7 @@ export class Scheduler {
   enqueue(jobs: Job[]) {
     const ok: Job[] = [];
     for (const j of jobs) {
-      if (this.running?.jobs.some((r) => r.id === j.id) || this.isAside(j.id)) continue;
+      if (this.running?.jobs.some((r) => r.id === j.id) || this.shared.has(j.id)) continue;
       try {
         ok.push({ ...j, settings: checkJobSettings(j.settings) });
       } catch (e) {
@@ -192,7 +143,7 @@ export class Scheduler {
 
   prioritize(ids: string[], priority: number) {
     this.queue.prioritize(ids, priority);
-    for (const jobs of this.aside.values()) for (const j of jobs) if (ids.includes(j.id)) j.priority = priority;
+    this.shared.prioritize(ids, priority);
     this.preemptIfOutranked();
   }
 
@@ -213,8 +164,7 @@ export class Scheduler {
 
   cancel(ids: string[] | 'all') {
     this.queue.remove(ids);
-    this.dropAside(ids);
-    if (this.claiming) for (const id of this.claiming.ids) if (ids === 'all' || ids.includes(id)) this.claiming.cancelled.add(id);
+    this.shared.cancel(ids);
     const r = this.running;
     if (r) {
       for (const j of r.jobs) if (ids === 'all' || ids.includes(j.id)) r.cancelled.add(j.id);
@@ -231,7 +181,7 @@ export class Scheduler {
     if (!this.paused) this.pausedAt = performance.now();
     this.paused = true;
     // A paused render holds nobody up: another tab may render it meanwhile (this one adopts its image).
-    for (const j of this.running?.jobs ?? []) this.claims.release(claimName(j));
+    this.shared.letGo(this.running?.jobs ?? []);
     this.postQueue();
   }
 
@@ -267,10 +217,11 @@ export class Scheduler {
       for (let current = this.host.model(); current && !this.paused; current = this.host.model()) {
         const batch = this.queue.takeBatch(MAX_BATCH, current.key);
         if (!batch.length) break;
-        const mine = await this.claim(batch);
+        const mine = await this.shared.claim(batch);
+        if (this.shared.elsewhere) this.postQueue();
         if (this.host.model()?.key !== current.key) {
           // Another model came while the claims were asked for: the batch waits for its own.
-          for (const j of mine) this.claims.release(claimName(j));
+          this.shared.letGo(mine);
           this.queue.add(mine);
           continue;
         }
@@ -296,7 +247,6 @@ export class Scheduler {
       this.pausedMs = 0;
       const started = performance.now();
       const timing = new BatchTiming(started);
-      const key = JSON.stringify([jobs[0].layer, s.size]);
       // The first snapshot comes at step 16 (a click shows something quickly), then every 32 steps.
       const thresholds = [16];
       for (let t = 32; t <= s.steps; t += 32) thresholds.push(t);
@@ -311,8 +261,7 @@ export class Scheduler {
           const { msPerStep, steady } = timing.snapshot(performance.now(), snap.step, this.pausedMs);
           this.msPerStep = msPerStep;
           this.pausedMs = 0;
-          if (steady || !this.measured.has(key))
-            this.measured.set(key, { layer: jobs[0].layer, size: s.size, ms: msPerStep / jobs.length, steady });
+          this.clock.measured(jobs[0].layer, s.size, msPerStep / jobs.length, steady);
           this.runningStep = snap.step;
           jobs.forEach((j, i) => {
             if (!live(j)) return;
@@ -337,12 +286,11 @@ export class Scheduler {
       });
       this.checkGpu();
       const ended = performance.now();
-      this.learnOverhead(timing.overheadMs(ended, this.pausedMs));
+      this.clock.learnOverhead(timing.overheadMs(ended, this.pausedMs));
       const seconds = (ended - started) / 1000 / jobs.length;
       jobs.forEach((j, i) => {
         if (!live(j)) return;
-        const name = claimName(j);
-        this.unwritten.set(name, (this.unwritten.get(name) ?? new Set()).add(j.id));
+        this.shared.finished(j);
         this.host.post({
           type: 'job-done',
           id: j.id,
@@ -374,77 +322,14 @@ export class Scheduler {
     } finally {
       this.running = null;
       // Claims of renders that will not be cached from here go at once; the rest when the page has written them.
-      for (const j of jobs) if (!this.unwritten.has(claimName(j))) this.claims.release(claimName(j));
+      this.shared.settle(jobs);
       this.postQueue();
     }
   }
 
-  /**
-   * Claims a batch's renders (render-claims.ts); those another tab holds are set aside until it lets go, and the rest
-   * are returned, less any cancelled while the claims were asked for.
-   */
-  private async claim(batch: Job[]): Promise<Job[]> {
-    const byName = new Map<string, Job[]>();
-    for (const j of batch) byName.set(claimName(j), [...(byName.get(claimName(j)) ?? []), j]);
-    const claiming = { ids: new Set(batch.map((j) => j.id)), cancelled: new Set<string>() };
-    this.claiming = claiming;
-    const got = await Promise.all([...byName.keys()].map((name) => this.claims.claim(name)));
-    this.claiming = null;
-    const mine: Job[] = [];
-    [...byName].forEach(([name, jobs], i) => {
-      const live = jobs.filter((j) => !claiming.cancelled.has(j.id));
-      if (got[i] && live.length) mine.push(...live);
-      else if (got[i]) this.claims.release(name);
-      else if (live.length) {
-        this.aside.set(name, live);
-        this.claims.watch(name, () => this.freed(name));
-      }
-    });
-    if (this.aside.size) this.postQueue();
-    return mine;
-  }
-
-  /** Another tab let go of a claim this worker waited on: its renders queue again (a cancel took them if cached). */
-  private freed(name: string) {
-    const jobs = this.aside.get(name);
-    this.aside.delete(name);
-    if (!jobs?.length) return;
-    this.queue.add(jobs);
-    this.postQueue();
-    void this.pump();
-  }
-
-  private dropAside(ids: string[] | 'all') {
-    for (const [name, jobs] of this.aside) {
-      const left = ids === 'all' ? [] : jobs.filter((j) => !ids.includes(j.id));
-      if (left.length) this.aside.set(name, left);
-      else {
-        this.aside.delete(name);
-        this.claims.unwatch(name);
-      }
-    }
-  }
-
-  private isAside(id: string): boolean {
-    for (const jobs of this.aside.values()) if (jobs.some((j) => j.id === id)) return true;
-    return false;
-  }
-
-  /** Renders set aside for another tab (counted among the queued). */
-  private get elsewhere(): number {
-    let n = 0;
-    for (const jobs of this.aside.values()) n += jobs.length;
-    return n;
-  }
-
-  /** The page wrote these finished renders to the cache: a claim goes once all its renders are written. */
+  /** The page wrote these finished renders to the cache: their claims can go (shared-renders.ts). */
   written(ids: string[]) {
-    for (const [name, left] of this.unwritten) {
-      for (const id of ids) left.delete(id);
-      if (left.size) continue;
-      this.unwritten.delete(name);
-      this.claims.release(name);
-    }
+    this.shared.written(ids);
   }
 }
 
