@@ -102,3 +102,25 @@ describe('render requests while the cache is read', () => {
     expect(s.cancelled()).toEqual([]);
   });
 });
+
+describe('groups of variants', () => {
+  it('a group asks for each of its images; an image composed from one of them is a single image', async () => {
+    const s = studio();
+    await s.restore([]);
+    const three = { ...S, variants: 3, diversity: 100 };
+    s.requests.request('conv', [4], 'clicked', three);
+    const jobs = s.sent.flatMap((m) => (m.type === 'enqueue' ? m.jobs : []));
+    expect(jobs.map((j) => [j.channel, j.variant, j.settings.variants])).toEqual([
+      [4, 0, 3],
+      [4, 1, 3],
+      [4, 2, 3],
+    ]);
+    const variant = { ...s.cards.get(jobs[1].id)!, status: 'done' as const };
+    const [key] = s.requests.compose(variant, [{ kind: 'neg' }]);
+    expect(s.cards.get(key)?.settings).toEqual({ ...S, objective: 'channel' });
+    // A weight asked for a single image is not part of it.
+    s.requests.request('conv', [5], 'clicked', { ...S, diversity: 100 });
+    const single = s.sent.flatMap((m) => (m.type === 'enqueue' ? m.jobs : [])).find((j) => j.channel === 5);
+    expect(single?.id).toBe(jobKey({ modelId: 'm', layer: 'conv', channel: 5, variant: 0, settings: S }));
+  });
+});

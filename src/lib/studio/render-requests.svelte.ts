@@ -5,7 +5,7 @@
  * what may drop it). The worker and the model on screen are reached through the few functions the studio passes in.
  */
 import { jobKey, PRIORITY, type Combo, type Job, type JobSettings, type ToWorker } from '../protocol.ts';
-import { checkJobSettings } from '../settings.ts';
+import { checkJobSettings, singleImage } from '../settings.ts';
 import type { CardStore } from './card-store.svelte.ts';
 import { isPending, queuedCard, type Card } from './cards.ts';
 import { RequestPriorities, type RequestOrigin } from './request-priority.ts';
@@ -130,7 +130,8 @@ export class RenderRequests {
     const jobs: Job[] = [];
     const keys: string[] = [];
     for (const combo of combos) {
-      const settings: JobSettings = { ...card.settings, objective: combo.kind === 'at' ? 'neuron' : 'channel' };
+      // A composed image is a single image, also when composed from a variant of a group.
+      const settings: JobSettings = { ...singleImage(card.settings), objective: combo.kind === 'at' ? 'neuron' : 'channel' };
       const j = { modelId: model.key, layer: card.layer, channel: card.channel, variant: 0, settings, combo };
       const key = jobKey(j);
       keys.push(key);
