@@ -12,7 +12,7 @@ import type { Job } from '../src/lib/protocol.ts';
 import { jobKey } from '../src/lib/protocol.ts';
 
 /** The Web Locks API as the claims use it (navigator.locks; a fake in the unit tests). */
-export type Locks = Pick<LockManager, 'request'>;
+export type Locks = Pick<LockManager, 'request' | 'query'>;
 
 const PREFIX = 'featurescope-render:';
 

@@ -5,12 +5,13 @@
  */
 import type { FeatureModel } from '../src/lib/engine/model.ts';
 import { render, RenderCancelled, type RenderTarget } from '../src/lib/engine/render.ts';
-import { PREEMPT_MARGIN, type FromWorker, type Job } from '../src/lib/protocol.ts';
+import { PREEMPT_MARGIN, PRIORITY, type FromWorker, type Job } from '../src/lib/protocol.ts';
 import { JobQueue } from '../src/lib/queue.ts';
 import { checkJobSettings } from '../src/lib/settings.ts';
 import { BatchTiming } from './batch-timing.ts';
 import { RenderClaims } from './render-claims.ts';
 import { SharedRenders } from './shared-renders.ts';
+import { RenderTurn } from './render-turn.ts';
 import { QueueEta } from './queue-eta.ts';
 
 export const MAX_BATCH = 8;
@@ -83,6 +84,8 @@ export class Scheduler {
   constructor(
     private readonly host: SchedulerHost,
     claims = new RenderClaims(null),
+    /** One batch at a time across the browser's tabs (render-turn.ts). */
+    private readonly turn = new RenderTurn(null),
   ) {
     this.shared = new SharedRenders(claims, (jobs) => {
       this.queue.add(jobs);
@@ -182,6 +185,7 @@ export class Scheduler {
     this.paused = true;
     // A paused render holds nobody up: another tab may render it meanwhile (this one adopts its image).
     this.shared.letGo(this.running?.jobs ?? []);
+    this.turn.give();
     this.postQueue();
   }
 
@@ -207,8 +211,23 @@ export class Scheduler {
 
   private gate = () => {
     this.checkGpu();
-    return this.paused ? new Promise<void>((r) => this.resumeWaiters.push(r)) : undefined;
+    if (this.paused) return new Promise<void>((r) => this.resumeWaiters.push(r)).then(() => this.waitForTurn());
+    // Another tab's click took the turn: this batch keeps its steps and goes on when the turn comes back.
+    return this.turn.lost ? this.waitForTurn() : undefined;
   };
+
+  /**
+   * The running batch waits for the browser's render turn, after a pause or after another tab's click took it; it
+   * never takes the turn back (two tabs' clicks would take it from each other at every step). The wait is not render
+   * time (it counts as paused).
+   */
+  private async waitForTurn() {
+    const r = this.running;
+    if (!r) return;
+    const t = performance.now();
+    await this.turn.take(false, r.abort.signal);
+    this.pausedMs += performance.now() - t;
+  }
 
   async pump() {
     if (this.loopActive) return;
@@ -241,6 +260,8 @@ export class Scheduler {
     const live = (j: Job) => !running.cancelled.has(j.id);
     try {
       this.postQueue();
+      // The browser's render turn first: another tab's batch may be computing (render-turn.ts).
+      await this.turn.take(isUrgent(jobs), abort.signal);
       for (const j of jobs) this.host.post({ type: 'job-started', id: j.id });
       const s = jobs[0].settings;
       // Time paused before this batch started is not its own.
@@ -323,6 +344,7 @@ export class Scheduler {
       this.running = null;
       // Claims of renders that will not be cached from here go at once; the rest when the page has written them.
       this.shared.settle(jobs);
+      this.turn.give();
       this.postQueue();
     }
   }
@@ -332,6 +354,9 @@ export class Scheduler {
     this.shared.written(ids);
   }
 }
+
+/** A batch with a clicked job: it takes the browser's render turn from another tab's batch (render-turn.ts). */
+const isUrgent = (jobs: Job[]) => jobs.some((j) => j.priority >= PRIORITY.clicked);
 
 /** The GPU context or device is gone (the backend's own lost state, not a guess from an error's text). */
 export class GpuLostError extends Error {

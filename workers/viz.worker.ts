@@ -18,6 +18,7 @@ import { attackLab, convolveLab } from './photo-lab.ts';
 import { PhotoSet } from './photo-set.ts';
 import { isBackendBroken, Scheduler } from './scheduler.ts';
 import { RenderClaims } from './render-claims.ts';
+import { RenderTurn } from './render-turn.ts';
 import { openSource, readLabels, rememberReads, urlReader, type Opened } from './sources.ts';
 import { readPackage } from '../src/lib/engine/artifacts.ts';
 
@@ -35,6 +36,7 @@ let loaded: { model: FeatureModel; key: string; spec: LoadSpec } | null = null;
 let backend = 'none';
 const photos = new PhotoSet(post, () => loaded);
 
+const locks = typeof navigator !== 'undefined' && navigator.locks ? navigator.locks : null;
 const scheduler = new Scheduler(
   {
     post,
@@ -60,7 +62,9 @@ const scheduler = new Scheduler(
     broken: (message) => post({ type: 'broken', message }),
   },
   // Tabs of the studio share renders: a render one tab's worker has claimed waits in the others (render-claims.ts).
-  new RenderClaims(typeof navigator !== 'undefined' && navigator.locks ? navigator.locks : null),
+  new RenderClaims(locks),
+  // One batch computes at a time across the tabs: two at once ran twice the threads the machine has (render-turn.ts).
+  new RenderTurn(locks),
 );
 
 async function init(...args: Parameters<typeof startBackend>) {

@@ -1,8 +1,10 @@
-// Tabs of the studio share renders: a render one tab's worker claimed waits in the other until it is cached there.
+// Tabs of the studio share renders: a render one tab's worker claimed waits in the other until it is cached there;
+// and one batch computes at a time across the tabs, a click taking the turn from background work.
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_JOB_SETTINGS, jobKey, PRIORITY, type FromWorker, type Job } from '../../src/lib/protocol.ts';
 import { claimName, RenderClaims } from '../../workers/render-claims.ts';
 import { Scheduler } from '../../workers/scheduler.ts';
+import { RenderTurn } from '../../workers/render-turn.ts';
 import { fakeLocks } from './fake-locks.ts';
 import { model, SMALL } from './helpers.ts';
 
@@ -81,5 +83,93 @@ describe('render claims', () => {
     // The tab that found a batch claimed said so (queued, "in another tab"), and both end with an empty queue.
     expect(states.some((s) => s.some((q) => q.elsewhere === 2))).toBe(true);
     for (const s of states) expect(s.at(-1)).toMatchObject({ pending: 0, elsewhere: 0 });
+  });
+});
+
+describe('the render turn across tabs', () => {
+  it('one holder at a time, in the order asked; a click takes it at once and the holder knows it lost it', async () => {
+    const locks = fakeLocks();
+    const [a, b, c, d] = [0, 1, 2, 3].map(() => new RenderTurn(locks));
+    const order: string[] = [];
+    await a.take(false);
+    const bGot = b.take(false).then(() => order.push('b'));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(order).toEqual([]);
+    a.give();
+    await bGot;
+    await c.take(true);
+    order.push('c');
+    await expect.poll(() => b.lost).toBe(true);
+    const stop = new AbortController();
+    const dWaits = d.take(false, stop.signal).then(() => order.push('d gave up'));
+    const bAgain = b.take(false).then(() => order.push('b again'));
+    stop.abort();
+    await dWaits;
+    c.give();
+    await bAgain;
+    expect(order).toEqual(['b', 'c', 'd gave up', 'b again']);
+    expect(b.lost).toBe(false);
+    expect(d.lost).toBe(false);
+    // A click waits behind another tab's click (it takes the turn from background work only).
+    b.give();
+    const [e, f] = [new RenderTurn(locks), new RenderTurn(locks)];
+    await e.take(true);
+    let fGot = false;
+    const fWaits = f.take(true).then(() => (fGot = true));
+    await new Promise((r) => setTimeout(r, 10));
+    expect([fGot, e.lost]).toEqual([false, false]);
+    e.give();
+    await fWaits;
+    expect(fGot).toBe(true);
+  });
+
+  it("two tabs' background batches take turns; a click in the other tab renders at once, and the batch it paused keeps its steps", async () => {
+    const m = await model(SMALL);
+    const locks = fakeLocks();
+    const tab = () => {
+      const log: { at: number; msg: FromWorker }[] = [];
+      const scheduler = new Scheduler(
+        {
+          post: (msg) => log.push({ at: performance.now(), msg }),
+          model: () => ({ model: m, key: SMALL }),
+          backend: () => 'wasm',
+          gpuLost: () => null,
+          gpuFailed: async () => false,
+          broken: () => {},
+        },
+        new RenderClaims(locks),
+        new RenderTurn(locks),
+      );
+      const when = (type: string, id: string) => log.find((e) => e.msg.type === type && (e.msg as { id?: string }).id === id)?.at;
+      return { log, scheduler, when };
+    };
+    const [a, b] = [tab(), tab()];
+    const bg = (layer: string, steps: number, priority: number = PRIORITY.background) => ({
+      ...job(layer, 1, 0, { ...settings, steps }),
+      priority,
+    });
+    const first = bg('conv_pw_3_bn', 120);
+    const second = bg('conv_pw_5_bn', 24);
+    a.scheduler.enqueue([first]);
+    await expect.poll(() => a.when('snapshot', first.id)).toBeDefined();
+    b.scheduler.enqueue([second]);
+    await expect.poll(() => b.when('job-done', second.id), { timeout: 60_000 }).toBeDefined();
+    // The other tab's background batch started only once this one was done.
+    expect(b.when('job-started', second.id)!).toBeGreaterThan(a.when('job-done', first.id)!);
+
+    const long = bg('conv_pw_3_bn', 400, PRIORITY.background + 1);
+    const click = bg('conv_pw_7_bn', 24, PRIORITY.clicked + 1);
+    a.scheduler.enqueue([long]);
+    await expect.poll(() => a.when('snapshot', long.id)).toBeDefined();
+    b.scheduler.enqueue([click]);
+    await expect.poll(() => a.when('job-done', long.id), { timeout: 120_000 }).toBeDefined();
+    expect(b.when('job-done', click.id)!).toBeLessThan(a.when('job-done', long.id)!);
+    expect(b.when('job-started', click.id)!).toBeLessThan(a.when('job-done', long.id)!);
+    // The paused batch was not started again: it went on from where it waited.
+    expect(a.log.some((e) => e.msg.type === 'job-requeued')).toBe(false);
+    const steps = a.log.filter((e) => e.msg.type === 'snapshot' && (e.msg as { id: string }).id === long.id);
+    expect(steps.map((e) => (e.msg as { step: number }).step)).toEqual([
+      16, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 400,
+    ]);
   });
 });
