@@ -9,8 +9,9 @@ import { claimName, RenderClaims } from './render-claims.ts';
  * How long renders whose claim another tab let go wait before they queue again. The other tab lets go once it has
  * cached them, and this tab's page, told of the image by the cache's broadcast, then cancels them here (it shows the
  * cached image instead) — a message that can come just after the claim is free. Queued at once, the renders started
- * and their batch's set-up was thrown away (two tabs splitting 32 renders used 40 % more CPU than one tab rendering
- * them). A claim let go without an image (that tab cancelled, paused or closed) costs this tab this much delay.
+ * and were cancelled a few steps in (seen in a worker log of two tabs sharing 32 renders: batches of 1 and 4 renders
+ * the other tab had just cached, started after its last batch; none with this wait). A claim let go without an image
+ * (that tab cancelled, paused or closed) costs this tab this much delay.
  */
 const ADOPTION_GRACE_MS = 300;
 
