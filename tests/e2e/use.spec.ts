@@ -91,13 +91,19 @@ test('a render asked for before a change of settings still shows, running and ma
   await expect(page.getByTestId('queue-counts')).toContainText('0 running · 0 queued');
 });
 
+/** A second tab of the studio in the same browser as `page`, both open on the small model with their workers up. */
+async function secondTab(page: Page, context: BrowserContext): Promise<Page> {
+  const other = await context.newPage();
+  await Promise.all([page.goto(SMALL), other.goto(SMALL)]);
+  for (const p of [page, other]) await expect(p.getByTestId('backend')).toContainText('wasm');
+  return other;
+}
+
 test('two tabs share their renders: one finished in a tab shows in the other without rendering again', async ({
   page,
   context,
 }) => {
-  const other = await context.newPage();
-  await Promise.all([page.goto(SMALL), other.goto(SMALL)]);
-  await expect(other.getByTestId('backend')).toContainText('wasm');
+  const other = await secondTab(page, context);
   // The other tab asks for the same image but holds it queued behind a paused render, as a busy tab would.
   await card(other, 'conv_pw_3_bn', 5).click();
   await expect(card(other, 'conv_pw_3_bn', 5)).toHaveAttribute('data-status', 'running');
@@ -127,10 +133,7 @@ test('two tabs asking for the same renders split them: each renders a batch, and
   page,
   context,
 }) => {
-  const other = await context.newPage();
-  await Promise.all([page.goto(SMALL), other.goto(SMALL)]);
-  await expect(other.getByTestId('backend')).toContainText('wasm');
-  await expect(page.getByTestId('backend')).toContainText('wasm');
+  const other = await secondTab(page, context);
   // 16 channels: two batches of 8. The first tab's worker claims the first batch, the second tab's the other.
   for (const p of [page, other]) {
     await band(p, 'conv_pw_3_bn').getByLabel('channels to render').fill('0-15');

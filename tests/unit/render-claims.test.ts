@@ -1,10 +1,10 @@
 // Tabs of the studio share renders: a render one tab's worker claimed waits in the other until it is cached there;
 // and one batch computes at a time across the tabs, a click taking the turn from background work.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_JOB_SETTINGS, jobKey, PRIORITY, type FromWorker, type Job } from '../../src/lib/protocol.ts';
+import { DEFAULT_JOB_SETTINGS, jobKey, PRIORITY, type Job } from '../../src/lib/protocol.ts';
 import { claimName, RenderClaims } from '../../workers/render-claims.ts';
-import { Scheduler } from '../../workers/scheduler.ts';
 import { RenderTurn } from '../../workers/render-turn.ts';
+import { schedulerOn } from './scheduler-harness.ts';
 import { fakeLocks } from './fake-locks.ts';
 import { model, SMALL } from './helpers.ts';
 
@@ -46,30 +46,22 @@ describe('render claims', () => {
   it('two tabs asking for the same renders render each once between them, and each ends with all of them', async () => {
     const m = await model(SMALL);
     const locks = fakeLocks();
-    const tabs = ['a', 'b'].map(() => ({ log: [] as FromWorker[], scheduler: null as unknown as Scheduler }));
     const jobs = [job('conv_pw_3_bn', 0), job('conv_pw_3_bn', 1), job('conv_pw_5_bn', 0), job('conv_pw_5_bn', 1)];
-    tabs.forEach((tab, i) => {
-      const other = tabs[1 - i];
-      tab.scheduler = new Scheduler(
-        {
-          post: (msg) => {
-            tab.log.push(msg);
+    const tabs: ReturnType<typeof schedulerOn>[] = [];
+    for (const i of [0, 1])
+      tabs.push(
+        schedulerOn(m, SMALL, {
+          locks,
+          posted: (msg) => {
             if (msg.type !== 'job-done') return;
             // What each tab's page does: cache the image, say so to its worker, and the other tab adopts it.
             setTimeout(() => {
-              tab.scheduler.written([msg.id]);
-              other.scheduler.cancel([msg.id]);
+              tabs[i].scheduler.written([msg.id]);
+              tabs[1 - i].scheduler.cancel([msg.id]);
             }, 5);
           },
-          model: () => ({ model: m, key: SMALL }),
-          backend: () => 'wasm',
-          gpuLost: () => null,
-          gpuFailed: async () => false,
-          broken: () => {},
-        },
-        new RenderClaims(locks),
+        }),
       );
-    });
     for (const tab of tabs) tab.scheduler.enqueue(jobs);
     const done = () => tabs.flatMap((t) => t.log.filter((e) => e.type === 'job-done').map((e) => (e as { id: string }).id));
     await expect.poll(() => done().length, { timeout: 60_000, interval: 50 }).toBe(4);
@@ -126,23 +118,7 @@ describe('the render turn across tabs', () => {
   it("two tabs' background batches take turns; a click in the other tab renders at once, and the batch it paused keeps its steps", async () => {
     const m = await model(SMALL);
     const locks = fakeLocks();
-    const tab = () => {
-      const log: { at: number; msg: FromWorker }[] = [];
-      const scheduler = new Scheduler(
-        {
-          post: (msg) => log.push({ at: performance.now(), msg }),
-          model: () => ({ model: m, key: SMALL }),
-          backend: () => 'wasm',
-          gpuLost: () => null,
-          gpuFailed: async () => false,
-          broken: () => {},
-        },
-        new RenderClaims(locks),
-        new RenderTurn(locks),
-      );
-      const when = (type: string, id: string) => log.find((e) => e.msg.type === type && (e.msg as { id?: string }).id === id)?.at;
-      return { log, scheduler, when };
-    };
+    const tab = () => schedulerOn(m, SMALL, { locks });
     const [a, b] = [tab(), tab()];
     const bg = (layer: string, steps: number, priority: number = PRIORITY.background) => ({
       ...job(layer, 1, 0, { ...settings, steps }),
@@ -166,9 +142,9 @@ describe('the render turn across tabs', () => {
     expect(b.when('job-done', click.id)!).toBeLessThan(a.when('job-done', long.id)!);
     expect(b.when('job-started', click.id)!).toBeLessThan(a.when('job-done', long.id)!);
     // The paused batch was not started again: it went on from where it waited.
-    expect(a.log.some((e) => e.msg.type === 'job-requeued')).toBe(false);
-    const steps = a.log.filter((e) => e.msg.type === 'snapshot' && (e.msg as { id: string }).id === long.id);
-    expect(steps.map((e) => (e.msg as { step: number }).step)).toEqual([
+    expect(a.log.some((e) => e.type === 'job-requeued')).toBe(false);
+    const steps = a.log.filter((e) => e.type === 'snapshot' && e.id === long.id);
+    expect(steps.map((e) => (e as { step: number }).step)).toEqual([
       16, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 400,
     ]);
   });

@@ -1,21 +1,43 @@
 /** A worker scheduler on a loaded model, outside any worker: what it posts lands in `log`. */
 import type { FeatureModel } from '../../src/lib/engine/model.ts';
 import type { FromWorker } from '../../src/lib/protocol.ts';
+import { RenderClaims, type Locks } from '../../workers/render-claims.ts';
+import { RenderTurn } from '../../workers/render-turn.ts';
 import { Scheduler } from '../../workers/scheduler.ts';
 
 export function schedulerOn(
   model: FeatureModel,
   key: string,
-  host: { backend?: string; gpuFailed?: () => Promise<boolean> } = {},
+  host: {
+    backend?: string;
+    gpuFailed?: () => Promise<boolean>;
+    /** A lock manager shared with other schedulers (tabs): render claims and turns through it. */
+    locks?: Locks;
+    /** Called after each message is logged. */
+    posted?: (msg: FromWorker) => void;
+  } = {},
 ) {
   const log: FromWorker[] = [];
-  const scheduler = new Scheduler({
-    post: (msg) => log.push(msg),
-    model: () => ({ model, key }),
-    backend: () => host.backend ?? 'wasm',
-    gpuLost: () => null,
-    gpuFailed: host.gpuFailed ?? (async () => false),
-    broken: () => {},
-  });
-  return { scheduler, log };
+  /** When each message was posted (performance.now()), by its index in `log`. */
+  const at: number[] = [];
+  const scheduler = new Scheduler(
+    {
+      post: (msg) => {
+        log.push(msg);
+        at.push(performance.now());
+        host.posted?.(msg);
+      },
+      model: () => ({ model, key }),
+      backend: () => host.backend ?? 'wasm',
+      gpuLost: () => null,
+      gpuFailed: host.gpuFailed ?? (async () => false),
+      broken: () => {},
+    },
+    new RenderClaims(host.locks ?? null),
+    new RenderTurn(host.locks ?? null),
+  );
+  /** When the first message of `type` about job `id` was posted. */
+  const when = (type: FromWorker['type'], id: string) =>
+    at[log.findIndex((m) => m.type === type && (m as { id?: string }).id === id)];
+  return { scheduler, log, when };
 }
