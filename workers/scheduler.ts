@@ -211,7 +211,11 @@ export class Scheduler {
 
   private gate = () => {
     this.checkGpu();
-    if (this.paused) return new Promise<void>((r) => this.resumeWaiters.push(r)).then(() => this.waitForTurn());
+    if (this.paused) {
+      // Given at pause() too; a turn granted after the pause (the batch was still waiting for it) goes here.
+      this.turn.give();
+      return new Promise<void>((r) => this.resumeWaiters.push(r)).then(() => this.waitForTurn());
+    }
     // Another tab's click took the turn: this batch keeps its steps and goes on when the turn comes back.
     return this.turn.lost ? this.waitForTurn() : undefined;
   };

@@ -141,6 +141,17 @@ describe('the render turn across tabs', () => {
     await expect.poll(() => a.when('job-done', long.id), { timeout: 120_000 }).toBeDefined();
     expect(b.when('job-done', click.id)!).toBeLessThan(a.when('job-done', long.id)!);
     expect(b.when('job-started', click.id)!).toBeLessThan(a.when('job-done', long.id)!);
+    // A paused tab holds no turn: the other tab renders meanwhile, and the paused batch goes on after the resume.
+    const held = bg('conv_pw_3_bn', 200, PRIORITY.background + 2);
+    const meanwhile = bg('conv_pw_9_bn', 24);
+    a.scheduler.enqueue([held]);
+    await expect.poll(() => a.when('snapshot', held.id)).toBeDefined();
+    a.scheduler.pause();
+    b.scheduler.enqueue([meanwhile]);
+    await expect.poll(() => b.when('job-done', meanwhile.id), { timeout: 60_000 }).toBeDefined();
+    expect(a.when('job-done', held.id)).toBeUndefined();
+    a.scheduler.resume();
+    await expect.poll(() => a.when('job-done', held.id), { timeout: 60_000 }).toBeDefined();
     // The paused batch was not started again: it went on from where it waited.
     expect(a.log.some((e) => e.type === 'job-requeued')).toBe(false);
     const steps = a.log.filter((e) => e.type === 'snapshot' && e.id === long.id);
