@@ -46,9 +46,9 @@ export class RenderClaims {
 
   /** Lets a claim go (the image is cached, the render failed or was cancelled); nothing when it is not held here. */
   release(name: string): void {
-    const let_go = this.held.get(name);
+    const letGo = this.held.get(name);
     this.held.delete(name);
-    let_go?.();
+    letGo?.();
   }
 
   /**
@@ -75,10 +75,5 @@ export class RenderClaims {
   unwatch(name: string): void {
     this.watched.get(name)?.abort();
     this.watched.delete(name);
-  }
-
-  /** Claims held (for tests and the queue's figures). */
-  get holding(): number {
-    return this.held.size;
   }
 }

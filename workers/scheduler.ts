@@ -241,7 +241,8 @@ export class Scheduler {
         const batch = this.queue.takeBatch(MAX_BATCH, current.key);
         if (!batch.length) break;
         const mine = await this.shared.claim(batch);
-        if (this.shared.elsewhere) this.postQueue();
+        // What was set aside shows in the queue's figures (runBatch posts them for a batch that runs).
+        if (!mine.length) this.postQueue();
         if (this.host.model()?.key !== current.key) {
           // Another model came while the claims were asked for: the batch waits for its own.
           this.shared.letGo(mine);

@@ -76,8 +76,7 @@ export function regularizers(s: RegularizerSpec, layer: string, groups?: number[
   if (s.blur) r.push(obj.scale(obj.blur(), -s.blur));
   // With no two variants of one target in the batch the term is zero: left out, the network may compute only the
   // channels the objective reads (diversity reads the whole layer).
-  const paired = !groups || groups.some((g, i) => groups.indexOf(g) !== i);
-  if (s.diversity && paired) r.push(obj.scale(obj.diversity(layer, groups), s.diversity));
+  if (s.diversity && (!groups || obj.hasPairs(groups))) r.push(obj.scale(obj.diversity(layer, groups), s.diversity));
   return r;
 }
 

@@ -156,6 +156,9 @@ export function logit(layer: string, targets: number[]): Objective {
  * when absent); an item alone in its group gets 0, so an image does not depend on the other channels that happen to
  * share its batch.
  */
+/** True when some two batch items share a group (`groups` as diversity takes them): the diversity term is not zero. */
+export const hasPairs = (groups: number[]): boolean => groups.some((g, i) => groups.indexOf(g) !== i);
+
 export function diversity(layer: string, groups?: number[]): Objective {
   return {
     layers: [layer],
@@ -165,8 +168,8 @@ export function diversity(layer: string, groups?: number[]): Objective {
       const [b, h, w, c] = a.shape;
       const g = groups ?? new Array<number>(b).fill(0);
       if (g.length !== b) throw new Error(`diversity: ${g.length} groups for a batch of ${b}`);
+      if (!hasPairs(g)) return tf.zeros([b]) as tf.Tensor1D;
       const size = g.map((x) => g.filter((y) => y === x).length);
-      if (size.every((n) => n < 2)) return tf.zeros([b]) as tf.Tensor1D;
       // same[i][j]: i and j share a group; coef[i] = 1 / (n² (n − 1)) for a group of n ≥ 2, else 0.
       const same = tf.tensor2d(
         g.flatMap((x) => g.map((y) => (x === y ? 1 : 0))),
