@@ -5,6 +5,7 @@ import { shareLink, targetFromParams } from '../../src/lib/studio/share-link.ts'
 import { cardFromRecord } from '../../src/lib/studio/cards.ts';
 import { settingsKey } from '../../src/lib/studio/band-cards.ts';
 import { cacheRecord } from './cache-record.ts';
+import { imageMeta, metaRows } from '../../src/lib/export/image-meta.ts';
 
 const single: JobSettings = { ...DEFAULT_JOB_SETTINGS };
 const four: JobSettings = { ...single, variants: 4, diversity: 100 };
@@ -55,5 +56,17 @@ describe('groups of variants: the gallery renders single images, a group is its 
     // The key order of the written settings does not matter to the comparison.
     const reordered = Object.fromEntries(Object.entries(single).reverse()) as unknown as JobSettings;
     expect(settingsKey(reordered)).toBe(settingsKey(single));
+  });
+
+  it("the detail view's settings table counts a variant from 1 with its group, and shows no variant for a single image", () => {
+    const rows = (settings: JobSettings, variant = 0) =>
+      Object.fromEntries(
+        metaRows(imageMeta({ model: 'm', layer: 'l', channel: 3, variant, value: 1, backend: 'wasm', settings })),
+      );
+    expect(rows(four, 1).variant).toBe('2 of 4');
+    expect(rows(four, 1).diversity).toBe('100');
+    expect(rows(single)).not.toHaveProperty('variant');
+    expect(rows(single)).not.toHaveProperty('variants');
+    expect(rows(four)).not.toHaveProperty('variants');
   });
 });

@@ -60,15 +60,22 @@ export function imageMeta(p: {
   };
 }
 
-/** The meta as rows for a table: the image's identity, then each setting. */
+/**
+ * The meta as rows for a table: the image's identity, then each setting. A variant is counted from 1 with its group's
+ * size ("2 of 4", as the detail view's strip says); a single image has no variant row and no group size.
+ */
 export function metaRows(m: ImageMeta): [string, string][] {
+  const group = m.settings.variants ?? 1;
+  const variant: [string, string][] =
+    group > 1 ? [['variant', `${m.variant + 1} of ${group}`]] : m.variant > 0 ? [['variant', String(m.variant + 1)]] : [];
   const head: [string, string][] = [
     ['model', m.model],
     ['layer', m.layer],
     ['channel', comboLabel(m.channel, m.combo)],
-    ['variant', String(m.variant)],
+    ...variant,
     ['step', String(m.step)],
     ['backend', m.backend ?? '—'],
   ];
-  return [...head, ...Object.entries(m.settings).map(([k, v]): [string, string] => [k, String(v)])];
+  const settings = Object.entries(m.settings).filter(([k]) => k !== 'variants');
+  return [...head, ...settings.map(([k, v]): [string, string] => [k, String(v)])];
 }
