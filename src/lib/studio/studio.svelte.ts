@@ -1,8 +1,8 @@
 /**
  * The studio's state on the main thread, composed of small parts: the worker connection (worker-client.ts), the
- * model lifecycle (lifecycle.ts), the cards (cards.ts), the render requests (render-requests.svelte.ts) and the cache
- * behind them (studio-cache.svelte.ts). This class wires them to Svelte's reactivity and to the settings a person
- * picks.
+ * model lifecycle (lifecycle.ts), the cards (cards.ts), the render requests (render-requests.svelte.ts), the cache
+ * behind them (cached-cards.ts) and shared links (link-focus.svelte.ts). This class wires them to Svelte's reactivity
+ * and to the settings a person picks.
  */
 import { PhotoLab } from './photo-lab.svelte.ts';
 import { PhotoSet } from './photo-set.svelte.ts';
@@ -24,15 +24,15 @@ import {
   type ToWorker,
   type LoadSpec,
 } from '../protocol.ts';
-import { StudioCache } from './studio-cache.svelte.ts';
+import { CachedCards } from './cached-cards.ts';
 import { AskedRenders } from './asked-renders.ts';
 import { CardStore } from './card-store.svelte.ts';
-import { framesOf, isPending, withSnapshots, type Card, type Frame } from './cards.ts';
+import type { Card, Frame } from './cards.ts';
 import { ModelLifecycle, type LoadedModel, type ModelState } from './lifecycle.ts';
 import { JobBook, JOB_CRASH_LIMIT } from './job-book.ts';
 import { RenderRequests } from './render-requests.svelte.ts';
 import type { RequestOrigin } from './request-priority.ts';
-import { shareLink, type ImageTarget, type LinkModel } from './share-link.ts';
+import { LinkFocus, type LinkModelUrl, type LinkTarget } from './link-focus.svelte.ts';
 import { WorkerClient, type Replacement } from './worker-client.ts';
 import { checkJobSettings, singleImage } from '../settings.ts';
 import { ModelLibrary } from './model-library.svelte.ts';
@@ -100,13 +100,12 @@ export class Studio {
   });
   cards = new CardStore();
   messages = $state<{ id: number; kind: 'info' | 'error'; text: string }[]>([]);
-  /** The render cache in this browser (IndexedDB). */
-  private readonly cache = new StudioCache((kind, text) => this.note(kind, text), {
-    stored: (key, modelKey) => void this.adoptFromOtherTab(key, modelKey),
-    cleared: () => {
-      this.cards.dropCached();
-      this.note('info', 'The cache was cleared in another tab.');
-    },
+  /** The render cache in this browser (IndexedDB) behind the cards, shared with the other tabs. */
+  private readonly cache = new CachedCards({
+    cards: this.cards,
+    modelKey: () => this.modelKey,
+    note: (kind, text) => this.note(kind, text),
+    cancel: (keys) => this.requests.cancel(keys),
   });
   /** Models a person brought, kept in the browser, and the open dialog's range check. */
   readonly library = new ModelLibrary({
@@ -144,11 +143,8 @@ export class Studio {
 
   /** The model to open instead when the remembered one no longer loads (deleted, or gone from the server). */
   private fallbackModel: string | null;
-  private readonly modelUrl: { url: string; name: string; mapping: InputMapping } | null;
-  /** The image a shared link points at: rendered (and opened) once its model is ready. */
-  private focus: (ImageTarget & { settings: JobSettings }) | null;
-  /** The card the page should open in the detail view (a shared link's image), once. */
-  focusKey = $state<string | null>(null);
+  /** The page's link (its image, opened once its model is ready) and links to images (link-focus.svelte.ts). */
+  readonly link: LinkFocus;
 
   constructor(
     options: {
@@ -156,13 +152,21 @@ export class Studio {
       settings?: Partial<JobSettings>;
       backend?: BackendChoice;
       fallbackModel?: string;
-      focus?: (ImageTarget & { settings: JobSettings }) | null;
+      focus?: LinkTarget | null;
       /** A link's model given by URL: opened from there (not kept in the browser). */
-      modelUrl?: { url: string; name: string; mapping: InputMapping } | null;
+      modelUrl?: LinkModelUrl | null;
     } = {},
   ) {
-    this.modelUrl = options.modelUrl ?? null;
-    this.focus = options.focus ?? null;
+    this.link = new LinkFocus(
+      {
+        modelId: () => this.modelId,
+        kept: (id) => this.library.kept(id),
+        note: (kind, text) => this.note(kind, text),
+        request: (layer, channels, why, settings) => this.request(layer, channels, why, settings),
+      },
+      options.focus ?? null,
+      options.modelUrl ?? null,
+    );
     this.initialModel = options.modelId ?? DEFAULT_MODEL_ID;
     this.fallbackModel = options.fallbackModel ?? null;
     // The gallery renders single images; a link's group (variants) is the focus's own.
@@ -224,7 +228,7 @@ export class Studio {
     await this.cache.open();
     this.library.list();
     this.photos.start();
-    const link = this.modelUrl;
+    const link = this.link.modelUrl;
     if (link)
       this.switchTo({
         kind: 'user',
@@ -329,11 +333,11 @@ export class Studio {
     if (size !== this.settings.size) this.settings = { ...this.settings, size };
     // The next visit without ?model= opens this model again (a link's model, not kept, would not open by its id).
     if (s.model.reopenable) visitMemory.rememberModel(s.model.id);
-    const restored = this.restoreFromCache(key);
+    const restored = this.cache.restore(key);
     this.requests.holdUntil(key, restored);
     void restored.then(() => {
       this.askAgain(key);
-      this.openFocus(s.model);
+      if (this.modelState.phase === 'ready' && this.modelKey === key) this.link.open(s.model);
     });
   }
 
@@ -350,56 +354,9 @@ export class Studio {
       );
   }
 
-  /** A shared link's image: rendered with the link's settings unless the cache has it, then opened. */
-  private openFocus(model: LoadedModel) {
-    const f = this.focus;
-    if (!f || this.modelState.phase !== 'ready' || this.modelKey !== model.key) return;
-    this.focus = null;
-    const layer = model.layers.find((l) => l.name === f.layer);
-    if (!layer) return this.note('error', `The link's layer ${f.layer} is not in ${model.id}.`);
-    // The class band renders class scores whatever objective the link's other settings name.
-    const settings: JobSettings = layer.logits ? { ...f.settings, objective: 'logit' } : f.settings;
-    const objective = settings.objective;
-    if (objective !== 'layer' && f.channel >= layer.shape[2])
-      return this.note('error', `The link's channel ${f.channel} is out of range for ${f.layer} (0-${layer.shape[2] - 1}).`);
-    if (f.variant >= settings.variants)
-      return this.note('error', `The link's variant ${f.variant} is not one of its ${settings.variants} (variants=).`);
-    this.request(f.layer, [f.channel], 'clicked', settings);
-    this.focusKey = jobKey({ modelId: model.key, layer: f.layer, channel: f.channel, variant: f.variant, settings });
-  }
-
   /** A link that renders and opens this card's image. */
   linkTo(c: Card): string {
-    // A person's model opened from a URL is linked by that URL and its range, so the link works in any browser.
-    const kept = this.library.kept(this.modelId);
-    const model: LinkModel = kept?.origin
-      ? { url: kept.origin, mapping: { inputRange: kept.inputRange, normalize: kept.normalize } }
-      : this.modelUrl && this.modelId === `user:${this.modelUrl.name}`
-        ? { url: this.modelUrl.url, mapping: this.modelUrl.mapping }
-        : this.modelId;
-    return shareLink(location.href, model, { layer: c.layer, channel: c.channel, variant: c.variant }, c.settings);
-  }
-
-  /** Shows every image already rendered for this model without rendering it again. */
-  private async restoreFromCache(modelKey: string) {
-    const cards = await this.cache.restore(modelKey);
-    if (this.modelKey === modelKey) this.cards.restore(cards);
-  }
-
-  /**
-   * A render another tab of this browser finished and cached: shown here too, and not rendered again (a queued or
-   * running render of it here is cancelled: a batch whose every image came from elsewhere stops).
-   */
-  private async adoptFromOtherTab(key: string, modelKey: string) {
-    const waiting = () => {
-      const c = this.cards.get(key);
-      return this.modelKey === modelKey && (!c || isPending(c));
-    };
-    if (!waiting()) return;
-    const card = await this.cache.card(key);
-    if (!card || !waiting()) return;
-    if (this.cards.has(key)) this.requests.cancel([key]);
-    this.cards.set(key, card);
+    return this.link.linkTo(c);
   }
 
   /** Renders in the cache (the header's count). */
@@ -412,26 +369,9 @@ export class Studio {
     return modelKey ? this.cards.get(jobKey({ modelId: modelKey, layer, channel, variant, settings })) : undefined;
   }
 
-  /**
-   * The card's snapshots, decoded on first use for cards restored from the cache. Those read their snapshots from the
-   * cache first: until then the final image alone, and the card changes (so this is asked again) once they are read.
-   */
+  /** The card's snapshots (a card restored from the cache reads them on first use: cached-cards.ts). */
   framesOf(card: Card): Frame[] {
-    if (card.snapshotsInCache) void this.readSnapshots(card.key);
-    return framesOf(card);
-  }
-
-  /** Cards whose snapshots are being read from the cache (bookkeeping, not shown: no reactivity wanted). */
-  // eslint-disable-next-line svelte/prefer-svelte-reactivity
-  private readonly snapshotReads = new Set<string>();
-
-  private async readSnapshots(key: string) {
-    if (this.snapshotReads.has(key)) return;
-    this.snapshotReads.add(key);
-    const snapshots = await this.cache.snapshots(key);
-    this.snapshotReads.delete(key);
-    const c = this.cards.get(key);
-    if (c?.snapshotsInCache) this.cards.patch(key, withSnapshots(c, snapshots));
+    return this.cache.framesOf(card);
   }
 
   /**
@@ -480,7 +420,6 @@ export class Studio {
 
   async clearCache() {
     await this.cache.clear();
-    this.cards.dropCached();
     this.note('info', 'Cache cleared.');
   }
 
