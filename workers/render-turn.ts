@@ -8,18 +8,41 @@
  * batch that held it waits at its next step until the turn comes back — across tabs what a click does within one
  * (there the running batch is stopped and queued again; here it keeps its steps). A click waits its turn behind
  * another tab's click, as clicks do in one tab. Without a lock manager (Node) the turn is always free.
+ *
+ * The worker's other computing work (the photo lab, a photo explained, dataset examples) runs in the turn too
+ * (`during`), as a click: beside this worker's own batch it simply runs (they share the thread), and it waits for
+ * another tab's click batch at most OTHER_WORK_WAIT_MS, then runs anyway: a person waiting on the photo lab, and the
+ * set-up work queued behind it in the worker (a model load), are not held up by a long render elsewhere.
  */
 import type { Locks } from './render-claims.ts';
 
 const TURN = 'featurescope-render-turn';
 /** Held beside the turn while the batch holding it is background work: what a click may take the turn from. */
 const BACKGROUND = 'featurescope-render-turn-background';
+/** How long other work waits for another tab's click batch before it runs beside it. */
+export const OTHER_WORK_WAIT_MS = 1500;
+
+/** Settles when `p` does, or as soon as `signal` aborts. */
+function untilAborted(p: Promise<void>, signal?: AbortSignal): Promise<void> {
+  if (!signal) return p;
+  return new Promise<void>((done) => {
+    if (signal.aborted) return done();
+    signal.addEventListener('abort', () => done(), { once: true });
+    p.then(done, done);
+  });
+}
 
 export class RenderTurn {
   /** Lets the turn go while this worker holds it. */
   private release: (() => void) | null = null;
   /** Another tab took the turn from this worker's batch: it waits for it at its next step. */
   private taken = false;
+  /** This worker's batch holds the turn (take ... give). */
+  private batch = false;
+  /** Other work running in the turn (`during`): the turn goes when neither it nor the batch holds it. */
+  private others = 0;
+  /** The one request for the turn this worker has out: the batch and other work wait on the same one. */
+  private asking: Promise<void> | null = null;
 
   constructor(private readonly locks: Locks | null) {}
 
@@ -28,8 +51,44 @@ export class RenderTurn {
    * ends without the turn (the batch is being cancelled: its next step stops it).
    */
   async take(urgent: boolean, signal?: AbortSignal): Promise<void> {
+    if (this.locks) await this.obtain(this.locks, urgent, signal);
+    if (this.release) this.batch = true;
+  }
+
+  /**
+   * Runs other computing work (not a render batch) in the turn, as a click does; waits for the turn at most
+   * OTHER_WORK_WAIT_MS (see above).
+   */
+  async during<T>(work: () => Promise<T>): Promise<T> {
     const locks = this.locks;
-    if (!locks || this.release || signal?.aborted) return;
+    if (!locks) return work();
+    this.others++;
+    try {
+      const stop = new AbortController();
+      const timer = setTimeout(() => stop.abort(), OTHER_WORK_WAIT_MS);
+      await this.obtain(locks, true, stop.signal);
+      clearTimeout(timer);
+      return await work();
+    } finally {
+      this.others--;
+      if (!this.others && !this.batch) this.letGo();
+    }
+  }
+
+  /** Until this worker holds the turn or `signal` aborts; waits on a request already out rather than asking twice. */
+  private async obtain(locks: Locks, urgent: boolean, signal?: AbortSignal): Promise<void> {
+    while (!this.release && !signal?.aborted) {
+      if (this.asking) {
+        await untilAborted(this.asking, signal);
+        continue;
+      }
+      this.asking = this.request(locks, urgent, signal).finally(() => (this.asking = null));
+      return this.asking;
+    }
+  }
+
+  /** One request for the turn; settles when granted, aborted, or granted and at once taken by another tab. */
+  private async request(locks: Locks, urgent: boolean, signal?: AbortSignal): Promise<void> {
     const steal = urgent && (await this.heldForBackground(locks));
     await new Promise<void>((granted) => {
       // The lock manager refuses a signal together with steal; a steal is granted at once anyway.
@@ -45,9 +104,11 @@ export class RenderTurn {
           await marked;
         })
         .catch(() => {
-          // Aborted while waiting, or held and taken by another tab's click (its background mark goes too).
+          // Aborted while waiting, or held and taken by another tab's click (its background mark goes too): the
+          // batch waits for the turn at its next step, other work runs on.
           if (this.release) this.taken = true;
-          this.give();
+          this.batch = false;
+          this.letGo();
           granted();
         });
     });
@@ -63,8 +124,13 @@ export class RenderTurn {
     }
   }
 
-  /** Lets the turn go (the batch ended or is paused). */
+  /** The batch lets the turn go (it ended or is paused); other work still running keeps it until it ends. */
   give(): void {
+    this.batch = false;
+    if (!this.others) this.letGo();
+  }
+
+  private letGo(): void {
     const release = this.release;
     this.release = null;
     release?.();

@@ -37,6 +37,8 @@ let backend = 'none';
 const photos = new PhotoSet(post, () => loaded);
 
 const locks = typeof navigator !== 'undefined' && navigator.locks ? navigator.locks : null;
+/** One computation at a time across the tabs: render batches, and the photo work here (render-turn.ts). */
+const turn = new RenderTurn(locks);
 const scheduler = new Scheduler(
   {
     post,
@@ -64,7 +66,7 @@ const scheduler = new Scheduler(
   // Tabs of the studio share renders: a render one tab's worker has claimed waits in the others (render-claims.ts).
   new RenderClaims(locks),
   // One batch computes at a time across the tabs: two at once ran twice the threads the machine has (render-turn.ts).
-  new RenderTurn(locks),
+  turn,
 );
 
 async function init(...args: Parameters<typeof startBackend>) {
@@ -244,14 +246,15 @@ const handlers: Handlers = {
           post({ type: 'error', message: `could not change the range of ${m.name}: ${(e as Error).message}` }),
         ),
     ),
-  convolve: (m) => inOrder(() => lab(m.req, (model) => convolveLab(model, m))),
-  attack: (m) => inOrder(() => lab(m.req, (model) => attackLab(model, m))),
+  // The photo work computes in the render turn, as a click (render-turn.ts).
+  convolve: (m) => inOrder(() => turn.during(() => lab(m.req, (model) => convolveLab(model, m)))),
+  attack: (m) => inOrder(() => turn.during(() => lab(m.req, (model) => attackLab(model, m)))),
   'photos-list': () => photosInOrder(() => photos.list().catch(photoFailure)),
   'photos-add': (m) => photosInOrder(() => photos.add(m.files).catch(photoFailure)),
   'photos-remove': (m) => photosInOrder(() => photos.remove(m.ids).catch(photoFailure)),
   'photos-cancel': () => photos.interrupt('all'),
-  'explain-photo': (m) => inOrder(() => photos.explain(m)),
-  examples: (m) => inOrder(() => photos.examples(m)),
+  'explain-photo': (m) => inOrder(() => turn.during(() => photos.explain(m))),
+  examples: (m) => inOrder(() => turn.during(() => photos.examples(m))),
   enqueue: (m) => scheduler.enqueue(m.jobs),
   prioritize: (m) => scheduler.prioritize(m.ids, m.priority),
   cancel: (m) => scheduler.cancel(m.ids),

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_JOB_SETTINGS, jobKey, PRIORITY, type Job } from '../../src/lib/protocol.ts';
 import { claimName, RenderClaims } from '../../workers/render-claims.ts';
-import { RenderTurn } from '../../workers/render-turn.ts';
+import { OTHER_WORK_WAIT_MS, RenderTurn } from '../../workers/render-turn.ts';
 import { schedulerOn } from './scheduler-harness.ts';
 import { fakeLocks } from './fake-locks.ts';
 import { model, SMALL } from './helpers.ts';
@@ -113,6 +113,67 @@ describe('the render turn across tabs', () => {
     e.give();
     await fWaits;
     expect(fGot).toBe(true);
+  });
+
+  it("a tab's photo work computes in the turn as a click: beside its own batch at once, never two requests out", async () => {
+    const locks = fakeLocks();
+    const [a, b, c] = [0, 1, 2].map(() => new RenderTurn(locks));
+    const order: string[] = [];
+    const tick = () => new Promise((r) => setTimeout(r, 5));
+    // Another tab's background batch: the photo work takes the turn from it at once; that batch waits.
+    await a.take(false);
+    await b.during(async () => {
+      order.push('b work');
+      await expect.poll(() => a.lost).toBe(true);
+    });
+    await a.take(false);
+    expect(a.lost).toBe(false);
+    // Beside its own batch the work runs at once; the batch giving the turn mid-work does not let it go.
+    const cGot = c.take(false).then(() => order.push('c batch'));
+    await a.during(async () => {
+      order.push('a work');
+      a.give();
+      await tick();
+      order.push('a work ends');
+    });
+    await cGot;
+    expect(order).toEqual(['b work', 'a work', 'a work ends', 'c batch']);
+    // A batch and work of one tab waiting behind another tab's click share one request: the work does not wait behind
+    // its own tab's batch (a second request would, until OTHER_WORK_WAIT_MS).
+    order.length = 0;
+    await c.take(true); // c now holds it as a click
+    const batch = b.take(false).then(() => order.push('b batch'));
+    await tick();
+    const work = b.during(async () => order.push('b work after the click'));
+    await tick();
+    const given = performance.now();
+    c.give();
+    await Promise.all([work, batch]);
+    expect(performance.now() - given).toBeLessThan(OTHER_WORK_WAIT_MS / 3);
+    expect(order).toEqual(['b batch', 'b work after the click']);
+    // The work ended but the batch still holds the turn: another tab waits until the batch gives it.
+    let aGot = false;
+    const aWaits = a.take(false).then(() => (aGot = true));
+    await tick();
+    expect(aGot).toBe(false);
+    b.give();
+    await aWaits;
+    a.give();
+  });
+
+  it("photo work waits for another tab's click batch at most OTHER_WORK_WAIT_MS, then runs beside it", async () => {
+    const locks = fakeLocks();
+    const [a, b] = [new RenderTurn(locks), new RenderTurn(locks)];
+    await a.take(true);
+    const t0 = performance.now();
+    const waited = await b.during(async () => performance.now() - t0);
+    expect(waited).toBeGreaterThanOrEqual(OTHER_WORK_WAIT_MS - 20);
+    expect(waited).toBeLessThan(OTHER_WORK_WAIT_MS + 1000);
+    expect(a.lost).toBe(false);
+    // The click batch kept its turn; the work's abandoned request left nothing behind.
+    a.give();
+    await b.take(false);
+    b.give();
   });
 
   it("two tabs' background batches take turns; a click in the other tab renders at once, and the batch it paused keeps its steps", async () => {
