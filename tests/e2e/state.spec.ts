@@ -263,10 +263,16 @@ test('a reload opens the model and settings on screen, not those the page was fi
   await expect(band(page, 'conv_pw_13_bn')).toContainText('768 channels', { timeout: 60_000 });
   await page.getByLabel('render size').selectOption('96');
   await expect.poll(() => new URL(page.url()).searchParams.get('size')).toBe('96');
+  // The gallery showing every layer (the ReLUs too) stays so across the reload.
+  await expect(band(page, 'conv1_relu')).toHaveCount(0);
+  await page.getByLabel('all layers').check();
+  await expect(band(page, 'conv1_relu')).toBeVisible();
   await page.reload();
   await expect(page.getByLabel('model')).toHaveValue('mobilenet_v1_0.75_224');
   await expect(page.getByLabel('render size')).toHaveValue('96');
   await expect(band(page, 'conv_pw_13_bn')).toContainText('768 channels', { timeout: 60_000 });
+  await expect(page.getByLabel('all layers')).toBeChecked();
+  await expect(band(page, 'conv1_relu')).toBeVisible();
   expect(new URL(page.url()).searchParams.get('steps')).toBe('64');
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_JOB_SETTINGS } from '../../src/lib/protocol.ts';
-import { pageUrl } from '../../src/lib/studio/page-url.ts';
+import { allLayersFromParams, pageUrl } from '../../src/lib/studio/page-url.ts';
 
 const BASE = 'http://127.0.0.1:4173/';
 
@@ -33,6 +33,16 @@ describe("the page's address", () => {
     expect(pageUrl(href, null, DEFAULT_JOB_SETTINGS, 'webgl')).toBe(href);
     // Without backend= in the address the browser remembers the choice (studio.svelte.ts): none is added.
     expect(new URL(pageUrl(BASE, null, DEFAULT_JOB_SETTINGS, 'wasm')).searchParams.has('backend')).toBe(false);
+  });
+
+  it('keeps the gallery showing every layer across a reload (all=1), and drops it when the view goes back', () => {
+    const all = new URL(pageUrl(`${BASE}?size=64`, null, { ...DEFAULT_JOB_SETTINGS, size: 64 }, null, true));
+    expect(all.searchParams.get('all')).toBe('1');
+    expect(allLayersFromParams(all.searchParams)).toBe(true);
+    const main = new URL(pageUrl(all.href, null, { ...DEFAULT_JOB_SETTINGS, size: 64 }, null, false));
+    expect(main.searchParams.has('all')).toBe(false);
+    expect(allLayersFromParams(main.searchParams)).toBe(false);
+    expect(main.searchParams.get('size')).toBe('64');
   });
 
   it("leaves a shared image's link whole", () => {

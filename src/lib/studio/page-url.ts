@@ -3,8 +3,9 @@
  * studio: the settings that differ from the defaults, and — when the address names a model at all — the model shown,
  * if it can be named (a registry id or a model kept in this browser). Without `model=` the page opens the model last
  * used (localStorage), so none is added. Likewise `backend=`: an address that names one follows the header's choice
- * (without it the browser remembers the choice). `auto=` stays as it is, and a shared link to an image (`layer=`,
- * `channel=`) is left whole: its settings are the image's.
+ * (without it the browser remembers the choice). The gallery's view follows too: `all=1` while it shows every layer.
+ * `auto=` stays as it is, and a shared link to an image (`layer=`, `channel=`) is left whole: its settings are the
+ * image's.
  */
 import { DEFAULT_JOB_SETTINGS, type BackendChoice, type JobSettings } from '../protocol.ts';
 
@@ -13,8 +14,9 @@ export function pageUrl(
   model: string | null,
   s: JobSettings,
   backend: BackendChoice | null = null,
-  defaults = DEFAULT_JOB_SETTINGS,
+  allLayers = false,
 ): string {
+  const defaults = DEFAULT_JOB_SETTINGS;
   const u = new URL(href);
   const q = u.searchParams;
   if (q.has('layer')) return href;
@@ -33,6 +35,13 @@ export function pageUrl(
     if (v === defaults[k]) q.delete(k);
     else q.set(k, typeof v === 'boolean' ? (v ? '1' : '0') : String(v));
   }
+  if (allLayers) q.set('all', '1');
+  else q.delete('all');
   // Unchanged parameters keep the address as it was written (URLSearchParams would re-encode its commas and slashes).
   return q.toString() === before ? href : u.href;
+}
+
+/** Whether the address asks for every layer in the gallery (`all=1`, see pageUrl). */
+export function allLayersFromParams(q: URLSearchParams): boolean {
+  return q.get('all') === '1';
 }
