@@ -15,7 +15,7 @@ import { DEFAULT_SETTINGS, type RenderSettings } from '../lib/engine/render-sett
 import { imageMeta } from '../lib/export/image-meta.ts';
 import { DEFAULT_JOB_SETTINGS } from '../lib/protocol.ts';
 import { SETTING_BOUNDS } from '../lib/settings.ts';
-import { safeName } from '../lib/export/file-names.ts';
+import { safeName, variantSuffix } from '../lib/export/file-names.ts';
 import { encodePng } from '../lib/export/png.ts';
 import { UsageError } from '../lib/node/usage-error.ts';
 import { modelSource } from '../lib/node/model-source.ts';
@@ -147,7 +147,7 @@ async function main(argv: string[]): Promise<void> {
         backend,
         settings: variants > 1 ? { ...settings, variants } : settings,
       });
-      const file = `${safeName(layer.name)}-${channel}${variants > 1 ? `-v${variant}` : ''}.png`;
+      const file = `${safeName(layer.name)}-${channel}${variantSuffix(variant, variants)}.png`;
       await writeFile(join(values.out, file), encodePng(result.final.images[k], result.final.width, result.final.height, meta));
       manifest.push({ file, ...meta, seconds: result.seconds / images.length });
     }

@@ -8,6 +8,7 @@ import { encodePng } from '../lib/export/png.ts';
 import { layerZip } from '../lib/export/zip.ts';
 import type { Card, Studio } from '../lib/studio/studio.svelte.ts';
 import { download, safeName } from './download.ts';
+import { variantSuffix } from '../lib/export/file-names.ts';
 import { exampleFiles } from './example-crops.ts';
 
 const baseName = (studio: Studio, layer: LayerInfo) => `${safeName(studio.modelId)}-${safeName(layer.name)}`;
@@ -16,7 +17,7 @@ export async function downloadBandZip(studio: Studio, layer: LayerInfo, rendered
   const base = baseName(studio, layer);
   const list = [...rendered].sort((a, b) => a.channel - b.channel || a.variant - b.variant);
   const entries = list.map((c) => ({
-    name: `${base}-${c.channel}${c.variant ? `-v${c.variant}` : ''}.png`,
+    name: `${base}-${c.channel}${variantSuffix(c.variant, c.settings.variants)}.png`,
     png: studio.pngOf(c),
     meta: { ...studio.meta(c) },
   }));

@@ -394,8 +394,13 @@ test('diverse variants of one channel render together in the detail view; the ga
   await expect(pair).toHaveCount(2);
   await expect(pair.nth(0)).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
   await expect(pair.nth(1)).toHaveAttribute('data-status', 'done');
-  // The detail view moved to the pair's first image; its settings name the group.
+  // The detail view moved to the pair's first image; its settings name the group, and its file is not the single
+  // image's.
   await expect(dialog).toContainText('diversity');
+  await expect(dialog.locator('tr', { hasText: 'variant' })).toHaveText(/variant\s*1 of 2/);
+  const saved = page.waitForEvent('download');
+  await dialog.getByRole('button', { name: 'download PNG' }).click();
+  expect((await saved).suggestedFilename()).toBe('mobilenet_v1_0.25_224-conv_pw_8_bn-2-v0.png');
   await expect(dialog.getByLabel('variants').locator('[data-group="1"] button')).toHaveCount(1);
   // Two renders and no more: the gallery's images were not asked for again under other settings.
   await expect(page.getByTestId('queue-counts')).toContainText('0 queued · 3 done');

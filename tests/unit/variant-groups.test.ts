@@ -6,6 +6,7 @@ import { cardFromRecord } from '../../src/lib/studio/cards.ts';
 import { settingsKey } from '../../src/lib/studio/band-cards.ts';
 import { cacheRecord } from './cache-record.ts';
 import { imageMeta, metaRows } from '../../src/lib/export/image-meta.ts';
+import { variantSuffix } from '../../src/lib/export/file-names.ts';
 
 const single: JobSettings = { ...DEFAULT_JOB_SETTINGS };
 const four: JobSettings = { ...single, variants: 4, diversity: 100 };
@@ -68,5 +69,11 @@ describe('groups of variants: the gallery renders single images, a group is its 
     expect(rows(single)).not.toHaveProperty('variant');
     expect(rows(single)).not.toHaveProperty('variants');
     expect(rows(four)).not.toHaveProperty('variants');
+  });
+
+  it("a variant's file name never takes the single image's: variant 0 of a group is -v0, as the CLI writes", () => {
+    expect(variantSuffix(0)).toBe('');
+    expect(variantSuffix(0, 4)).toBe('-v0');
+    expect(variantSuffix(3, 4)).toBe('-v3');
   });
 });
