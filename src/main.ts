@@ -25,10 +25,18 @@ const studio = new Studio({
   focus: target ? { ...target, settings } : null,
   modelUrl,
   backend: isBackendChoice(backend) ? backend : (visitMemory.lastBackend() ?? 'auto'),
+  // The end-to-end tests (`hooks`) shorten how often a rendering worker is asked whether it still answers, and for how
+  // long it may not: ping=<ms>, stuck=<ms>.
+  client: q.has('hooks') ? testTimings(q) : {},
 });
 for (const r of [...refused, ...badTarget]) studio.note('error', r);
 if (backend !== null && !isBackendChoice(backend))
   studio.note('error', `link parameter backend=${backend.slice(0, 40)} ignored: use ${BACKENDS.join(', ')}`);
+
+function testTimings(q: URLSearchParams): { pingEveryMs?: number; stuckMs?: number } {
+  const ms = (k: string) => (Number(q.get(k)) > 0 ? Number(q.get(k)) : undefined);
+  return { pingEveryMs: ms('ping'), stuckMs: ms('stuck') };
+}
 
 // The worker starts before the page is built (Studio.start).
 void studio.start();

@@ -261,6 +261,7 @@ const handlers: Handlers = {
   written: (m) => scheduler.written(m.ids),
   pause: () => scheduler.pause(),
   resume: () => scheduler.resume(),
+  ping: () => post({ type: 'pong' }),
   'test-lose-context': () => webglContext()?.getExtension('WEBGL_lose_context')?.loseContext(),
   'test-crash': () =>
     setTimeout(() => {

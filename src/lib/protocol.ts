@@ -242,6 +242,8 @@ export type ToWorker =
   | { type: 'written'; ids: string[] }
   | { type: 'pause' }
   | { type: 'resume' }
+  /** Still answering? Asked while a render runs; the worker answers 'pong' at once (worker-client.ts). */
+  | { type: 'ping' }
   /** Test-only: makes the worker die as an uncaught error would. */
   | { type: 'test-crash' }
   /** Test-only: loses the WebGL context as a GPU reset or driver crash would. */
@@ -334,6 +336,7 @@ export type FromWorker =
   | { type: 'queue'; state: QueueState }
   | { type: 'error'; message: string }
   | { type: 'notice'; message: string }
+  | { type: 'pong' }
   | { type: 'test-memory'; numTensors: number }
   | { type: 'convolved'; req: number; lab: ConvolvedLab }
   | { type: 'attacked'; req: number; result: AttackResult }

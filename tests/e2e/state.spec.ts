@@ -139,6 +139,24 @@ test('a worker stuck in a long call is replaced when cancel goes unanswered, and
   await expect(card(page, 'conv_pw_2_bn', 5)).toHaveAttribute('data-status', 'done', { timeout: 150_000 });
 });
 
+test('a worker stuck while it renders is replaced though nobody presses cancel, and the render runs again', async ({ page }) => {
+  // Asked every 0.3 s while it renders, stuck after 3 s without an answer (the studio's own: 10 s and 30 s).
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=1024&size=128&auto=0&hooks&ping=300&stuck=3000');
+  const c = card(page, 'conv_pw_2_bn', 3);
+  await c.click();
+  await expect(c).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
+  // Rendering normally, the worker answers between its steps: nothing is replaced.
+  await page.waitForTimeout(1500);
+  await expect(page.getByRole('alert').filter({ hasText: 'stopped answering' })).toHaveCount(0);
+  await expect(c).toHaveAttribute('data-status', 'running');
+  await hooks(page, 'hangWorker', 120_000);
+  await expect(page.getByRole('alert').filter({ hasText: 'did not answer for 3 s while rendering' })).toBeVisible({
+    timeout: 20_000,
+  });
+  // The fresh worker renders the card again, from its first step.
+  await expect(c).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+});
+
 test('a shared link with steps=2e11 and size=1e9 is refused with a message, and renders use the defaults', async ({ page }) => {
   await page.goto('/?model=mobilenet_v1_0.25_224&steps=2e11&size=1000000000&auto=0');
   await expect(page.getByRole('alert').filter({ hasText: 'steps=2e11 ignored' })).toBeVisible();

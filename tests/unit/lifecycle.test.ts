@@ -348,3 +348,86 @@ describe('model lifecycle', () => {
     expect(h.workers.length).toBe(4);
   });
 });
+
+describe('a worker stuck while it renders', () => {
+  /** Timers run by hand: `advance(ms)` fires every timer due by then, in order. */
+  function clock() {
+    let now = 0;
+    let next = 0;
+    const timers = new Map<number, { at: number; f: () => void }>();
+    return {
+      set: (f: () => void, ms: number) => {
+        timers.set(++next, { at: now + ms, f });
+        return next;
+      },
+      clear: (t: unknown) => void timers.delete(t as number),
+      advance(ms: number) {
+        const end = now + ms;
+        for (;;) {
+          const due = [...timers.entries()].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
+          if (!due) break;
+          timers.delete(due[0]);
+          now = due[1].at;
+          due[1].f();
+        }
+        now = end;
+      },
+    };
+  }
+
+  function client() {
+    const workers: FakeWorker[] = [];
+    const replaced: string[] = [];
+    const timers = clock();
+    const c = new WorkerClient(
+      () => {
+        const w = new FakeWorker();
+        workers.push(w);
+        return w;
+      },
+      { message: () => {}, replaced: (why, reason) => replaced.push(`${why}: ${reason}`), gaveUp: () => {} },
+      'wasm',
+      { pingEveryMs: 10_000, stuckMs: 30_000, timers },
+    );
+    c.start();
+    workers[0].reply({
+      type: 'ready',
+      backend: 'wasm',
+      threads: 2,
+      simd: true,
+      renderer: null,
+      note: null,
+      software: false,
+      softwareGpu: false,
+      gpus: { webgl: null, webgpu: null },
+    } as unknown as FromWorker);
+    const pings = (w: FakeWorker) => w.sent.filter((m) => m.type === 'ping').length;
+    return { c, workers, replaced, timers, pings };
+  }
+
+  it('is asked now and then while a render runs, and replaced when it stops answering, though nobody pressed cancel', () => {
+    const { c, workers, replaced, timers, pings } = client();
+    // Idle: nothing is asked.
+    timers.advance(60_000);
+    expect(pings(workers[0])).toBe(0);
+    c.busy(true);
+    // A worker that answers (any message) is left alone, however long the render.
+    for (let i = 0; i < 10; i++) {
+      timers.advance(10_000);
+      workers[0].reply({ type: 'pong' });
+    }
+    expect(pings(workers[0])).toBe(10);
+    expect(replaced).toEqual([]);
+    // Stuck: no answer to the next question for 30 s.
+    timers.advance(10_000 + 29_000);
+    expect(replaced).toEqual([]);
+    timers.advance(1_000);
+    expect(workers[0].terminated).toBe(true);
+    expect(replaced).toEqual(['unresponsive: it did not answer for 30 s while rendering']);
+    // Once nothing renders the questions stop.
+    c.busy(false);
+    const asked = pings(workers[1]);
+    timers.advance(120_000);
+    expect(pings(workers[1])).toBe(asked);
+  });
+});

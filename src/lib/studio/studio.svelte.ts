@@ -33,7 +33,7 @@ import { JobBook, JOB_CRASH_LIMIT } from './job-book.ts';
 import { RenderRequests } from './render-requests.svelte.ts';
 import type { RequestOrigin } from './request-priority.ts';
 import { LinkFocus, type LinkModelUrl, type LinkTarget } from './link-focus.svelte.ts';
-import { WorkerClient, type Replacement } from './worker-client.ts';
+import { WorkerClient, type ClientOptions, type Replacement } from './worker-client.ts';
 import { checkJobSettings, singleImage } from '../settings.ts';
 import { ModelLibrary } from './model-library.svelte.ts';
 import { WorkerTestHooks } from './test-hooks.ts';
@@ -124,6 +124,7 @@ export class Studio {
   readonly models = REGISTRY;
   private readonly initialModel: string;
   private client: WorkerClient | null = null;
+  private readonly clientOptions: ClientOptions;
   private readonly lifecycle: ModelLifecycle;
   private readonly book = new JobBook();
   /** What a person asked for and had not got when the page went away: asked for again after a reload. */
@@ -155,6 +156,8 @@ export class Studio {
       focus?: LinkTarget | null;
       /** A link's model given by URL: opened from there (not kept in the browser). */
       modelUrl?: LinkModelUrl | null;
+      /** The worker connection's time limits (the end-to-end tests shorten them: main.ts, with `hooks`). */
+      client?: ClientOptions;
     } = {},
   ) {
     this.link = new LinkFocus(
@@ -168,6 +171,7 @@ export class Studio {
       options.modelUrl ?? null,
     );
     this.initialModel = options.modelId ?? DEFAULT_MODEL_ID;
+    this.clientOptions = options.client ?? {};
     this.fallbackModel = options.fallbackModel ?? null;
     // The gallery renders single images; a link's group (variants) is the focus's own.
     if (options.settings) this.settings = singleImage(checkJobSettings({ ...this.settings, ...options.settings }));
@@ -222,6 +226,7 @@ export class Studio {
           ),
       },
       this.backendChoice,
+      this.clientOptions,
     );
     this.client.start();
     addEventListener('pagehide', () => this.asked.save(this.book.unsafeByPerson()));
@@ -475,6 +480,7 @@ export class Studio {
         break;
       case 'queue':
         this.queue = m.state;
+        this.client?.busy(m.state.running > 0);
         break;
       case 'error':
         this.note('error', m.message);

@@ -1,7 +1,10 @@
 /**
  * The connection to the visualization worker: starts it, restarts it when it dies, replaces it when the backend
  * changes, and replaces it when it stops answering (a control message — cancel, pause, a backend change — must take
- * effect within seconds, whatever the backend is busy with). Restarts that make no progress in between are capped.
+ * effect within seconds, whatever the backend is busy with). While a render runs it is also asked every few seconds
+ * whether it still answers (`busy`): a worker stuck in a call (a GPU driver that never returns) is replaced even when
+ * nobody presses cancel — it would otherwise hold this tab's queue, and the browser's render turn that other tabs wait
+ * for (workers/render-turn.ts), for good. Restarts that make no progress in between are capped.
  */
 import type { BackendChoice, FromWorker, GpuProbes, ToWorker } from '../protocol.ts';
 
@@ -31,12 +34,20 @@ export interface ClientOptions {
   startMs?: number;
   /** Restarts in a row without progress before giving up. */
   maxRestarts?: number;
+  /** While a render runs: how often the worker is asked whether it still answers. */
+  pingEveryMs?: number;
+  /** While a render runs: how long that question may go unanswered (a step may legitimately take seconds). */
+  stuckMs?: number;
   timers?: { set(f: () => void, ms: number): unknown; clear(t: unknown): void };
 }
 
 export class WorkerClient {
   private worker: WorkerLike | null = null;
   private watchdog: unknown = null;
+  /** The next question to a busy worker (see `busy`). */
+  private pinger: unknown = null;
+  private readonly pingEveryMs: number;
+  private readonly stuckMs: number;
   private restartsWithoutProgress = 0;
   private readonly answerMs: number;
   private readonly startMs: number;
@@ -57,6 +68,8 @@ export class WorkerClient {
     this.answerMs = options.answerMs ?? 8000;
     this.startMs = options.startMs ?? 30_000;
     this.maxRestarts = options.maxRestarts ?? 3;
+    this.pingEveryMs = options.pingEveryMs ?? 10_000;
+    this.stuckMs = options.stuckMs ?? 30_000;
     this.timers = options.timers ?? { set: (f, ms) => setTimeout(f, ms), clear: (t) => clearTimeout(t as number) };
   }
 
@@ -90,6 +103,23 @@ export class WorkerClient {
       this.arm(this.answerMs, `it did not answer "${m.type}" within ${this.answerMs / 1000} s`);
   }
 
+  /** Whether a render runs in the worker (the queue's figures): while one does, it is asked now and then to answer. */
+  busy(running: boolean) {
+    if (running && this.pinger === null) this.pinger = this.timers.set(() => this.ping(), this.pingEveryMs);
+    else if (!running && this.pinger !== null) {
+      this.timers.clear(this.pinger);
+      this.pinger = null;
+    }
+  }
+
+  private ping() {
+    this.pinger = this.timers.set(() => this.ping(), this.pingEveryMs);
+    // Any message answers (each disarms the watchdog); one already armed (a start, a cancel) keeps its own limit.
+    if (!this.worker || this.watchdog !== null) return;
+    this.send({ type: 'ping' });
+    this.arm(this.stuckMs, `it did not answer for ${this.stuckMs / 1000} s while rendering`);
+  }
+
   /** Work got done (a snapshot, a loaded model): later failures are not a loop. */
   progressed() {
     this.restartsWithoutProgress = 0;
@@ -110,6 +140,7 @@ export class WorkerClient {
     this.worker = null;
     if (why !== 'backend' && ++this.restartsWithoutProgress > this.maxRestarts) {
       this.stopped = true;
+      this.busy(false);
       this.events.gaveUp(reason);
       return;
     }
@@ -134,6 +165,7 @@ export class WorkerClient {
   }
 
   terminate() {
+    this.busy(false);
     this.disarm();
     this.worker?.terminate();
     this.worker = null;
