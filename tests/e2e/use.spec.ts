@@ -273,6 +273,33 @@ test('whole-layer renders and clearing the cache ask first; paused shows as paus
   await expect(page.getByTestId('queue-counts')).toContainText('1 running');
 });
 
+test("the detail view steps through a layer's channels with the arrow keys and buttons, rendering the ones not yet there", async ({
+  page,
+}) => {
+  await page.goto(SMALL);
+  await renderCard(page, 'conv_pw_3_bn', 1);
+  await card(page, 'conv_pw_3_bn', 1).click();
+  const dlg = page.getByRole('dialog');
+  await expect(dlg.getByRole('heading', { level: 2 })).toHaveText('conv_pw_3_bn · channel 1');
+  await page.keyboard.press('ArrowRight');
+  await expect(dlg.getByRole('heading', { level: 2 })).toHaveText('conv_pw_3_bn · channel 2');
+  // Not rendered before: asked for as a click, it renders and shows in the detail view and in its band.
+  await expect(card(page, 'conv_pw_3_bn', 2)).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  await expect(dlg.locator('canvas.big')).toBeVisible();
+  await dlg.getByRole('button', { name: 'previous channel' }).click();
+  await expect(dlg.getByRole('heading', { level: 2 })).toHaveText('conv_pw_3_bn · channel 1');
+  await page.keyboard.press('ArrowLeft');
+  await expect(dlg.getByRole('heading', { level: 2 })).toHaveText('conv_pw_3_bn · channel 0');
+  await expect(dlg.getByRole('button', { name: 'previous channel' })).toBeDisabled();
+  // The step slider keeps its own arrow keys.
+  await expect(card(page, 'conv_pw_3_bn', 0)).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  await dlg.getByLabel('snapshot').focus();
+  await page.keyboard.press('ArrowLeft');
+  await expect(dlg.getByText(/^step 32 \/ 64/)).toBeVisible();
+  await page.keyboard.press('ArrowRight');
+  await expect(dlg.getByRole('heading', { level: 2 })).toHaveText('conv_pw_3_bn · channel 0');
+});
+
 test('the detail view keeps every seed, downloads a snapshot as that snapshot, and marks its step on the curve', async ({
   page,
 }) => {
