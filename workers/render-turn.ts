@@ -10,9 +10,12 @@
  * another tab's click, as clicks do in one tab. Without a lock manager (Node) the turn is always free.
  *
  * The worker's other computing work (the photo lab, a photo explained, dataset examples) runs in the turn too
- * (`during`), as a click: beside this worker's own batch it simply runs (they share the thread), and it waits for
- * another tab's click batch at most OTHER_WORK_WAIT_MS, then runs anyway: a person waiting on the photo lab, and the
- * set-up work queued behind it in the worker (a model load), are not held up by a long render elsewhere.
+ * (`during`): it takes the turn from another tab's background batch as a click does; beside this worker's own batch it
+ * simply runs (they share the thread); it waits for another tab's click batch at most OTHER_WORK_WAIT_MS, then runs
+ * anyway; and it holds the turn as background work does, so that another tab's click takes it at once (the photo work
+ * goes on beside that click — a summary of many photos can take long). A person waiting on the photo lab, and the
+ * set-up work queued behind it in the worker (a model load), are not held up by a long render elsewhere, nor is a
+ * click elsewhere by the photo work.
  */
 import type { Locks } from './render-claims.ts';
 
@@ -51,7 +54,7 @@ export class RenderTurn {
    * ends without the turn (the batch is being cancelled: its next step stops it).
    */
   async take(urgent: boolean, signal?: AbortSignal): Promise<void> {
-    if (this.locks) await this.obtain(this.locks, urgent, signal);
+    if (this.locks) await this.obtain(this.locks, urgent, !urgent, signal);
     if (this.release) this.batch = true;
   }
 
@@ -66,7 +69,7 @@ export class RenderTurn {
     try {
       const stop = new AbortController();
       const timer = setTimeout(() => stop.abort(), OTHER_WORK_WAIT_MS);
-      await this.obtain(locks, true, stop.signal);
+      await this.obtain(locks, true, true, stop.signal);
       clearTimeout(timer);
       return await work();
     } finally {
@@ -75,21 +78,24 @@ export class RenderTurn {
     }
   }
 
-  /** Until this worker holds the turn or `signal` aborts; waits on a request already out rather than asking twice. */
-  private async obtain(locks: Locks, urgent: boolean, signal?: AbortSignal): Promise<void> {
+  /**
+   * Until this worker holds the turn or `signal` aborts; waits on a request already out rather than asking twice.
+   * `steal`: from another tab's background work; `yielding`: held as background work (a click may take it).
+   */
+  private async obtain(locks: Locks, steal: boolean, yielding: boolean, signal?: AbortSignal): Promise<void> {
     while (!this.release && !signal?.aborted) {
       if (this.asking) {
         await untilAborted(this.asking, signal);
         continue;
       }
-      this.asking = this.request(locks, urgent, signal).finally(() => (this.asking = null));
+      this.asking = this.request(locks, steal, yielding, signal).finally(() => (this.asking = null));
       return this.asking;
     }
   }
 
   /** One request for the turn; settles when granted, aborted, or granted and at once taken by another tab. */
-  private async request(locks: Locks, urgent: boolean, signal?: AbortSignal): Promise<void> {
-    const steal = urgent && (await this.heldForBackground(locks));
+  private async request(locks: Locks, stealing: boolean, yielding: boolean, signal?: AbortSignal): Promise<void> {
+    const steal = stealing && (await this.heldForBackground(locks));
     await new Promise<void>((granted) => {
       // The lock manager refuses a signal together with steal; a steal is granted at once anyway.
       const options: LockOptions = steal ? { steal: true } : { signal };
@@ -98,7 +104,7 @@ export class RenderTurn {
           this.taken = false;
           const held = new Promise<void>((release) => (this.release = release));
           // Background work says so, with a second lock held as long as the turn: a click may take it from that.
-          const marked = urgent ? null : locks.request(BACKGROUND, { ifAvailable: true }, () => held);
+          const marked = yielding ? locks.request(BACKGROUND, { ifAvailable: true }, () => held) : null;
           granted();
           await held;
           await marked;

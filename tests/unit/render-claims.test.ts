@@ -161,6 +161,33 @@ describe('the render turn across tabs', () => {
     a.give();
   });
 
+  it("another tab's click takes the turn from photo work at once; the work runs on beside it", async () => {
+    const locks = fakeLocks();
+    const [a, b, c] = [0, 1, 2].map(() => new RenderTurn(locks));
+    const order: string[] = [];
+    let finish!: () => void;
+    const working = new Promise<void>((r) => (finish = r));
+    const work = a.during(async () => {
+      order.push('a work starts');
+      await working;
+      order.push('a work ends');
+    });
+    await expect.poll(() => order).toEqual(['a work starts']);
+    const waited = new Promise((_, fail) => setTimeout(() => fail(new Error('the click waited for the photo work')), 500));
+    await Promise.race([b.take(true), waited]);
+    order.push('b click');
+    // A background batch elsewhere still waits, for the click.
+    let cGot = false;
+    const cWaits = c.take(false).then(() => (cGot = true));
+    finish();
+    await work;
+    expect(order).toEqual(['a work starts', 'b click', 'a work ends']);
+    expect(cGot).toBe(false);
+    b.give();
+    await cWaits;
+    c.give();
+  });
+
   it("photo work waits for another tab's click batch at most OTHER_WORK_WAIT_MS, then runs beside it", async () => {
     const locks = fakeLocks();
     const [a, b] = [new RenderTurn(locks), new RenderTurn(locks)];
