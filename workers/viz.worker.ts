@@ -246,7 +246,7 @@ const handlers: Handlers = {
           post({ type: 'error', message: `could not change the range of ${m.name}: ${(e as Error).message}` }),
         ),
     ),
-  // The photo work computes in the render turn, as a click (render-turn.ts).
+  // The photo work computes in the render turn: before background batches, giving way to clicks (render-turn.ts).
   convolve: (m) => inOrder(() => turn.during(() => lab(m.req, (model) => convolveLab(model, m)))),
   attack: (m) => inOrder(() => turn.during(() => lab(m.req, (model) => attackLab(model, m)))),
   'photos-list': () => photosInOrder(() => photos.list().catch(photoFailure)),
