@@ -281,6 +281,8 @@ test("the detail view steps through a layer's channels with the arrow keys and b
   await card(page, 'conv_pw_3_bn', 1).click();
   const dlg = page.getByRole('dialog');
   await expect(dlg.getByRole('heading', { level: 2 })).toHaveText('conv_pw_3_bn · channel 1');
+  // The view opens with the focus on close (Enter closes it, as before the arrows existed).
+  await expect(dlg.getByRole('button', { name: 'close' })).toBeFocused();
   await page.keyboard.press('ArrowRight');
   await expect(dlg.getByRole('heading', { level: 2 })).toHaveText('conv_pw_3_bn · channel 2');
   // Not rendered before: asked for as a click, it renders and shows in the detail view and in its band.
@@ -291,6 +293,8 @@ test("the detail view steps through a layer's channels with the arrow keys and b
   await page.keyboard.press('ArrowLeft');
   await expect(dlg.getByRole('heading', { level: 2 })).toHaveText('conv_pw_3_bn · channel 0');
   await expect(dlg.getByRole('button', { name: 'previous channel' })).toBeDisabled();
+  // The button the step disabled had the focus: it goes to close, not to the page behind.
+  await expect(dlg.getByRole('button', { name: 'close' })).toBeFocused();
   // The step slider keeps its own arrow keys.
   await expect(card(page, 'conv_pw_3_bn', 0)).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
   await dlg.getByLabel('snapshot').focus();
