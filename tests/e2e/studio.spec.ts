@@ -215,6 +215,11 @@ test(`the first layers show each channel's centre unit, zoomed onto it; "units" 
   await expect(card(page, 'conv1_bn', 1)).toHaveAttribute('data-status', 'other');
   await renderCard(page, 'conv1_bn', 1);
   await expect(card(page, 'conv1_bn', 1).locator('canvas')).not.toHaveAttribute('data-zoom', /./);
+  // Under another objective the switch would change nothing: it is not offered.
+  await page.getByLabel('objective').selectOption('layer');
+  await expect(first.getByRole('button', { name: 'units' })).toHaveCount(0);
+  await page.getByLabel('objective').selectOption('channel');
+  await expect(first.getByRole('button', { name: 'units' })).toHaveAttribute('aria-pressed', 'false');
 });
 
 test('a clicked channel streams in, sharpens more than once, and is a real image', async ({ page }) => {
