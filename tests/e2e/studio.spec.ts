@@ -215,9 +215,13 @@ test(`the first layers show each channel's centre unit, zoomed onto it; "units" 
   await expect(card(page, 'conv1_bn', 1)).toHaveAttribute('data-status', 'other');
   await renderCard(page, 'conv1_bn', 1);
   await expect(card(page, 'conv1_bn', 1).locator('canvas')).not.toHaveAttribute('data-zoom', /./);
-  // Under another objective the switch would change nothing: it is not offered.
+  // Under another objective the switch would change nothing: it is not offered; under neuron the band is a unit view.
   await page.getByLabel('objective').selectOption('layer');
   await expect(first.getByRole('button', { name: 'units' })).toHaveCount(0);
+  await page.getByLabel('objective').selectOption('neuron');
+  await expect(first.getByRole('button', { name: 'units' })).toHaveCount(0);
+  await expect(first.getByTestId('unit-view')).toContainText('Units here see 3 px');
+  await expect(first.getByTestId('unit-view')).not.toContainText('Turn off');
   await page.getByLabel('objective').selectOption('channel');
   await expect(first.getByRole('button', { name: 'units' })).toHaveAttribute('aria-pressed', 'false');
 });
