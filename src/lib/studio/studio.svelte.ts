@@ -374,6 +374,15 @@ export class Studio {
     return modelKey ? this.cards.get(jobKey({ modelId: modelKey, layer, channel, variant, settings })) : undefined;
   }
 
+  /**
+   * Asks for one channel's image (its whole group, for a variant) as a click, and returns the key of the card to open
+   * (variant `variant` of the group): what the detail view does for another seed, a group of variants, a neighbour.
+   */
+  askFor(layer: string, channel: number, variant: number, settings: JobSettings): string | undefined {
+    this.request(layer, [channel], 'clicked', settings);
+    return this.cardFor(layer, channel, variant, settings)?.key;
+  }
+
   /** The card's snapshots (a card restored from the cache reads them on first use: cached-cards.ts). */
   framesOf(card: Card): Frame[] {
     return this.cache.framesOf(card);
