@@ -8,16 +8,15 @@
  *
  * Without a lock manager (Node: the CLI, the tests) every claim succeeds.
  */
-import type { Job } from '../src/lib/protocol.ts';
-import { jobKey } from '../src/lib/protocol.ts';
+import { groupKey, type Job } from '../src/lib/protocol.ts';
 
 /** The Web Locks API as the claims use it (navigator.locks; a fake in the unit tests). */
 export type Locks = Pick<LockManager, 'request' | 'query'>;
 
 const PREFIX = 'featurescope-render:';
 
-/** The claim a job is rendered under: its own, or its group's (variant 0's key) when it is one of several variants. */
-export const claimName = (j: Job): string => PREFIX + (j.settings.variants > 1 ? `${jobKey({ ...j, variant: 0 })}|group` : j.id);
+/** The claim a job is rendered under: its own, or its group's when it is one of several variants (groupKey). */
+export const claimName = (j: Job): string => PREFIX + groupKey(j);
 
 export class RenderClaims {
   /** Claims held here, each with what lets it go. */

@@ -145,6 +145,14 @@ export function jobKey(j: Pick<Job, 'modelId' | 'layer' | 'channel' | 'variant' 
   return j.combo ? `${group}|${JSON.stringify(j.combo)}` : group;
 }
 
+/**
+ * The images that render as one: a variant of a group belongs to its group (named after variant 0; diversity acts
+ * among them, so they share a batch and a claim across tabs); a single image is its own job.
+ */
+export function groupKey(j: Job): string {
+  return j.settings.variants > 1 ? `${jobKey({ ...j, variant: 0 })}|group` : j.id;
+}
+
 /** Where a person's own model comes from. */
 export type ModelSource =
   | { kind: 'url'; url: string }

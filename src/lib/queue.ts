@@ -2,12 +2,9 @@
  * The worker's job queue: priority order (then submission order), de-duplication by job id, and batching of jobs
  * that can be optimized together (same model, layer and settings), a group's variants always in one batch.
  */
-import type { Job } from './protocol.ts';
+import { groupKey, type Job } from './protocol.ts';
 
 const settingsKey = (j: Job) => JSON.stringify([j.modelId, j.layer, j.settings]);
-
-/** The images that must share a batch: a group's variants of one target (diversity acts among them); else the job. */
-const groupOf = (j: Job) => (j.settings.variants > 1 ? JSON.stringify([j.channel, j.combo ?? null]) : j.id);
 
 /**
  * Takes up to `max` jobs from the front of `list` (one optimization's jobs, most urgent first), whole groups only: a
@@ -17,9 +14,9 @@ const groupOf = (j: Job) => (j.settings.variants > 1 ? JSON.stringify([j.channel
 function takeGroups<T extends Job>(list: T[], max: number): T[] {
   const groups = new Map<string, T[]>();
   for (const j of list) {
-    const g = groups.get(groupOf(j));
+    const g = groups.get(groupKey(j));
     if (g) g.push(j);
-    else groups.set(groupOf(j), [j]);
+    else groups.set(groupKey(j), [j]);
   }
   const batch: T[] = [];
   for (const g of groups.values()) if (batch.length + g.length <= max) batch.push(...g);
