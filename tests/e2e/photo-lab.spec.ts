@@ -85,6 +85,25 @@ test('adversarial examples: PGD at ε 4 changes the top class; the exported pair
   });
 });
 
+test('an attack runs on while a person looks at the other tabs: its result is there on coming back', async ({ page }) => {
+  await page.getByRole('button', { name: 'fool it' }).click();
+  await page.getByRole('button', { name: 'airplane' }).click();
+  await page.getByRole('button', { name: 'make adversarial' }).click();
+  await expect(page.getByRole('button', { name: 'computing…' })).toBeVisible();
+  // The convolution and receptive-field tabs ask the worker for their own work while the attack computes.
+  await page.getByRole('button', { name: 'convolution', exact: true }).click();
+  await expect(page.getByTestId('conv-size')).toBeVisible();
+  await page.getByRole('button', { name: 'receptive field' }).click();
+  await page.getByRole('button', { name: 'adversarial examples' }).click();
+  await expect(page.getByTestId('attack-summary')).toContainText('the network changed its mind', { timeout: 120_000 });
+  await expect(page.getByRole('button', { name: 'make adversarial' })).toBeEnabled();
+  // And the other way round: the playground's picture is there while an attack computes.
+  await page.getByRole('button', { name: 'make adversarial' }).click();
+  await page.getByRole('button', { name: 'convolution', exact: true }).click();
+  await expect(page.getByTestId('conv-zoom')).toBeVisible({ timeout: 60_000 });
+  await expect(page.locator('p.err')).toHaveCount(0);
+});
+
 test("receptive field on a photo: a clicked unit's region is outlined with the band's numbers", async ({ page }) => {
   await expect(page.locator('section.band[data-layer="conv_pw_6_bn"]')).toContainText('receptive field 59px');
   await page.getByRole('button', { name: 'photo lab' }).click();
