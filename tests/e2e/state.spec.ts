@@ -107,6 +107,23 @@ test('with background rendering on, a new size drops the queue of the old one an
   expect(alerts.join('\n')).not.toMatch(/Render failed/);
 });
 
+test('with background rendering on, clearing the cache renders again what the gallery shows', async ({ page }) => {
+  test.setTimeout(240_000);
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=32&size=64');
+  const first = card(page, 'conv1_bn', 0);
+  await expect(first).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+  // After a reload the gallery's images come from the cache; clearing it takes them away.
+  await page.reload();
+  await expect(first).toHaveAttribute('data-cached', 'yes', { timeout: 60_000 });
+  page.once('dialog', (d) => d.accept());
+  await page.getByRole('button', { name: 'clear cache' }).click();
+  await expect(page.getByText('Cache cleared.')).toBeVisible();
+  // The bands on screen ask again, as on opening the page: the first card renders anew and is cached again.
+  await expect(first).toHaveAttribute('data-cached', 'no');
+  await expect(first).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+  await expect(page.getByText(/^[1-9]\d* cached$/)).toBeVisible();
+});
+
 test('changing the backend while a model loads still ends on that model, not on "loading…"', async ({ page }) => {
   await page.goto('/?model=mobilenet_v1_0.25_224&steps=32&size=64&auto=0');
   await expect(band(page, 'conv_pw_3_bn')).toBeVisible({ timeout: 60_000 });

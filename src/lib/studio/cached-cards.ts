@@ -16,6 +16,8 @@ export interface CachedCardsHost {
   note: Note;
   /** Takes back renders queued or running here (another tab's image replaces them). */
   cancel(keys: string[]): void;
+  /** The cache was emptied (here or in another tab) and the cards read from it are gone. */
+  cleared(): void;
 }
 
 export class CachedCards {
@@ -28,6 +30,7 @@ export class CachedCards {
       stored: (key, modelKey) => void this.adopt(key, modelKey),
       cleared: () => {
         host.cards.dropCached();
+        host.cleared();
         host.note('info', 'The cache was cleared in another tab.');
       },
     });
@@ -92,5 +95,6 @@ export class CachedCards {
   async clear(): Promise<void> {
     await this.cache.clear();
     this.host.cards.dropCached();
+    this.host.cleared();
   }
 }

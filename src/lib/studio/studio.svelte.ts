@@ -74,6 +74,11 @@ export class Studio {
    * when the model is ready — even when it is the same model, picked again before the other one loaded.
    */
   modelSwitches = $state(0);
+  /**
+   * Times the cache was emptied (here or in another tab): the cards read from it went, and with background rendering
+   * on the gallery asks again for what it shows, as on opening the page.
+   */
+  cacheClears = $state(0);
   /** The model whose bands are on screen (kept while another one loads). */
   shown = $state<LoadedModel | null>(null);
   /** The photo lab (convolution playground, adversarial examples), answered by the worker. */
@@ -106,6 +111,7 @@ export class Studio {
     modelKey: () => this.modelKey,
     note: (kind, text) => this.note(kind, text),
     cancel: (keys) => this.requests.cancel(keys),
+    cleared: () => this.cacheClears++,
   });
   /** Models a person brought, kept in the browser, and the open dialog's range check. */
   readonly library = new ModelLibrary({
