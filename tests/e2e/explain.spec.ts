@@ -44,6 +44,13 @@ test("a band's inspector shows its operation's numbers: window, padding, output 
   await expect(conv1.getByTestId('insp-padding')).toHaveText(/'same': top 0, bottom 1, left 0, right 1 px/);
   await expect(conv1.getByTestId('insp-formula')).toContainText('⌊(224 + 0 + 1 − 3) / 2⌋ + 1 = 112');
   await expect(conv1.getByTestId('insp-weights')).toContainText('216 (8 filters × 3×3 × 3 channels)');
+  await expect(conv1.getByTestId('insp-dense')).toHaveText(/needs 1\.5 × 10¹⁰ weights: 7\.0 × 10⁷×\s+as\s+many/);
+  // The class scores: a 1×1 convolution on a 1×1 map is a dense layer, not "1× as many".
+  const preds = band(page, 'conv_preds');
+  await preds.getByRole('button', { name: 'how it works' }).click();
+  await expect(preds.getByTestId('insp-dense')).toHaveText(
+    /256,000 weights, the same number: on a 1×1 map there is no position to share weights\s+across/,
+  );
 });
 
 test("a rendered channel's detail view shows its weights: a first-layer filter as 3 kernels and a colour patch, a depthwise kernel", async ({
