@@ -136,3 +136,20 @@ test('adding many photos shows progress and can be cancelled; what was added sta
   await page.getByRole('button', { name: 'your photos' }).click();
   await expect(page.getByLabel('your photos').getByRole('button', { name: /^explain / })).toHaveCount(count);
 });
+
+test('a photo removed while it is explained leaves the panel: its explanation does not come back without it', async ({
+  page,
+}) => {
+  const panel = await openPhotos(page);
+  // Removed at once, while the worker reads it (whether or not its answer has come yet, it must not stay).
+  await panel.getByRole('button', { name: 'explain cat.jpg' }).click();
+  await panel.getByRole('button', { name: 'remove cat.jpg' }).click();
+  await expect(panel.getByRole('button', { name: /^explain / })).toHaveCount(2);
+  await expect(panel.getByText(/^Pick a photo/)).toBeVisible();
+  // Long enough for the worker to have answered the cat's explanation: nothing of it shows.
+  await page.waitForTimeout(5000);
+  await expect(panel.getByTestId('explained')).toHaveCount(0);
+  // Another photo explained afterwards shows as usual.
+  await panel.getByRole('button', { name: 'explain airplane.jpg' }).click();
+  await expect(panel.getByTestId('explained').getByLabel('top classes')).toContainText(/airliner|wing|airship|warplane/);
+});

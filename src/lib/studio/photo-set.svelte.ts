@@ -57,6 +57,11 @@ export class PhotoSet {
   remove(ids: string[]): void {
     this.send({ type: 'photos-remove', ids });
     if (this.explained && ids.includes(this.explained.photo)) this.explained = null;
+    // A photo removed while it is being explained: its answer, when it comes, is dropped.
+    if (this.explaining && ids.includes(this.explaining)) {
+      this.explaining = null;
+      this.explainReq = ++this.req;
+    }
   }
 
   cancel(): void {
