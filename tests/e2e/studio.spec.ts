@@ -423,10 +423,29 @@ test('the class-score band finds a class by name and renders it', async ({ page 
   const logits = band(page, 'conv_preds');
   await logits.scrollIntoViewIfNeeded();
   await logits.getByLabel('class search').fill('tabby');
-  await logits.getByRole('button', { name: /tabby/ }).click();
+  await logits.getByRole('option', { name: /tabby/ }).click();
   const c = logits.locator('.card[data-channel="281"]');
   await expect(c).toContainText('tabby');
   await expect(c).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+  // From the keyboard: ↓ marks a match, Enter renders the one marked, Escape empties the field.
+  const search = logits.getByLabel('class search');
+  await search.fill('shark');
+  const options = logits.getByRole('option');
+  const second = (await options.nth(1).innerText()).trim();
+  await search.press('ArrowDown');
+  await search.press('ArrowDown');
+  await expect(options.nth(1)).toHaveAttribute('aria-selected', 'true');
+  await search.press('Enter');
+  await expect(search).toHaveValue('');
+  const n = second.match(/#(\d+)/)![1];
+  await expect(logits.locator(`.card[data-channel="${n}"]`)).toContainText(second.split(' #')[0]);
+  await search.fill('goldfish');
+  await search.press('Enter');
+  await expect(logits.locator('.card[data-channel="1"]')).toContainText('goldfish');
+  await search.fill('koala');
+  await search.press('Escape');
+  await expect(search).toHaveValue('');
+  await expect(options).toHaveCount(0);
 });
 
 test.describe('bring your own model', () => {

@@ -363,7 +363,7 @@ test('after a reload: the class renders are back, and the page opens on the mode
   const logits = band(page, 'conv_preds');
   await logits.scrollIntoViewIfNeeded();
   await logits.getByLabel('class search').fill('tabby');
-  await logits.getByRole('button', { name: /tabby/ }).click();
+  await logits.getByRole('option', { name: /tabby/ }).click();
   await expect(logits.locator('.card[data-channel="281"]')).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
   await page.reload();
   await expect(band(page, 'conv_preds').locator('.card[data-channel="281"]')).toHaveAttribute('data-cached', 'yes', {
