@@ -1,9 +1,12 @@
 /**
  * The photo lab's work in the worker: a photo (a sample or the person's own) as the loaded model sees it, convolved
- * with the playground's kernel next to the model's own first feature maps, or turned into an adversarial example.
+ * with the playground's kernel next to the model's own first feature maps, turned into an adversarial example, or
+ * inverted: what each of some layers keeps of it.
  */
 import * as tf from '@tensorflow/tfjs';
 import { attack } from '../src/lib/engine/adversarial.ts';
+import { invertPhoto } from '../src/lib/engine/inversion.ts';
+import { RenderCancelled, type Snapshot } from '../src/lib/engine/render-vis.ts';
 import { convolve, luminance } from '../src/lib/engine/convolution.ts';
 import type { FeatureModel } from '../src/lib/engine/model.ts';
 import { readBack } from '../src/lib/engine/read-back.ts';
@@ -78,4 +81,74 @@ export function attackLab(
     req: msg.req,
     result: await attack(m, photo, { epsilon: msg.epsilon, steps: msg.steps, target: msg.target }),
   }));
+}
+
+type Post = (m: FromWorker, transfer?: Transferable[]) => void;
+
+/**
+ * The lab's feature inversion: one at a time, its snapshots posted as they come. A newer inversion, a stop, or a
+ * model or backend change stops the one running at its next step.
+ */
+export class Inversions {
+  private running: AbortController | null = null;
+  /** The one request that may still run (0: none): older ones, queued behind other work, end as stopped. */
+  private latest = 0;
+
+  constructor(private readonly post: Post) {}
+
+  /** A new inversion asked for: the one running stops, and only this one runs. */
+  ask(req: number): void {
+    this.stop();
+    this.latest = req;
+  }
+
+  stop(): void {
+    this.running?.abort();
+    this.running = null;
+    this.latest = 0;
+  }
+
+  async run(m: FeatureModel | null, msg: Extract<ToWorker, { type: 'invert' }>): Promise<void> {
+    const stop = new AbortController();
+    this.running = stop;
+    const send = (s: Snapshot, done: boolean) => {
+      const snapshot = {
+        step: s.step,
+        steps: msg.steps,
+        images: s.images,
+        values: s.values,
+        width: s.width,
+        height: s.height,
+        done,
+      };
+      this.post(
+        { type: 'inverted', req: msg.req, snapshot },
+        s.images.map((i) => i.buffer as ArrayBuffer),
+      );
+    };
+    try {
+      // Stopped while it waited for its turn (a newer one asked, the model changed).
+      if (msg.req !== this.latest) throw new RenderCancelled();
+      if (!m) throw new Error('no model is loaded yet');
+      const r = await withView(m, msg.photo, (photo) =>
+        invertPhoto(
+          m,
+          photo,
+          msg.layers,
+          { size: msg.size, steps: msg.steps },
+          {
+            signal: stop.signal,
+            // The last step's images go out once, with the clean likeness values, as the final snapshot.
+            onSnapshot: (s) => s.step < msg.steps && send(s, false),
+          },
+        ),
+      );
+      send({ ...r.final, values: r.cleanValues }, true);
+    } catch (e) {
+      const message = e instanceof RenderCancelled ? 'stopped before it finished' : (e as Error).message;
+      this.post({ type: 'lab-error', req: msg.req, message });
+    } finally {
+      if (this.running === stop) this.running = null;
+    }
+  }
 }

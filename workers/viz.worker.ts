@@ -14,7 +14,7 @@ import type { FromWorker, InputMapping, LoadSpec, ToWorker } from '../src/lib/pr
 import { gpuLost, startBackend, webglContext } from './backends.ts';
 import { ModelStore } from './model-store.ts';
 import { checkRanges } from './range-check.ts';
-import { attackLab, convolveLab } from './photo-lab.ts';
+import { attackLab, convolveLab, Inversions } from './photo-lab.ts';
 import { PhotoSet } from './photo-set.ts';
 import { isBackendBroken, Scheduler } from './scheduler.ts';
 import { RenderClaims } from './render-claims.ts';
@@ -35,6 +35,7 @@ const store = new ModelStore();
 let loaded: { model: FeatureModel; key: string; spec: LoadSpec } | null = null;
 let backend = 'none';
 const photos = new PhotoSet(post, () => loaded);
+const inversions = new Inversions(post);
 
 const locks = typeof navigator !== 'undefined' && navigator.locks ? navigator.locks : null;
 /** One computation at a time across the tabs: render batches, and the photo work here (render-turn.ts). */
@@ -211,10 +212,14 @@ const photosInOrder = (work: () => Promise<unknown>) => {
 type Handlers = { [T in ToWorker['type']]: (m: Extract<ToWorker, { type: T }>) => void };
 
 const handlers: Handlers = {
-  init: (m) => inOrder(() => init(m.backend, m.probeGpu, m.gpus)),
+  init: (m) => {
+    inversions.stop();
+    inOrder(() => init(m.backend, m.probeGpu, m.gpus));
+  },
   load: (m) => {
-    // A summary of the photo set for the model being replaced stops at its next batch.
+    // A summary of the photo set for the model being replaced stops at its next batch, an inversion at its next step.
     photos.interrupt('indexing');
+    inversions.stop();
     const ahead = readAhead(m.spec);
     inOrder(() => load(m.req, m.spec, ahead));
   },
@@ -249,6 +254,11 @@ const handlers: Handlers = {
   // The photo work computes in the render turn: before background batches, giving way to clicks (render-turn.ts).
   convolve: (m) => inOrder(() => turn.during(() => lab(m.req, (model) => convolveLab(model, m)))),
   attack: (m) => inOrder(() => turn.during(() => lab(m.req, (model) => attackLab(model, m)))),
+  invert: (m) => {
+    inversions.ask(m.req);
+    inOrder(() => turn.during(() => inversions.run(loaded?.model ?? null, m)));
+  },
+  'invert-stop': () => inversions.stop(),
   'photos-list': () => photosInOrder(() => photos.list().catch(photoFailure)),
   'photos-add': (m) => photosInOrder(() => photos.add(m.files).catch(photoFailure)),
   'photos-remove': (m) => photosInOrder(() => photos.remove(m.ids).catch(photoFailure)),

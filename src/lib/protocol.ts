@@ -226,6 +226,10 @@ export type ToWorker =
     }
   /** The photo lab: an adversarial example of a photo for the loaded model (FGSM for 1 step, else PGD). */
   | { type: 'attack'; req: number; photo: CheckImage; epsilon: number; steps: number; target: number | null }
+  /** Feature inversion of the photo at each layer (one image per layer, engine/inversion.ts); snapshots stream back. */
+  | { type: 'invert'; req: number; photo: CheckImage; layers: string[]; size: number; steps: number }
+  /** Stops the inversion running, if any (a newer one, a model or backend change stop it too). */
+  | { type: 'invert-stop' }
   /** The photo set (kept in IndexedDB by the worker): the list (the sample photos are put in once), add, remove. */
   | { type: 'photos-list' }
   | { type: 'photos-add'; files: File[] }
@@ -348,6 +352,7 @@ export type FromWorker =
   | { type: 'test-memory'; numTensors: number }
   | { type: 'convolved'; req: number; lab: ConvolvedLab }
   | { type: 'attacked'; req: number; result: AttackResult }
+  | { type: 'inverted'; req: number; snapshot: InversionSnapshot }
   | { type: 'lab-error'; req: number; message: string }
   | { type: 'photos'; photos: PhotoRecord[] }
   | { type: 'photos-progress'; progress: PhotoProgress }
@@ -387,6 +392,18 @@ export interface ChannelExamples {
 }
 
 /** What the convolution playground shows: the photo's luminance, the convolution, and the model's first feature maps. */
+/** An inversion's images at one step: one RGBA image per layer asked, and each one's likeness to the photo. */
+export interface InversionSnapshot {
+  step: number;
+  steps: number;
+  images: Uint8Array[];
+  values: number[];
+  width: number;
+  height: number;
+  /** The last snapshot: the inversion ended. */
+  done: boolean;
+}
+
 export interface ConvolvedLab {
   /** The photo's luminance at the model's input size (side × side, row by row, 0–1). */
   side: number;

@@ -4,7 +4,7 @@
  * (the person changed the kernel again meanwhile) is dropped.
  */
 import type { AttackResult } from '../engine/adversarial.ts';
-import type { CheckImage, ConvolvedLab, FromWorker, ToWorker } from '../protocol.ts';
+import type { CheckImage, ConvolvedLab, FromWorker, InversionSnapshot, ToWorker } from '../protocol.ts';
 
 export interface ConvRequest {
   kernel: number[] | 'magnitude';
@@ -19,8 +19,19 @@ export interface AttackAsked {
   target: number | null;
 }
 
-/** The two kinds of work the lab asks for; each has its own request in flight and its own error. */
-export type LabWork = 'convolve' | 'attack';
+/** The kinds of work the lab asks for; each has its own request in flight and its own error. */
+export type LabWork = 'convolve' | 'attack' | 'invert';
+const WORK: LabWork[] = ['convolve', 'attack', 'invert'];
+
+/** An inversion as asked for (the model on screen then, the photo, the layers) and its latest snapshot. */
+export interface Inversion {
+  model: string;
+  photo: string;
+  layers: string[];
+  snapshot: InversionSnapshot | null;
+  /** Stopped by the person (or a model change) before its last step. */
+  stopped: boolean;
+}
 
 export class PhotoLab {
   conv = $state<ConvolvedLab | null>(null);
@@ -33,11 +44,12 @@ export class PhotoLab {
    * Which work waits on the worker. A convolution and an attack are independent: the playground's picture may be asked
    * for (a tab opened, a weight edited) while an attack computes, and neither answer replaces or drops the other.
    */
-  busy = $state<Record<LabWork, boolean>>({ convolve: false, attack: false });
-  error = $state<Record<LabWork, string | null>>({ convolve: null, attack: null });
+  busy = $state<Record<LabWork, boolean>>({ convolve: false, attack: false, invert: false });
+  error = $state<Record<LabWork, string | null>>({ convolve: null, attack: null, invert: null });
+  inversion = $state<Inversion | null>(null);
   private req = 0;
   /** The latest request of each kind: a reply to an older one of its kind (the kernel edited again since) is dropped. */
-  private latest: Record<LabWork, number> = { convolve: 0, attack: 0 };
+  private latest: Record<LabWork, number> = { convolve: 0, attack: 0, invert: 0 };
   private sent: ConvRequest | null = null;
   private asked: AttackAsked | null = null;
 
@@ -61,9 +73,24 @@ export class PhotoLab {
     this.send({ type: 'attack', req: this.ask('attack'), photo, epsilon, steps, target });
   }
 
+  /** What each of `layers` keeps of `photo` on `model` (the model on screen), streamed as it computes. */
+  invert(photo: CheckImage, layers: string[], size: number, steps: number, model: string): void {
+    this.inversion = { model, photo: photo.name, layers, snapshot: null, stopped: false };
+    this.send({ type: 'invert', req: this.ask('invert'), photo, layers, size, steps });
+  }
+
+  /** Stops the inversion where it is: its latest images stay, marked as stopped. */
+  stopInversion(): void {
+    if (!this.busy.invert) return;
+    this.send({ type: 'invert-stop' });
+    this.latest.invert = ++this.req;
+    this.busy.invert = false;
+    if (this.inversion) this.inversion.stopped = true;
+  }
+
   /** A fresh worker knows nothing of a request in flight: say so rather than wait forever. */
   workerRestarted(): void {
-    for (const work of ['convolve', 'attack'] as const) {
+    for (const work of WORK) {
       if (!this.busy[work]) continue;
       this.busy[work] = false;
       this.error[work] = 'the worker restarted before it answered; try again';
@@ -72,11 +99,16 @@ export class PhotoLab {
 
   /** Takes the lab's replies; false for any other message. */
   handle(m: FromWorker): boolean {
-    if (m.type !== 'convolved' && m.type !== 'attacked' && m.type !== 'lab-error') return false;
-    const work: LabWork | undefined =
-      m.req === this.latest.convolve ? 'convolve' : m.req === this.latest.attack ? 'attack' : undefined;
+    if (m.type !== 'convolved' && m.type !== 'attacked' && m.type !== 'inverted' && m.type !== 'lab-error') return false;
+    const work = WORK.find((w) => this.latest[w] === m.req);
     if (!work) return true;
+    if (m.type === 'inverted') {
+      if (this.inversion) this.inversion.snapshot = m.snapshot;
+      if (m.snapshot.done) this.busy.invert = false;
+      return true;
+    }
     this.busy[work] = false;
+    if (work === 'invert' && this.inversion) this.inversion.stopped = true;
     if (m.type === 'convolved') {
       this.conv = m.lab;
       this.convRequest = this.sent;
