@@ -104,6 +104,59 @@ test('an attack runs on while a person looks at the other tabs: its result is th
   await expect(page.locator('p.err')).toHaveCount(0);
 });
 
+test("what layers keep: a shallow layer's inversion looks like the photo; an inversion can be stopped", async ({ page }) => {
+  test.setTimeout(240_000);
+  await page.getByRole('button', { name: 'photo lab' }).click();
+  await page.getByRole('button', { name: 'what layers keep' }).click();
+  const lab = page.getByLabel('photo lab');
+  // Four layers spread over the depth by default.
+  await expect(lab.getByLabel('layer 1')).toHaveValue('conv_pw_1_bn');
+  await expect(lab.getByLabel('layer 4')).toHaveValue('conv_pw_11_bn');
+  await lab.getByLabel('inversion steps').selectOption('96');
+  await lab.getByRole('button', { name: 'invert' }).click();
+  const progress = page.getByTestId('inversion-progress');
+  await expect(progress).toHaveAttribute('data-done', 'yes', { timeout: 180_000 });
+  await expect(progress).toHaveText('cat after 96 steps');
+  const figures = page.getByTestId('inversion').locator('figure[data-layer] canvas');
+  await expect(figures).toHaveCount(4);
+  // The first layer's image against the photo's centre square at the same size: a close likeness, pixel for pixel.
+  const r = await page.getByTestId('inversion').evaluate(async (row) => {
+    const img = row.querySelector('img.photo') as HTMLImageElement;
+    await img.decode();
+    const out = row.querySelector('figure[data-layer] canvas') as HTMLCanvasElement;
+    const c = document.createElement('canvas');
+    [c.width, c.height] = [out.width, out.height];
+    const side = Math.min(img.naturalWidth, img.naturalHeight);
+    const ctx = c.getContext('2d')!;
+    ctx.drawImage(img, (img.naturalWidth - side) / 2, (img.naturalHeight - side) / 2, side, side, 0, 0, c.width, c.height);
+    const a = ctx.getImageData(0, 0, c.width, c.height).data;
+    const b = out.getContext('2d')!.getImageData(0, 0, out.width, out.height).data;
+    let [sx, sy, sxx, syy, sxy, n] = [0, 0, 0, 0, 0, 0];
+    for (let i = 0; i < a.length; i++) {
+      if (i % 4 === 3) continue;
+      sx += a[i];
+      sy += b[i];
+      sxx += a[i] * a[i];
+      syy += b[i] * b[i];
+      sxy += a[i] * b[i];
+      n++;
+    }
+    const cov = sxy / n - (sx / n) * (sy / n);
+    return cov / Math.sqrt((sxx / n - (sx / n) ** 2) * (syy / n - (sy / n) ** 2));
+  });
+  expect(r).toBeGreaterThan(0.6);
+  // Another photo, stopped part-way: its images so far stay, marked as stopped, and the lab can invert again.
+  await lab.getByRole('button', { name: 'airplane' }).click();
+  await lab.getByLabel('inversion steps').selectOption('384');
+  await lab.getByRole('button', { name: 'invert' }).click();
+  await expect(progress).toContainText(/step \d+ of 384/, { timeout: 120_000 });
+  await lab.getByRole('button', { name: 'stop' }).click();
+  await expect(progress).toContainText(/^stopped at step \d+$/);
+  await expect(figures).toHaveCount(4);
+  await expect(lab.getByRole('button', { name: 'invert' })).toBeEnabled();
+  await expect(lab.locator('p.err')).toHaveCount(0);
+});
+
 test("receptive field on a photo: a clicked unit's region is outlined with the band's numbers", async ({ page }) => {
   await expect(page.locator('section.band[data-layer="conv_pw_6_bn"]')).toContainText('receptive field 59px');
   await page.getByRole('button', { name: 'photo lab' }).click();
