@@ -93,6 +93,8 @@ export class Inversions {
   private running: AbortController | null = null;
   /** The one request that may still run (0: none): older ones, queued behind other work, end as stopped. */
   private latest = 0;
+  /** What the last stop said (a model or backend change names itself). */
+  private why = 'stopped before it finished';
 
   constructor(private readonly post: Post) {}
 
@@ -102,10 +104,11 @@ export class Inversions {
     this.latest = req;
   }
 
-  stop(): void {
+  stop(why = 'stopped before it finished'): void {
     this.running?.abort();
     this.running = null;
     this.latest = 0;
+    this.why = why;
   }
 
   async run(m: FeatureModel | null, msg: Extract<ToWorker, { type: 'invert' }>): Promise<void> {
@@ -145,7 +148,7 @@ export class Inversions {
       );
       send({ ...r.final, values: r.cleanValues }, true);
     } catch (e) {
-      const message = e instanceof RenderCancelled ? 'stopped before it finished' : (e as Error).message;
+      const message = e instanceof RenderCancelled ? this.why : (e as Error).message;
       this.post({ type: 'lab-error', req: msg.req, message });
     } finally {
       if (this.running === stop) this.running = null;

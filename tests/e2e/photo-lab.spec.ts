@@ -155,6 +155,19 @@ test("what layers keep: a shallow layer's inversion looks like the photo; an inv
   await expect(figures).toHaveCount(4);
   await expect(lab.getByRole('button', { name: 'invert' })).toBeEnabled();
   await expect(lab.locator('p.err')).toHaveCount(0);
+  // Another model opened mid-inversion stops it there, and says so; what it made is marked as made on the other model.
+  await lab.getByRole('button', { name: 'invert' }).click();
+  await expect(progress).toContainText(/step \d+ of 384/, { timeout: 120_000 });
+  await page.keyboard.press('Escape');
+  await page.getByLabel('model').selectOption('mobilenet_v1_0.25_224_tfhub_graph');
+  await expect(page.locator('section.band').first()).toBeVisible();
+  await page.getByRole('button', { name: 'photo lab' }).click();
+  await page.getByRole('button', { name: 'what layers keep' }).click();
+  await expect(lab.locator('p.err')).toHaveText('stopped: another model was opened');
+  await expect(progress).toContainText(/^stopped at step \d+$/);
+  await expect(lab.getByRole('status')).toContainText('Made on mobilenet_v1_0.25_224');
+  // The new model's own layers are offered, by their short names.
+  await expect(lab.getByLabel('layer 1').locator('option:checked')).toHaveText('Conv2d_1_pointwise');
 });
 
 test("receptive field on a photo: a clicked unit's region is outlined with the band's numbers", async ({ page }) => {

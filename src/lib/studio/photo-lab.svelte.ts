@@ -93,6 +93,7 @@ export class PhotoLab {
     for (const work of WORK) {
       if (!this.busy[work]) continue;
       this.busy[work] = false;
+      if (work === 'invert' && this.inversion) this.inversion.stopped = true;
       this.error[work] = 'the worker restarted before it answered; try again';
     }
   }
