@@ -106,8 +106,14 @@ test('an attack runs on while a person looks at the other tabs: its result is th
 
 test("what layers keep: a shallow layer's inversion looks like the photo; an inversion can be stopped", async ({ page }) => {
   test.setTimeout(240_000);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  // Opened while the model loads, as a quick person might: the layers arrive with it.
+  await page.goto(SMALL);
   await page.getByRole('button', { name: 'photo lab' }).click();
   await page.getByRole('button', { name: 'what layers keep' }).click();
+  await expect(page.getByLabel('layer 1')).toHaveValue('conv_pw_1_bn');
+  expect(errors).toEqual([]);
   const lab = page.getByLabel('photo lab');
   // Four layers spread over the depth by default.
   await expect(lab.getByLabel('layer 1')).toHaveValue('conv_pw_1_bn');
