@@ -2,11 +2,17 @@
  * Feature inversion: an image optimized until its activations at a layer match a photo's looks like that photo — the
  * shallower the layer, the closer — and nothing is left behind in memory, cancelled or not.
  */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { decode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
+import { readPngMeta } from '../../src/lib/export/png.ts';
 import { invertPhoto } from '../../src/lib/engine/inversion.ts';
 import { RenderCancelled } from '../../src/lib/engine/render-vis.ts';
-import { model, photos, SMALL } from './helpers.ts';
+import { model, photos, PHOTOS, SMALL } from './helpers.ts';
+import { runCli } from './run-cli.ts';
 
 const SIZE = 64;
 
@@ -86,5 +92,47 @@ describe('feature inversion', () => {
     expect(tf.memory().numTensors).toBe(before);
     batch.dispose();
     cat.dispose();
+  });
+});
+
+describe('npm run invert', () => {
+  it('writes the photo, one PNG per layer with its settings, and a manifest; the first layer gives the photo back', () => {
+    const out = mkdtempSync(join(tmpdir(), 'fs-invert-'));
+    const r = runCli('invert', ['--model', SMALL, '--photo', PHOTOS[0], '--size', '64', '--steps', '48', '--out', out]);
+    expect(r.status, r.stderr).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    // The studio's default layers: four over the depth.
+    expect(manifest.layers.map((l: { layer: string }) => l.layer)).toEqual([
+      'conv_pw_1_bn',
+      'conv_pw_3_bn',
+      'conv_pw_6_bn',
+      'conv_pw_11_bn',
+    ]);
+    expect(manifest).toMatchObject({ model: SMALL, settings: { size: 64, steps: 48, seed: 0 } });
+    const photo = decode(readFileSync(join(out, 'photo.png')));
+    const first = decode(readFileSync(join(out, manifest.layers[0].file)));
+    expect([photo.width, photo.channels, first.width, first.height]).toEqual([64, 3, 64, 64]);
+    const rgb = Float32Array.from(photo.data as Uint8Array, (v) => v / 255);
+    expect(correlation(first.data as Uint8Array, rgb)).toBeGreaterThan(0.6);
+    expect(readPngMeta(readFileSync(join(out, manifest.layers[0].file)))).toMatchObject({
+      format: 'featurescope-inversion/1',
+      layer: 'conv_pw_1_bn',
+      settings: { size: 64, steps: 48 },
+    });
+  });
+
+  it('names what is wrong: an unknown layer, a bad size, a photo that is not an image', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fs-invert-bad-'));
+    let r = runCli('invert', ['--model', SMALL, '--photo', PHOTOS[0], '--layers', 'conv_pw_1_bn,conv_pw_99', '--out', dir]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/unknown layer "conv_pw_99"/);
+    r = runCli('invert', ['--photo', PHOTOS[0], '--size', '4', '--out', dir]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--size: "4" is not an integer in 16-512/);
+    const notImage = join(dir, 'notes.jpg');
+    writeFileSync(notImage, 'words, not pixels');
+    r = runCli('invert', ['--model', SMALL, '--photo', notImage, '--out', dir]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--photo: .*not a PNG or JPEG image/);
   });
 });

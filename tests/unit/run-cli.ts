@@ -8,7 +8,7 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../src/lib/node/model-cache.ts';
 
-export function runCli(name: 'render' | 'examples' | 'adversarial', args: string[]): SpawnSyncReturns<string> {
+export function runCli(name: 'render' | 'examples' | 'adversarial' | 'invert', args: string[]): SpawnSyncReturns<string> {
   return runTs(join('src/cli', `${name}.ts`), args);
 }
 

@@ -1,0 +1,114 @@
+/**
+ * featurescope invert: what layers keep of a photo (feature inversion, engine/inversion.ts).
+ *   npm run invert -- --photo <image> --out <dir> [--model <id | model.json>] [--layers a,b,…] [--size 128]
+ *     [--steps 192] [--seed 0] [--input-range a,b] [--backend wasm|cpu]
+ * Writes <out>/photo.png (the photo at the images' size: its centre square, resized), one <layer>.png per layer and
+ * <out>/manifest.json (model, photo, settings, each layer's likeness to the photo, seconds).
+ */
+// First: tfjs's Node bundles load with a pthread pool of the threads used and without source maps (tfjs-load-hook.ts).
+import '../lib/node/tfjs-load-hook.ts';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type * as tf from '@tensorflow/tfjs';
+import { encodePng } from '../lib/export/png.ts';
+import { modelSource } from '../lib/node/model-source.ts';
+import { UsageError } from '../lib/node/usage-error.ts';
+import { DEFAULT_MODEL_ID } from '../lib/models/registry.ts';
+import { backendOption, failCli, inputRangeOption, intOption, joinNegativeValues } from './options.ts';
+
+const USAGE =
+  'usage: npm run invert -- --photo <image> --out <dir> [--model <id|model.json>] [--layers a,b,...]\n' +
+  '  [--size 128] [--steps 192] [--seed 0] [--input-range min,max] [--backend wasm|cpu]\n';
+
+async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: joinNegativeValues(argv),
+    options: {
+      model: { type: 'string', default: DEFAULT_MODEL_ID },
+      photo: { type: 'string' },
+      out: { type: 'string' },
+      layers: { type: 'string' },
+      size: { type: 'string' },
+      steps: { type: 'string' },
+      seed: { type: 'string' },
+      'input-range': { type: 'string' },
+      backend: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) return void process.stdout.write(USAGE);
+  if (!values.photo) throw new UsageError('--photo <image> is required');
+  if (!values.out) throw new UsageError('--out <dir> is required');
+  const size = intOption('size', values.size, 128, 16, 512);
+  const steps = intOption('steps', values.steps, 192, 1, 4096);
+  const seed = intOption('seed', values.seed, 0, 0, 2 ** 31 - 1);
+  const asked = values.layers?.split(',').map((l) => l.trim());
+  if (asked && (!asked.length || asked.some((l) => !l))) throw new UsageError(`--layers: "${values.layers}" names no layer`);
+  const inputRange = inputRangeOption(values['input-range']);
+  const backendChoice = backendOption(values.backend);
+  const source = modelSource(values.model!);
+  // TensorFlow.js (0.8 s to import) only once the options are known to be good: a typo is answered at once.
+  const [{ invertPhoto }, { useBackend }, { centreCrop, readImage }, { loadModel }, { mainLayers, spreadLayers }] =
+    await Promise.all([
+      import('../lib/engine/inversion.ts'),
+      import('../lib/node/backend.ts'),
+      import('../lib/node/files.ts'),
+      import('../lib/node/load-model.ts'),
+      import('../lib/studio/main-layers.ts'),
+    ]);
+  const backend = await useBackend(backendChoice);
+  const model = await loadModel(source, inputRange);
+  // By default four layers over the depth, as the studio's lab picks them (those with a map left at this size).
+  const layers =
+    asked ??
+    spreadLayers(
+      mainLayers(model.layers)
+        .filter((l) => !l.logits && Math.ceil(size / Math.max(1, l.stride)) > 1)
+        .map((l) => l.name),
+    );
+  for (const l of layers) model.layer(l);
+  let photo: tf.Tensor3D;
+  try {
+    photo = await readImage(values.photo);
+  } catch (e) {
+    throw new UsageError(`--photo: ${(e as Error).message}`);
+  }
+  const view = centreCrop(photo, size);
+  photo.dispose();
+  process.stderr.write(
+    `featurescope: ${model.info.id}, ${values.photo} at ${size}px, ${steps} steps, layers ${layers.join(', ')} on ${backend}\n`,
+  );
+  const r = await invertPhoto(
+    model,
+    view,
+    layers,
+    { size, steps, seed },
+    {
+      onSnapshot: (s) => process.stderr.write(`  step ${s.step}/${steps}\r`),
+    },
+  );
+  const viewPixels = new Uint8Array(Array.from(await view.data(), (v) => Math.round(Math.min(1, Math.max(0, v)) * 255)));
+  view.dispose();
+  await mkdir(values.out, { recursive: true });
+  const settings = { size, steps, seed };
+  await writeFile(join(values.out, 'photo.png'), encodePng(viewPixels, size, size, undefined, 3));
+  const files = layers.map((l) => `${l.replace(/[^\w.-]+/g, '_')}.png`);
+  for (const [i, layer] of layers.entries()) {
+    const meta = { format: 'featurescope-inversion/1', model: model.info.id, photo: values.photo, layer, settings };
+    await writeFile(join(values.out, files[i]), encodePng(r.final.images[i], r.final.width, r.final.height, meta));
+  }
+  const manifest = {
+    model: model.info.id,
+    photo: values.photo,
+    settings,
+    layers: layers.map((layer, i) => ({ layer, file: files[i], likeness: r.cleanValues[i] })),
+    seconds: r.seconds,
+  };
+  await writeFile(join(values.out, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  process.stderr.write(`featurescope: ${layers.length} images in ${values.out} (${r.seconds.toFixed(1)} s)\n`);
+  model.dispose();
+}
+
+main(process.argv.slice(2)).catch(failCli);
