@@ -3,7 +3,7 @@
  *   npm run invert -- --photo <image> --out <dir> [--model <id | model.json>] [--layers a,b,…] [--size 128]
  *     [--steps 192] [--seed 0] [--input-range a,b] [--backend wasm|cpu]
  * Writes <out>/photo.png (the photo at the images' size: its centre square, resized), one <layer>.png per layer and
- * <out>/manifest.json (model, photo, settings, each layer's likeness to the photo, seconds).
+ * <out>/manifest.json (model, photo, settings, each layer's likeness to the photo, seconds): inversion-files.ts.
  */
 // First: tfjs's Node bundles load with a pthread pool of the threads used and without source maps (tfjs-load-hook.ts).
 import '../lib/node/tfjs-load-hook.ts';
@@ -11,7 +11,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type * as tf from '@tensorflow/tfjs';
-import { encodePng } from '../lib/export/png.ts';
+import { inversionFiles } from '../lib/export/inversion-files.ts';
 import { modelSource } from '../lib/node/model-source.ts';
 import { UsageError } from '../lib/node/usage-error.ts';
 import { DEFAULT_MODEL_ID } from '../lib/models/registry.ts';
@@ -91,22 +91,21 @@ async function main(argv: string[]): Promise<void> {
   );
   const viewPixels = new Uint8Array(Array.from(await view.data(), (v) => Math.round(Math.min(1, Math.max(0, v)) * 255)));
   view.dispose();
-  await mkdir(values.out, { recursive: true });
-  const settings = { size, steps, seed };
-  await writeFile(join(values.out, 'photo.png'), encodePng(viewPixels, size, size, undefined, 3));
-  const files = layers.map((l) => `${l.replace(/[^\w.-]+/g, '_')}.png`);
-  for (const [i, layer] of layers.entries()) {
-    const meta = { format: 'featurescope-inversion/1', model: model.info.id, photo: values.photo, layer, settings };
-    await writeFile(join(values.out, files[i]), encodePng(r.final.images[i], r.final.width, r.final.height, meta));
-  }
-  const manifest = {
+  const files = inversionFiles({
     model: model.info.id,
     photo: values.photo,
-    settings,
-    layers: layers.map((layer, i) => ({ layer, file: files[i], likeness: r.cleanValues[i] })),
-    seconds: r.seconds,
-  };
-  await writeFile(join(values.out, 'manifest.json'), JSON.stringify(manifest, null, 2));
+    settings: { size, steps, seed },
+    step: steps,
+    layers,
+    images: r.final.images,
+    width: r.final.width,
+    height: r.final.height,
+    likeness: r.cleanValues,
+    photoRgb: viewPixels,
+    extra: { seconds: r.seconds },
+  });
+  await mkdir(values.out, { recursive: true });
+  for (const [name, bytes] of Object.entries(files)) await writeFile(join(values.out, name), bytes);
   process.stderr.write(`featurescope: ${layers.length} images in ${values.out} (${r.seconds.toFixed(1)} s)\n`);
   model.dispose();
 }

@@ -151,8 +151,22 @@ test("what layers keep: a shallow layer's inversion looks like the photo; an inv
     return cov / Math.sqrt((sxx / n - (sx / n) ** 2) * (syy / n - (sy / n) ** 2));
   });
   expect(r).toBeGreaterThan(0.6);
-  // Another photo, stopped part-way: its images so far stay, marked as stopped, and the lab can invert again.
+  // The export: the photo, one PNG per layer with its description, and the manifest (the CLI's files).
+  const download = page.waitForEvent('download');
+  await lab.getByRole('button', { name: 'export (ZIP)' }).click();
+  const zip = unzipSync(readFileSync(await (await download).path()));
+  expect(Object.keys(zip).sort()).toEqual(
+    ['conv_pw_11_bn.png', 'conv_pw_1_bn.png', 'conv_pw_3_bn.png', 'conv_pw_6_bn.png', 'manifest.json', 'photo.png'].sort(),
+  );
+  const manifest = JSON.parse(new TextDecoder().decode(zip['manifest.json']));
+  expect(manifest).toMatchObject({ model: 'mobilenet_v1_0.25_224', photo: 'cat', step: 96, settings: { size: 128, steps: 96 } });
+  expect(manifest.layers[0]).toMatchObject({ layer: 'conv_pw_1_bn', file: 'conv_pw_1_bn.png' });
+  const png = decode(zip['conv_pw_1_bn.png']);
+  expect([png.width, png.height, decode(zip['photo.png']).width]).toEqual([128, 128, 128]);
+  // Another photo picked: the images on show are still the cat's, beside the cat.
   await lab.getByRole('button', { name: 'airplane' }).click();
+  await expect(page.getByTestId('inversion').locator('img.photo')).toHaveAttribute('alt', 'cat');
+  // Inverted, then stopped part-way: its images so far stay, marked as stopped, and the lab can invert again.
   await lab.getByLabel('inversion steps').selectOption('384');
   await lab.getByRole('button', { name: 'invert' }).click();
   await expect(progress).toContainText(/step \d+ of 384/, { timeout: 120_000 });

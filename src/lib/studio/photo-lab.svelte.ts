@@ -27,7 +27,11 @@ const WORK: LabWork[] = ['convolve', 'attack', 'invert'];
 export interface Inversion {
   model: string;
   photo: string;
+  /** The photo itself (a sample's name, or the person's file), to show beside the images and export. */
+  source: CheckImage;
   layers: string[];
+  size: number;
+  steps: number;
   snapshot: InversionSnapshot | null;
   /** Stopped by the person (or a model change) before its last step. */
   stopped: boolean;
@@ -75,7 +79,7 @@ export class PhotoLab {
 
   /** What each of `layers` keeps of `photo` on `model` (the model on screen), streamed as it computes. */
   invert(photo: CheckImage, layers: string[], size: number, steps: number, model: string): void {
-    this.inversion = { model, photo: photo.name, layers, snapshot: null, stopped: false };
+    this.inversion = { model, photo: photo.name, source: photo, layers, size, steps, snapshot: null, stopped: false };
     this.send({ type: 'invert', req: this.ask('invert'), photo, layers, size, steps });
   }
 
