@@ -93,8 +93,8 @@ export class Inversions {
   private running: AbortController | null = null;
   /** The one request that may still run (0: none): older ones, queued behind other work, end as stopped. */
   private latest = 0;
-  /** What the last stop said (a model or backend change names itself). */
-  private why = 'stopped before it finished';
+  /** Why the last stop came (a model or backend change names itself). */
+  private why = 'stopped';
 
   constructor(private readonly post: Post) {}
 
@@ -104,7 +104,7 @@ export class Inversions {
     this.latest = req;
   }
 
-  stop(why = 'stopped before it finished'): void {
+  stop(why = 'stopped'): void {
     this.running?.abort();
     this.running = null;
     this.latest = 0;
@@ -148,8 +148,8 @@ export class Inversions {
       );
       send({ ...r.final, values: r.cleanValues }, true);
     } catch (e) {
-      const message = e instanceof RenderCancelled ? this.why : (e as Error).message;
-      this.post({ type: 'lab-error', req: msg.req, message });
+      if (e instanceof RenderCancelled) this.post({ type: 'lab-error', req: msg.req, message: this.why, stopped: true });
+      else this.post({ type: 'lab-error', req: msg.req, message: (e as Error).message });
     } finally {
       if (this.running === stop) this.running = null;
     }

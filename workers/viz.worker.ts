@@ -213,13 +213,13 @@ type Handlers = { [T in ToWorker['type']]: (m: Extract<ToWorker, { type: T }>) =
 
 const handlers: Handlers = {
   init: (m) => {
-    inversions.stop('stopped: the backend changed');
+    inversions.stop('the backend changed');
     inOrder(() => init(m.backend, m.probeGpu, m.gpus));
   },
   load: (m) => {
     // A summary of the photo set for the model being replaced stops at its next batch, an inversion at its next step.
     photos.interrupt('indexing');
-    inversions.stop('stopped: another model was opened');
+    inversions.stop('another model was opened');
     const ahead = readAhead(m.spec);
     inOrder(() => load(m.req, m.spec, ahead));
   },

@@ -353,7 +353,8 @@ export type FromWorker =
   | { type: 'convolved'; req: number; lab: ConvolvedLab }
   | { type: 'attacked'; req: number; result: AttackResult }
   | { type: 'inverted'; req: number; snapshot: InversionSnapshot }
-  | { type: 'lab-error'; req: number; message: string }
+  /** `stopped`: not a failure — the work was stopped (by a newer request, a stop, another model or backend). */
+  | { type: 'lab-error'; req: number; message: string; stopped?: boolean }
   | { type: 'photos'; photos: PhotoRecord[] }
   | { type: 'photos-progress'; progress: PhotoProgress }
   | { type: 'photo-explained'; req: number; result: PhotoExplained }

@@ -73,14 +73,14 @@ describe("the photo lab's inversion", () => {
     const req = reqOf(sent[0]);
     expect(sent[0]).toMatchObject({ type: 'invert', layers: ['a', 'b'], size: 128, steps: 96 });
     l.handle({ type: 'inverted', req, snapshot: snap(16) });
-    expect(l.inversion).toMatchObject({ model: 'm', photo: 'cat', snapshot: { step: 16 }, stopped: false });
+    expect(l.inversion).toMatchObject({ model: 'm', photo: 'cat', snapshot: { step: 16 }, ended: null });
     expect(l.busy.invert).toBe(true);
     l.handle({ type: 'inverted', req, snapshot: snap(96, true) });
     expect(l.busy.invert).toBe(false);
     expect(l.inversion?.snapshot?.done).toBe(true);
   });
 
-  it('a stop keeps the images so far and drops what comes after; a stop from the worker says so', () => {
+  it('a stop keeps the images so far and drops what comes after; a stop from the worker says why, and a failure is an error', () => {
     const { lab: l, sent } = lab();
     l.invert(cat, ['a'], 128, 96, 'm');
     const first = reqOf(sent[0]);
@@ -88,13 +88,19 @@ describe("the photo lab's inversion", () => {
     l.stopInversion();
     expect(sent[1]).toEqual({ type: 'invert-stop' });
     l.handle({ type: 'inverted', req: first, snapshot: snap(32) });
-    expect(l.inversion).toMatchObject({ snapshot: { step: 16 }, stopped: true });
+    expect(l.inversion).toMatchObject({ snapshot: { step: 16 }, ended: { how: 'stopped', why: null } });
     expect(l.busy.invert).toBe(false);
-    // A model change stops the next one in the worker: its message ends it, marked as stopped.
+    // A model change stops the next one in the worker: its message ends it as stopped, with the reason, not an error.
     l.invert(cat, ['a'], 128, 96, 'm');
-    l.handle({ type: 'lab-error', req: reqOf(sent[2]), message: 'stopped before it finished' });
-    expect(l.inversion?.stopped).toBe(true);
-    expect(l.error.invert).toBe('stopped before it finished');
+    l.handle({ type: 'lab-error', req: reqOf(sent[2]), message: 'another model was opened', stopped: true });
+    expect(l.inversion?.ended).toEqual({ how: 'stopped', why: 'another model was opened' });
+    expect(l.error.invert).toBeNull();
+    expect(l.busy.invert).toBe(false);
+    // A failure is one: an error, and the inversion marked failed.
+    l.invert(cat, ['a'], 128, 96, 'm');
+    l.handle({ type: 'lab-error', req: reqOf(sent[3]), message: 'not an image the browser can decode' });
+    expect(l.inversion?.ended).toMatchObject({ how: 'failed' });
+    expect(l.error.invert).toBe('not an image the browser can decode');
     expect(l.error.attack).toBeNull();
   });
 });

@@ -33,8 +33,8 @@ export interface Inversion {
   size: number;
   steps: number;
   snapshot: InversionSnapshot | null;
-  /** Stopped by the person (or a model change) before its last step. */
-  stopped: boolean;
+  /** How it ended before its last step: stopped (by the person, a newer one, another model), or failed. */
+  ended: { how: 'stopped' | 'failed'; why: string | null } | null;
 }
 
 export class PhotoLab {
@@ -79,7 +79,7 @@ export class PhotoLab {
 
   /** What each of `layers` keeps of `photo` on `model` (the model on screen), streamed as it computes. */
   invert(photo: CheckImage, layers: string[], size: number, steps: number, model: string): void {
-    this.inversion = { model, photo: photo.name, source: photo, layers, size, steps, snapshot: null, stopped: false };
+    this.inversion = { model, photo: photo.name, source: photo, layers, size, steps, snapshot: null, ended: null };
     this.send({ type: 'invert', req: this.ask('invert'), photo, layers, size, steps });
   }
 
@@ -89,7 +89,7 @@ export class PhotoLab {
     this.send({ type: 'invert-stop' });
     this.latest.invert = ++this.req;
     this.busy.invert = false;
-    if (this.inversion) this.inversion.stopped = true;
+    if (this.inversion) this.inversion.ended = { how: 'stopped', why: null };
   }
 
   /** A fresh worker knows nothing of a request in flight: say so rather than wait forever. */
@@ -97,7 +97,7 @@ export class PhotoLab {
     for (const work of WORK) {
       if (!this.busy[work]) continue;
       this.busy[work] = false;
-      if (work === 'invert' && this.inversion) this.inversion.stopped = true;
+      if (work === 'invert' && this.inversion) this.inversion.ended = { how: 'failed', why: 'the worker restarted' };
       this.error[work] = 'the worker restarted before it answered; try again';
     }
   }
@@ -113,7 +113,11 @@ export class PhotoLab {
       return true;
     }
     this.busy[work] = false;
-    if (work === 'invert' && this.inversion) this.inversion.stopped = true;
+    if (m.type === 'lab-error' && work === 'invert' && this.inversion) {
+      // A stop is not a failure: it says why beside the images, not as an error.
+      this.inversion.ended = { how: m.stopped ? 'stopped' : 'failed', why: m.message };
+      if (m.stopped) return true;
+    }
     if (m.type === 'convolved') {
       this.conv = m.lab;
       this.convRequest = this.sent;
