@@ -14,8 +14,15 @@ import type * as tf from '@tensorflow/tfjs';
 import { encodePng } from '../lib/export/png.ts';
 import { modelSource } from '../lib/node/model-source.ts';
 import { UsageError } from '../lib/node/usage-error.ts';
-import { DEFAULT_MODEL_ID } from '../lib/models/registry.ts';
-import { backendOption, failCli, inputRangeOption, intOption, joinNegativeValues } from './options.ts';
+import {
+  backendOption,
+  failCli,
+  inputRangeOption,
+  intOption,
+  joinNegativeValues,
+  photoAndOut,
+  PHOTO_OPTIONS,
+} from './options.ts';
 
 const USAGE =
   'usage: npm run adversarial -- --model <id|model.json> --photo <image> --epsilon <0-255> --out <dir>\n' +
@@ -25,21 +32,15 @@ async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: joinNegativeValues(argv),
     options: {
-      model: { type: 'string', default: DEFAULT_MODEL_ID },
-      photo: { type: 'string' },
+      ...PHOTO_OPTIONS,
       epsilon: { type: 'string' },
-      out: { type: 'string' },
       target: { type: 'string' },
       steps: { type: 'string' },
-      'input-range': { type: 'string' },
-      backend: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help) return void process.stdout.write(USAGE);
-  if (!values.photo) throw new UsageError('--photo <image> is required');
-  if (!values.out) throw new UsageError('--out <dir> is required');
+  const { photo: photoPath, out } = photoAndOut(values);
   if (values.epsilon === undefined) throw new UsageError('--epsilon <0-255> is required (e.g. --epsilon 4)');
   const epsilon = Number(values.epsilon);
   if (!Number.isFinite(epsilon) || epsilon < 0 || epsilon > 255)
@@ -62,7 +63,7 @@ async function main(argv: string[]): Promise<void> {
   const target = values.target === undefined ? null : intOption('target', values.target, 0, 0, scores.shape[2] - 1);
   let photo: tf.Tensor3D;
   try {
-    photo = await readImage(values.photo);
+    photo = await readImage(photoPath);
   } catch (e) {
     throw new UsageError(`--photo: ${(e as Error).message}`);
   }
@@ -70,16 +71,16 @@ async function main(argv: string[]): Promise<void> {
   const view = centreCrop(photo, h);
   photo.dispose();
   process.stderr.write(
-    `featurescope: ${model.info.id}, ${values.photo} at ${h}px, ε ${epsilon}, ${steps === 1 ? 'FGSM' : `PGD ≤ ${steps} steps`}` +
+    `featurescope: ${model.info.id}, ${photoPath} at ${h}px, ε ${epsilon}, ${steps === 1 ? 'FGSM' : `PGD ≤ ${steps} steps`}` +
       `${target === null ? ', untargeted' : `, target class ${target}`} on ${backend}\n`,
   );
   const r = await attack(model, view, { epsilon, steps, target }).finally(() => view.dispose());
-  await mkdir(values.out, { recursive: true });
-  await writeFile(join(values.out, 'original.png'), encodePng(r.original, r.width, r.height, undefined, 3));
-  await writeFile(join(values.out, 'adversarial.png'), encodePng(r.adversarial, r.width, r.height, undefined, 3));
+  await mkdir(out, { recursive: true });
+  await writeFile(join(out, 'original.png'), encodePng(r.original, r.width, r.height, undefined, 3));
+  await writeFile(join(out, 'adversarial.png'), encodePng(r.adversarial, r.width, r.height, undefined, 3));
   const result = {
     model: model.info.id,
-    photo: values.photo,
+    photo: photoPath,
     method: r.method,
     target,
     epsilon,
@@ -89,7 +90,7 @@ async function main(argv: string[]): Promise<void> {
     before: r.before,
     after: r.after,
   };
-  await writeFile(join(values.out, 'result.json'), JSON.stringify(result, null, 2));
+  await writeFile(join(out, 'result.json'), JSON.stringify(result, null, 2));
   const top = (p: (typeof r.before)[0]) => `${p.label} (#${p.index}, ${(p.probability * 100).toFixed(1)} %)`;
   process.stderr.write(
     `featurescope: before ${top(r.before[0])} → after ${top(r.after[0])}; L∞ ${r.linf}, ${r.steps} step(s); ` +

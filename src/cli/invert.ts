@@ -14,8 +14,15 @@ import type * as tf from '@tensorflow/tfjs';
 import { inversionFiles } from '../lib/export/inversion-files.ts';
 import { modelSource } from '../lib/node/model-source.ts';
 import { UsageError } from '../lib/node/usage-error.ts';
-import { DEFAULT_MODEL_ID } from '../lib/models/registry.ts';
-import { backendOption, failCli, inputRangeOption, intOption, joinNegativeValues } from './options.ts';
+import {
+  backendOption,
+  failCli,
+  inputRangeOption,
+  intOption,
+  joinNegativeValues,
+  photoAndOut,
+  PHOTO_OPTIONS,
+} from './options.ts';
 
 const USAGE =
   'usage: npm run invert -- --photo <image> --out <dir> [--model <id|model.json>] [--layers a,b,...]\n' +
@@ -25,22 +32,16 @@ async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: joinNegativeValues(argv),
     options: {
-      model: { type: 'string', default: DEFAULT_MODEL_ID },
-      photo: { type: 'string' },
-      out: { type: 'string' },
+      ...PHOTO_OPTIONS,
       layers: { type: 'string' },
       size: { type: 'string' },
       steps: { type: 'string' },
       seed: { type: 'string' },
-      'input-range': { type: 'string' },
-      backend: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help) return void process.stdout.write(USAGE);
-  if (!values.photo) throw new UsageError('--photo <image> is required');
-  if (!values.out) throw new UsageError('--out <dir> is required');
+  const { photo: photoPath, out } = photoAndOut(values);
   const size = intOption('size', values.size, 128, 16, 512);
   const steps = intOption('steps', values.steps, 192, 1, 4096);
   const seed = intOption('seed', values.seed, 0, 0, 2 ** 31 - 1);
@@ -71,14 +72,14 @@ async function main(argv: string[]): Promise<void> {
   for (const l of layers) model.layer(l);
   let photo: tf.Tensor3D;
   try {
-    photo = await readImage(values.photo);
+    photo = await readImage(photoPath);
   } catch (e) {
     throw new UsageError(`--photo: ${(e as Error).message}`);
   }
   const view = centreCrop(photo, size);
   photo.dispose();
   process.stderr.write(
-    `featurescope: ${model.info.id}, ${values.photo} at ${size}px, ${steps} steps, layers ${layers.join(', ')} on ${backend}\n`,
+    `featurescope: ${model.info.id}, ${photoPath} at ${size}px, ${steps} steps, layers ${layers.join(', ')} on ${backend}\n`,
   );
   const r = await invertPhoto(
     model,
@@ -93,7 +94,7 @@ async function main(argv: string[]): Promise<void> {
   view.dispose();
   const files = inversionFiles({
     model: model.info.id,
-    photo: values.photo,
+    photo: photoPath,
     settings: { size, steps, seed },
     step: steps,
     layers,
@@ -104,9 +105,9 @@ async function main(argv: string[]): Promise<void> {
     photoRgb: viewPixels,
     extra: { seconds: r.seconds },
   });
-  await mkdir(values.out, { recursive: true });
-  for (const [name, bytes] of Object.entries(files)) await writeFile(join(values.out, name), bytes);
-  process.stderr.write(`featurescope: ${layers.length} images in ${values.out} (${r.seconds.toFixed(1)} s)\n`);
+  await mkdir(out, { recursive: true });
+  for (const [name, bytes] of Object.entries(files)) await writeFile(join(out, name), bytes);
+  process.stderr.write(`featurescope: ${layers.length} images in ${out} (${r.seconds.toFixed(1)} s)\n`);
   model.dispose();
 }
 

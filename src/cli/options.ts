@@ -15,6 +15,23 @@ export const LAYER_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+/** The options every command that works on one photo takes (parseArgs declarations). */
+export const PHOTO_OPTIONS = {
+  model: { type: 'string', default: DEFAULT_MODEL_ID },
+  photo: { type: 'string' },
+  out: { type: 'string' },
+  'input-range': { type: 'string' },
+  backend: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** --photo and --out of a photo command, both required. */
+export function photoAndOut(values: { photo?: string; out?: string }): { photo: string; out: string } {
+  if (!values.photo) throw new UsageError('--photo <image> is required');
+  if (!values.out) throw new UsageError('--out <dir> is required');
+  return { photo: values.photo, out: values.out };
+}
+
 /** --backend wasm|cpu as the preference list `useBackend` takes, or undefined (its default) when not given. */
 export function backendOption(v: string | undefined): BackendName[] | undefined {
   return v === undefined ? undefined : [oneOf('backend', v, ['wasm', 'cpu'] as const, 'wasm')];
