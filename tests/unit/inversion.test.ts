@@ -89,6 +89,14 @@ describe('feature inversion', () => {
     );
     await expect(run).rejects.toBeInstanceOf(RenderCancelled);
     await expect(invertPhoto(m, cat, ['conv_pw_99_bn'])).rejects.toThrow(/unknown layer "conv_pw_99_bn"/);
+    // Not a photo (four planes) is refused by name; a grey one is taken.
+    const fourPlanes = tf.zeros([1, SIZE, SIZE, 4]) as tf.Tensor4D;
+    await expect(invertPhoto(m, fourPlanes, ['conv_pw_3_bn'], { size: SIZE })).rejects.toThrow(/1 or 3 planes/);
+    const grey = tf.mean(cat, 3, true) as tf.Tensor4D;
+    const r = await invertPhoto(m, grey, ['conv_pw_3_bn'], { size: SIZE, steps: 2 });
+    expect(r.final.images).toHaveLength(1);
+    fourPlanes.dispose();
+    grey.dispose();
     expect(tf.memory().numTensors).toBe(before);
     batch.dispose();
     cat.dispose();

@@ -13,7 +13,7 @@ import { Adam } from './adam.ts';
 import { EngineError } from './errors.ts';
 import type { FeatureModel } from './model.ts';
 import type { Objective } from './objectives.ts';
-import { createParam } from './param.ts';
+import { createParam, type ImageParam } from './param.ts';
 import { renderVis, type RenderOptions, type RenderResult } from './render-vis.ts';
 import { applySampling, drawTransform, mixSeed, rng, samplingMap, transformsForSize } from './transforms.ts';
 
@@ -67,7 +67,10 @@ export function inversionObjective(layers: string[], still: tf.Tensor[]): Object
   };
 }
 
-function check(model: FeatureModel, layers: string[], s: InversionSettings) {
+function check(model: FeatureModel, photo: tf.Tensor, layers: string[], s: InversionSettings) {
+  const [b, , , c] = photo.shape;
+  if (photo.rank !== 4 || b !== 1 || (c !== 3 && c !== 1))
+    throw new EngineError(`the photo must be one image of 1 or 3 planes, [1, h, w, 3]; got [${photo.shape.join(', ')}]`);
   if (!layers.length) throw new EngineError('nothing to invert: no layer');
   for (const l of layers) model.layer(l);
   if (!(s.size >= 16 && s.size <= 512)) throw new EngineError(`size ${s.size} is out of range (16-512)`);
@@ -88,30 +91,39 @@ export async function invertPhoto(
   options: RenderOptions = {},
 ): Promise<RenderResult> {
   const s: InversionSettings = { ...INVERSION_DEFAULTS, ...settings };
-  check(model, layers, s);
+  check(model, photo, layers, s);
   const n = layers.length;
   const size = s.size;
   const seeds = layers.map((_, i) => mixSeed(s.seed, i, 0x1e5));
   const rands = seeds.map((sd) => rng(mixSeed(sd, 0x7a11)));
   const planes = model.inputShape[2] === 1 ? 1 : 3;
-  // The photo at the images' size; a one-plane network (a grey digit reader) sees the mean of its colours.
-  const sized = tf.tidy(() => {
-    const r = tf.image.resizeBilinear(photo, [size, size], true);
-    return (planes === r.shape[3] ? r : tf.mean(r, 3, true)) as tf.Tensor4D;
-  });
-  const photos = tf.tidy(() => tf.tile(sized, [n, 1, 1, 1]) as tf.Tensor4D);
-  const still = tf.tidy(() => {
-    const acts = model.forward(sized, layers);
-    return layers.map((l) => tf.keep(acts.get(l)!));
-  });
-  const param = createParam({ kind: 'fourier', height: size, width: size, seeds, decayPower: 1, decorrelate: true, planes });
-  const optimizer = new Adam(param.variable, { lr: 0.05, lrEnd: null, steps: s.steps });
   const tOpts = { ...transformsForSize(size), outputSize: [size, size] as [number, number] };
   const thresholds = Array.from(
     { length: Math.floor(s.steps / INVERSION_SNAPSHOT_EVERY) },
     (_, k) => (k + 1) * INVERSION_SNAPSHOT_EVERY,
   );
+  const owned: tf.Tensor[] = [];
+  let param: ImageParam | null = null;
+  let optimizer: Adam | null = null;
+  // From here on everything is released in the finally block, whatever throws.
   try {
+    // The photo at the images' size; a one-plane network (a grey digit reader) sees the mean of its colours, a
+    // colour network a grey photo three times.
+    const sized = tf.tidy(() => {
+      const r = tf.image.resizeBilinear(photo, [size, size], true);
+      if (planes === r.shape[3]) return r;
+      return (planes === 1 ? tf.mean(r, 3, true) : tf.tile(r, [1, 1, 1, 3])) as tf.Tensor4D;
+    });
+    owned.push(sized);
+    const photos = tf.tidy(() => tf.tile(sized, [n, 1, 1, 1]) as tf.Tensor4D);
+    owned.push(photos);
+    const still = tf.tidy(() => {
+      const acts = model.forward(sized, layers);
+      return layers.map((l) => tf.keep(acts.get(l)!));
+    });
+    owned.push(...still);
+    param = createParam({ kind: 'fourier', height: size, width: size, seeds, decayPower: 1, decorrelate: true, planes });
+    optimizer = new Adam(param.variable, { lr: 0.05, lrEnd: null, steps: s.steps });
     return await renderVis(
       {
         model,
@@ -130,8 +142,8 @@ export async function invertPhoto(
       options,
     );
   } finally {
-    for (const t of [sized, photos, ...still]) t.dispose();
-    param.dispose();
-    optimizer.dispose();
+    for (const t of owned) t.dispose();
+    param?.dispose();
+    optimizer?.dispose();
   }
 }
