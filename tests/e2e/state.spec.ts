@@ -109,11 +109,14 @@ test('with background rendering on, a new size drops the queue of the old one an
 
 test('with background rendering on, clearing the cache renders again what the gallery shows', async ({ page }) => {
   test.setTimeout(240_000);
-  await page.goto('/?model=mobilenet_v1_0.25_224&steps=32&size=64');
+  // One image rendered and cached (background rendering off for this, so that the count below is that image's).
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=32&size=64&auto=0');
   const first = card(page, 'conv1_bn', 0);
+  await first.click();
   await expect(first).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
-  // After a reload the gallery's images come from the cache; clearing it takes them away.
-  await page.reload();
+  await expect(page.getByText('1 cached')).toBeVisible();
+  // With background rendering on, the gallery's image comes from the cache; clearing it takes it away.
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=32&size=64');
   await expect(first).toHaveAttribute('data-cached', 'yes', { timeout: 60_000 });
   page.once('dialog', (d) => d.accept());
   await page.getByRole('button', { name: 'clear cache' }).click();

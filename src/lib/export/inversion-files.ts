@@ -3,6 +3,7 @@
  * images' size), one PNG per layer with its description in a tEXt chunk, and manifest.json.
  */
 import { strToU8 } from 'fflate';
+import { safeName } from './file-names.ts';
 import { encodePng } from './png.ts';
 
 export const INVERSION_FORMAT = 'featurescope-inversion/1';
@@ -27,7 +28,7 @@ export interface InversionExport {
 }
 
 /** A layer's file name: its name with path separators and other odd characters made safe. */
-export const inversionFileName = (layer: string) => `${layer.replace(/[^\w.-]+/g, '_')}.png`;
+export const inversionFileName = (layer: string) => `${safeName(layer)}.png`;
 
 export function inversionFiles(x: InversionExport): Record<string, Uint8Array> {
   const files: Record<string, Uint8Array> = {};
