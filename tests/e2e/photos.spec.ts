@@ -153,3 +153,19 @@ test('a photo removed while it is explained leaves the panel: its explanation do
   await panel.getByRole('button', { name: 'explain airplane.jpg' }).click();
   await expect(panel.getByTestId('explained').getByLabel('top classes')).toContainText(/airliner|wing|airship|warplane/);
 });
+
+test('"what layers keep of it": a photo of the set opens in the photo lab, inverted at once', async ({ page }) => {
+  const panel = await openPhotos(page);
+  await panel.getByRole('button', { name: 'explain airplane.jpg' }).click();
+  await expect(panel.getByTestId('explained')).toBeVisible();
+  await panel.getByRole('button', { name: 'what layers keep of it' }).click();
+  const lab = page.getByLabel('photo lab');
+  await expect(lab.getByRole('button', { name: 'what layers keep' })).toHaveAttribute('aria-pressed', 'true');
+  // Not a sample: the set's own file, named, and the inversion started without another click.
+  await expect(lab.getByRole('button', { name: 'airplane', exact: true })).toHaveAttribute('aria-pressed', 'false');
+  const progress = page.getByTestId('inversion-progress');
+  await expect(progress).toHaveAttribute('data-done', 'yes', { timeout: 120_000 });
+  await expect(progress).toHaveText('airplane.jpg after 192 steps');
+  await expect(page.getByTestId('inversion').locator('img.photo')).toHaveAttribute('alt', 'airplane.jpg');
+  await expect(page.getByTestId('inversion').locator('figure[data-layer] canvas')).toHaveCount(4);
+});
