@@ -114,21 +114,11 @@ export class Inversions {
   async run(m: FeatureModel | null, msg: Extract<ToWorker, { type: 'invert' }>): Promise<void> {
     const stop = new AbortController();
     this.running = stop;
-    const send = (s: Snapshot, done: boolean) => {
-      const snapshot = {
-        step: s.step,
-        steps: msg.steps,
-        images: s.images,
-        values: s.values,
-        width: s.width,
-        height: s.height,
-        done,
-      };
+    const send = (s: Snapshot, done: boolean) =>
       this.post(
-        { type: 'inverted', req: msg.req, snapshot },
+        { type: 'inverted', req: msg.req, snapshot: { ...s, steps: msg.steps, done } },
         s.images.map((i) => i.buffer as ArrayBuffer),
       );
-    };
     try {
       // Stopped while it waited for its turn (a newer one asked, the model changed).
       if (msg.req !== this.latest) throw new RenderCancelled();

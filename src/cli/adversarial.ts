@@ -10,7 +10,6 @@ import '../lib/node/tfjs-load-hook.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type * as tf from '@tensorflow/tfjs';
 import { encodePng } from '../lib/export/png.ts';
 import { modelSource } from '../lib/node/model-source.ts';
 import { UsageError } from '../lib/node/usage-error.ts';
@@ -50,7 +49,7 @@ async function main(argv: string[]): Promise<void> {
   const backendChoice = backendOption(values.backend);
   const source = modelSource(values.model!);
   // TensorFlow.js (0.8 s to import) only once the options are known to be good: a typo is answered at once.
-  const [{ attack, classScoreLayer }, { useBackend }, { centreCrop, readImage }, { loadModel }] = await Promise.all([
+  const [{ attack, classScoreLayer }, { useBackend }, { centreCrop, readPhotoOption }, { loadModel }] = await Promise.all([
     import('../lib/engine/adversarial.ts'),
     import('../lib/node/backend.ts'),
     import('../lib/node/files.ts'),
@@ -61,12 +60,7 @@ async function main(argv: string[]): Promise<void> {
   const model = await loadModel(source, inputRange);
   const scores = model.layer(classScoreLayer(model));
   const target = values.target === undefined ? null : intOption('target', values.target, 0, 0, scores.shape[2] - 1);
-  let photo: tf.Tensor3D;
-  try {
-    photo = await readImage(photoPath);
-  } catch (e) {
-    throw new UsageError(`--photo: ${(e as Error).message}`);
-  }
+  const photo = await readPhotoOption(photoPath);
   const [h] = model.inputShape;
   const view = centreCrop(photo, h);
   photo.dispose();

@@ -10,7 +10,6 @@ import '../lib/node/tfjs-load-hook.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type * as tf from '@tensorflow/tfjs';
 import { inversionFiles } from '../lib/export/inversion-files.ts';
 import { modelSource } from '../lib/node/model-source.ts';
 import { UsageError } from '../lib/node/usage-error.ts';
@@ -51,9 +50,10 @@ async function main(argv: string[]): Promise<void> {
   const backendChoice = backendOption(values.backend);
   const source = modelSource(values.model!);
   // TensorFlow.js (0.8 s to import) only once the options are known to be good: a typo is answered at once.
-  const [{ invertPhoto }, { useBackend }, { centreCrop, readImage }, { loadModel }, { mainLayers, spreadLayers }] =
+  const [{ invertPhoto }, { rgbBytes }, { useBackend }, { centreCrop, readPhotoOption }, { loadModel }, layerChoice] =
     await Promise.all([
       import('../lib/engine/inversion.ts'),
+      import('../lib/engine/image-ops.ts'),
       import('../lib/node/backend.ts'),
       import('../lib/node/files.ts'),
       import('../lib/node/load-model.ts'),
@@ -62,20 +62,9 @@ async function main(argv: string[]): Promise<void> {
   const backend = await useBackend(backendChoice);
   const model = await loadModel(source, inputRange);
   // By default four layers over the depth, as the studio's lab picks them (those with a map left at this size).
-  const layers =
-    asked ??
-    spreadLayers(
-      mainLayers(model.layers)
-        .filter((l) => !l.logits && Math.ceil(size / Math.max(1, l.stride)) > 1)
-        .map((l) => l.name),
-    );
+  const layers = asked ?? layerChoice.spreadLayers(layerChoice.inversionLayers(model.layers, size).map((l) => l.name));
   for (const l of layers) model.layer(l);
-  let photo: tf.Tensor3D;
-  try {
-    photo = await readImage(photoPath);
-  } catch (e) {
-    throw new UsageError(`--photo: ${(e as Error).message}`);
-  }
+  const photo = await readPhotoOption(photoPath);
   const view = centreCrop(photo, size);
   photo.dispose();
   process.stderr.write(
@@ -90,7 +79,7 @@ async function main(argv: string[]): Promise<void> {
       onSnapshot: (s) => process.stderr.write(`  step ${s.step}/${steps}\r`),
     },
   );
-  const viewPixels = new Uint8Array(Array.from(await view.data(), (v) => Math.round(Math.min(1, Math.max(0, v)) * 255)));
+  const viewPixels = await rgbBytes(view);
   view.dispose();
   const files = inversionFiles({
     model: model.info.id,

@@ -392,7 +392,6 @@ export interface ChannelExamples {
   photos: number;
 }
 
-/** What the convolution playground shows: the photo's luminance, the convolution, and the model's first feature maps. */
 /** An inversion's images at one step: one RGBA image per layer asked, and each one's likeness to the photo. */
 export interface InversionSnapshot {
   step: number;
@@ -405,6 +404,7 @@ export interface InversionSnapshot {
   done: boolean;
 }
 
+/** What the convolution playground shows: the photo's luminance, the convolution, and the model's first feature maps. */
 export interface ConvolvedLab {
   /** The photo's luminance at the model's input size (side × side, row by row, 0–1). */
   side: number;

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { readBack } from './read-back.ts';
 import { labelOffset, probabilities } from './classes.ts';
 import { EngineError } from './errors.ts';
+import { rgbBytes } from './image-ops.ts';
 import type { FeatureModel } from './model.ts';
 
 export interface Prediction {
@@ -87,16 +88,6 @@ function topOf(m: FeatureModel, probs: ArrayLike<number>, k: number): Prediction
     .map((index) => ({ index, label: labelOf(m, index), probability: probs[index] }));
 }
 
-/** 8-bit RGB bytes of an image [1, h, w, 3] in [0,1]. */
-async function bytesOf(image: tf.Tensor4D): Promise<Uint8Array> {
-  const t = tf.tidy(() => tf.round(tf.mul(tf.clipByValue(image, 0, 1), 255)));
-  try {
-    return Uint8Array.from(await readBack(t));
-  } finally {
-    t.dispose();
-  }
-}
-
 /**
  * Runs the attack on `photo` (the network's view: [1, h, w, 3] in [0,1] at its input size; rounded to 8 bits first,
  * as a saved PNG would be).
@@ -154,8 +145,8 @@ export async function attack(m: FeatureModel, photo: tf.Tensor4D, o: AttackOptio
     const finalImage = rounded(x);
     const [after, adversarial, originalBytes] = await Promise.all([
       classify(m, finalImage),
-      bytesOf(finalImage),
-      bytesOf(original),
+      rgbBytes(finalImage),
+      rgbBytes(original),
     ]).finally(() => finalImage.dispose());
     let linf = 0;
     for (let i = 0; i < adversarial.length; i++) linf = Math.max(linf, Math.abs(adversarial[i] - originalBytes[i]));

@@ -9,6 +9,7 @@ import { decode as decodePng } from 'fast-png';
 import type { ReadFile } from '../engine/artifacts.ts';
 import { TooLargeError } from '../engine/errors.ts';
 import { encodePng } from '../export/png.ts';
+import { UsageError } from './usage-error.ts';
 
 /**
  * A ReadFile rooted at the folder of `modelJsonPath`; returns the reader and the file name inside it. It reads only
@@ -116,6 +117,15 @@ export async function readPixels(path: string): Promise<Pixels> {
 /** Decodes a JPEG or PNG file into an RGB tensor [h, w, 3] in [0,1]. */
 export async function readImage(path: string): Promise<tf.Tensor3D> {
   return imageFromPixels(await readPixels(path));
+}
+
+/** A command's --photo, decoded; a file that is not a readable image is the person's mistake (a usage error). */
+export async function readPhotoOption(path: string): Promise<tf.Tensor3D> {
+  try {
+    return await readImage(path);
+  } catch (e) {
+    throw new UsageError(`--photo: ${(e as Error).message}`);
+  }
 }
 
 /** A decoded photo as an RGB tensor [h, w, 3] in [0,1]. */

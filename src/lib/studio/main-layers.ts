@@ -13,6 +13,14 @@ export function mainLayers(layers: LayerInfo[]): LayerInfo[] {
   return layers.filter((l) => l.logits || /conv/i.test(l.kind));
 }
 
+/**
+ * The layers an inversion at `size` px can show: the main ones without the class scores, and only those that still
+ * have a map (more than one unit a side) at that size.
+ */
+export function inversionLayers(layers: LayerInfo[], size: number): LayerInfo[] {
+  return mainLayers(layers).filter((l) => !l.logits && Math.ceil(size / Math.max(1, l.stride)) > 1);
+}
+
 /** Where along the depth the inversion's default layers sit: early edges, textures, patterns, parts. */
 const SPREAD = [0.08, 0.23, 0.46, 0.85];
 
