@@ -168,4 +168,11 @@ test('"what layers keep of it": a photo of the set opens in the photo lab, inver
   await expect(progress).toHaveText('airplane.jpg after 192 steps');
   await expect(page.getByTestId('inversion').locator('img.photo')).toHaveAttribute('alt', 'airplane.jpg');
   await expect(page.getByTestId('inversion').locator('figure[data-layer] canvas')).toHaveCount(4);
+  // Another tab and back: the inversion shown is the one made, not started again.
+  await lab.getByRole('button', { name: 'convolution', exact: true }).click();
+  await lab.getByRole('button', { name: 'what layers keep' }).click();
+  await page.waitForTimeout(1000);
+  // Checked at once (a new run would show "computing…" and a stop button for seconds, then end the same way).
+  await expect(lab.getByRole('button', { name: 'stop' })).toHaveCount(0, { timeout: 500 });
+  await expect(progress).toHaveText('airplane.jpg after 192 steps', { timeout: 500 });
 });
