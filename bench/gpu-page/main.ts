@@ -63,8 +63,14 @@ async function main() {
     const shapeUniforms = backend === 'webgl' ? uniforms : undefined;
     await engineRun({ backend, modelUrl, layer: LAYER, size: SIZE, steps, runs, allowSoftware: SOFTWARE, shapeUniforms });
   }
-  for (const choice of list('studio', 'auto,webgpu,webgl'))
-    await studioRun({
+  // A backend the studio already ran (auto's pick) is not run again under its own name.
+  const ran = new Set<string>();
+  for (const choice of list('studio', 'auto,webgpu,webgl')) {
+    if (ran.has(choice)) {
+      report({ phase: 'studio', choice, skipped: 'auto ran on this backend' });
+      continue;
+    }
+    const backend = await studioRun({
       choice,
       modelUrl,
       layer: LAYER,
@@ -74,6 +80,8 @@ async function main() {
       timeoutMs: TIMEOUT_MS,
       allowSoftware: SOFTWARE,
     });
+    if (backend) ran.add(backend);
+  }
   await flush();
   report({ done: true });
 }

@@ -17,7 +17,8 @@ export interface StudioRun {
   allowSoftware: boolean;
 }
 
-export async function studioRun(run: StudioRun): Promise<void> {
+/** Resolves to the backend the worker started on (null if it never became ready). */
+export async function studioRun(run: StudioRun): Promise<string | null> {
   const worker = new Worker(new URL('../../workers/viz.worker.ts', import.meta.url), { type: 'module' });
   const waiters: ((m: FromWorker) => boolean)[] = [];
   worker.onmessage = (e: MessageEvent<FromWorker>) => {
@@ -43,8 +44,8 @@ export async function studioRun(run: StudioRun): Promise<void> {
     worker.postMessage({ type: 'init', backend: run.choice, probeGpu: true });
     const ready = await next('ready', 60_000);
     report({ phase: 'studio', choice: run.choice, startSeconds: +((performance.now() - t0) / 1000).toFixed(1), ready });
-    if (run.choice !== 'auto' && ready.backend !== run.choice) return;
-    if (ready.software && !run.allowSoftware) return;
+    if (run.choice !== 'auto' && ready.backend !== run.choice) return ready.backend;
+    if (ready.software && !run.allowSoftware) return ready.backend;
     worker.postMessage({
       type: 'load',
       req: 1,
@@ -93,8 +94,10 @@ export async function studioRun(run: StudioRun): Promise<void> {
       msPerImageStep: done.length ? +((wall * 1000) / done.length / run.steps).toFixed(2) : null,
       jobBackends: [...new Set(done.map((d) => d.backend))],
     });
+    return ready.backend;
   } catch (e) {
     report({ phase: 'studio', choice: run.choice, error: (e as Error).message });
+    return null;
   } finally {
     worker.terminate();
   }
