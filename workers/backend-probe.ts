@@ -1,32 +1,33 @@
 /**
  * The probe behind "auto" on a machine with a real GPU: the same small workload, shaped like one optimization step
- * at batch 8 and 128 px, timed on each backend that could run, so the fastest is kept. The workload uses the engine's
+ * at the batch each backend would run (batch-size.ts: 8 on wasm, 32 on a hardware GPU), timed on each backend that
+ * could run and compared per image, so the fastest is kept. The workload uses the engine's
  * own sampler (registered kernels on wasm, gathers on GPU backends), a depthwise and a pointwise convolution, and the
  * Fourier parameterization's dense inverse-DFT product, forward and backward. A synthetic convolution alone had
- * ranked a GPU first where a whole step ran 7× slower on it than on wasm (BENCHMARKS.md, H200).
+ * ranked a GPU first where a whole step ran 7× slower on it than on wasm (BENCHMARKS.md, H200); the same probe at
+ * batch 8 everywhere then ranked wasm first where WebGPU, at its own batch, rendered faster (BENCHMARKS.md, session 25).
  */
 import * as tf from '@tensorflow/tfjs';
 import { prepareConv } from '../src/lib/engine/conv-ops.ts';
 import { clippedRelu, matMulConstLeft } from '../src/lib/engine/ops.ts';
 import { applySampling, drawTransform, LUCID_TRANSFORMS, rng, samplingMap } from '../src/lib/engine/transforms.ts';
 
-const BATCH = 8;
 const SIDE = 70;
 
-/** One forward and backward pass of the step-shaped workload; resolves when the result is read back. */
-async function stepLike(): Promise<void> {
+/** One forward and backward pass of the step-shaped workload on `batch` images; resolves when the result is read back. */
+async function stepLike(batch: number): Promise<void> {
   const r = rng(1);
   const map = samplingMap(
     SIDE,
     SIDE,
-    Array.from({ length: BATCH }, () => drawTransform(r, LUCID_TRANSFORMS)),
+    Array.from({ length: batch }, () => drawTransform(r, LUCID_TRANSFORMS)),
     {
       ...LUCID_TRANSFORMS,
       outputSize: [64, 64],
     },
   );
   const out = tf.tidy(() => {
-    const x = tf.randomNormal([BATCH, SIDE, SIDE, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const x = tf.randomNormal([batch, SIDE, SIDE, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
     const weights = (shape: [number, number, number, number], seed: number) =>
       tf.randomNormal(shape, 0, 0.1, 'float32', seed) as tf.Tensor4D;
     const stem = prepareConv({ kernel: weights([3, 3, 3, 48], 2), depthwise: false, stride: [2, 2], padding: 'same' });
@@ -48,22 +49,28 @@ async function stepLike(): Promise<void> {
   out.dispose();
 }
 
-/** Median ms of the workload on the running backend, after one untimed run that compiles shaders. */
-export async function timeStepLike(runs = 3): Promise<number> {
-  await stepLike();
+/** One backend's probe: the median ms per image of the workload at `batch`. */
+export interface ProbeTime {
+  msPerImage: number;
+  batch: number;
+}
+
+/** The workload at `batch` on the running backend, after one untimed run that compiles shaders: median of `runs`. */
+export async function timeStepLike(runs = 3, batch = 8): Promise<ProbeTime> {
+  await stepLike(batch);
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    await stepLike();
-    times.push(performance.now() - t0);
+    await stepLike(batch);
+    times.push((performance.now() - t0) / batch);
   }
-  return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
+  return { msPerImage: times.sort((a, b) => a - b)[Math.floor(runs / 2)], batch };
 }
 
-/** Backends ranked by probe time (fastest first), and the note that says so. */
-export function rankByProbe(ms: Record<string, number>): { ranked: string[]; note: string } {
-  const ranked = Object.keys(ms).sort((a, b) => ms[a] - ms[b]);
+/** Backends ranked by probe time per image (fastest first), and the note that says so. */
+export function rankByProbe(ms: Record<string, ProbeTime>): { ranked: string[]; note: string } {
+  const ranked = Object.keys(ms).sort((a, b) => ms[a].msPerImage - ms[b].msPerImage);
   if (ranked.length === 0) return { ranked, note: 'no backend finished the probe' };
-  const times = ranked.map((n) => `${n} ${ms[n].toFixed(1)} ms`).join(', ');
-  return { ranked, note: `probe, one step-shaped batch: ${times}; ${ranked[0]} runs, the fastest` };
+  const times = ranked.map((n) => `${n} ${ms[n].msPerImage.toFixed(1)} ms (batch ${ms[n].batch})`).join(', ');
+  return { ranked, note: `probe, one step-shaped batch, per image: ${times}; ${ranked[0]} runs, the fastest` };
 }

@@ -8,7 +8,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendChoice, BackendReady, GpuInfo, GpuProbes } from '../src/lib/protocol.ts';
-import { rankByProbe, timeStepLike } from './backend-probe.ts';
+import { rankByProbe, timeStepLike, type ProbeTime } from './backend-probe.ts';
+import { batchLimit } from './batch-size.ts';
 import { prepareWasmThreads } from './wasm-threads.ts';
 import { uploadWithoutMapping } from './webgpu-upload.ts';
 import { simdKernelsBound } from '../src/lib/engine/kernels/clipped-relu-grad.ts';
@@ -89,10 +90,11 @@ export async function startBackend(
   let note: string | null = null;
   if (choice !== 'auto') want = [choice, 'wasm', 'cpu'];
   else if (realGpus.length > 0) {
-    const ms: Record<string, number> = {};
+    const ms: Record<string, ProbeTime> = {};
     for (const name of [...realGpus, 'wasm']) {
       try {
-        if (await start(name)) ms[name] = await timeStepLike();
+        // Each backend at the batch it would render 128 px images in: a GPU's larger batches are part of its speed.
+        if (await start(name)) ms[name] = await timeStepLike(3, batchLimit(name, false, 128));
       } catch {
         /* a backend that fails the probe is not a candidate */
       }

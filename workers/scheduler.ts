@@ -14,13 +14,13 @@ import { SharedRenders } from './shared-renders.ts';
 import { RenderTurn } from './render-turn.ts';
 import { QueueEta } from './queue-eta.ts';
 
-export const MAX_BATCH = 8;
-
 export interface SchedulerHost {
   post(m: FromWorker, transfer?: Transferable[]): void;
   /** The loaded model and its key (jobs for other keys wait). */
   model(): { model: FeatureModel; key: string } | null;
   backend(): string;
+  /** The most images one batch may hold at a render size, on the running backend (batch-size.ts). */
+  batchLimit(size: number): number;
   /** Why the GPU is gone, from the backend's own lost state (null while it works, and on CPU backends). */
   gpuLost(): string | null;
   /** The GPU failed during a batch: true when the host recovered (another backend), so the batch runs again. */
@@ -109,7 +109,11 @@ export class Scheduler {
       r && s
         ? { layer: r.jobs[0].layer, size: s.size, imageSteps: Math.max(0, s.steps - this.runningStep) * r.jobs.length }
         : null;
-    return this.clock.eta(current.model, running, this.queue.plan(MAX_BATCH, current.key));
+    return this.clock.eta(
+      current.model,
+      running,
+      this.queue.plan((size) => this.host.batchLimit(size), current.key),
+    );
   }
 
   postQueue() {
@@ -238,7 +242,7 @@ export class Scheduler {
     this.loopActive = true;
     try {
       for (let current = this.host.model(); current && !this.paused; current = this.host.model()) {
-        const batch = this.queue.takeBatch(MAX_BATCH, current.key);
+        const batch = this.queue.takeBatch((size) => this.host.batchLimit(size), current.key);
         if (!batch.length) break;
         const mine = await this.shared.claim(batch);
         // What was set aside shows in the queue's figures (runBatch posts them for a batch that runs).

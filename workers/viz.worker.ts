@@ -12,6 +12,7 @@ import { labelOffset } from '../src/lib/engine/classes.ts';
 import { FeatureModel, type ModelInfo } from '../src/lib/engine/model.ts';
 import type { FromWorker, InputMapping, LoadSpec, ToWorker } from '../src/lib/protocol.ts';
 import { gpuLost, startBackend, webglContext } from './backends.ts';
+import { batchLimit } from './batch-size.ts';
 import { ModelStore } from './model-store.ts';
 import { checkRanges } from './range-check.ts';
 import { attackLab, convolveLab, Inversions } from './photo-lab.ts';
@@ -34,6 +35,8 @@ const store = new ModelStore();
 
 let loaded: { model: FeatureModel; key: string; spec: LoadSpec } | null = null;
 let backend = 'none';
+/** The running backend is a software-rendered GPU (its batches stay small: batch-size.ts). */
+let softwareGpu = false;
 const photos = new PhotoSet(post, () => loaded);
 const inversions = new Inversions(post);
 
@@ -45,6 +48,7 @@ const scheduler = new Scheduler(
     post,
     model: () => loaded,
     backend: () => backend,
+    batchLimit: (size) => batchLimit(backend, softwareGpu, size),
     gpuLost,
     async gpuFailed(message) {
       if (!loaded || (backend !== 'webgl' && backend !== 'webgpu')) return false;
@@ -73,6 +77,7 @@ const scheduler = new Scheduler(
 async function init(...args: Parameters<typeof startBackend>) {
   const ready = await startBackend(...args);
   backend = ready.backend;
+  softwareGpu = ready.software;
   post({ type: 'ready', ...ready });
 }
 

@@ -5,6 +5,7 @@
  *  2. studio: the studio's own worker with each backend choice ("auto" first: which it picks and why), the wall time
  *     for `channels` channels of one layer.
  * Query: ?model=<folder under models/>&layer=conv_pw_6_bn&size=128&steps=32&runs=3&engine=webgpu,webgl,webgl-uniforms,wasm
+ *        &batches=1,8 (engine batch sizes; `gpuBatches=` for WebGL/WebGPU, default the same)
  *        &studio=auto,webgpu,webgl&channels=48&studioSteps=256&timeout=150&software=1 (time software GPUs too)
  * `webgl-uniforms` is WebGL with tfjs's shape uniforms on (the studio uses them only for a model load's two passes;
  * its renders keep per-shape shaders): its warm-up and steady ms beside plain `webgl` say whether renders on a real
@@ -61,7 +62,20 @@ async function main() {
     const uniforms = asked === 'webgl-uniforms';
     const backend = (uniforms ? 'webgl' : asked) as BackendChoice;
     const shapeUniforms = backend === 'webgl' ? uniforms : undefined;
-    await engineRun({ backend, modelUrl, layer: LAYER, size: SIZE, steps, runs, allowSoftware: SOFTWARE, shapeUniforms });
+    const batches = (q.get(backend === 'wasm' || backend === 'cpu' ? 'batches' : 'gpuBatches') ?? q.get('batches') ?? '1,8')
+      .split(',')
+      .map(Number);
+    await engineRun({
+      backend,
+      modelUrl,
+      layer: LAYER,
+      size: SIZE,
+      steps,
+      runs,
+      allowSoftware: SOFTWARE,
+      shapeUniforms,
+      batches,
+    });
   }
   // A backend the studio already ran (auto's pick) is not run again under its own name.
   const ran = new Set<string>();

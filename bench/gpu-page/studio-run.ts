@@ -17,7 +17,7 @@ export interface StudioRun {
   allowSoftware: boolean;
 }
 
-/** Resolves to the backend the worker started on (null if it never became ready). */
+/** Resolves to the backend the channels were rendered on (null when none were: no start, another backend, software). */
 export async function studioRun(run: StudioRun): Promise<string | null> {
   const worker = new Worker(new URL('../../workers/viz.worker.ts', import.meta.url), { type: 'module' });
   const waiters: ((m: FromWorker) => boolean)[] = [];
@@ -44,8 +44,8 @@ export async function studioRun(run: StudioRun): Promise<string | null> {
     worker.postMessage({ type: 'init', backend: run.choice, probeGpu: true });
     const ready = await next('ready', 60_000);
     report({ phase: 'studio', choice: run.choice, startSeconds: +((performance.now() - t0) / 1000).toFixed(1), ready });
-    if (run.choice !== 'auto' && ready.backend !== run.choice) return ready.backend;
-    if (ready.software && !run.allowSoftware) return ready.backend;
+    if (run.choice !== 'auto' && ready.backend !== run.choice) return null;
+    if (ready.software && !run.allowSoftware) return null;
     worker.postMessage({
       type: 'load',
       req: 1,
@@ -64,8 +64,11 @@ export async function studioRun(run: StudioRun): Promise<string | null> {
       return { ...j, id: jobKey(j), priority: PRIORITY.background };
     });
     const done: { seconds: number; backend: string }[] = [];
+    // Jobs started before the first one finished: the worker's first batch.
+    let firstBatch = 0;
     const finished = new Promise<void>((resolve) => {
       waiters.push((m) => {
+        if (m.type === 'job-started' && done.length === 0) firstBatch++;
         if (m.type === 'job-done') done.push({ seconds: m.seconds, backend: m.backend });
         if (m.type === 'job-done' || m.type === 'job-failed') {
           if (done.length === jobs.length) resolve();
@@ -93,6 +96,7 @@ export async function studioRun(run: StudioRun): Promise<string | null> {
       wallSeconds: +wall.toFixed(1),
       msPerImageStep: done.length ? +((wall * 1000) / done.length / run.steps).toFixed(2) : null,
       jobBackends: [...new Set(done.map((d) => d.backend))],
+      firstBatch,
     });
     return ready.backend;
   } catch (e) {

@@ -13,6 +13,7 @@ import { render } from '../../src/lib/engine/render.ts';
 import type { BackendChoice } from '../../src/lib/protocol.ts';
 import { timeStepLike } from '../../workers/backend-probe.ts';
 import { startBackend } from '../../workers/backends.ts';
+import { batchLimit } from '../../workers/batch-size.ts';
 import { kernelTable } from '../kernel-table.ts';
 import { median } from '../stats.ts';
 
@@ -33,6 +34,8 @@ export interface TimingRequest {
   allowSoftware: boolean;
   /** WebGL only: tfjs's shape uniforms on or off for the renders (the studio's renders keep them off). */
   shapeUniforms?: boolean;
+  /** Batch sizes to time (default 1 and 8). */
+  batches?: number[];
 }
 
 const post = (m: unknown) => (self as unknown as Worker).postMessage(m);
@@ -85,8 +88,16 @@ async function time(req: TimingRequest): Promise<void> {
     },
   });
   // What "auto" would measure for this backend (workers/backend-probe.ts), to set beside the real step below.
-  post({ report: { phase: 'engine', backend: ready.backend, autoProbeMs: +(await timeStepLike()).toFixed(1) } });
-  for (const batch of [1, 8]) {
+  const probe = await timeStepLike(3, batchLimit(ready.backend, false, 128));
+  post({
+    report: {
+      phase: 'engine',
+      backend: ready.backend,
+      autoProbeMsPerImage: +probe.msPerImage.toFixed(2),
+      probeBatch: probe.batch,
+    },
+  });
+  for (const batch of req.batches ?? [1, 8]) {
     const targets = Array.from({ length: batch }, (_, i) => ({ index: i }));
     const before = tf.memory().numTensors;
     const t0 = performance.now();

@@ -27,6 +27,9 @@ function takeGroups<T extends Job>(list: T[], max: number): T[] {
   return batch;
 }
 
+/** The most images one batch may hold: a number, or one that depends on the render size (a GPU's memory). */
+export type BatchLimit = number | ((size: number) => number);
+
 export class JobQueue {
   private jobs: (Job & { seq: number })[] = [];
   private seq = 0;
@@ -69,10 +72,10 @@ export class JobQueue {
 
   /**
    * The batches `takeBatch` would take, in the order it would take them (for `modelId` when given), if nothing were
-   * added or reprioritized meanwhile: the most urgent job and up to maxBatch−1 others that share its optimization,
-   * then the most urgent of the rest, and so on.
+   * added or reprioritized meanwhile: the most urgent job and up to maxBatch−1 others that share its optimization
+   * (maxBatch at the head job's size), then the most urgent of the rest, and so on.
    */
-  plan(maxBatch: number, modelId?: string): Job[][] {
+  plan(maxBatch: BatchLimit, modelId?: string): Job[][] {
     const order = this.jobs
       .filter((j) => modelId === undefined || j.modelId === modelId)
       .sort((a, b) => b.priority - a.priority || a.seq - b.seq);
@@ -87,7 +90,7 @@ export class JobQueue {
     for (const head of order) {
       if (taken.has(head.id)) continue;
       const list = byKey.get(settingsKey(head))!;
-      const batch = takeGroups(list, maxBatch);
+      const batch = takeGroups(list, typeof maxBatch === 'number' ? maxBatch : maxBatch(head.settings.size));
       for (const j of batch) taken.add(j.id);
       batches.push(batch.map(({ seq: _seq, ...j }) => j));
     }
@@ -98,7 +101,7 @@ export class JobQueue {
    * Takes the most urgent job and up to maxBatch−1 others that can share its optimization; with `modelId`, only jobs
    * for that model (jobs for a model still loading stay queued).
    */
-  takeBatch(maxBatch: number, modelId?: string): Job[] {
+  takeBatch(maxBatch: BatchLimit, modelId?: string): Job[] {
     const batch = this.plan(maxBatch, modelId)[0] ?? [];
     const ids = new Set(batch.map((j) => j.id));
     this.jobs = this.jobs.filter((j) => !ids.has(j.id));

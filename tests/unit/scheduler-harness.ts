@@ -3,6 +3,7 @@ import type { FeatureModel } from '../../src/lib/engine/model.ts';
 import type { FromWorker } from '../../src/lib/protocol.ts';
 import { RenderClaims, type Locks } from '../../workers/render-claims.ts';
 import { RenderTurn } from '../../workers/render-turn.ts';
+import { batchLimit } from '../../workers/batch-size.ts';
 import { Scheduler } from '../../workers/scheduler.ts';
 
 export function schedulerOn(
@@ -29,6 +30,7 @@ export function schedulerOn(
       },
       model: () => ({ model, key }),
       backend: () => host.backend ?? 'wasm',
+      batchLimit: (size) => batchLimit(host.backend ?? 'wasm', false, size),
       gpuLost: () => null,
       gpuFailed: host.gpuFailed ?? (async () => false),
       broken: () => {},

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_JOB_SETTINGS, jobKey, type Job } from '../../src/lib/protocol.ts';
+import { JobQueue } from '../../src/lib/queue.ts';
+import { rankByProbe } from '../../workers/backend-probe.ts';
+import { batchLimit, GPU_MAX_BATCH, MAX_BATCH } from '../../workers/batch-size.ts';
+
+const job = (channel: number, size: number): Job => {
+  const j = { modelId: 'm', layer: 'a', channel, variant: 0, settings: { ...DEFAULT_JOB_SETTINGS, size } };
+  return { ...j, id: jobKey(j), priority: 0 };
+};
+
+describe('batch size per backend', () => {
+  it('keeps batches of 8 on wasm, cpu and software GPUs, at any size', () => {
+    for (const size of [64, 128, 256, 512]) {
+      expect(batchLimit('wasm', false, size)).toBe(MAX_BATCH);
+      expect(batchLimit('cpu', false, size)).toBe(MAX_BATCH);
+      expect(batchLimit('webgl', true, size)).toBe(MAX_BATCH);
+      expect(batchLimit('webgpu', true, size)).toBe(MAX_BATCH);
+    }
+  });
+
+  it('lets a hardware GPU take larger batches, fewer as the images grow, never fewer than 8', () => {
+    expect(batchLimit('webgpu', false, 64)).toBe(GPU_MAX_BATCH);
+    expect(batchLimit('webgpu', false, 128)).toBe(GPU_MAX_BATCH);
+    expect(batchLimit('webgl', false, 128)).toBe(GPU_MAX_BATCH);
+    // The same pixels per batch as 32 images of 128 px.
+    expect(batchLimit('webgpu', false, 160)).toBe(20);
+    expect(batchLimit('webgpu', false, 192)).toBe(14);
+    expect(batchLimit('webgpu', false, 256)).toBe(MAX_BATCH);
+    expect(batchLimit('webgl', false, 512)).toBe(MAX_BATCH);
+  });
+
+  it('the queue cuts batches at the limit for the head job’s size', () => {
+    const q = new JobQueue();
+    q.add([...Array.from({ length: 40 }, (_, c) => job(c, 128)), ...Array.from({ length: 12 }, (_, c) => job(c, 256))]);
+    const limit = (size: number) => batchLimit('webgpu', false, size);
+    expect(q.plan(limit).map((b) => [b.length, b[0].settings.size])).toEqual([
+      [32, 128],
+      [8, 128],
+      [8, 256],
+      [4, 256],
+    ]);
+    expect(q.takeBatch(limit)).toHaveLength(32);
+    expect(q.takeBatch(8)).toHaveLength(8);
+  });
+
+  it('auto ranks backends by probe time per image, each at its own batch', () => {
+    // The H200's figures of session 25 at batch 8 everywhere ranked wasm first, while WebGPU's renders were faster.
+    const { ranked, note } = rankByProbe({
+      wasm: { msPerImage: 65.9 / 8, batch: 8 },
+      webgpu: { msPerImage: 80 / 32, batch: 32 },
+      webgl: { msPerImage: 120 / 32, batch: 32 },
+    });
+    expect(ranked).toEqual(['webgpu', 'webgl', 'wasm']);
+    expect(note).toBe(
+      'probe, one step-shaped batch, per image: webgpu 2.5 ms (batch 32), webgl 3.8 ms (batch 32), wasm 8.2 ms (batch 8); webgpu runs, the fastest',
+    );
+  });
+});
