@@ -1,6 +1,6 @@
 /**
  * The probe behind "auto" on a machine with a real GPU: the same small workload, shaped like one optimization step
- * at the batch each backend would run (batch-size.ts: 8 on wasm, 32 on a hardware GPU), timed on each backend that
+ * at the batch each backend would run (batch-size.ts: 8 on wasm, 16 on a hardware GPU), timed on each backend that
  * could run and compared per image, so the fastest is kept. The workload uses the engine's
  * own sampler (registered kernels on wasm, gathers on GPU backends), a depthwise and a pointwise convolution, and the
  * Fourier parameterization's dense inverse-DFT product, forward and backward. A synthetic convolution alone had

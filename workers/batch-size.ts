@@ -1,16 +1,16 @@
 /**
- * How many images one render batch may hold on the running backend. On wasm and cpu a batch of 8 costs about 0.6 of
- * eight single renders per image (BENCHMARKS.md): larger batches gain little and delay the next click's turn. On a
- * hardware GPU a batch-8 step leaves the GPU mostly idle while the backend's JavaScript dispatches ~300 kernels (H200,
- * WebGPU: 6.5 ms of GPU time in a 52 ms step, BENCHMARKS.md session 25), so larger batches share that fixed cost; the
- * limit shrinks with the render size to keep a batch's memory where a batch of 32 at 128 px has it. Software GPUs
- * (SwiftShader) keep 8: their cost grows with the pixels like wasm's.
+ * How many images one render batch may hold on the running backend. Measured on an H200 (BENCHMARKS.md, session 25;
+ * ms per image-step of the engine at 128 px): WebGPU 16.9 / 5.1 / 4.5 / 5.3 / 6.1 at batch 1 / 8 / 16 / 32 / 48,
+ * WebGL 20.5 / 7.6 / 6.6 / 7.5 / 8.0 — a hardware GPU gains up to 16 and loses beyond — while wasm on that machine's
+ * CPU went 8.4 → 6.9 from batch 1 to 8, and on the 2-core machine larger batches gain nothing more. The limit shrinks
+ * with the render size to keep a batch's memory where 16 images of 128 px have it. Software GPUs (SwiftShader) keep
+ * 8: their cost grows with the pixels like wasm's.
  */
 
 /** A batch on wasm, cpu and software GPUs; also the most variants of one target (settings.ts). */
 export const MAX_BATCH = 8;
 /** A batch on a hardware GPU at 128 px and below. */
-export const GPU_MAX_BATCH = 32;
+export const GPU_MAX_BATCH = 16;
 const GPU_BATCH_PIXELS = GPU_MAX_BATCH * 128 * 128;
 
 /** The batch limit for a backend (software: a software-rendered GPU) at a render size in pixels. */

@@ -23,37 +23,41 @@ describe('batch size per backend', () => {
     expect(batchLimit('webgpu', false, 64)).toBe(GPU_MAX_BATCH);
     expect(batchLimit('webgpu', false, 128)).toBe(GPU_MAX_BATCH);
     expect(batchLimit('webgl', false, 128)).toBe(GPU_MAX_BATCH);
-    // The same pixels per batch as 32 images of 128 px.
-    expect(batchLimit('webgpu', false, 160)).toBe(20);
-    expect(batchLimit('webgpu', false, 192)).toBe(14);
+    // The same pixels per batch as 16 images of 128 px.
+    expect(batchLimit('webgpu', false, 144)).toBe(12);
+    expect(batchLimit('webgpu', false, 160)).toBe(10);
+    expect(batchLimit('webgpu', false, 192)).toBe(MAX_BATCH);
     expect(batchLimit('webgpu', false, 256)).toBe(MAX_BATCH);
     expect(batchLimit('webgl', false, 512)).toBe(MAX_BATCH);
   });
 
   it('the queue cuts batches at the limit for the head job’s size', () => {
     const q = new JobQueue();
-    q.add([...Array.from({ length: 40 }, (_, c) => job(c, 128)), ...Array.from({ length: 12 }, (_, c) => job(c, 256))]);
+    q.add([...Array.from({ length: 40 }, (_, c) => job(c, 128)), ...Array.from({ length: 22 }, (_, c) => job(c, 160))]);
     const limit = (size: number) => batchLimit('webgpu', false, size);
     expect(q.plan(limit).map((b) => [b.length, b[0].settings.size])).toEqual([
-      [32, 128],
+      [16, 128],
+      [16, 128],
       [8, 128],
-      [8, 256],
-      [4, 256],
+      [10, 160],
+      [10, 160],
+      [2, 160],
     ]);
-    expect(q.takeBatch(limit)).toHaveLength(32);
+    expect(q.takeBatch(limit)).toHaveLength(16);
     expect(q.takeBatch(8)).toHaveLength(8);
   });
 
   it('auto ranks backends by probe time per image, each at its own batch', () => {
-    // The H200's figures of session 25 at batch 8 everywhere ranked wasm first, while WebGPU's renders were faster.
+    // The H200's probe of session 25, second run (each backend at its batch): WebGPU, then WebGL, then wasm — the order
+    // of their 48-channel renders in the studio. The first run's probe at batch 8 everywhere had put wasm first.
     const { ranked, note } = rankByProbe({
-      wasm: { msPerImage: 65.9 / 8, batch: 8 },
-      webgpu: { msPerImage: 80 / 32, batch: 32 },
-      webgl: { msPerImage: 120 / 32, batch: 32 },
+      wasm: { msPerImage: 8.4, batch: 8 },
+      webgpu: { msPerImage: 5.2, batch: 16 },
+      webgl: { msPerImage: 7.3, batch: 16 },
     });
     expect(ranked).toEqual(['webgpu', 'webgl', 'wasm']);
     expect(note).toBe(
-      'probe, one step-shaped batch, per image: webgpu 2.5 ms (batch 32), webgl 3.8 ms (batch 32), wasm 8.2 ms (batch 8); webgpu runs, the fastest',
+      'probe, one step-shaped batch, per image: webgpu 5.2 ms (batch 16), webgl 7.3 ms (batch 16), wasm 8.4 ms (batch 8); webgpu runs, the fastest',
     );
   });
 });
