@@ -127,6 +127,26 @@ test('with background rendering on, clearing the cache renders again what the ga
   await expect(page.getByText(/^[1-9]\d* cached$/)).toBeVisible();
 });
 
+test('with background rendering on, a paused queue stays paused when the backend changes, until resumed', async ({ page }) => {
+  test.setTimeout(240_000);
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=160&size=64');
+  await expect(page.locator('section.band .card[data-status="running"]').first()).toBeVisible({ timeout: 120_000 });
+  await page.getByRole('button', { name: 'pause' }).click();
+  await expect(page.getByTestId('queue-counts')).toContainText('paused · ');
+  // A backend switch starts a fresh worker: it takes over the unfinished renders, and the pause with them.
+  await page.getByLabel('backend').selectOption('wasm');
+  await expect(page.getByTestId('backend').locator('strong')).toHaveText('wasm', { timeout: 60_000 });
+  const done = page.locator('section.band .card[data-status="done"]');
+  const before = await done.count();
+  await page.waitForTimeout(8_000);
+  await expect(page.getByTestId('queue-counts')).toContainText('paused · ');
+  await expect(page.getByRole('button', { name: 'resume' })).toBeVisible();
+  await expect(page.locator('section.band .card[data-status="running"]')).toHaveCount(0);
+  expect(await done.count()).toBe(before);
+  await page.getByRole('button', { name: 'resume' }).click();
+  await expect(page.locator('section.band .card[data-status="done"]').nth(before)).toBeVisible({ timeout: 120_000 });
+});
+
 test('changing the backend while a model loads still ends on that model, not on "loading…"', async ({ page }) => {
   await page.goto('/?model=mobilenet_v1_0.25_224&steps=32&size=64&auto=0');
   await expect(band(page, 'conv_pw_3_bn')).toBeVisible({ timeout: 60_000 });

@@ -283,6 +283,7 @@ export class Studio {
     else if (why === 'broken') this.note('error', `The backend failed (${reason}); started a fresh worker.`);
     else if (why === 'unresponsive') this.note('error', `The worker stopped answering (${reason}); started a fresh one.`);
     this.lifecycle.workerReplaced(crashed);
+    if (this.pausedByUser) this.client?.control({ type: 'pause' });
     if (this.outstanding.size) this.send({ type: 'enqueue', jobs: [...this.outstanding.values()] });
   }
 
@@ -430,11 +431,16 @@ export class Studio {
     this.requests.cancelAll(this.queue.running + this.queue.pending > 0);
   }
 
+  /** The person paused the queue: a worker that takes over (a backend switch, a crash) starts paused too. */
+  private pausedByUser = false;
+
   pause() {
+    this.pausedByUser = true;
     this.client?.control({ type: 'pause' });
   }
 
   resume() {
+    this.pausedByUser = false;
     this.client?.control({ type: 'resume' });
   }
 
