@@ -39,6 +39,34 @@ describe('scheduler', () => {
     expect(Math.max(...bgSnapsBefore)).toBeLessThan(200);
   });
 
+  it('batches up to 8 on wasm and up to 16 on a hardware GPU backend (at 32 px)', async () => {
+    const m = await model(SMALL);
+    const settings = { ...DEFAULT_JOB_SETTINGS, steps: 8, size: 32 };
+    const jobs: Job[] = Array.from({ length: 12 }, (_, channel) => ({
+      id: `j${channel}`,
+      modelId: SMALL,
+      layer: 'conv_pw_3_bn',
+      channel,
+      variant: 0,
+      priority: PRIORITY.background,
+      settings,
+    }));
+    for (const [backend, first] of [
+      ['wasm', 8],
+      ['webgpu', 12],
+    ] as const) {
+      // The backend's name only picks the batch limit here: the model runs on Node's wasm either way.
+      const { scheduler, log } = schedulerOn(m, SMALL, { backend });
+      scheduler.enqueue(jobs);
+      await expect.poll(() => log.filter((e) => e.type === 'job-done').length, { timeout: 60_000 }).toBe(12);
+      const firstDone = log.findIndex((e) => e.type === 'job-done');
+      expect(log.slice(0, firstDone).filter((e) => e.type === 'job-started')).toHaveLength(first);
+      // Every job finished, once.
+      const done = log.filter((e) => e.type === 'job-done') as Extract<(typeof log)[number], { type: 'job-done' }>[];
+      expect(new Set(done.map((d) => d.id)).size).toBe(12);
+    }
+  });
+
   it('background work does not preempt background work, and a visible band does not preempt a click', async () => {
     const m = await model(SMALL);
     const { scheduler, log } = schedulerOn(m, SMALL);
