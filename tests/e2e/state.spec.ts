@@ -143,7 +143,13 @@ test('with background rendering on, a paused queue stays paused when the backend
   await expect(page.getByRole('button', { name: 'resume' })).toBeVisible();
   await expect(page.locator('section.band .card[data-status="running"]')).toHaveCount(0);
   expect(await done.count()).toBe(before);
+  // A render asked for meanwhile waits with the rest, and its card says why.
+  const asked = card(page, 'conv_pw_3_bn', 9);
+  await asked.click();
+  await expect(asked).toHaveAttribute('data-status', 'queued');
+  await expect(asked).toContainText('paused');
   await page.getByRole('button', { name: 'resume' }).click();
+  await expect(asked).not.toContainText('paused');
   await expect(page.locator('section.band .card[data-status="done"]').nth(before)).toBeVisible({ timeout: 120_000 });
 });
 

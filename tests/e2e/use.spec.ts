@@ -65,7 +65,8 @@ test('with background rendering on, a change of settings keeps every image on sc
     await expect(c).toHaveAttribute('data-other', 'yes');
     await expect(c).toHaveAttribute('data-next', 'queued');
     await expect(c.locator('canvas')).toBeVisible();
-    await expect(c.getByTestId('next-render')).toHaveText(/queued/);
+    // The queue is paused: the waiting render says so rather than "queued".
+    await expect(c.getByTestId('next-render')).toHaveText(/paused/);
   }
   // Its cancel button stops the new render and leaves the old image.
   await band(page, 'conv1_bn').getByRole('button', { name: 'cancel 1', exact: true }).click();
