@@ -340,6 +340,18 @@ test('a reload opens the model and settings on screen, not those the page was fi
   expect(new URL(page.url()).searchParams.get('steps')).toBe('64');
 });
 
+test('a reload right after picking another model opens that model, though it had not finished loading', async ({ page }) => {
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=64&size=64&auto=0');
+  await expect(band(page, 'conv1_bn')).toBeVisible({ timeout: 60_000 });
+  await page.getByLabel('model').selectOption('mobilenet_v1_0.75_224');
+  // α0.75 takes seconds to load here: the reload comes while it does.
+  await expect(page.getByText(/^loading /)).toBeVisible();
+  await page.reload();
+  await expect(page.getByLabel('model')).toHaveValue('mobilenet_v1_0.75_224');
+  await expect(band(page, 'conv_pw_13_bn')).toContainText('768 channels', { timeout: 60_000 });
+  expect(new URL(page.url()).searchParams.get('model')).toBe('mobilenet_v1_0.75_224');
+});
+
 test('a reload keeps the backend picked in the header, whether or not the address named one', async ({ page }) => {
   await page.goto('/?model=mobilenet_v1_0.25_224&steps=64&size=64&auto=0&backend=cpu');
   await expect(page.getByTestId('backend').locator('strong')).toHaveText('cpu', { timeout: 60_000 });
