@@ -98,7 +98,16 @@ export class PhotoSet {
   async add(files: File[]): Promise<void> {
     this.stopAdding = false;
     const db = await this.db();
-    const p: PhotoProgress = { work: 'adding', done: 0, total: files.length, skipped: [], finished: false, stopped: false };
+    const p: PhotoProgress = {
+      work: 'adding',
+      done: 0,
+      total: files.length,
+      skipped: [],
+      added: 0,
+      duplicates: 0,
+      finished: false,
+      stopped: false,
+    };
     this.progress(p);
     for (let i = 0; i < files.length; i += ADD_BATCH) {
       if (this.stopAdding) {
@@ -109,7 +118,12 @@ export class PhotoSet {
         const name = f.webkitRelativePath || f.name;
         try {
           const r = await recordOf(f, name);
-          if (!(await db.has(r.id))) await db.put(r);
+          // A photo's id is a hash of its bytes: the same file added twice (or under two names) is kept once.
+          if (await db.has(r.id)) p.duplicates!++;
+          else {
+            await db.put(r);
+            p.added!++;
+          }
         } catch (e) {
           p.skipped.push({ photo: name, reason: (e as Error).message });
         }

@@ -369,6 +369,9 @@ export interface PhotoProgress {
   total: number;
   /** Files that were not added (not an image, unreadable), with why. */
   skipped: { photo: string; reason: string }[];
+  /** Adding only: photos new to the set, and files whose bytes were already in it (kept once). */
+  added?: number;
+  duplicates?: number;
   finished: boolean;
   /** Cancelled (by the person, or a model change) before the end. */
   stopped: boolean;

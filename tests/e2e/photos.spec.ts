@@ -114,6 +114,36 @@ test('a folder of photos; a photo explained; a channel picked from it, rendered,
   expect(await workerTensors(page)).toBe(tensorsBefore);
 });
 
+test('adding photos says how many were added, how many were already there, and which files were skipped and why', async ({
+  page,
+}) => {
+  const panel = await openPhotos(page);
+  const dir = mkdtempSync(join(tmpdir(), 'fs-photo-again-'));
+  copyFileSync(join(SHARED, 'airplane.jpg'), join(dir, 'a.jpg'));
+  copyFileSync(join(SHARED, 'airplane.jpg'), join(dir, 'same-as-a.jpg'));
+  copyFileSync(join(SHARED, 'portrait.jpg'), join(dir, 'b.jpg'));
+  writeFileSync(join(dir, 'one.txt'), 'not a photo');
+  writeFileSync(join(dir, 'two.jpg'), 'not a photo either');
+  const files = ['a.jpg', 'same-as-a.jpg', 'b.jpg', 'one.txt', 'two.jpg'].map((f) => join(dir, f));
+  const input = panel.locator('input[type=file]').first();
+  await input.setInputFiles(files);
+  await expect(panel.getByTestId('photos-added')).toHaveText(
+    'Added 2 photos; 1 already in the set (the same file contents), kept once.',
+  );
+  // Each skipped file is named with its reason, one after the other.
+  await expect(panel.getByRole('alert')).toHaveText(
+    /^Skipped 2: one\.txt \(not an image the browser can decode[^)]*\)\); two\.jpg \(not an image the browser can decode[^)]*\)\)$/,
+  );
+  await expect(panel.getByRole('button', { name: /^explain / })).toHaveCount(5);
+  // The same files again: nothing new.
+  await input.setInputFiles(files.slice(0, 3));
+  await expect(panel.getByTestId('photos-added')).toHaveText(
+    'Added 0 photos; 3 already in the set (the same file contents), kept once.',
+  );
+  await expect(panel.getByRole('alert')).toHaveCount(0);
+  await expect(panel.getByRole('button', { name: /^explain / })).toHaveCount(5);
+});
+
 test('adding many photos shows progress and can be cancelled; what was added stays after a reload', async ({ page }) => {
   const panel = await openPhotos(page);
   // 30 different large files (one 2951-px photo with different trailing bytes, which decoders ignore).

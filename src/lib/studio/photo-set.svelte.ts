@@ -19,6 +19,8 @@ export const TOP_CHANNELS = 6;
 export class PhotoSet {
   photos = $state<PhotoRecord[]>([]);
   progress = $state<PhotoProgress | null>(null);
+  /** The last adding of photos, once finished: what was added, already there, or skipped (until the next adding). */
+  lastAdd = $state<PhotoProgress | null>(null);
   explained = $state<PhotoExplained | null>(null);
   explaining = $state<string | null>(null);
   error = $state<string | null>(null);
@@ -114,6 +116,7 @@ export class PhotoSet {
     // Work cut off by the restart: what was stored so far is kept; the list is read again.
     if (this.progress && !this.progress.finished) {
       this.progress = { ...this.progress, finished: true, stopped: true };
+      if (this.progress.work === 'adding') this.lastAdd = this.progress;
       this.send({ type: 'photos-list' });
     }
   }
@@ -126,6 +129,7 @@ export class PhotoSet {
         return true;
       case 'photos-progress':
         this.progress = m.progress;
+        if (m.progress.work === 'adding') this.lastAdd = m.progress.finished ? m.progress : null;
         return true;
       case 'photo-explained':
         if (m.req === this.explainReq) {
