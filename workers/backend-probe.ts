@@ -1,7 +1,7 @@
 /**
  * The probe behind "auto" on a machine with a real GPU: the same small workload, shaped like one optimization step
- * at the batch each backend would run (batch-size.ts: 8 on wasm, 16 on a hardware GPU), timed on each backend that
- * could run and compared per image, so the fastest is kept. The workload uses the engine's
+ * at a batch for each backend (batch-size.ts probeBatch: 8 on wasm, 32 on a GPU), timed on each backend that could
+ * run and compared per image, so the fastest is kept. The workload uses the engine's
  * own sampler (registered kernels on wasm, gathers on GPU backends), a depthwise and a pointwise convolution, and the
  * Fourier parameterization's dense inverse-DFT product, forward and backward. A synthetic convolution alone had
  * ranked a GPU first where a whole step ran 7× slower on it than on wasm (BENCHMARKS.md, H200); the same probe at

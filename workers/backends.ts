@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendChoice, BackendReady, GpuInfo, GpuProbes } from '../src/lib/protocol.ts';
 import { rankByProbe, timeStepLike, type ProbeTime } from './backend-probe.ts';
-import { batchLimit } from './batch-size.ts';
+import { probeBatch } from './batch-size.ts';
 import { prepareWasmThreads } from './wasm-threads.ts';
 import { uploadWithoutMapping } from './webgpu-upload.ts';
 import { simdKernelsBound } from '../src/lib/engine/kernels/clipped-relu-grad.ts';
@@ -93,8 +93,8 @@ export async function startBackend(
     const ms: Record<string, ProbeTime> = {};
     for (const name of [...realGpus, 'wasm']) {
       try {
-        // Each backend at the batch it would render 128 px images in: a GPU's larger batches are part of its speed.
-        if (await start(name)) ms[name] = await timeStepLike(3, batchLimit(name, false, 128));
+        // Per image, a GPU at a larger batch than wasm: its larger batches are part of its speed (batch-size.ts).
+        if (await start(name)) ms[name] = await timeStepLike(3, probeBatch(name));
       } catch {
         /* a backend that fails the probe is not a candidate */
       }

@@ -13,6 +13,16 @@ export const MAX_BATCH = 8;
 export const GPU_MAX_BATCH = 16;
 const GPU_BATCH_PIXELS = GPU_MAX_BATCH * 128 * 128;
 
+/**
+ * The batch auto's probe (backend-probe.ts) times a backend at: its render batch on wasm and cpu, 32 on a GPU. The
+ * probe's workload is smaller than a render's step, so a GPU's fixed cost per dispatch weighs more in it; at 32 it
+ * ranked WebGPU, WebGL and wasm in the order of their 48-channel renders in the studio on the H200, at 8 it put wasm
+ * first (BENCHMARKS.md, session 25). 16, the render batch, was not tried in the probe there.
+ */
+export function probeBatch(backend: string): number {
+  return backend === 'webgl' || backend === 'webgpu' ? 32 : MAX_BATCH;
+}
+
 /** The batch limit for a backend (software: a software-rendered GPU) at a render size in pixels. */
 export function batchLimit(backend: string, software: boolean, size: number): number {
   if ((backend !== 'webgl' && backend !== 'webgpu') || software) return MAX_BATCH;

@@ -13,7 +13,7 @@ import { render } from '../../src/lib/engine/render.ts';
 import type { BackendChoice } from '../../src/lib/protocol.ts';
 import { timeStepLike } from '../../workers/backend-probe.ts';
 import { startBackend } from '../../workers/backends.ts';
-import { batchLimit } from '../../workers/batch-size.ts';
+import { probeBatch } from '../../workers/batch-size.ts';
 import { kernelTable } from '../kernel-table.ts';
 import { median } from '../stats.ts';
 
@@ -88,7 +88,7 @@ async function time(req: TimingRequest): Promise<void> {
     },
   });
   // What "auto" would measure for this backend (workers/backend-probe.ts), to set beside the real step below.
-  const probe = await timeStepLike(3, batchLimit(ready.backend, false, 128));
+  const probe = await timeStepLike(3, probeBatch(ready.backend));
   post({
     report: {
       phase: 'engine',

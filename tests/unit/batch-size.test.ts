@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_JOB_SETTINGS, jobKey, type Job } from '../../src/lib/protocol.ts';
 import { JobQueue } from '../../src/lib/queue.ts';
 import { rankByProbe } from '../../workers/backend-probe.ts';
-import { batchLimit, GPU_MAX_BATCH, MAX_BATCH } from '../../workers/batch-size.ts';
+import { batchLimit, GPU_MAX_BATCH, MAX_BATCH, probeBatch } from '../../workers/batch-size.ts';
 
 const job = (channel: number, size: number): Job => {
   const j = { modelId: 'm', layer: 'a', channel, variant: 0, settings: { ...DEFAULT_JOB_SETTINGS, size } };
@@ -47,17 +47,18 @@ describe('batch size per backend', () => {
     expect(q.takeBatch(8)).toHaveLength(8);
   });
 
-  it('auto ranks backends by probe time per image, each at its own batch', () => {
+  it('auto ranks backends by probe time per image, a GPU probed at a larger batch than wasm', () => {
+    expect([probeBatch('wasm'), probeBatch('cpu'), probeBatch('webgl'), probeBatch('webgpu')]).toEqual([8, 8, 32, 32]);
     // The H200's probe of session 25, second run (each backend at its batch): WebGPU, then WebGL, then wasm — the order
     // of their 48-channel renders in the studio. The first run's probe at batch 8 everywhere had put wasm first.
     const { ranked, note } = rankByProbe({
       wasm: { msPerImage: 8.4, batch: 8 },
-      webgpu: { msPerImage: 5.2, batch: 16 },
-      webgl: { msPerImage: 7.3, batch: 16 },
+      webgpu: { msPerImage: 5.2, batch: 32 },
+      webgl: { msPerImage: 7.3, batch: 32 },
     });
     expect(ranked).toEqual(['webgpu', 'webgl', 'wasm']);
     expect(note).toBe(
-      'probe, one step-shaped batch, per image: webgpu 5.2 ms (batch 16), webgl 7.3 ms (batch 16), wasm 8.4 ms (batch 8); webgpu runs, the fastest',
+      'probe, one step-shaped batch, per image: webgpu 5.2 ms (batch 32), webgl 7.3 ms (batch 32), wasm 8.4 ms (batch 8); webgpu runs, the fastest',
     );
   });
 });
