@@ -1,11 +1,11 @@
 /**
  * The probe behind "auto" on a machine with a real GPU: the same small workload, shaped like one optimization step
- * at a batch for each backend (batch-size.ts probeBatch: 8 on wasm, 32 on a GPU), timed on each backend that could
- * run and compared per image, so the fastest is kept. The workload uses the engine's
- * own sampler (registered kernels on wasm, gathers on GPU backends), a depthwise and a pointwise convolution, and the
- * Fourier parameterization's dense inverse-DFT product, forward and backward. A synthetic convolution alone had
- * ranked a GPU first where a whole step ran 7× slower on it than on wasm (BENCHMARKS.md, H200); the same probe at
- * batch 8 everywhere then ranked wasm first where WebGPU, at its own batch, rendered faster (BENCHMARKS.md, session 25).
+ * at 128 px, timed on each backend that could run at a batch of its own (batch-size.ts probeBatch: 8 on wasm, 32 on a
+ * GPU) and compared per image, so the fastest is kept. The workload uses the engine's own sampler (registered kernels
+ * on wasm, gathers on GPU backends), a depthwise and a pointwise convolution, and the Fourier parameterization's dense
+ * inverse-DFT product, forward and backward. A synthetic convolution alone had ranked a GPU first where a whole step
+ * ran 7× slower on it than on wasm (BENCHMARKS.md, H200, session 5); this probe at batch 8 everywhere ranked wasm first
+ * where WebGPU rendered 48 channels 15 % faster in the studio (BENCHMARKS.md, H200, session 25).
  */
 import * as tf from '@tensorflow/tfjs';
 import { prepareConv } from '../src/lib/engine/conv-ops.ts';

@@ -2,7 +2,8 @@
  * How many images one render batch may hold on the running backend. Measured on an H200 (BENCHMARKS.md, session 25;
  * ms per image-step of the engine at 128 px): WebGPU 16.9 / 5.1 / 4.5 / 5.3 / 6.1 at batch 1 / 8 / 16 / 32 / 48,
  * WebGL 20.5 / 7.6 / 6.6 / 7.5 / 8.0 — a hardware GPU gains up to 16 and loses beyond — while wasm on that machine's
- * CPU went 8.4 → 6.9 from batch 1 to 8, and on the 2-core machine larger batches gain nothing more. The limit shrinks
+ * CPU went 8.4 → 6.9 from batch 1 to 8, and on the 2-core machine batch 16 gains nothing over 8 (`npm run
+ * bench:profile -- --batch 8` / `16`: 6.2 / 6.1–6.2 ms per image, session 25). The limit shrinks
  * with the render size to keep a batch's memory where 16 images of 128 px have it. Software GPUs (SwiftShader) keep
  * 8: their cost grows with the pixels like wasm's.
  */
