@@ -441,7 +441,21 @@ test('composed objectives from the detail view: negative, difference, an interpo
   const dlg = page.getByRole('dialog');
   const strip = dlg.getByLabel('composed images');
   await dlg.getByRole('button', { name: 'negative' }).click();
-  await dlg.getByLabel('other channel').fill('9');
+  // The other channel starts as the next one; itself (a difference of nothing) or no channel at all is refused.
+  const other = dlg.getByLabel('other channel');
+  await expect(other).toHaveValue('3');
+  for (const [value, why] of [
+    ['2', 'pick another channel than this one'],
+    ['64', 'pick a channel from 0 to 63'],
+    ['', 'pick a channel from 0 to 63'],
+  ]) {
+    await other.fill(value);
+    await expect(dlg.getByTestId('compose-why')).toHaveText(why);
+    for (const name of ['sum', 'difference', 'interpolate ×5'])
+      await expect(dlg.getByRole('button', { name, exact: true })).toBeDisabled();
+  }
+  await other.fill('9');
+  await expect(dlg.getByTestId('compose-why')).toHaveCount(0);
   await dlg.getByRole('button', { name: 'difference' }).click();
   await dlg.getByRole('button', { name: 'interpolate ×5' }).click();
   await expect(strip.locator('figure')).toHaveCount(7);
