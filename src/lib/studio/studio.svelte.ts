@@ -103,6 +103,8 @@ export class Studio {
     etaByLayer: {},
     elsewhere: 0,
   });
+  /** The person paused the queue: a worker that takes over (a backend switch, a crash) starts paused too. */
+  private pausedByUser = false;
   cards = new CardStore();
   messages = $state<{ id: number; kind: 'info' | 'error'; text: string }[]>([]);
   /** The render cache in this browser (IndexedDB) behind the cards, shared with the other tabs. */
@@ -430,9 +432,6 @@ export class Studio {
   cancelAll() {
     this.requests.cancelAll(this.queue.running + this.queue.pending > 0);
   }
-
-  /** The person paused the queue: a worker that takes over (a backend switch, a crash) starts paused too. */
-  private pausedByUser = false;
 
   pause() {
     this.pausedByUser = true;
