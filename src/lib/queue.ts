@@ -1,8 +1,9 @@
 /**
  * The worker's job queue: priority order (then submission order), de-duplication by job id, and batching of jobs
- * that can be optimized together (same model, layer and settings), a group's variants always in one batch.
+ * that can be optimized together (same model, layer and settings), a group's variants always in one batch, and a
+ * person's renders (click priority) never in one batch with the gallery's.
  */
-import { groupKey, type Job } from './protocol.ts';
+import { groupKey, PRIORITY, type Job } from './protocol.ts';
 
 const settingsKey = (j: Job) => JSON.stringify([j.modelId, j.layer, j.settings]);
 
@@ -90,7 +91,12 @@ export class JobQueue {
     for (const head of order) {
       if (taken.has(head.id)) continue;
       const list = byKey.get(settingsKey(head))!;
-      const batch = takeGroups(list, typeof maxBatch === 'number' ? maxBatch : maxBatch(head.settings.size));
+      // What a person asked for is batched with what they asked for only: the gallery's own renders in the same batch
+      // would make them wait for images nobody is looking at (BENCHMARKS.md, session 25).
+      const urgent = head.priority >= PRIORITY.clicked;
+      const pool = urgent ? list.filter((j) => j.priority >= PRIORITY.clicked) : list;
+      const batch = takeGroups(pool, typeof maxBatch === 'number' ? maxBatch : maxBatch(head.settings.size));
+      if (urgent) list.splice(0, list.length, ...list.filter((j) => !batch.includes(j)));
       for (const j of batch) taken.add(j.id);
       batches.push(batch.map(({ seq: _seq, ...j }) => j));
     }

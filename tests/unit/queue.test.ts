@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_JOB_SETTINGS, jobKey, type Job } from '../../src/lib/protocol.ts';
+import { DEFAULT_JOB_SETTINGS, jobKey, PRIORITY, type Job } from '../../src/lib/protocol.ts';
 import { JobQueue } from '../../src/lib/queue.ts';
 
 const job = (layer: string, channel: number, priority = 0, steps = 256): Job => {
@@ -81,6 +81,20 @@ describe('job queue', () => {
     const cut = r.plan(2);
     expect(cut.flat()).toHaveLength(7);
     expect(Math.max(...cut.map((b) => b.length))).toBe(2);
+  });
+
+  it("batches a person's renders with each other only, not with the gallery's of the same layer and settings", () => {
+    const q = new JobQueue();
+    // The gallery's renders of a band (background, on screen), then two clicks on the same band.
+    q.add([job('a', 0, PRIORITY.background), job('a', 1, PRIORITY.background), job('a', 2, PRIORITY.visible)]);
+    q.add([job('a', 40, PRIORITY.clicked + 1), job('a', 41, PRIORITY.clicked + 2)]);
+    expect(q.plan(8).map((b) => b.map((j) => j.channel))).toEqual([
+      [41, 40],
+      [2, 0, 1],
+    ]);
+    expect(q.takeBatch(8).map((j) => j.channel)).toEqual([41, 40]);
+    // The gallery's own batch is whole as before.
+    expect(q.takeBatch(8).map((j) => j.channel)).toEqual([2, 0, 1]);
   });
 
   it('leaves jobs for another model queued', () => {
