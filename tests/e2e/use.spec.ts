@@ -431,6 +431,24 @@ test('a link to an image renders exactly that image in a fresh page and opens it
   expect(Buffer.from(b.data as Uint8Array).equals(Buffer.from(a.data as Uint8Array))).toBe(true);
 });
 
+test('stepping quickly through channels in the detail view renders the one looked at first, not in a batch with those passed', async ({
+  page,
+}) => {
+  test.setTimeout(180_000);
+  await page.goto(SMALL.replace('steps=64', 'steps=512'));
+  await renderCard(page, 'conv_pw_3_bn', 1);
+  await card(page, 'conv_pw_3_bn', 1).click();
+  const dlg = page.getByRole('dialog');
+  for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowRight');
+  await expect(dlg.getByRole('heading', { level: 2 })).toHaveText('conv_pw_3_bn · channel 6');
+  await expect(card(page, 'conv_pw_3_bn', 6)).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+  // The channels stepped past are still to come (a batch with channel 6 would have finished them with it).
+  const passed = await Promise.all([3, 4, 5].map((ch) => card(page, 'conv_pw_3_bn', ch).getAttribute('data-status')));
+  expect(passed).not.toContain('done');
+  for (const ch of [2, 3, 4, 5])
+    await expect(card(page, 'conv_pw_3_bn', ch)).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+});
+
 test('composed objectives from the detail view: negative, difference, an interpolation strip in one batch, a unit at a click', async ({
   page,
 }) => {

@@ -149,6 +149,20 @@ export class RenderRequests {
   }
 
   /**
+   * The detail view stepped on from a render it had asked for that has not started: it gives way to the one looked at
+   * now, dropping to the on-screen class (a person's render still: kept over a change of settings, never dropped), so
+   * that what the person is looking at is rendered next, alone, rather than in a batch of the channels passed over.
+   */
+  passOver(key: string) {
+    const job = this.outstanding.get(key);
+    if (!job || job.priority < PRIORITY.clicked || this.cards.get(key)?.status !== 'queued') return;
+    const model = this.host.model();
+    const depth = model ? model.layers.findIndex((l) => l.name === job.layer) : 0;
+    job.priority = this.priorities.of('visible', depth, model?.layers.length ?? 1);
+    this.host.send({ type: 'prioritize', ids: [key], priority: job.priority });
+  }
+
+  /**
    * A band left the screen: the queued renders only being on screen asked for are dropped (scrolling through the
    * gallery does not leave a queue behind), the background ones go back to background priority; clicked ones stay.
    */

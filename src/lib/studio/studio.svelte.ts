@@ -424,6 +424,11 @@ export class Studio {
     this.requests.demote(layer, channels, settings);
   }
 
+  /** The detail view moved on from `key`'s render before it started: what is looked at now goes first. */
+  passOver(key: string) {
+    this.requests.passOver(key);
+  }
+
   /** Cancels some renders (a card's, a band's): queued ones leave the queue, running ones stop at their next step. */
   cancel(keys: string[]) {
     this.requests.cancel(keys);
