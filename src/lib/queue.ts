@@ -22,9 +22,6 @@ function takeGroups<T extends Job>(list: T[], max: number): T[] {
   const batch: T[] = [];
   for (const g of groups.values()) if (batch.length + g.length <= max) batch.push(...g);
   if (!batch.length) batch.push(...list.slice(0, max));
-  const ids = new Set(batch.map((j) => j.id));
-  const rest = list.filter((j) => !ids.has(j.id));
-  list.splice(0, list.length, ...rest);
   return batch;
 }
 
@@ -90,13 +87,11 @@ export class JobQueue {
     const batches: Job[][] = [];
     for (const head of order) {
       if (taken.has(head.id)) continue;
-      const list = byKey.get(settingsKey(head))!;
       // What a person asked for is batched with what they asked for only: the gallery's own renders in the same batch
       // would make them wait for images nobody is looking at (BENCHMARKS.md, session 25).
       const urgent = head.priority >= PRIORITY.clicked;
-      const pool = urgent ? list.filter((j) => j.priority >= PRIORITY.clicked) : list;
+      const pool = byKey.get(settingsKey(head))!.filter((j) => !taken.has(j.id) && (!urgent || j.priority >= PRIORITY.clicked));
       const batch = takeGroups(pool, typeof maxBatch === 'number' ? maxBatch : maxBatch(head.settings.size));
-      if (urgent) list.splice(0, list.length, ...list.filter((j) => !batch.includes(j)));
       for (const j of batch) taken.add(j.id);
       batches.push(batch.map(({ seq: _seq, ...j }) => j));
     }
