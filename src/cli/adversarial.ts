@@ -49,7 +49,7 @@ async function main(argv: string[]): Promise<void> {
   const backendChoice = backendOption(values.backend);
   const source = modelSource(values.model!);
   // TensorFlow.js (0.8 s to import) only once the options are known to be good: a typo is answered at once.
-  const [{ attack, classScoreLayer }, { useBackend }, { centreCrop, readPhotoOption }, { loadModel }] = await Promise.all([
+  const [{ attack, classScoreLayer }, { useBackend }, { readPhotoOption }, { loadModel }] = await Promise.all([
     import('../lib/engine/adversarial.ts'),
     import('../lib/node/backend.ts'),
     import('../lib/node/files.ts'),
@@ -60,10 +60,8 @@ async function main(argv: string[]): Promise<void> {
   const model = await loadModel(source, inputRange);
   const scores = model.layer(classScoreLayer(model));
   const target = values.target === undefined ? null : intOption('target', values.target, 0, 0, scores.shape[2] - 1);
-  const photo = await readPhotoOption(photoPath);
   const [h] = model.inputShape;
-  const view = centreCrop(photo, h);
-  photo.dispose();
+  const view = await readPhotoOption(photoPath, h);
   process.stderr.write(
     `featurescope: ${model.info.id}, ${photoPath} at ${h}px, ε ${epsilon}, ${steps === 1 ? 'FGSM' : `PGD ≤ ${steps} steps`}` +
       `${target === null ? ', untargeted' : `, target class ${target}`} on ${backend}\n`,

@@ -50,23 +50,20 @@ async function main(argv: string[]): Promise<void> {
   const backendChoice = backendOption(values.backend);
   const source = modelSource(values.model!);
   // TensorFlow.js (0.8 s to import) only once the options are known to be good: a typo is answered at once.
-  const [{ invertPhoto }, { rgbBytes }, { useBackend }, { centreCrop, readPhotoOption }, { loadModel }, layerChoice] =
-    await Promise.all([
-      import('../lib/engine/inversion.ts'),
-      import('../lib/engine/image-ops.ts'),
-      import('../lib/node/backend.ts'),
-      import('../lib/node/files.ts'),
-      import('../lib/node/load-model.ts'),
-      import('../lib/studio/main-layers.ts'),
-    ]);
+  const [{ invertPhoto }, { rgbBytes }, { useBackend }, { readPhotoOption }, { loadModel }, layerChoice] = await Promise.all([
+    import('../lib/engine/inversion.ts'),
+    import('../lib/engine/image-ops.ts'),
+    import('../lib/node/backend.ts'),
+    import('../lib/node/files.ts'),
+    import('../lib/node/load-model.ts'),
+    import('../lib/studio/main-layers.ts'),
+  ]);
   const backend = await useBackend(backendChoice);
   const model = await loadModel(source, inputRange);
   // By default four layers over the depth, as the studio's lab picks them (those with a map left at this size).
   const layers = asked ?? layerChoice.spreadLayers(layerChoice.inversionLayers(model.layers, size).map((l) => l.name));
   for (const l of layers) model.layer(l);
-  const photo = await readPhotoOption(photoPath);
-  const view = centreCrop(photo, size);
-  photo.dispose();
+  const view = await readPhotoOption(photoPath, size);
   process.stderr.write(
     `featurescope: ${model.info.id}, ${photoPath} at ${size}px, ${steps} steps, layers ${layers.join(', ')} on ${backend}\n`,
   );

@@ -3,7 +3,8 @@ import { open, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, basename, resolve, sep } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-export { centreCrop } from '../engine/image-ops.ts';
+import { centreCrop } from '../engine/image-ops.ts';
+export { centreCrop };
 import decodeJpeg, { init as initJpeg } from '@jsquash/jpeg/decode.js';
 import { decode as decodePng } from 'fast-png';
 import type { ReadFile } from '../engine/artifacts.ts';
@@ -119,12 +120,21 @@ export async function readImage(path: string): Promise<tf.Tensor3D> {
   return imageFromPixels(await readPixels(path));
 }
 
-/** A command's --photo, decoded; a file that is not a readable image is the person's mistake (a usage error). */
-export async function readPhotoOption(path: string): Promise<tf.Tensor3D> {
+/**
+ * A command's --photo as the network sees it: decoded, its centre square resized to side × side ([1, side, side, 3]).
+ * A file that is not a readable image is the person's mistake (a usage error).
+ */
+export async function readPhotoOption(path: string, side: number): Promise<tf.Tensor4D> {
+  let photo: tf.Tensor3D;
   try {
-    return await readImage(path);
+    photo = await readImage(path);
   } catch (e) {
     throw new UsageError(`--photo: ${(e as Error).message}`);
+  }
+  try {
+    return centreCrop(photo, side);
+  } finally {
+    photo.dispose();
   }
 }
 
