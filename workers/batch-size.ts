@@ -13,6 +13,7 @@ export const MAX_BATCH = 8;
 /** A batch on a hardware GPU at 128 px and below. */
 export const GPU_MAX_BATCH = 16;
 const GPU_BATCH_PIXELS = GPU_MAX_BATCH * 128 * 128;
+const onGpu = (backend: string) => backend === 'webgl' || backend === 'webgpu';
 
 /**
  * The batch auto's probe (backend-probe.ts) times a backend at: its render batch on wasm and cpu, 32 on a GPU. The
@@ -21,11 +22,11 @@ const GPU_BATCH_PIXELS = GPU_MAX_BATCH * 128 * 128;
  * first (BENCHMARKS.md, session 25). 16, the render batch, was not tried in the probe there.
  */
 export function probeBatch(backend: string): number {
-  return backend === 'webgl' || backend === 'webgpu' ? 32 : MAX_BATCH;
+  return onGpu(backend) ? 32 : MAX_BATCH;
 }
 
 /** The batch limit for a backend (software: a software-rendered GPU) at a render size in pixels. */
 export function batchLimit(backend: string, software: boolean, size: number): number {
-  if ((backend !== 'webgl' && backend !== 'webgpu') || software) return MAX_BATCH;
+  if (!onGpu(backend) || software) return MAX_BATCH;
   return Math.max(MAX_BATCH, Math.min(GPU_MAX_BATCH, Math.floor(GPU_BATCH_PIXELS / (size * size))));
 }
