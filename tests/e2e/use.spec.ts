@@ -366,6 +366,9 @@ test('after a reload: the class renders are back, and the page opens on the mode
   await logits.getByLabel('class search').fill('tabby');
   await logits.getByRole('option', { name: /tabby/ }).click();
   await expect(logits.locator('.card[data-channel="281"]')).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+  // The image is written to the cache after it is done: a reload before that renders it again (and failed this test
+  // once in a fresh-clone CI run, session 25).
+  await expect(page.getByText('1 cached')).toBeVisible({ timeout: 30_000 });
   await page.reload();
   await expect(band(page, 'conv_preds').locator('.card[data-channel="281"]')).toHaveAttribute('data-cached', 'yes', {
     timeout: 60_000,
