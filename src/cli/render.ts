@@ -3,29 +3,64 @@
  *   npm run render -- --model <id | path/to/model.json> --layer <name> --channels 3,17,40-47 --out <dir>
  *     [--size 128] [--steps 160] [--seed 0] [--objective channel|neuron|layer|logit] [--param fourier|pixel]
  *     [--variants 1 [--diversity 100]] [--batch 8] [--input-range min,max] [--mean r,g,b --std r,g,b] [--backend wasm|cpu]
+ *     [--engines N]
  * Writes <out>/<layer>-<channel>[-v<variant>].png (settings in a PNG text chunk) and <out>/manifest.json.
+ * Several channels render on one engine per core (node/render-pool.ts), one channel on one multi-threaded engine.
  */
 // First: tfjs's Node bundles load with a pthread pool of the threads used and without source maps (tfjs-load-hook.ts).
 import '../lib/node/tfjs-load-hook.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { FeatureModel } from '../lib/engine/model.ts';
 import { DEFAULT_SETTINGS, type RenderSettings } from '../lib/engine/render-settings.ts';
+import type { RenderResult } from '../lib/engine/render.ts';
 import { imageMeta } from '../lib/export/image-meta.ts';
 import { DEFAULT_JOB_SETTINGS } from '../lib/protocol.ts';
 import { SETTING_BOUNDS } from '../lib/settings.ts';
 import { safeName, variantSuffix } from '../lib/export/file-names.ts';
 import { encodePng } from '../lib/export/png.ts';
 import { UsageError } from '../lib/node/usage-error.ts';
-import { modelSource } from '../lib/node/model-source.ts';
+import { modelSource, type ModelSource } from '../lib/node/model-source.ts';
+import type { BackendName } from '../lib/node/backend.ts';
+import type { Normalization } from '../lib/engine/model.ts';
 import { parseChannels } from '../lib/engine/channels.ts';
+import { enginesFor, localEngine, runBatches, threadEngine, type Engine } from '../lib/node/render-pool.ts';
 import { backendOption, failCli, inputRangeOption, intOption, joinNegativeValues, LAYER_OPTIONS, oneOf } from './options.ts';
 
 const OBJECTIVES = ['channel', 'neuron', 'layer', 'logit'] as const;
 const PARAMS = ['fourier', 'pixel'] as const;
+const USAGE =
+  'usage: npm run render -- --model <id|model.json> --layer <name> --channels 3,17,40-47 --out <dir>\n' +
+  '  [--size 128] [--steps 160] [--seed 0] [--objective channel|neuron|layer|logit] [--param fourier|pixel]\n' +
+  '  [--variants 1 [--diversity 100]] [--batch 8] [--input-range min,max] [--mean r,g,b --std r,g,b]\n' +
+  '  [--backend wasm|cpu] [--engines N]\n';
 
-async function main(argv: string[]): Promise<void> {
+/** One image of the run: the channel it is written as, and the target it renders. */
+interface Item {
+  channel: number;
+  index: number;
+  variant: number;
+}
+
+interface RenderRun {
+  model: string;
+  source: ModelSource;
+  out: string;
+  settings: RenderSettings;
+  channels: number[];
+  variants: number;
+  inputRange?: [number, number];
+  normalize?: Normalization;
+  backends?: BackendName[];
+  /** The images, in batches: whole groups (a channel and its variants) per batch. */
+  batches: Item[][];
+  /** Engines that render at once (one per core unless --engines); never more than there are batches. */
+  engines: number;
+}
+
+/** The command line checked and turned into a run, without TensorFlow.js (a typo is answered at once); null: --help. */
+function readRun(argv: string[]): RenderRun | null {
   const { values } = parseArgs({
     args: joinNegativeValues(argv),
     options: {
@@ -39,24 +74,17 @@ async function main(argv: string[]): Promise<void> {
       std: { type: 'string' },
       variants: { type: 'string' },
       diversity: { type: 'string' },
+      engines: { type: 'string' },
     },
     strict: true,
   });
-  if (values.help) {
-    process.stdout.write(
-      'usage: npm run render -- --model <id|model.json> --layer <name> --channels 3,17,40-47 --out <dir>\n' +
-        '  [--size 128] [--steps 160] [--seed 0] [--objective channel|neuron|layer|logit] [--param fourier|pixel]\n' +
-        '  [--variants 1 [--diversity 100]] [--batch 8] [--input-range min,max] [--mean r,g,b --std r,g,b]\n' +
-        '  [--backend wasm|cpu]\n',
-    );
-    return;
-  }
+  if (values.help) return null;
   const objective = oneOf('objective', values.objective, OBJECTIVES, 'channel');
   if (!values.layer && objective !== 'logit') throw new UsageError('--layer is required (e.g. --layer conv_pw_5_bn)');
   if (!values.out) throw new UsageError('--out <dir> is required');
   const channels = parseChannels(values.channels ?? '0');
   const inputRange = inputRangeOption(values['input-range']);
-  let normalize: { mean: [number, number, number]; std: [number, number, number] } | undefined;
+  let normalize: Normalization | undefined;
   if (values.mean !== undefined || values.std !== undefined) {
     const triple = (name: string, v: string | undefined) => {
       const p = (v ?? '').split(',').map(Number);
@@ -85,59 +113,63 @@ async function main(argv: string[]): Promise<void> {
     throw new UsageError('--diversity acts among variants of one channel: give --variants 2 or more');
   settings.diversity = variants > 1 ? intOption('diversity', values.diversity, 100, 0, SETTING_BOUNDS.diversity[1]) : 0;
   const batch = intOption('batch', values.batch, 8, 1, 64);
-  // Whole groups per batch: a variant's image depends on the rest of its group.
-  const perBatch = Math.max(1, Math.floor(batch / variants));
-  const backendChoice = backendOption(values.backend);
+  const asked = values.engines === undefined ? undefined : intOption('engines', values.engines, 1, 1, 64);
+  const backends = backendOption(values.backend);
   const source = modelSource(values.model!);
-  // TensorFlow.js (0.8 s to import) only once the options are known to be good: a typo is answered at once.
-  const [{ useBackend }, { loadModel }, { render }] = await Promise.all([
+  const engines = enginesFor(channels.length, cpus().length, asked);
+  // --batch is the images in flight at once: whole groups (a variant's image depends on the rest of its group), the
+  // batch shared out among the engines.
+  const groups = Math.max(1, Math.floor(batch / variants));
+  const perEngine = Math.max(1, Math.ceil(Math.min(groups, channels.length) / engines));
+  const batches: Item[][] = [];
+  for (let i = 0; i < channels.length; i += perEngine)
+    batches.push(
+      channels
+        .slice(i, i + perEngine)
+        .flatMap((channel) =>
+          objective === 'layer'
+            ? [{ channel, index: 0, variant: channel }]
+            : Array.from({ length: variants }, (_, variant) => ({ channel, index: channel, variant })),
+        ),
+    );
+  const run = { model: values.model!, source, out: values.out, settings, channels, variants, inputRange, normalize };
+  return { ...run, backends, batches, engines: Math.min(engines, batches.length) };
+}
+
+/** Loads the model on this thread, checks the layer and channels, renders the batches on this and the helper engines. */
+async function render(run: RenderRun, helpers: Engine[]): Promise<void> {
+  const { settings, channels, variants } = run;
+  const [{ useBackend }, { loadModel }] = await Promise.all([
     import('../lib/node/backend.ts'),
     import('../lib/node/load-model.ts'),
-    import('../lib/engine/render.ts'),
   ]);
-  const backend = await useBackend(backendChoice);
-
-  const model: FeatureModel = await loadModel(source, inputRange, normalize);
-  if (!inputRange && model.declaredRange)
+  // With helpers, every engine is single-threaded: the engines are the parallelism.
+  const backend = await useBackend(run.backends, helpers.length ? 1 : undefined);
+  const model = await loadModel(run.source, run.inputRange, run.normalize);
+  if (!run.inputRange && model.declaredRange)
     process.stderr.write(`input range [${model.declaredRange.range.join(', ')}]: ${model.declaredRange.why}\n`);
-  const layer = objective === 'logit' ? model.logitsLayer : model.layer(settings.layer);
+  const layer = settings.objective === 'logit' ? model.logitsLayer : model.layer(settings.layer);
   if (!layer) throw new UsageError(`model ${model.info.id} has no class-score layer for --objective logit`);
   settings.layer = layer.name;
-  if (objective !== 'layer') {
+  if (settings.objective !== 'layer') {
     const bad = channels.find((c) => c >= layer.shape[2]);
     if (bad !== undefined) {
       throw new UsageError(
-        `--channels: ${bad} is out of range: layer ${layer.name} has ${layer.shape[2]} ${objective === 'logit' ? 'classes' : 'channels'} (0-${layer.shape[2] - 1})`,
+        `--channels: ${bad} is out of range: layer ${layer.name} has ${layer.shape[2]} ${settings.objective === 'logit' ? 'classes' : 'channels'} (0-${layer.shape[2] - 1})`,
       );
     }
   }
-  await mkdir(values.out, { recursive: true });
+  await mkdir(run.out, { recursive: true });
   process.stderr.write(
-    `featurescope: ${model.info.id} ${layer.name} [${layer.shape.join('x')}] ${objective} ×${channels.length} on ${backend}, ` +
-      `${settings.size}px ${settings.steps} steps, batch ${Math.min(perBatch, channels.length) * variants}` +
+    `featurescope: ${model.info.id} ${layer.name} [${layer.shape.join('x')}] ${settings.objective} ×${channels.length} on ${backend}, ` +
+      `${settings.size}px ${settings.steps} steps, batch ${run.batches[0].length}` +
+      `${run.engines > 1 ? ` on each of ${run.engines} engines` : ''}` +
       `${variants > 1 ? ` (${variants} variants each, diversity ${settings.diversity})` : ''}\n`,
   );
-  const manifest: Record<string, unknown>[] = [];
-  const started = Date.now();
-  for (let i = 0; i < channels.length; i += perBatch) {
-    const group = channels.slice(i, i + perBatch);
-    const images = group.flatMap((channel) =>
-      objective === 'layer'
-        ? [{ channel, index: 0, variant: channel }]
-        : Array.from({ length: variants }, (_, variant) => ({ channel, index: channel, variant })),
-    );
-    const result = await render(
-      model,
-      settings,
-      images.map(({ index, variant }) => ({ index, variant })),
-      {
-        onSnapshot: (s) =>
-          process.stderr.write(
-            `  [${i + group.length}/${channels.length}] step ${s.step}/${settings.steps} objective ${s.values.map((v) => v.toFixed(2)).join(' ')}\n`,
-          ),
-      },
-    );
-    for (const [k, { channel, variant }] of images.entries()) {
+  /** The PNGs of one finished batch, and its manifest entries. */
+  const write = async (items: Item[], result: RenderResult) => {
+    const entries: Record<string, unknown>[] = [];
+    for (const [k, { channel, variant }] of items.entries()) {
       const meta = imageMeta({
         model: model.info.id,
         layer: layer.name,
@@ -148,18 +180,45 @@ async function main(argv: string[]): Promise<void> {
         settings: variants > 1 ? { ...settings, variants } : settings,
       });
       const file = `${safeName(layer.name)}-${channel}${variantSuffix(variant, variants)}.png`;
-      await writeFile(join(values.out, file), encodePng(result.final.images[k], result.final.width, result.final.height, meta));
-      manifest.push({ file, ...meta, seconds: result.seconds / images.length });
+      await writeFile(join(run.out, file), encodePng(result.final.images[k], result.final.width, result.final.height, meta));
+      entries.push({ file, ...meta, seconds: result.seconds / items.length });
     }
-  }
+    return entries;
+  };
+  const written: Record<string, unknown>[][] = [];
+  const started = Date.now();
+  const targets = run.batches.map((items) => items.map(({ index, variant }) => ({ index, variant })));
+  await runBatches([localEngine(model), ...helpers], settings, targets, {
+    onSnapshot: (b, s) =>
+      process.stderr.write(
+        `  [batch ${b + 1}/${run.batches.length}] step ${s.step}/${settings.steps} objective ${s.values.map((v) => v.toFixed(2)).join(' ')}\n`,
+      ),
+    onEngineLost: (why) => process.stderr.write(`featurescope: a render engine was lost (${why}); the others go on\n`),
+    onResult: async (b, result) => void (written[b] = await write(run.batches[b], result)),
+  });
+  const manifest = written.flat();
   await writeFile(
-    join(values.out, 'manifest.json'),
+    join(run.out, 'manifest.json'),
     JSON.stringify({ model: model.info.id, layer: layer.name, images: manifest }, null, 2),
   );
   process.stderr.write(
-    `featurescope: wrote ${manifest.length} image(s) to ${values.out} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+    `featurescope: wrote ${manifest.length} image(s) to ${run.out} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
   );
   model.dispose();
+}
+
+async function main(argv: string[]): Promise<void> {
+  const run = readRun(argv);
+  if (!run) return void process.stdout.write(USAGE);
+  // The helper engines start now and load their model while this thread loads its own.
+  const helpers = Array.from({ length: run.engines - 1 }, () =>
+    threadEngine({ model: run.model, inputRange: run.inputRange, normalize: run.normalize, backends: run.backends }),
+  );
+  try {
+    await render(run, helpers);
+  } finally {
+    for (const h of helpers) h.close();
+  }
 }
 
 main(process.argv.slice(2)).catch(failCli);

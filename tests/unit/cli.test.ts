@@ -52,6 +52,28 @@ describe('render CLI', () => {
     }
   });
 
+  it('renders several channels on two engines (one per core) to the same pixels as on one', () => {
+    const run = (engines: string) => {
+      const out = mkdtempSync(join(tmpdir(), 'fs-cli-e-'));
+      const args = ['--model', 'mobilenet_v1_0.25_224', '--layer', 'conv_pw_4_bn', '--channels', '3-6', '--steps', '16'];
+      const r = cli(...args, '--size', '48', '--seed', '5', '--engines', engines, '--out', out);
+      expect(r.status, r.stderr).toBe(0);
+      const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+      expect(manifest.images.map((i: { channel: number }) => i.channel)).toEqual([3, 4, 5, 6]);
+      const pixels = [3, 4, 5, 6].map((c) => Buffer.from(decode(readFileSync(join(out, `conv_pw_4_bn-${c}.png`))).data));
+      return { stderr: r.stderr, pixels, values: manifest.images.map((i: { value: number }) => i.value) };
+    };
+    const two = run('2');
+    const one = run('1');
+    expect(two.stderr).toMatch(/batch 2 on each of 2 engines/);
+    expect(two.stderr).toMatch(/\[batch 2\/2\] step 16\/16/);
+    expect(one.stderr).not.toMatch(/engines/);
+    for (let k = 0; k < 4; k++) expect(two.pixels[k].equals(one.pixels[k]), `channel ${k + 3}`).toBe(true);
+    expect(two.values).toEqual(one.values);
+    // And the images are images, not blanks: the channels' renders differ.
+    expect(two.pixels[0].equals(two.pixels[1])).toBe(false);
+  });
+
   it('renders variants of each channel together (whole groups per batch), pushed apart by --diversity', () => {
     const run = (diversity: string) => {
       const out = mkdtempSync(join(tmpdir(), 'fs-cli-v-'));
@@ -59,8 +81,8 @@ describe('render CLI', () => {
       const r = cli(...args, '--size', '40', '--variants', '2', '--diversity', diversity, '--batch', '3', '--out', out);
       expect(r.status, r.stderr).toBe(0);
       // A batch of 3 holds one group of 2: two batches, never a variant without the other.
-      expect(r.stderr).toMatch(/batch 2 \(2 variants each, diversity \d+\)/);
-      expect(r.stderr.match(/\[1\/2\] step 12\/12 objective \S+ \S+\n/)).not.toBeNull();
+      expect(r.stderr).toMatch(/batch 2( on each of 2 engines)? \(2 variants each, diversity \d+\)/);
+      expect(r.stderr.match(/\[batch 1\/2\] step 12\/12 objective \S+ \S+\n/)).not.toBeNull();
       return out;
     };
     const [pushed, free] = [run('300'), run('0')];

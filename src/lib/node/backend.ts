@@ -12,10 +12,14 @@ import { shareIdentityOnWasm } from '../engine/kernels/shared-identity.ts';
 
 export type BackendName = 'wasm' | 'cpu' | 'webgl';
 
-export async function useBackend(preferred: BackendName[] = ['wasm', 'cpu']): Promise<BackendName> {
+/**
+ * Starts the first of `preferred` that works. `wasmThreads` fixes wasm's thread count (default: the cores, or
+ * FEATURESCOPE_WASM_THREADS); it counts only for the process's first wasm start.
+ */
+export async function useBackend(preferred: BackendName[] = ['wasm', 'cpu'], wasmThreads?: number): Promise<BackendName> {
   for (const name of preferred) {
     try {
-      if (name === 'wasm' && tf.findBackend('wasm') == null) enableWasmThreads();
+      if (name === 'wasm' && tf.findBackend('wasm') == null) enableWasmThreads(wasmThreads);
       if (await tf.setBackend(name)) {
         await tf.ready();
         if (name === 'wasm') shareIdentityOnWasm();

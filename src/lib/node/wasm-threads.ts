@@ -35,9 +35,11 @@ export function pthreadWorkersStarted(): number {
   return pthreadWorkers;
 }
 
-/** Prepares the threaded wasm build for Node; call before `tf.setBackend('wasm')`. Returns the threads asked for. */
-export function enableWasmThreads(): number {
-  const threads = wasmThreadsWanted();
+/**
+ * Prepares the threaded wasm build for Node; call before `tf.setBackend('wasm')`. Returns the threads asked for:
+ * `threads` when given (a render thread of node/render-pool.ts runs on one), else wasmThreadsWanted().
+ */
+export function enableWasmThreads(threads = wasmThreadsWanted()): number {
   if (threads <= 1) {
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     return 1;
