@@ -197,13 +197,14 @@ async function render(run: RenderRun, helpers: Engine[]): Promise<void> {
     onResult: async (b, result) => void (written[b] = await write(run.batches[b], result)),
   });
   const manifest = written.flat();
+  // Per image, `seconds` is its batch's render time shared among the batch; engines run at once, so the run's own wall
+  // time (from the first batch to the last PNG) is the throughput figure.
+  const seconds = (Date.now() - started) / 1000;
   await writeFile(
     join(run.out, 'manifest.json'),
-    JSON.stringify({ model: model.info.id, layer: layer.name, images: manifest }, null, 2),
+    JSON.stringify({ model: model.info.id, layer: layer.name, engines: run.engines, seconds, images: manifest }, null, 2),
   );
-  process.stderr.write(
-    `featurescope: wrote ${manifest.length} image(s) to ${run.out} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
-  );
+  process.stderr.write(`featurescope: wrote ${manifest.length} image(s) to ${run.out} in ${seconds.toFixed(1)} s\n`);
   model.dispose();
 }
 

@@ -61,6 +61,8 @@ describe('render CLI', () => {
       const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
       expect(manifest.images.map((i: { channel: number }) => i.channel)).toEqual([3, 4, 5, 6]);
       const pixels = [3, 4, 5, 6].map((c) => Buffer.from(decode(readFileSync(join(out, `conv_pw_4_bn-${c}.png`))).data));
+      expect(manifest.engines).toBe(Number(engines));
+      expect(manifest.seconds).toBeGreaterThan(0);
       return { stderr: r.stderr, pixels, values: manifest.images.map((i: { value: number }) => i.value) };
     };
     const two = run('2');

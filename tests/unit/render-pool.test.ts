@@ -8,7 +8,7 @@ import { DEFAULT_SETTINGS } from '../../src/lib/engine/render-settings.ts';
 import { EngineLost, enginesFor, runBatches, threadEngine, type Engine } from '../../src/lib/node/render-pool.ts';
 
 const settings = { ...DEFAULT_SETTINGS, layer: 'x' };
-const tick = () => new Promise((r) => setTimeout(r, 5));
+const tick = () => new Promise<void>((r) => setTimeout(r, 5));
 
 /** A result whose clean values name the targets it rendered and the engine that rendered them. */
 function resultOf(targets: RenderTarget[], engine: string): RenderResult {
