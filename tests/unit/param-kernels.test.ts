@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../src/lib/node/backend.ts';
 import { fftFactors, heightFft, heightFftAvailable } from '../../src/lib/engine/kernels/height-fft.ts';
 import { createParam, idftMatrices } from '../../src/lib/engine/param.ts';
+import { widthFft, widthFftAvailable, widthFftSize } from '../../src/lib/engine/kernels/width-fft.ts';
 import { planesToPixelsAvailable } from '../../src/lib/engine/kernels/planes-to-pixels.ts';
 
 /** The dense form the kernel replaces: the inverse-DFT matrix (times h), then the transpose into rows. */
@@ -70,6 +71,37 @@ describe("the Fourier parameterization's kernels (height FFT, colour planes to p
           const viaFft = tf.grad((v) => tf.sum(tf.mul(heightFft(v as tf.Tensor2D, shape), dy)))(x);
           const viaDense = tf.grad((v) => tf.sum(tf.mul(dense(v as tf.Tensor2D, h, n, wHalf), dy)))(x);
           expect(relErr(viaFft, viaDense), `${backend} ${h} adjoint`).toBeLessThan(5e-6);
+        });
+      }
+      expect(tf.memory().numTensors, `${backend}: no tensor left behind`).toBe(before);
+    }
+  });
+
+  it('the width FFT equals the dense inverse real DFT (M2), and its gradient the dense adjoint, on wasm and cpu', async () => {
+    expect([4, 64, 128, 256].every(widthFftSize)).toBe(true);
+    expect([2, 96, 160, 224, 27].some(widthFftSize)).toBe(false);
+    for (const backend of ['wasm', 'cpu'] as const) {
+      await useBackend([backend]);
+      const before = tf.memory().numTensors;
+      // 128 px at batch 8 (3072 rows: six tiles) and batch 1, a last tile of 88 rows at 64 px, 256 px, the smallest.
+      for (const [rows, w] of [
+        [3072, 128],
+        [384, 128],
+        [600, 64],
+        [100, 256],
+        [3, 4],
+      ]) {
+        expect(widthFftAvailable(w), `${backend} ${w}`).toBe(true);
+        const wHalf = w / 2 + 1;
+        tf.tidy(() => {
+          const m2 = tf.tensor2d(idftMatrices(4, w).m2, [2 * wHalf, w]);
+          const x = tf.randomNormal([rows, 2 * wHalf], 0, 1, 'float32', w) as tf.Tensor2D;
+          const dy = tf.randomNormal([rows, w], 0, 1, 'float32', w + 1);
+          const shape = { rows, w };
+          expect(relErr(widthFft(x, shape), tf.matMul(x, m2)), `${backend} ${rows}×${w} forward`).toBeLessThan(5e-6);
+          const viaFft = tf.grad((v) => tf.sum(tf.mul(widthFft(v as tf.Tensor2D, shape), dy)))(x);
+          const viaDense = tf.grad((v) => tf.sum(tf.mul(tf.matMul(v as tf.Tensor2D, m2), dy)))(x);
+          expect(relErr(viaFft, viaDense), `${backend} ${rows}×${w} adjoint`).toBeLessThan(5e-6);
         });
       }
       expect(tf.memory().numTensors, `${backend}: no tensor left behind`).toBe(before);

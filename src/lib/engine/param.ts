@@ -2,14 +2,15 @@
  * Image parameterizations: what the optimizer actually changes, and how it becomes an RGB image in [0,1].
  *  - pixel: one value per pixel and colour;
  *  - fourier: a half spectrum per colour plane scaled by 1/f^decay, turned into pixels by an inverse real DFT (tfjs has
- *    no gradient for its FFT ops): along the height an FFT kernel on wasm and cpu (kernels/height-fft.ts) or a matrix
- *    product on the GPU backends, along the width a matrix product.
+ *    no gradient for its FFT ops): on wasm and cpu by FFT kernels along the height (kernels/height-fft.ts) and, at
+ *    power-of-two widths, along the width (kernels/width-fft.ts); otherwise by matrix products.
  * Both then decorrelate colour (Lucid's ImageNet colour matrix) and squash with a sigmoid. A grayscale network gets one
  * plane per image, repeated into R, G and B, so the image shown is exactly the image the network sees.
  */
 import * as tf from '@tensorflow/tfjs';
 import { matMulConstLeft, matMulConstRight } from './ops.ts';
 import { heightFft, heightFftAvailable } from './kernels/height-fft.ts';
+import { widthFft, widthFftAvailable } from './kernels/width-fft.ts';
 import { planesToPixels, planesToPixelsAvailable } from './kernels/planes-to-pixels.ts';
 
 export type ParamKind = 'fourier' | 'pixel';
@@ -205,7 +206,8 @@ export function createParam(o: ParamOptions): ImageParam {
       const x = tf.mul(v, scale) as tf.Tensor2D;
       // Rows [n·h, 2·wHalf]: each image row's real and imaginary parts, ready for the width transform.
       const rows = heightFftAvailable(h) ? heightFft(x, { h, n, wHalf }) : heightByMatrix(x);
-      const spatial = matMulConstRight(rows, m2t, m2T).reshape([b, planes, h, w]) as tf.Tensor4D;
+      const flat = widthFftAvailable(w) ? widthFft(rows, { rows: n * h, w }) : matMulConstRight(rows, m2t, m2T);
+      const spatial = flat.reshape([b, planes, h, w]) as tf.Tensor4D;
       // Colour planes to pixels: on wasm one kernel mixes and interleaves them; elsewhere a transpose, then toRgb.
       if (color && planesToPixelsAvailable()) return tf.sigmoid(planesToPixels(spatial, color.rows));
       return toRgb(spatial.transpose([0, 2, 3, 1]) as tf.Tensor4D, color);

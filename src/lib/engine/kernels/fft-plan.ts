@@ -5,7 +5,8 @@
  *  - butterfly: one radix-2 butterfly of two scratch rows a and b with the twiddle w (t = w·b; a ← a + t; b ← a − t),
  *    `len` values each, the imaginary parts `im` further on;
  *  - caxpy: dst ← c·src (or dst += c·src) for a complex constant c, over `outer` blocks of `len` values, which copies
- *    between memory layouts, scales, and combines blocks.
+ *    between memory layouts, scales, and combines blocks;
+ *  - column: a strided column times a scale into a contiguous line (or a line back into a column), real values.
  * Two tricks with caxpy, which both runners honour because they read before they write and write the imaginary part
  * last: a block whose imaginary part is its real part (im = re) with c = s(1 − i)/2 reads a real signal as the
  * complex s·x + 0i; a destination with im = re and c = i keeps only the real part of the source.
@@ -27,9 +28,16 @@ export interface Block {
   im: number;
   stride: number;
 }
+/** Offsets in floats: `rows` values of a column, `stride` apart, and a contiguous line of as many. */
+export interface Column {
+  buf: Buf;
+  at: number;
+  stride: number;
+}
 export type Op =
   | { kind: 'butterfly'; a: number; b: number; im: number; len: number; wr: number; wi: number }
-  | { kind: 'caxpy'; src: Block; dst: Block; outer: number; len: number; cr: number; ci: number; acc: boolean };
+  | { kind: 'caxpy'; src: Block; dst: Block; outer: number; len: number; cr: number; ci: number; acc: boolean }
+  | { kind: 'column'; out: boolean; col: Column; line: { buf: Buf; at: number }; rows: number; scale: number };
 
 export function bitReverse(i: number, bits: number): number {
   let r = 0;
@@ -59,11 +67,13 @@ export function radix2Stages(l: number, blocks: number, cols: number, im: number
 
 type ButterflyFn = (a: number, b: number, im: number, len: number, wr: number, wi: number) => void;
 type CaxpyFn = (...args: number[]) => void;
+type ColumnFn = (col: number, stride: number, line: number, rows: number, scale: number) => void;
 
 /**
  * A plan as one flat array for the heap loop, WIDTH numbers per op with byte offsets pre-multiplied: a butterfly is
  * [0, a, b, im, len, wr, wi], a copy-and-scale [1, srcBuf, src, srcIm, srcStride, dstBuf, dst, dstIm, dstStride,
- * outer, len, cr, ci, acc]. The op objects cost ~1400 property walks and 800 argument arrays per step at 128 px.
+ * outer, len, cr, ci, acc], a column copy [2, out, colBuf, col, stride, lineBuf, line, rows, scale]. The op objects
+ * cost ~1400 property walks and 800 argument arrays per step at 128 px.
  */
 const WIDTH = 14;
 const flatPlans = new WeakMap<Op[], Float64Array>();
@@ -75,11 +85,13 @@ function flat(ops: Op[]): Float64Array {
     const row =
       op.kind === 'butterfly'
         ? [0, op.a * 4, op.b * 4, op.im * 4, op.len, op.wr, op.wi]
-        : [
-            ...[1, op.src.buf, op.src.re * 4, (op.src.im - op.src.re) * 4, op.src.stride * 4],
-            ...[op.dst.buf, op.dst.re * 4, (op.dst.im - op.dst.re) * 4, op.dst.stride * 4],
-            ...[op.outer, op.len, op.cr, op.ci, op.acc ? 1 : 0],
-          ];
+        : op.kind === 'column'
+          ? [2, op.out ? 1 : 0, op.col.buf, op.col.at * 4, op.col.stride * 4, op.line.buf, op.line.at * 4, op.rows, op.scale]
+          : [
+              ...[1, op.src.buf, op.src.re * 4, (op.src.im - op.src.re) * 4, op.src.stride * 4],
+              ...[op.dst.buf, op.dst.re * 4, (op.dst.im - op.dst.re) * 4, op.dst.stride * 4],
+              ...[op.outer, op.len, op.cr, op.ci, op.acc ? 1 : 0],
+            ];
     f!.set(row, i * WIDTH);
   });
   flatPlans.set(ops, f);
@@ -90,10 +102,13 @@ function flat(ops: Op[]): Float64Array {
 function runOnHeap(exports: WebAssembly.Exports, ops: Op[], bases: number[]): void {
   const butterfly = exports.butterfly as ButterflyFn;
   const caxpy = exports.caxpy as CaxpyFn;
+  const [columnIn, columnOut] = [exports.columnIn as ColumnFn, exports.columnOut as ColumnFn];
   const tmp = bases[TMP];
   const f = flat(ops);
   for (let i = 0; i < f.length; i += WIDTH) {
     if (f[i] === 0) butterfly(tmp + f[i + 1], tmp + f[i + 2], f[i + 3], f[i + 4], f[i + 5], f[i + 6]);
+    else if (f[i] === 2)
+      (f[i + 1] ? columnOut : columnIn)(bases[f[i + 2]] + f[i + 3], f[i + 4], bases[f[i + 5]] + f[i + 6], f[i + 7], f[i + 8]);
     else
       // prettier-ignore
       caxpy(bases[f[i + 1]] + f[i + 2], f[i + 3], f[i + 4], bases[f[i + 5]] + f[i + 6], f[i + 7], f[i + 8], f[i + 9], f[i + 10], f[i + 11], f[i + 12], f[i + 13]);
@@ -117,6 +132,15 @@ export function runInJs(ops: Op[], arrays: Float32Array[]): void {
         tmp[a + im + i] = ai + ti;
         tmp[b + i] = ar - tr;
         tmp[b + im + i] = ai - ti;
+      }
+      continue;
+    }
+    if (op.kind === 'column') {
+      const [c, l] = [arrays[op.col.buf], arrays[op.line.buf]];
+      for (let r = 0; r < op.rows; r++) {
+        const at = op.col.at + r * op.col.stride;
+        if (op.out) c[at] = l[op.line.at + r] * op.scale;
+        else l[op.line.at + r] = c[at] * op.scale;
       }
       continue;
     }

@@ -4,6 +4,9 @@
 ;;  - butterfly: one radix-2 butterfly on two rows a and b with the twiddle w: t = w·b; a ← a + t; b ← a − t.
 ;;  - caxpy: dst ← c·src (or dst ← dst + c·src with $acc) for a complex constant c, over `outer` blocks of `len`
 ;;    values each (strides in bytes), which copies between the spectrum's two memory layouts and combines blocks.
+;;  - columnIn / columnOut: a strided column (`rows` values, `stride` bytes apart) times a scale into a contiguous line,
+;;    and a line back into a column; the width transform (../width-fft.ts) turns its rows into lines with them, four
+;;    values to a SIMD vector gathered or scattered lane by lane.
 ;; Pointers, strides and the real-to-imaginary distances are byte offsets into the tfjs wasm module's memory,
 ;; imported as env.memory; the shared-memory variant is produced by scripts/build-simd-kernels.ts.
 (module
@@ -98,4 +101,58 @@
             (local.set $i (i32.add (local.get $i) (i32.const 4)))
             (br $sloop)))
         (local.set $o (i32.add (local.get $o) (i32.const 1)))
-        (br $oloop)))))
+        (br $oloop))))
+  (func (export "columnIn")
+    (param $col i32) (param $stride i32) (param $line i32) (param $rows i32) (param $scale f32)
+    (local $i i32) (local $vecEnd i32) (local $v v128) (local $vs v128)
+    (local.set $vs (f32x4.splat (local.get $scale)))
+    (local.set $vecEnd (i32.and (local.get $rows) (i32.const -4)))
+    (block $vdone
+      (loop $vloop
+        (br_if $vdone (i32.ge_u (local.get $i) (local.get $vecEnd)))
+        (local.set $v (f32x4.splat (f32.load (local.get $col))))
+        (local.set $v (f32x4.replace_lane 1 (local.get $v) (f32.load (i32.add (local.get $col) (local.get $stride)))))
+        (local.set $v
+          (f32x4.replace_lane 2 (local.get $v)
+            (f32.load (i32.add (local.get $col) (i32.shl (local.get $stride) (i32.const 1))))))
+        (local.set $v
+          (f32x4.replace_lane 3 (local.get $v)
+            (f32.load (i32.add (local.get $col) (i32.mul (local.get $stride) (i32.const 3))))))
+        (v128.store (local.get $line) (f32x4.mul (local.get $v) (local.get $vs)))
+        (local.set $col (i32.add (local.get $col) (i32.shl (local.get $stride) (i32.const 2))))
+        (local.set $line (i32.add (local.get $line) (i32.const 16)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $vloop)))
+    (block $sdone
+      (loop $sloop
+        (br_if $sdone (i32.ge_u (local.get $i) (local.get $rows)))
+        (f32.store (local.get $line) (f32.mul (f32.load (local.get $col)) (local.get $scale)))
+        (local.set $col (i32.add (local.get $col) (local.get $stride)))
+        (local.set $line (i32.add (local.get $line) (i32.const 4)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $sloop))))
+  (func (export "columnOut")
+    (param $col i32) (param $stride i32) (param $line i32) (param $rows i32) (param $scale f32)
+    (local $i i32) (local $vecEnd i32) (local $v v128) (local $vs v128)
+    (local.set $vs (f32x4.splat (local.get $scale)))
+    (local.set $vecEnd (i32.and (local.get $rows) (i32.const -4)))
+    (block $vdone
+      (loop $vloop
+        (br_if $vdone (i32.ge_u (local.get $i) (local.get $vecEnd)))
+        (local.set $v (f32x4.mul (v128.load (local.get $line)) (local.get $vs)))
+        (f32.store (local.get $col) (f32x4.extract_lane 0 (local.get $v)))
+        (f32.store (i32.add (local.get $col) (local.get $stride)) (f32x4.extract_lane 1 (local.get $v)))
+        (f32.store (i32.add (local.get $col) (i32.shl (local.get $stride) (i32.const 1))) (f32x4.extract_lane 2 (local.get $v)))
+        (f32.store (i32.add (local.get $col) (i32.mul (local.get $stride) (i32.const 3))) (f32x4.extract_lane 3 (local.get $v)))
+        (local.set $col (i32.add (local.get $col) (i32.shl (local.get $stride) (i32.const 2))))
+        (local.set $line (i32.add (local.get $line) (i32.const 16)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $vloop)))
+    (block $sdone
+      (loop $sloop
+        (br_if $sdone (i32.ge_u (local.get $i) (local.get $rows)))
+        (f32.store (local.get $col) (f32.mul (f32.load (local.get $line)) (local.get $scale)))
+        (local.set $col (i32.add (local.get $col) (local.get $stride)))
+        (local.set $line (i32.add (local.get $line) (i32.const 4)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $sloop)))))
