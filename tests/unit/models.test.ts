@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -51,6 +51,17 @@ describe('model registry and fetch step', () => {
     const cache = mkdtempSync(join(tmpdir(), 'fs-cache-'));
     const dir = await ensureModel(registryEntry('mobilenet_v1_0.25_224_tfhub_graph')!, () => {}, cache);
     expect(existsSync(join(dir, 'group1-shard1of1'))).toBe(true);
+  });
+
+  it('fills one cache from several loads at once (the render pool starts its engines together)', async () => {
+    process.env.FEATURESCOPE_MODELS_MIRROR = mirrorWith((b) => b);
+    const cache = mkdtempSync(join(tmpdir(), 'fs-cache-'));
+    const entry = registryEntry('mobilenet_v1_0.25_224_tfhub_graph')!;
+    const dirs = await Promise.all([1, 2, 3, 4].map(() => ensureModel(entry, () => {}, cache)));
+    expect(new Set(dirs).size).toBe(1);
+    for (const f of entry.files) expect(statSync(join(dirs[0], f.path)).size).toBe(f.bytes);
+    expect(JSON.parse(readFileSync(join(dirs[0], 'labels.json'), 'utf8'))).toHaveLength(1000);
+    expect(readdirSync(dirs[0]).filter((f) => f.endsWith('.part'))).toEqual([]);
   });
 
   it('stops on a checksum mismatch and on a missing file, naming the file', async () => {

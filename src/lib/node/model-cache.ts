@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { threadId } from 'node:worker_threads';
 import { REGISTRY, type RegistryEntry, type RegistryFile } from '../models/registry.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -50,6 +51,14 @@ export class ModelFetchError extends Error {
   override name = 'ModelFetchError';
 }
 
+/**
+ * A temporary name for `target` that no other writer uses: the render CLI's engines (node/render-pool.ts), or two
+ * commands, may fill one cache at the same moment. Each writes its own file and renames it into place (atomic), so a
+ * reader sees no file or a whole one. One shared name let a second copy truncate the first before it was checked.
+ */
+let partCount = 0;
+const partName = (target: string) => `${target}.${process.pid}-${threadId}-${partCount++}.part`;
+
 /** Makes sure every file of the model is in the cache and verified; returns the folder. */
 export async function ensureModel(
   entry: RegistryEntry,
@@ -62,7 +71,7 @@ export async function ensureModel(
   for (const f of entry.files) {
     const target = join(dir, f.path);
     if (await isValid(target, f)) continue;
-    const tmp = `${target}.part`;
+    const tmp = partName(target);
     if (source.kind === 'mirror') {
       const from = join(source.dir, entry.id, f.path);
       if (!existsSync(from)) throw new ModelFetchError(`${entry.id}/${f.path}: missing from the mirror ${source.dir}`);
@@ -88,7 +97,11 @@ export async function ensureModel(
   }
   // The class names travel with the package, so the folder is complete for a URL or file load too.
   const labels = join(dir, 'labels.json');
-  if (!existsSync(labels)) await copyFile(join(REPO_ROOT, 'models', entry.labels), labels);
+  if (!existsSync(labels)) {
+    const tmp = partName(labels);
+    await copyFile(join(REPO_ROOT, 'models', entry.labels), tmp);
+    await rename(tmp, labels);
+  }
   return dir;
 }
 
