@@ -228,6 +228,49 @@ describe('the loop takes its parts (as Lucid’s render_vis does)', () => {
     }
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it('a step that throws (in its forward pass, its backward pass, or the update) leaves no tensor behind', async () => {
+    const { renderVis } = await import('../../src/lib/engine/render-vis.ts');
+    const { Adam } = await import('../../src/lib/engine/adam.ts');
+    const { createParam } = await import('../../src/lib/engine/param.ts');
+    const obj = await import('../../src/lib/engine/objectives.ts');
+    const m = await model(SMALL);
+    for (const where of ['forward', 'backward', 'update'] as const) {
+      const before = tf.memory().numTensors;
+      const param = createParam({ kind: 'fourier', height: 48, width: 48, seeds: [3] });
+      const optimizer = new Adam(param.variable, { lr: 0.05, lrEnd: null, steps: 8 });
+      let step = 0;
+      // A transform that fails on the third step, as a kernel failing mid-pass would.
+      const failing = (x: tf.Tensor4D) =>
+        tf.customGrad((...args: unknown[]) => {
+          if (where === 'forward' && step === 3) throw new Error(`failed in the ${where} pass`);
+          const gradFunc = (dy: tf.Tensor) => {
+            if (where === 'backward' && step === 3) throw new Error(`failed in the ${where} pass`);
+            return tf.mul(dy, 1);
+          };
+          return { value: tf.mul(args[0] as tf.Tensor, 1), gradFunc };
+        })(x) as tf.Tensor4D;
+      if (where === 'update') {
+        const ascend = optimizer.ascend.bind(optimizer);
+        optimizer.ascend = (v, g, s) =>
+          s === 3
+            ? (() => {
+                throw new Error('failed in the update');
+              })()
+            : ascend(v, g, s);
+      }
+      const parts = { model: m, objective: obj.channel('conv_pw_3_bn', [2]), param, optimizer, steps: 8, redirectSteps: 4 };
+      await expect(
+        renderVis({ ...parts, transform: (x) => (step++, failing(x)), thresholds: [2, 3] }, { curveEvery: 1 }),
+      ).rejects.toThrow(/failed in the/);
+      param.dispose();
+      optimizer.dispose();
+      expect(tf.memory().numTensors, where).toBe(before);
+    }
+    // And the engine still renders afterwards.
+    const r = await render(m, { layer: 'conv_pw_3_bn', size: 32, steps: 4 }, [{ index: 1 }]);
+    expect(r.cleanValues[0]).toBeGreaterThan(0);
+  });
 });
 
 describe('composed objectives (issue 10)', () => {

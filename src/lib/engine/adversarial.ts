@@ -5,6 +5,7 @@
  * The result is rounded to 8-bit pixels within ε of the original's 8-bit pixels (ε in 0–255 units), and every step
  * checks that rounded image, so what is reported is what a saved PNG gives. DOM-free: runs in the worker and in Node.
  */
+import { disposeFailedGradientTape } from './failed-gradient.ts';
 import * as tf from '@tensorflow/tfjs';
 import { readBack } from './read-back.ts';
 import { labelOffset, probabilities } from './classes.ts';
@@ -167,5 +168,7 @@ export async function attack(m: FeatureModel, photo: tf.Tensor4D, o: AttackOptio
     original.dispose();
     lo.dispose();
     hi.dispose();
+    // A gradient that threw left its tape (failed-gradient.ts); after one that finished this does nothing.
+    disposeFailedGradientTape();
   }
 }

@@ -5,6 +5,7 @@
  * snapshot (RGBA bytes and objective per image) goes to the caller. The caller owns the parts and disposes them.
  */
 import * as tf from '@tensorflow/tfjs';
+import { disposeFailedGradientTape } from './failed-gradient.ts';
 import { SliceCache } from './slice-cache.ts';
 import { readBack } from './read-back.ts';
 import type { Adam } from './adam.ts';
@@ -138,15 +139,22 @@ async function optimize(parts: RenderParts, options: RenderOptions, cache: Slice
     const snap = thresholds.has(step);
     const record = snap || (options.curveEvery ? step % options.curveEvery === 0 : false);
     let main: tf.Tensor | null = null;
-    tf.tidy(() => {
-      const grad = tf.grad((p: tf.Tensor) => {
-        const r = scoreOf(p, redirect);
-        // Per-item values escape the gradient scope only when this step records them.
-        if (record) main = tf.keep(r.main);
-        return r.total;
-      })(param.variable);
-      optimizer.ascend(param.variable, grad, step);
-    });
+    try {
+      tf.tidy(() => {
+        const grad = tf.grad((p: tf.Tensor) => {
+          const r = scoreOf(p, redirect);
+          // Per-item values escape the gradient scope only when this step records them.
+          if (record) main = tf.keep(r.main);
+          return r.total;
+        })(param.variable);
+        optimizer.ascend(param.variable, grad, step);
+      });
+    } catch (e) {
+      // A step that threw leaves nothing behind: its kept values, and the tape of its gradient.
+      (main as tf.Tensor | null)?.dispose();
+      disposeFailedGradientTape();
+      throw e;
+    }
     if (main) {
       const values = Array.from(await readBack(main as tf.Tensor));
       (main as tf.Tensor).dispose();
