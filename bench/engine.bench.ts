@@ -2,6 +2,7 @@
  * `npm run bench`: cost of one optimization step for MobileNet v1 α0.75 at 128 px, target conv_pw_6_bn (channel
  * objective, Fourier param, Lucid transforms), per image, on each backend available in Node; and the naive way —
  * tf.grad through the tfjs-layers model's apply (cut at the same layer), one channel at a time — in the same run.
+ * Then the render CLI: one channel, and eight as the side by side times them (engines per core, and one engine).
  * Prints medians over several runs and the ratios.
  */
 import { spawnSync } from 'node:child_process';
@@ -104,31 +105,40 @@ async function naiveMs(steps: number, runs: number): Promise<number> {
   return median(per);
 }
 
+/** Runs the render CLI on `channels` for `steps` steps; returns its manifest and the process's wall milliseconds. */
+function runCli(channels: string, steps: number, extra: string[] = []) {
+  const out = mkdtempSync(join(tmpdir(), 'fs-bench-'));
+  const args = ['--model', MODEL, '--layer', LAYER, '--channels', channels, '--steps', String(steps), '--out', out];
+  const t0 = performance.now();
+  const r = spawnSync(join(REPO_ROOT, 'node_modules/.bin/tsx'), [join(REPO_ROOT, 'src/cli/render.ts'), ...args, ...extra], {
+    encoding: 'utf8',
+  });
+  const wall = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`CLI failed: ${r.stderr}`);
+  return { manifest: JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')), wall };
+}
+
 /** The CLI end to end: one channel, batch 1; its manifest records the seconds of the render itself. */
 function cliMs(steps: number): number {
-  const out = mkdtempSync(join(tmpdir(), 'fs-bench-'));
-  const r = spawnSync(
-    join(REPO_ROOT, 'node_modules/.bin/tsx'),
-    [
-      join(REPO_ROOT, 'src/cli/render.ts'),
-      '--model',
-      MODEL,
-      '--layer',
-      LAYER,
-      '--channels',
-      '0',
-      '--steps',
-      String(steps),
-      '--batch',
-      '1',
-      '--out',
-      out,
-    ],
-    { encoding: 'utf8' },
-  );
-  if (r.status !== 0) throw new Error(`CLI failed: ${r.stderr}`);
-  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
-  return (manifest.images[0].seconds * 1000) / steps;
+  return (runCli('0', steps, ['--batch', '1']).manifest.images[0].seconds * 1000) / steps;
+}
+
+/**
+ * The CLI as the side by side times it: the wall time of a run of n2 steps minus one of n1, per image-step (start-up
+ * cancels out): one channel (3), and eight (3-10) on engines per core and on one engine.
+ */
+function cliSideBySide(rounds: number) {
+  const per = (channels: string, images: number, n1: number, n2: number, extra: string[] = []) =>
+    (runCli(channels, n2, extra).wall - runCli(channels, n1, extra).wall) / (n2 - n1) / images;
+  const b1: number[] = [];
+  const b8: number[] = [];
+  const b8one: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    b1.push(per('3', 1, 16, 96));
+    b8.push(per('3-10', 8, 8, 40));
+    b8one.push(per('3-10', 8, 8, 40, ['--engines', '1']));
+  }
+  return { b1: median(b1), b8: median(b8), b8one: median(b8one) };
 }
 
 const rows: string[] = [];
@@ -176,3 +186,10 @@ if (results['wasm marginal ratio'])
   print(`batch 8 vs batch 1 on wasm, per image, one more step (median of rounds): ${results['wasm marginal ratio'].toFixed(2)}x`);
 const cli = cliMs(quick ? 64 : 256);
 print(`CLI (wasm, 1 channel, batch 1, ${quick ? 64 : 256} steps incl. 16 redirected, snapshots): ${cli.toFixed(1)} ms per step`);
+const side = cliSideBySide(quick ? 1 : 3);
+print(
+  `CLI as the side by side times it (wall, n2 − n1 steps): 1 channel ${side.b1.toFixed(1)} ms, 8 channels ${side.b8.toFixed(1)} ms per image on engines per core, ${side.b8one.toFixed(1)} on one engine (--engines 1)`,
+);
+print(
+  `CLI batch 8 / batch 1: ${(side.b8 / side.b1).toFixed(2)} on engines per core, ${(side.b8one / side.b1).toFixed(2)} on one engine`,
+);
