@@ -117,8 +117,8 @@ function readRun(argv: string[]): RenderRun | null {
   const backends = backendOption(values.backend);
   const source = modelSource(values.model!);
   const engines = enginesFor(channels.length, cpus().length, asked);
-  // --batch is the images in flight at once: whole groups (a variant's image depends on the rest of its group), the
-  // batch shared out among the engines.
+  // --batch images optimized together, as whole groups (a variant's image depends on the rest of its group), shared
+  // out among the engines: 8 on 2 engines are batches of 4; never under one group per engine.
   const groups = Math.max(1, Math.floor(batch / variants));
   const perEngine = Math.max(1, Math.ceil(Math.min(groups, channels.length) / engines));
   const batches: Item[][] = [];
