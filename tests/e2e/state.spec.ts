@@ -153,6 +153,32 @@ test('with background rendering on, a paused queue stays paused when the backend
   await expect(page.locator('section.band .card[data-status="done"]').nth(before)).toBeVisible({ timeout: 120_000 });
 });
 
+test('a paused tab stays paused across its reload, the render asked for waiting; resume renders it', async ({ page }) => {
+  test.setTimeout(240_000);
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=160&size=64');
+  await expect(page.locator('section.band .card[data-status="running"]').first()).toBeVisible({ timeout: 120_000 });
+  await page.getByRole('button', { name: 'pause' }).click();
+  await expect(page.getByTestId('queue-counts')).toContainText('paused · ');
+  const asked = card(page, 'conv_pw_3_bn', 9);
+  await asked.click();
+  await expect(asked).toContainText('paused');
+  await page.reload();
+  await expect(band(page, 'conv_pw_3_bn')).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId('queue-counts')).toContainText('paused · ', { timeout: 30_000 });
+  await expect(page.getByRole('button', { name: 'resume' })).toBeVisible();
+  // The render asked for before the reload is queued again, and waits with the gallery's.
+  await expect(asked).toHaveAttribute('data-status', 'queued', { timeout: 30_000 });
+  await expect(asked).toContainText('paused');
+  await page.waitForTimeout(5_000);
+  await expect(page.locator('section.band .card[data-status="running"]')).toHaveCount(0);
+  await page.getByRole('button', { name: 'resume' }).click();
+  await expect(asked).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+  // Resumed, the tab's next reload runs.
+  await page.reload();
+  await expect(page.locator('section.band .card[data-status="running"]').first()).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByTestId('queue-counts')).not.toContainText('paused');
+});
+
 test('changing the backend while a model loads still ends on that model, not on "loading…"', async ({ page }) => {
   await page.goto('/?model=mobilenet_v1_0.25_224&steps=32&size=64&auto=0');
   await expect(band(page, 'conv_pw_3_bn')).toBeVisible({ timeout: 60_000 });

@@ -18,6 +18,19 @@ function job(modelId: string, layer: string, channel: number, variant = 0, extra
 }
 
 describe('renders a person asked for, across a reload', () => {
+  it("keeps the person's pause for the tab's next page only, and forgets a resumed one", () => {
+    const store = new MemoryStore();
+    const asked = new AskedRenders(store);
+    expect(asked.takePause()).toBe(false);
+    asked.savePause(true);
+    expect(asked.takePause()).toBe(true);
+    expect(asked.takePause()).toBe(false); // taken once: the page after next runs unless paused again
+    asked.savePause(true);
+    asked.savePause(false);
+    expect(asked.takePause()).toBe(false);
+    expect(new AskedRenders(null).takePause()).toBe(false); // no storage: nothing kept
+  });
+
   it("keeps the person's unfinished jobs, and gives them back once per model, grouped into requests", () => {
     const store = new MemoryStore();
     const asked = new AskedRenders(store);

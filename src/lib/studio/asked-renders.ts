@@ -4,13 +4,16 @@
  * page goes away, and asked for again once their model is back on screen (what finished meanwhile comes from the
  * cache, not from a new render). The gallery's own background and on-screen requests are not kept — the bands ask for
  * those again themselves — and neither are composed objectives (the detail view asks for those). sessionStorage
- * belongs to the tab: a reload keeps the list, a new tab or the next day's visit does not start an old queue. Where
- * storage is unavailable nothing is kept.
+ * belongs to the tab: a reload keeps the list, a new tab or the next day's visit does not start an old queue. A pause
+ * is kept the same way: the reloaded tab starts paused, its kept renders waiting. Where storage is unavailable nothing
+ * is kept.
  */
 import type { Job, JobSettings } from '../protocol.ts';
 import { checkJobSettings } from '../settings.ts';
 
 export const ASKED_KEY = 'featurescope:asked';
+/** Set while the person's pause holds: a reload of the tab starts paused, with the renders kept above waiting. */
+export const PAUSED_KEY = 'featurescope:paused';
 
 /** One request to make again: channels of one layer under one setting (a group's settings ask for all its images). */
 export interface AskedAgain {
@@ -39,6 +42,27 @@ function session(): Store | null {
 
 export class AskedRenders {
   constructor(private readonly store: Store | null = session()) {}
+
+  /** Keeps the person's pause (or its absence) for the tab's next page. */
+  savePause(paused: boolean): void {
+    try {
+      if (paused) this.store?.setItem(PAUSED_KEY, '1');
+      else this.store?.removeItem(PAUSED_KEY);
+    } catch {
+      /* not kept: the next page starts running, as before */
+    }
+  }
+
+  /** Whether the tab's page before this one was paused when it went away (asked once: taken, it leaves the store). */
+  takePause(): boolean {
+    try {
+      const paused = this.store?.getItem(PAUSED_KEY) === '1';
+      this.store?.removeItem(PAUSED_KEY);
+      return paused;
+    } catch {
+      return false;
+    }
+  }
 
   /** Keeps the jobs a person asked for and has not safely got (JobBook.unsafeByPerson), replacing what was kept. */
   save(jobs: Iterable<Job>): void {

@@ -237,7 +237,12 @@ export class Studio {
       this.clientOptions,
     );
     this.client.start();
-    addEventListener('pagehide', () => this.asked.save(this.book.unsafeByPerson()));
+    // A pause the person left this tab in holds across its reload, before anything is asked of the worker.
+    if (this.asked.takePause()) this.pause();
+    addEventListener('pagehide', () => {
+      this.asked.save(this.book.unsafeByPerson());
+      this.asked.savePause(this.pausedByUser);
+    });
     await this.cache.open();
     this.library.list();
     this.photos.start();
