@@ -94,5 +94,6 @@ describe("a layer band's cards", () => {
     expect(wholeLayerQuestion('c', 40, 0, 32, 0)).toBe('Render all 40 channels of c (40 not rendered yet)?');
     expect(formatEta(65_400)).toBe('1 min 5 s');
     expect(formatEta(40_000)).toBe('40 s');
+    expect(formatEta(400)).toBe('1 s');
   });
 });

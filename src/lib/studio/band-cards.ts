@@ -96,9 +96,9 @@ export function slotOf(current: Card | undefined, other: Card | undefined): Slot
   return { card: other, other: Boolean(other), next: null };
 }
 
-/** "1 min 5 s" / "40 s". */
+/** "1 min 5 s" / "40 s"; time still left is never "0 s" (a band finishing in 0.4 s said "≈ 0 s left" beside its running cards). */
 export function formatEta(ms: number): string {
-  const s = Math.round(ms / 1000);
+  const s = Math.max(ms > 0 ? 1 : 0, Math.round(ms / 1000));
   return s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s} s`;
 }
 
