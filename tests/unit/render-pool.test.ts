@@ -54,6 +54,8 @@ describe('render pool', () => {
     expect(enginesFor(1, 2)).toBe(1);
     expect(enginesFor(8, 2, 1)).toBe(1);
     expect(enginesFor(3, 16)).toBe(3);
+    expect(enginesFor(64, 32)).toBe(8); // each engine holds a model and a heap: 8 unless asked
+    expect(enginesFor(64, 32, 16)).toBe(16);
   });
 
   it('renders every batch exactly once, shared among the engines', async () => {

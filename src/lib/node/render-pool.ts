@@ -32,12 +32,15 @@ export class EngineLost extends Error {
   }
 }
 
+/** Engines started without --engines at most: each holds its own model and heap (tfjs's threaded build stops at 8 too). */
+export const DEFAULT_MAX_ENGINES = 8;
+
 /**
  * How many engines render `groups` independent groups of images (a channel and its variants stay together): `asked`
- * if given, else one per core; never more than there are groups.
+ * if given, else one per core up to DEFAULT_MAX_ENGINES; never more than there are groups.
  */
 export function enginesFor(groups: number, cores: number, asked?: number): number {
-  return Math.max(1, Math.min(asked ?? cores, groups));
+  return Math.max(1, Math.min(asked ?? Math.min(cores, DEFAULT_MAX_ENGINES), groups));
 }
 
 /** The caller's own model on the main thread. */
