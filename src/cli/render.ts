@@ -25,7 +25,7 @@ import { modelSource, type ModelSource } from '../lib/node/model-source.ts';
 import type { BackendName } from '../lib/node/backend.ts';
 import type { Normalization } from '../lib/engine/model.ts';
 import { parseChannels } from '../lib/engine/channels.ts';
-import { enginesFor, localEngine, runBatches, threadEngine, type Engine } from '../lib/node/render-pool.ts';
+import { batchGroups, enginesFor, localEngine, runBatches, threadEngine, type Engine } from '../lib/node/render-pool.ts';
 import { backendOption, failCli, inputRangeOption, intOption, joinNegativeValues, LAYER_OPTIONS, oneOf } from './options.ts';
 
 const OBJECTIVES = ['channel', 'neuron', 'layer', 'logit'] as const;
@@ -117,21 +117,13 @@ function readRun(argv: string[]): RenderRun | null {
   const backends = backendOption(values.backend);
   const source = modelSource(values.model!);
   const engines = enginesFor(channels.length, cpus().length, asked);
-  // --batch images optimized together, as whole groups (a variant's image depends on the rest of its group), shared
-  // out among the engines: 8 on 2 engines are batches of 4; never under one group per engine.
-  const groups = Math.max(1, Math.floor(batch / variants));
-  const perEngine = Math.max(1, Math.ceil(Math.min(groups, channels.length) / engines));
-  const batches: Item[][] = [];
-  for (let i = 0; i < channels.length; i += perEngine)
-    batches.push(
-      channels
-        .slice(i, i + perEngine)
-        .flatMap((channel) =>
-          objective === 'layer'
-            ? [{ channel, index: 0, variant: channel }]
-            : Array.from({ length: variants }, (_, variant) => ({ channel, index: channel, variant })),
-        ),
-    );
+  // One group per channel: its variants, optimized together (a variant's image depends on the rest of its group).
+  const groups: Item[][] = channels.map((channel) =>
+    objective === 'layer'
+      ? [{ channel, index: 0, variant: channel }]
+      : Array.from({ length: variants }, (_, variant) => ({ channel, index: channel, variant })),
+  );
+  const batches = batchGroups(groups, batch, engines);
   const run = { model: values.model!, source, out: values.out, settings, channels, variants, inputRange, normalize };
   return { ...run, backends, batches, engines: Math.min(engines, batches.length) };
 }

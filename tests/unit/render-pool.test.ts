@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RenderResult, RenderTarget } from '../../src/lib/engine/render.ts';
 import { DEFAULT_SETTINGS } from '../../src/lib/engine/render-settings.ts';
-import { EngineLost, enginesFor, runBatches, threadEngine, type Engine } from '../../src/lib/node/render-pool.ts';
+import { batchGroups, EngineLost, enginesFor, runBatches, threadEngine, type Engine } from '../../src/lib/node/render-pool.ts';
 
 const settings = { ...DEFAULT_SETTINGS, layer: 'x' };
 const tick = () => new Promise<void>((r) => setTimeout(r, 5));
@@ -56,6 +56,29 @@ describe('render pool', () => {
     expect(enginesFor(3, 16)).toBe(3);
     expect(enginesFor(64, 32)).toBe(8); // each engine holds a model and a heap: 8 unless asked
     expect(enginesFor(64, 32, 16)).toBe(16);
+  });
+
+  it('shares a batch of whole groups out among the engines', () => {
+    const singles = Array.from({ length: 8 }, (_, i) => [i]);
+    expect(batchGroups(singles, 8, 2)).toEqual([
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+    ]);
+    expect(batchGroups(singles, 8, 1)).toEqual([[0, 1, 2, 3, 4, 5, 6, 7]]);
+    expect(batchGroups(singles.slice(0, 3), 8, 2)).toEqual([[0, 1], [2]]);
+    expect(batchGroups(singles, 2, 2)).toEqual([[0], [1], [2], [3], [4], [5], [6], [7]]);
+    // Groups of two variants: a batch of 8 holds 4 groups, 2 per engine; a group is never split.
+    const pairs = [0, 1, 2].map((c) => [`${c}a`, `${c}b`]);
+    expect(batchGroups(pairs, 8, 2)).toEqual([
+      ['0a', '0b', '1a', '1b'],
+      ['2a', '2b'],
+    ]);
+    expect(batchGroups(pairs, 3, 2)).toEqual([
+      ['0a', '0b'],
+      ['1a', '1b'],
+      ['2a', '2b'],
+    ]);
+    expect(batchGroups([], 8, 2)).toEqual([]);
   });
 
   it('renders every batch exactly once, shared among the engines', async () => {

@@ -43,6 +43,20 @@ export function enginesFor(groups: number, cores: number, asked?: number): numbe
   return Math.max(1, Math.min(asked ?? Math.min(cores, DEFAULT_MAX_ENGINES), groups));
 }
 
+/**
+ * Groups of images (a channel and its variants: one group's images are optimized together) into batches of whole
+ * groups: `batch` images' worth of groups shared out among `engines`, so 8 single images on 2 engines are batches of 4;
+ * never under one group a batch.
+ */
+export function batchGroups<T>(groups: T[][], batch: number, engines: number): T[][] {
+  if (!groups.length) return [];
+  const perBatch = Math.max(1, Math.floor(batch / groups[0].length));
+  const perEngine = Math.max(1, Math.ceil(Math.min(perBatch, groups.length) / engines));
+  const batches: T[][] = [];
+  for (let i = 0; i < groups.length; i += perEngine) batches.push(groups.slice(i, i + perEngine).flat());
+  return batches;
+}
+
 /** The caller's own model on the main thread. */
 export function localEngine(model: FeatureModel): Engine {
   return {
