@@ -127,12 +127,17 @@ test('with background rendering on, clearing the cache renders again what the ga
   await expect(page.getByText(/^[1-9]\d* cached$/)).toBeVisible();
 });
 
-test('with background rendering on, a paused queue stays paused when the backend changes, until resumed', async ({ page }) => {
-  test.setTimeout(240_000);
+/** Opens α0.25 with background rendering on and pauses the queue once a render is running. */
+async function pauseWhileRendering(page: Page) {
   await page.goto('/?model=mobilenet_v1_0.25_224&steps=160&size=64');
   await expect(page.locator('section.band .card[data-status="running"]').first()).toBeVisible({ timeout: 120_000 });
   await page.getByRole('button', { name: 'pause' }).click();
   await expect(page.getByTestId('queue-counts')).toContainText('paused · ');
+}
+
+test('with background rendering on, a paused queue stays paused when the backend changes, until resumed', async ({ page }) => {
+  test.setTimeout(240_000);
+  await pauseWhileRendering(page);
   // A backend switch starts a fresh worker: it takes over the unfinished renders, and the pause with them.
   await page.getByLabel('backend').selectOption('wasm');
   await expect(page.getByTestId('backend').locator('strong')).toHaveText('wasm', { timeout: 60_000 });
@@ -155,10 +160,7 @@ test('with background rendering on, a paused queue stays paused when the backend
 
 test('a paused tab stays paused across its reload, the render asked for waiting; resume renders it', async ({ page }) => {
   test.setTimeout(240_000);
-  await page.goto('/?model=mobilenet_v1_0.25_224&steps=160&size=64');
-  await expect(page.locator('section.band .card[data-status="running"]').first()).toBeVisible({ timeout: 120_000 });
-  await page.getByRole('button', { name: 'pause' }).click();
-  await expect(page.getByTestId('queue-counts')).toContainText('paused · ');
+  await pauseWhileRendering(page);
   const asked = card(page, 'conv_pw_3_bn', 9);
   await asked.click();
   await expect(asked).toContainText('paused');

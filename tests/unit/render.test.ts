@@ -1,6 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { evaluate, imageFromRgba, render, RenderCancelled } from '../../src/lib/engine/render.ts';
+import { renderVis } from '../../src/lib/engine/render-vis.ts';
+import { Adam } from '../../src/lib/engine/adam.ts';
+import { createParam } from '../../src/lib/engine/param.ts';
+import * as obj from '../../src/lib/engine/objectives.ts';
 import { encodePng } from '../../src/lib/export/png.ts';
 import { model, photos, SMALL } from './helpers.ts';
 
@@ -202,10 +206,6 @@ describe('other objectives', () => {
 
 describe('the loop takes its parts (as Lucid’s render_vis does)', () => {
   it('a hand-built objective — one channel minus another — a pixel param, no transforms, and Adam: the difference grows', async () => {
-    const { renderVis } = await import('../../src/lib/engine/render-vis.ts');
-    const { Adam } = await import('../../src/lib/engine/adam.ts');
-    const { createParam } = await import('../../src/lib/engine/param.ts');
-    const obj = await import('../../src/lib/engine/objectives.ts');
     const m = await model(SMALL);
     const before = tf.memory().numTensors;
     const objective = obj.sum(obj.channel('conv_pw_3_bn', [3]), obj.neg(obj.channel('conv_pw_3_bn', [5])));
@@ -230,10 +230,6 @@ describe('the loop takes its parts (as Lucid’s render_vis does)', () => {
   });
 
   it('a step that throws (in its forward pass, its backward pass, or the update) leaves no tensor behind', async () => {
-    const { renderVis } = await import('../../src/lib/engine/render-vis.ts');
-    const { Adam } = await import('../../src/lib/engine/adam.ts');
-    const { createParam } = await import('../../src/lib/engine/param.ts');
-    const obj = await import('../../src/lib/engine/objectives.ts');
     const m = await model(SMALL);
     for (const where of ['forward', 'backward', 'update'] as const) {
       const before = tf.memory().numTensors;
@@ -275,7 +271,6 @@ describe('the loop takes its parts (as Lucid’s render_vis does)', () => {
 
 describe('composed objectives (issue 10)', () => {
   it('typed composition: compose(a).minus(b).times(k) scores k·(a − b)', async () => {
-    const obj = await import('../../src/lib/engine/objectives.ts');
     const m = await model(SMALL);
     const ph = await photos(64);
     const [a, b] = [3, 5].map((c) => evaluate(m, ph, 'channel', 'conv_pw_3_bn', [c, c, c]));
