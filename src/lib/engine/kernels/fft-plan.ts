@@ -224,6 +224,9 @@ export function plannedTransformsAvailable(): boolean {
   return name === 'cpu' || (name === 'wasm' && heapKernel(tf.backend(), SIMD_ID) !== null);
 }
 
+/** Each transform's kernel configs, made once (they hold its plan cache). */
+const registered = new Map<PlannedTransform<unknown>, tf.KernelConfig[]>();
+
 /** `x` through a planned transform, differentiable (the adjoint kernel is its gradient). */
 export function plannedTransform<S, T extends tf.Tensor>(t: PlannedTransform<S>, x: T, shape: S): T {
   let configs = registered.get(t);
@@ -231,4 +234,3 @@ export function plannedTransform<S, T extends tf.Tensor>(t: PlannedTransform<S>,
   ensureKernels(configs);
   return linearKernelPair(x, t.forward, t.adjoint, { shape });
 }
-const registered = new Map<PlannedTransform<unknown>, tf.KernelConfig[]>();
