@@ -5,10 +5,13 @@
  */
 import type { FeatureModel } from '../src/lib/engine/model.ts';
 import { render, RenderCancelled, type RenderTarget } from '../src/lib/engine/render.ts';
+import type { RenderSettings } from '../src/lib/engine/render-settings.ts';
+import type { RenderOptions } from '../src/lib/engine/render-vis.ts';
 import { PREEMPT_MARGIN, PRIORITY, type FromWorker, type Job } from '../src/lib/protocol.ts';
 import { JobQueue } from '../src/lib/queue.ts';
 import { checkJobSettings } from '../src/lib/settings.ts';
 import { BatchTiming } from './batch-timing.ts';
+import { RetryBatch, type BatchRun } from './helper-engines.ts';
 import { RenderClaims } from './render-claims.ts';
 import { SharedRenders } from './shared-renders.ts';
 import { RenderTurn } from './render-turn.ts';
@@ -27,6 +30,8 @@ export interface SchedulerHost {
   gpuFailed(message: string): Promise<boolean>;
   /** The backend itself failed (wasm out of memory): nothing later can run in this worker. */
   broken(message: string): void;
+  /** Runs a batch, on helper engines where they help (helper-engines.ts); without it, on this worker's engine. */
+  render?(model: FeatureModel, settings: Partial<RenderSettings>, targets: RenderTarget[], options: RenderOptions): BatchRun;
 }
 
 /** The render target of a job: its channel, or the composed objective around it. */
@@ -72,7 +77,14 @@ export class Scheduler {
   readonly queue = new JobQueue();
   private paused = false;
   private resumeWaiters: (() => void)[] = [];
-  private running: { jobs: Job[]; cancelled: Set<string>; abort: AbortController; preempted: boolean } | null = null;
+  private running: {
+    jobs: Job[];
+    cancelled: Set<string>;
+    abort: AbortController;
+    preempted: boolean;
+    /** The engines the batch runs on (1: the worker's own). */
+    engines: number;
+  } | null = null;
   /** Renders shared with the studio's other tabs: claimed here, or waiting for another tab (shared-renders.ts). */
   private readonly shared: SharedRenders;
   private msPerStep = 0;
@@ -124,6 +136,7 @@ export class Scheduler {
         elsewhere: this.shared.elsewhere,
         // A paused batch holds its jobs but does not run them.
         running: this.running && !this.paused ? this.running.jobs.length - this.running.cancelled.size : 0,
+        engines: this.running?.engines ?? 0,
         paused: this.paused,
         msPerStep: this.msPerStep,
         ...this.eta(),
@@ -263,7 +276,7 @@ export class Scheduler {
 
   private async runBatch(model: FeatureModel, jobs: Job[]) {
     const abort = new AbortController();
-    const running = { jobs, cancelled: new Set<string>(), abort, preempted: false };
+    const running = { jobs, cancelled: new Set<string>(), abort, preempted: false, engines: 1 };
     this.running = running;
     this.runningStep = 0;
     const live = (j: Job) => !running.cancelled.has(j.id);
@@ -280,7 +293,7 @@ export class Scheduler {
       // The first snapshot comes at step 16 (a click shows something quickly), then every 32 steps.
       const thresholds = [16];
       for (let t = 32; t <= s.steps; t += 32) thresholds.push(t);
-      const result = await render(model, { ...s, layer: jobs[0].layer, thresholds }, jobs.map(targetOf), {
+      const run = (this.host.render ?? renderHere)(model, { ...s, layer: jobs[0].layer, thresholds }, jobs.map(targetOf), {
         signal: abort.signal,
         gate: () => {
           timing.stepStarting(performance.now());
@@ -314,6 +327,9 @@ export class Scheduler {
           this.postQueue();
         },
       });
+      running.engines = run.engines;
+      this.postQueue();
+      const result = await run.result;
       this.checkGpu();
       const ended = performance.now();
       this.clock.learnOverhead(timing.overheadMs(ended, this.pausedMs));
@@ -331,12 +347,13 @@ export class Scheduler {
         });
       });
     } catch (e) {
-      if (e instanceof RenderCancelled) {
-        if (running.preempted) {
+      if (e instanceof RenderCancelled || e instanceof RetryBatch) {
+        if (running.preempted || e instanceof RetryBatch) {
           const back = jobs.filter(live);
           this.queue.add(back);
           for (const j of back) this.host.post({ type: 'job-requeued', id: j.id });
         }
+        if (e instanceof RetryBatch) this.host.post({ type: 'notice', message: e.message });
         return;
       }
       const message = (e as Error)?.message || String(e);
@@ -363,6 +380,9 @@ export class Scheduler {
     this.shared.written(ids);
   }
 }
+
+/** The worker's own engine. */
+const renderHere = (...args: Parameters<typeof render>): BatchRun => ({ engines: 1, result: render(...args) });
 
 /** A batch with a clicked job: it takes the browser's render turn from another tab's batch (render-turn.ts). */
 const isUrgent = (jobs: Job[]) => jobs.some((j) => j.priority >= PRIORITY.clicked);

@@ -86,6 +86,22 @@ export function rememberReads(read: ReadFile): ReadFile {
   };
 }
 
+/**
+ * A ReadFile that keeps what it read, by path: the files a model was loaded from, handed on to the helper engines
+ * (helper-engines.ts) so that they load the same bytes without reading the source again.
+ */
+export function recordReads(read: ReadFile): { read: ReadFile; files: Map<string, ArrayBuffer> } {
+  const files = new Map<string, ArrayBuffer>();
+  return {
+    files,
+    read: async (rel, maxBytes) => {
+      const b = await read(rel, maxBytes);
+      files.set(rel, b);
+      return b;
+    },
+  };
+}
+
 /** A model URL split into the folder its files are read from (query kept) and the model.json inside it. */
 export function splitModelUrl(url: string, page: string): { base: URL; entry: string } {
   const u = new URL(url, page);

@@ -20,7 +20,9 @@ import { PhotoSet } from './photo-set.ts';
 import { isBackendBroken, Scheduler } from './scheduler.ts';
 import { RenderClaims } from './render-claims.ts';
 import { RenderTurn } from './render-turn.ts';
-import { openSource, readLabels, rememberReads, urlReader, type Opened } from './sources.ts';
+import { openSource, readLabels, recordReads, rememberReads, urlReader, type Opened } from './sources.ts';
+import { HelperEngines, type SpawnedHelper } from './helper-engines.ts';
+import type { ModelPackage } from './helper-protocol.ts';
 import { readPackage } from '../src/lib/engine/artifacts.ts';
 
 setWasmPaths({
@@ -33,12 +35,25 @@ const post = (m: FromWorker, transfer: Transferable[] = []) => (self as unknown 
 const page = self.location.href;
 const store = new ModelStore();
 
-let loaded: { model: FeatureModel; key: string; spec: LoadSpec } | null = null;
+type Loaded = { model: FeatureModel; key: string; spec: LoadSpec; pkg: ModelPackage | null };
+let loaded: Loaded | null = null;
 let backend = 'none';
 /** The running backend is a software-rendered GPU (its batches stay small: batch-size.ts). */
 let softwareGpu = false;
 const photos = new PhotoSet(post, () => loaded);
 const inversions = new Inversions(post);
+
+/**
+ * Batches of several channels on wasm render on one single-threaded helper engine per core (helper-engines.ts), at
+ * most 4 (each holds its own model and wasm memory; more than 2 have not been measured). One core: none.
+ */
+const cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
+const helpers = new HelperEngines({
+  count: cores > 1 ? Math.min(cores, 4) : 0,
+  spawn: () => new Worker(new URL('./render-helper.worker.ts', import.meta.url), { type: 'module' }) as unknown as SpawnedHelper,
+});
+/** A package larger than this is not copied into helpers: its batches stay on this engine. */
+const MAX_HELPER_PACKAGE_BYTES = 128 * 1024 * 1024;
 
 const locks = typeof navigator !== 'undefined' && navigator.locks ? navigator.locks : null;
 /** One computation at a time across the tabs: render batches, and the photo work here (render-turn.ts). */
@@ -60,6 +75,7 @@ const scheduler = new Scheduler(
       loaded = null;
       try {
         loaded = await open(spec, null);
+        helpers.offer(loaded.model, loaded.pkg);
         return true;
       } catch (e) {
         post({ type: 'broken', message: `could not load the model again on wasm: ${(e as Error).message}` });
@@ -67,6 +83,7 @@ const scheduler = new Scheduler(
       }
     },
     broken: (message) => post({ type: 'broken', message }),
+    render: (model, settings, targets, options) => helpers.render(model, settings, targets, options),
   },
   // Tabs of the studio share renders: a render one tab's worker has claimed waits in the others (render-claims.ts).
   new RenderClaims(locks),
@@ -106,17 +123,18 @@ function readAhead(spec: LoadSpec): Promise<Opened> | null {
 }
 
 /** Reads and builds the model a spec names (nothing replaced yet); keeps a person's model when the spec asks. */
-async function open(
-  spec: LoadSpec,
-  ahead: Promise<Opened> | null,
-): Promise<{ model: FeatureModel; key: string; spec: LoadSpec }> {
+async function open(spec: LoadSpec, ahead: Promise<Opened> | null): Promise<Loaded> {
   const o = await (ahead ?? opened(spec));
   const info: ModelInfo = spec.kind === 'registry' ? spec.info : ({ id: spec.modelId, ...(spec.mapping ?? {}) } as ModelInfo);
   const labels = info.labels ?? (await readLabels(o));
   const mapping: InputMapping = info.inputRange
     ? { inputRange: info.inputRange, normalize: info.normalize }
     : { inputRange: o.stored?.inputRange ?? [0, 1], normalize: o.stored?.normalize };
-  const model = await FeatureModel.load(o.read, { ...info, ...mapping, labels }, o.entry);
+  const loadInfo: ModelInfo = { ...info, ...mapping, labels };
+  const recorded = recordReads(o.read);
+  const model = await FeatureModel.load(recorded.read, loadInfo, o.entry);
+  const bytes = [...recorded.files.values()].reduce((n, b) => n + b.byteLength, 0);
+  const pkg = bytes <= MAX_HELPER_PACKAGE_BYTES ? { entry: o.entry, files: [...recorded.files], info: loadInfo } : null;
   // A person's model is known by its bytes and the range it is fed: the same bytes under another range render
   // other images, so they are cached apart.
   const key = spec.kind === 'registry' ? spec.modelId : `user:${model.contentHash}@${mappingKey(mapping)}`;
@@ -130,7 +148,7 @@ async function open(
     model.dispose();
     throw e;
   }
-  return { model, key, spec };
+  return { model, key, spec, pkg };
 }
 
 /** Loads a model into the gallery; a failure leaves the previous model in place and says why. */
@@ -140,6 +158,7 @@ async function load(req: number, spec: LoadSpec, ahead: Promise<Opened> | null) 
     // Only now replace the previous model: a failed load leaves the working one in place.
     loaded?.model.dispose();
     loaded = next;
+    helpers.offer(next.model, backend === 'wasm' ? next.pkg : null);
     const m = next.model;
     const labels = m.info.labels;
     post({
@@ -277,6 +296,7 @@ const handlers: Handlers = {
   pause: () => scheduler.pause(),
   resume: () => scheduler.resume(),
   ping: () => post({ type: 'pong' }),
+  'test-crash-helper': () => helpers.crashOne(),
   'test-lose-context': () => webglContext()?.getExtension('WEBGL_lose_context')?.loseContext(),
   'test-crash': () =>
     setTimeout(() => {

@@ -258,6 +258,8 @@ export type ToWorker =
   | { type: 'ping' }
   /** Test-only: makes the worker die as an uncaught error would. */
   | { type: 'test-crash' }
+  /** Test-only: makes a helper engine die (helper-engines.ts) as an uncaught error would. */
+  | { type: 'test-crash-helper' }
   /** Test-only: loses the WebGL context as a GPU reset or driver crash would. */
   | { type: 'test-lose-context' }
   /** Test-only: blocks the worker's thread for `ms`, as a stuck GPU call would. */
@@ -280,6 +282,8 @@ export interface QueueState {
   etaByLayer: Record<string, number>;
   /** Queued renders (in `pending`) that another tab of the studio is rendering now: they come from the cache. */
   elsewhere: number;
+  /** The engines the running batch renders on: the worker's own (1), or helper engines, one per core (0: none runs). */
+  engines: number;
 }
 
 /** What a worker saw of one GPU API (WebGL2 or WebGPU): there or not, its renderer, and whether it is software. */

@@ -4,7 +4,7 @@ import type { FromWorker } from '../../src/lib/protocol.ts';
 import { RenderClaims, type Locks } from '../../workers/render-claims.ts';
 import { RenderTurn } from '../../workers/render-turn.ts';
 import { batchLimit } from '../../workers/batch-size.ts';
-import { Scheduler } from '../../workers/scheduler.ts';
+import { Scheduler, type SchedulerHost } from '../../workers/scheduler.ts';
 
 export function schedulerOn(
   model: FeatureModel,
@@ -16,6 +16,8 @@ export function schedulerOn(
     locks?: Locks;
     /** Called after each message is logged. */
     posted?: (msg: FromWorker) => void;
+    /** Where batches render (helper-engines.ts); the scheduler's own engine without it. */
+    render?: SchedulerHost['render'];
   } = {},
 ) {
   const log: FromWorker[] = [];
@@ -34,6 +36,7 @@ export function schedulerOn(
       gpuLost: () => null,
       gpuFailed: host.gpuFailed ?? (async () => false),
       broken: () => {},
+      render: host.render,
     },
     new RenderClaims(host.locks ?? null),
     new RenderTurn(host.locks ?? null),

@@ -102,6 +102,7 @@ export class Studio {
     etaMs: null,
     etaByLayer: {},
     elsewhere: 0,
+    engines: 0,
   });
   /** The person paused the queue: a worker that takes over (a backend switch, a crash) starts paused too. */
   private pausedByUser = false;

@@ -1,6 +1,6 @@
 /**
- * What the end-to-end tests do to the worker that a person cannot (exposed on the page only with `?hooks`): crash it,
- * lose its WebGL context, block it as a stuck GPU call would, and read its live tensor count.
+ * What the end-to-end tests do to the worker that a person cannot (exposed on the page only with `?hooks`): crash it
+ * or one of its helper engines, lose its WebGL context, block it as a stuck GPU call would, and read its live tensor count.
  */
 import type { FromWorker, ToWorker } from '../protocol.ts';
 
@@ -12,6 +12,11 @@ export class WorkerTestHooks {
   /** Makes the worker fail as a crash would. */
   crashWorker() {
     this.send({ type: 'test-crash' });
+  }
+
+  /** Makes one of the worker's helper engines fail as a crash would (while a batch runs on them). */
+  crashHelper() {
+    this.send({ type: 'test-crash-helper' });
   }
 
   /** Loses the worker's WebGL context (when it runs WebGL). */

@@ -1,0 +1,104 @@
+/**
+ * A helper engine's side of helper-protocol.ts: loads the model it is sent and renders its part of a batch, one step
+ * per "go". No DOM and no worker globals: render-helper.worker.ts serves it on the worker's own channel, unit tests
+ * on a MessagePort.
+ */
+import type { ReadFile } from '../src/lib/engine/artifacts.ts';
+import { FeatureModel } from '../src/lib/engine/model.ts';
+import { render, RenderCancelled } from '../src/lib/engine/render.ts';
+import type { FromHelper, HelperPort, ModelPackage, ToHelper } from './helper-protocol.ts';
+
+/** The files of a package held in memory, read as the load reads them. */
+export function packageReader(files: [string, ArrayBuffer][]): ReadFile {
+  const byPath = new Map(files);
+  return async (rel, maxBytes) => {
+    const b = byPath.get(rel);
+    if (!b) throw new Error(`${rel} is not in the package the helper was sent`);
+    if (maxBytes !== undefined && b.byteLength > maxBytes) throw new Error(`${b.byteLength} bytes, more than ${maxBytes}`);
+    return b;
+  };
+}
+
+/**
+ * Answers the visualization worker on `port`. `ready`: the backend has started (nothing touches TensorFlow.js
+ * before). Loads and renders run one at a time, in the order they came; "go" and "stop" act at once.
+ */
+export function serveHelper(port: HelperPort, ready: Promise<unknown>): void {
+  const post = (m: FromHelper, transfer: Transferable[] = []) => port.postMessage(m, transfer);
+  // A backend that did not start is each load's to report (load-failed), not an unhandled rejection.
+  ready.catch(() => undefined);
+  let model: { serial: number; model: FeatureModel } | null = null;
+  let work: Promise<unknown> = Promise.resolve();
+  const inOrder = (job: () => Promise<unknown>) => (work = work.then(job, job));
+  let go: (() => void) | null = null;
+  let running: AbortController | null = null;
+
+  async function load(serial: number, pkg: ModelPackage) {
+    try {
+      await ready;
+      const next = await FeatureModel.load(packageReader(pkg.files), pkg.info, pkg.entry);
+      model?.model.dispose();
+      model = { serial, model: next };
+      post({ type: 'loaded', serial });
+    } catch (e) {
+      post({ type: 'load-failed', serial, message: (e as Error)?.message || String(e) });
+    }
+  }
+
+  async function run(m: Extract<ToHelper, { type: 'render' }>) {
+    if (model?.serial !== m.serial) return post({ type: 'failed', message: 'the helper does not hold that model' });
+    const abort = new AbortController();
+    running = abort;
+    let step = 0;
+    try {
+      const r = await render(model.model, m.settings, m.targets, {
+        signal: abort.signal,
+        curveEvery: m.curveEvery,
+        gate: () =>
+          abort.signal.aborted
+            ? undefined
+            : new Promise<void>((resolve) => {
+                go = resolve;
+                post({ type: 'step', step: ++step });
+              }),
+        onSnapshot: (snap) =>
+          post(
+            { type: 'snapshot', snap },
+            snap.images.map((i) => i.buffer as ArrayBuffer),
+          ),
+      });
+      post({ type: 'done', cleanValues: r.cleanValues, curve: r.curve });
+    } catch (e) {
+      if (e instanceof RenderCancelled) post({ type: 'cancelled' });
+      else post({ type: 'failed', message: (e as Error)?.message || String(e) });
+    } finally {
+      running = null;
+      go = null;
+    }
+  }
+
+  port.onmessage = (ev: MessageEvent<ToHelper>) => {
+    const m = ev.data;
+    switch (m.type) {
+      case 'load':
+        inOrder(() => load(m.serial, m.pkg));
+        break;
+      case 'render':
+        inOrder(() => run(m));
+        break;
+      case 'go':
+      case 'stop': {
+        if (m.type === 'stop') running?.abort();
+        const g = go;
+        go = null;
+        g?.();
+        break;
+      }
+      case 'test-crash':
+        setTimeout(() => {
+          throw new Error('test-crash: the helper was told to fail');
+        });
+        break;
+    }
+  };
+}
