@@ -12,17 +12,12 @@
  * model.
  */
 import type { FeatureModel } from '../src/lib/engine/model.ts';
-import {
-  render as renderLocally,
-  RenderCancelled,
-  type RenderResult,
-  type RenderTarget,
-  type Snapshot,
-} from '../src/lib/engine/render.ts';
+import { render as renderLocally, type RenderResult, type RenderTarget } from '../src/lib/engine/render.ts';
 import { targetGroups } from '../src/lib/engine/objective-builder.ts';
 import { DEFAULT_SETTINGS, type RenderSettings } from '../src/lib/engine/render-settings.ts';
 import type { RenderOptions } from '../src/lib/engine/render-vis.ts';
 import type { FromHelper, HelperPort, ModelPackage, ToHelper } from './helper-protocol.ts';
+import { LockstepBatch } from './lockstep-batch.ts';
 
 /**
  * A helper as started: its channel, and how to end it. `onerror` fires when it dies (a Worker's error event, whose
@@ -32,11 +27,6 @@ import type { FromHelper, HelperPort, ModelPackage, ToHelper } from './helper-pr
 export interface SpawnedHelper extends HelperPort {
   terminate(): void;
   onerror: ((ev: { message?: string; preventDefault?(): void }) => void) | null;
-}
-
-/** The batch could not finish where it ran, and can run again: its jobs go back to the queue (scheduler.ts). */
-export class RetryBatch extends Error {
-  override name = 'RetryBatch';
 }
 
 /** A batch as the scheduler runs it: on how many engines, and its result. */
@@ -72,7 +62,6 @@ interface Helper {
   port: SpawnedHelper;
   /** Messages of the running batch go here. */
   onBatch: ((m: FromHelper) => void) | null;
-  loaded: number;
 }
 
 export class HelperEngines {
@@ -116,7 +105,7 @@ export class HelperEngines {
 
   private start() {
     for (let i = 0; i < this.options.count; i++) {
-      const h: Helper = { port: this.options.spawn(), onBatch: null, loaded: 0 };
+      const h: Helper = { port: this.options.spawn(), onBatch: null };
       h.port.onmessage = (ev) => this.heard(h, ev.data as FromHelper);
       h.port.onerror = (ev) => {
         ev.preventDefault?.();
@@ -143,7 +132,6 @@ export class HelperEngines {
       const l = this.loading;
       if (!l || l.serial !== m.serial) return;
       if (m.type === 'load-failed') return this.lost(h, `it could not load the model: ${m.message}`);
-      h.loaded = m.serial;
       l.left.delete(h);
       if (!l.left.size) {
         this.readyFor = l.serial;
@@ -197,117 +185,22 @@ export class HelperEngines {
     options: RenderOptions,
   ): Promise<RenderResult> {
     const serial = this.readyFor;
-    const helpers = this.helpers.slice(0, parts.length);
-    const started = Date.now();
-    return new Promise<RenderResult>((resolve, reject) => {
-      const waiting = new Set<Helper>();
-      const snaps = new Map<number, Map<Helper, Snapshot>>();
-      const done = new Map<Helper, Extract<FromHelper, { type: 'done' }>>();
-      const cancelled = new Set<Helper>();
-      let last: Snapshot | null = null;
-      let stopping: { error: unknown } | null = null;
-      let ended = false;
-      const end = (f: () => void) => {
-        if (ended) return;
-        ended = true;
-        for (const h of helpers) h.onBatch = null;
-        f();
+    const crew = this.helpers.slice(0, parts.length);
+    const batch = new LockstepBatch(crew.length, parts, targets.length, options, (i, m) => this.send(crew[i], m));
+    crew.forEach((h, i) => {
+      h.onBatch = (m) => {
+        // A helper that failed takes the others with it (nothing is left running half a batch): lost().
+        if (m.type === 'failed' && this.helpers.includes(h)) this.lost(h, m.message);
+        else batch.heard(i, m);
       };
-      const stopAll = (error: unknown) => {
-        stopping = { error };
-        for (const h of waiting) this.send(h, { type: 'stop' });
-        waiting.clear();
-      };
-      const advance = async () => {
-        waiting.clear();
-        let error: unknown = null;
-        try {
-          await options.gate?.();
-        } catch (e) {
-          error = e;
-        }
-        if (error || options.signal?.aborted) {
-          for (const h of helpers) waiting.add(h);
-          return stopAll(error ?? new RenderCancelled());
-        }
-        for (const h of helpers) this.send(h, { type: 'go' });
-      };
-      const merged = (per: Map<Helper, Snapshot>): Snapshot => {
-        const images: Uint8Array[] = new Array(targets.length);
-        const values: number[] = new Array(targets.length);
-        let first: Snapshot | null = null;
-        helpers.forEach((h, i) => {
-          const s = per.get(h)!;
-          first ??= s;
-          parts[i].forEach((t, k) => {
-            images[t] = s.images[k];
-            values[t] = s.values[k];
-          });
-        });
-        return { step: first!.step, images, values, width: first!.width, height: first!.height };
-      };
-      const spread = (per: (h: Helper) => number[]) => {
-        const out: number[] = new Array(targets.length);
-        helpers.forEach((h, i) => per(h).forEach((v, k) => (out[parts[i][k]] = v)));
-        return out;
-      };
-      helpers.forEach((h) => {
-        h.onBatch = (m) => {
-          switch (m.type) {
-            case 'step':
-              if (stopping) return this.send(h, { type: 'stop' });
-              waiting.add(h);
-              if (waiting.size === helpers.length) void advance();
-              return;
-            case 'snapshot': {
-              const per = snaps.get(m.snap.step) ?? new Map<Helper, Snapshot>();
-              per.set(h, m.snap);
-              snaps.set(m.snap.step, per);
-              if (per.size === helpers.length) {
-                snaps.delete(m.snap.step);
-                last = merged(per);
-                options.onSnapshot?.(last);
-              }
-              return;
-            }
-            case 'done':
-              done.set(h, m);
-              if (done.size === helpers.length)
-                end(() => {
-                  const curve = done.get(helpers[0])!.curve.map((c, ci) => ({
-                    step: c.step,
-                    values: spread((x) => done.get(x)!.curve[ci].values),
-                  }));
-                  resolve({
-                    final: last!,
-                    cleanValues: spread((x) => done.get(x)!.cleanValues),
-                    curve,
-                    seconds: (Date.now() - started) / 1000,
-                  });
-                });
-              return;
-            case 'cancelled':
-              cancelled.add(h);
-              if (cancelled.size === helpers.length) end(() => reject(stopping?.error ?? new RenderCancelled()));
-              return;
-            case 'failed':
-              end(() => {
-                // The others may still be mid-step: they end with the rest (lost), so nothing is left running.
-                if (this.helpers.includes(h)) this.lost(h, m.message);
-                reject(new RetryBatch(`${m.message}; the batch runs again on the worker's own engine`));
-              });
-              return;
-          }
-        };
+      this.send(h, {
+        type: 'render',
+        serial,
+        settings,
+        targets: parts[i].map((t) => targets[t]),
+        curveEvery: options.curveEvery ?? 0,
       });
-      for (const [i, h] of helpers.entries())
-        this.send(h, {
-          type: 'render',
-          serial,
-          settings,
-          targets: parts[i].map((t) => targets[t]),
-          curveEvery: options.curveEvery ?? 0,
-        });
     });
+    return batch.result.finally(() => crew.forEach((h) => (h.onBatch = null)));
   }
 }

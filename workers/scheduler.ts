@@ -11,7 +11,8 @@ import { PREEMPT_MARGIN, PRIORITY, type FromWorker, type Job } from '../src/lib/
 import { JobQueue } from '../src/lib/queue.ts';
 import { checkJobSettings } from '../src/lib/settings.ts';
 import { BatchTiming } from './batch-timing.ts';
-import { RetryBatch, type BatchRun } from './helper-engines.ts';
+import type { BatchRun } from './helper-engines.ts';
+import { RetryBatch } from './lockstep-batch.ts';
 import { RenderClaims } from './render-claims.ts';
 import { SharedRenders } from './shared-renders.ts';
 import { RenderTurn } from './render-turn.ts';
