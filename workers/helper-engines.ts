@@ -77,6 +77,11 @@ export class HelperEngines {
       spawn: () => SpawnedHelper;
       /** How many helpers (0 or 1: none). */
       count: number;
+      /**
+       * A helper silent this long while it computes is taken for stuck: the helpers end and its batch runs again on
+       * the worker's own engine. A step takes milliseconds to a few seconds (1024 px, a deep layer).
+       */
+      stallMs?: number;
     },
   ) {}
 
@@ -186,7 +191,10 @@ export class HelperEngines {
   ): Promise<RenderResult> {
     const serial = this.readyFor;
     const crew = this.helpers.slice(0, parts.length);
-    const batch = new LockstepBatch(crew.length, parts, targets.length, options, (i, m) => this.send(crew[i], m));
+    const batch = new LockstepBatch(crew.length, parts, targets.length, options, (i, m) => this.send(crew[i], m), {
+      ms: this.options.stallMs ?? 60_000,
+      stalled: (i) => this.lost(crew[i], `it did not answer for ${((this.options.stallMs ?? 60_000) / 1000).toFixed(0)} s`),
+    });
     crew.forEach((h, i) => {
       h.onBatch = (m) => {
         // A helper that failed takes the others with it (nothing is left running half a batch): lost().

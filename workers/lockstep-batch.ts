@@ -28,10 +28,13 @@ export class LockstepBatch {
   private stopping: { error: unknown } | null = null;
   private ended = false;
   private readonly started = Date.now();
+  /** Armed while the helpers compute (from "go" until all wait again, or are done). */
+  private stallTimer: ReturnType<typeof setTimeout> | null = null;
 
   /**
    * `parts[i]`: the batch indices helper i renders, in its order; `size`: the batch's length; `send(i, m)` talks to
-   * helper i.
+   * helper i. `stalled(i)` is called when helper i has not answered for `stallMs` while it computes (a stuck helper:
+   * the caller ends the helpers, which fails this batch).
    */
   constructor(
     private readonly helpers: number,
@@ -39,16 +42,20 @@ export class LockstepBatch {
     private readonly size: number,
     private readonly options: RenderOptions,
     private readonly send: (i: number, m: ToHelper) => void,
+    private readonly stall: { ms: number; stalled: (i: number) => void },
   ) {
     this.result = new Promise<RenderResult>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
     });
+    // From the start: a helper can also get stuck before its first step.
+    this.arm();
   }
 
   /** A message from helper i about this batch. */
   heard(i: number, m: FromHelper): void {
     if (this.ended) return;
+    this.answered.add(i);
     switch (m.type) {
       case 'step':
         if (this.stopping) return this.send(i, { type: 'stop' });
@@ -73,11 +80,33 @@ export class LockstepBatch {
   private end(f: () => void) {
     if (this.ended) return;
     this.ended = true;
+    this.disarm();
     f();
+  }
+
+  /** Helpers heard from since the watch was last armed. */
+  private readonly answered = new Set<number>();
+
+  /** Watches for a helper that says nothing for `stall.ms` while the helpers compute; re-armed while they answer. */
+  private arm() {
+    this.disarm();
+    this.answered.clear();
+    this.stallTimer = setTimeout(() => {
+      const silent = [...Array(this.helpers).keys()].find((i) => !this.answered.has(i) && !this.waiting.has(i));
+      if (silent === undefined) return this.arm();
+      this.stall.stalled(silent);
+    }, this.stall.ms);
+  }
+
+  private disarm() {
+    if (this.stallTimer !== null) clearTimeout(this.stallTimer);
+    this.stallTimer = null;
   }
 
   /** All helpers wait at the same step: the gate once for all, then "go" (or "stop"). */
   private async advance() {
+    // Nobody computes while the gate holds them (a pause is not a stall).
+    this.disarm();
     this.waiting.clear();
     let error: unknown = null;
     try {
@@ -89,9 +118,11 @@ export class LockstepBatch {
     if (error || this.options.signal?.aborted) {
       this.stopping = { error: error ?? new RenderCancelled() };
       for (let i = 0; i < this.helpers; i++) this.send(i, { type: 'stop' });
+      this.arm();
       return;
     }
     for (let i = 0; i < this.helpers; i++) this.send(i, { type: 'go' });
+    this.arm();
   }
 
   /** Writes helper i's values (in its part's order) into `out` at their batch indices. */

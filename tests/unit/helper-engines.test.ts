@@ -44,16 +44,23 @@ describe('splitGroups', () => {
   });
 });
 
-/** Helpers served in this process: each a MessageChannel's far end. `fail(i)` makes helper i die as a crashed worker. */
+/**
+ * Helpers served in this process: each a MessageChannel's far end. `fail(i)` makes helper i die as a crashed worker;
+ * `hang(i)` makes it stuck (it gets no more "go", so it says nothing more).
+ */
 function inProcess() {
-  const spawned: (SpawnedHelper & { closed: boolean })[] = [];
+  const spawned: (SpawnedHelper & { closed: boolean; stuck: boolean })[] = [];
   const spawn = (): SpawnedHelper => {
     const ch = new MessageChannel();
     serveHelper(ch.port2 as unknown as HelperPort, Promise.resolve());
     const h = {
       closed: false,
+      stuck: false,
       onerror: null as SpawnedHelper['onerror'],
-      postMessage: (m: unknown, transfer?: Transferable[]) => ch.port1.postMessage(m, transfer ?? []),
+      postMessage: (m: unknown, transfer?: Transferable[]) => {
+        if (h.stuck && (m as { type: string }).type === 'go') return;
+        ch.port1.postMessage(m, transfer ?? []);
+      },
       set onmessage(f: ((ev: MessageEvent) => void) | null) {
         ch.port1.onmessage = f;
       },
@@ -69,7 +76,12 @@ function inProcess() {
     spawned.push(h);
     return h;
   };
-  return { spawned, spawn, fail: (i: number) => spawned[i].onerror?.({ message: 'the helper crashed (test)' }) };
+  return {
+    spawned,
+    spawn,
+    fail: (i: number) => spawned[i].onerror?.({ message: 'the helper crashed (test)' }),
+    hang: (i: number) => (spawned[i].stuck = true),
+  };
 }
 
 /** The small model loaded here, and the files it was loaded from, as the worker keeps them for its helpers. */
@@ -91,9 +103,9 @@ describe('helper engines', async () => {
   const { model, pkg } = await withPackage();
   afterAll(() => model.dispose());
 
-  async function readyPool(count = 2) {
+  async function readyPool(count = 2, stallMs?: number) {
     const h = inProcess();
-    const pool = new HelperEngines({ spawn: h.spawn, count });
+    const pool = new HelperEngines({ spawn: h.spawn, count, stallMs });
     pool.offer(model, pkg);
     // The first batch that could use them starts them and runs here meanwhile.
     const first = pool.render(model, SETTINGS, TARGETS, {});
@@ -200,6 +212,24 @@ describe('helper engines', async () => {
     pool.offer(model, pkg);
     expect(pool.stopped).toBeNull();
     pool.offer(null, null);
+  });
+
+  it('a helper that stops answering mid-batch is taken for stuck; a pause longer than that is not', async () => {
+    const { pool, spawned, hang } = await readyPool(2, 1000);
+    let step = 0;
+    const paused = pool.render(model, SETTINGS, TARGETS, {
+      gate: () => (++step === 4 ? new Promise<void>((r) => setTimeout(r, 2500)) : undefined),
+    });
+    expect((await paused.result).cleanValues).toHaveLength(4);
+    step = 0;
+    const run = pool.render(model, SETTINGS, TARGETS, {
+      gate: () => {
+        if (++step === 6) hang(1);
+      },
+    });
+    await expect(run.result).rejects.toBeInstanceOf(RetryBatch);
+    expect(pool.stopped).toMatch(/did not answer for 1 s/);
+    expect(spawned.every((x) => x.closed)).toBe(true);
   });
 
   it('a helper that cannot load the model stops the helpers, and says why', async () => {
