@@ -142,6 +142,30 @@ describe('helper engines', async () => {
     expect(spawned.every((h) => h.closed)).toBe(true);
   });
 
+  it('another model offered mid-batch: the batch finishes on the old one, then the helpers hold the new one', async () => {
+    const { pool } = await readyPool();
+    const other = await withPackage();
+    let step = 0;
+    const run = pool.render(model, SETTINGS, TARGETS, {
+      gate: () => {
+        if (++step === 5) pool.offer(other.model, other.pkg);
+      },
+    });
+    expect(run.engines).toBe(2);
+    const want = await render(model, SETTINGS, TARGETS, {});
+    expect((await run.result).cleanValues).toEqual(want.cleanValues);
+    // The old model is not the helpers' any more: its batches run here; the new one's on the helpers once loaded.
+    const old = pool.render(model, SETTINGS, TARGETS, {});
+    expect(old.engines).toBe(1);
+    await old.result;
+    await expect.poll(() => pool.readyEngines, { timeout: 60_000 }).toBe(2);
+    const next = pool.render(other.model, SETTINGS, TARGETS, {});
+    expect(next.engines).toBe(2);
+    expect((await next.result).cleanValues).toEqual(want.cleanValues);
+    pool.offer(null, null);
+    other.model.dispose();
+  });
+
   it('a cancel or a gate that throws ends every helper’s part, and the next batch runs on them', async () => {
     const { pool } = await readyPool();
     const abort = new AbortController();
@@ -239,7 +263,9 @@ describe('helper engines', async () => {
     pool.offer(model, broken);
     await pool.render(model, SETTINGS, TARGETS, {}).result;
     await expect.poll(() => pool.stopped, { timeout: 30_000 }).toMatch(/could not load the model/);
-    expect(pool.render(model, SETTINGS, TARGETS, {}).engines).toBe(1);
+    const here = pool.render(model, SETTINGS, TARGETS, {});
+    expect(here.engines).toBe(1);
+    await here.result;
   });
 
   it('leaves no tensors behind in this process across helper batches', async () => {
