@@ -69,7 +69,8 @@ export class HelperEngines {
   private offered: { model: FeatureModel; serial: number; pkg: ModelPackage } | null = null;
   private serial = 0;
   private readyFor = 0;
-  private loading: { serial: number; left: Set<Helper> } | null = null;
+  /** Helpers still loading the offered model. */
+  private loading: Set<Helper> | null = null;
   private off: string | null = null;
 
   constructor(
@@ -123,7 +124,7 @@ export class HelperEngines {
 
   private load() {
     const o = this.offered!;
-    this.loading = { serial: o.serial, left: new Set(this.helpers) };
+    this.loading = new Set(this.helpers);
     // Each helper gets its own copy of the bytes (cloned): the worker keeps its own for helpers to come.
     for (const h of this.helpers) this.send(h, { type: 'load', serial: o.serial, pkg: o.pkg });
   }
@@ -134,12 +135,12 @@ export class HelperEngines {
 
   private heard(h: Helper, m: FromHelper) {
     if (m.type === 'loaded' || m.type === 'load-failed') {
-      const l = this.loading;
-      if (!l || l.serial !== m.serial) return;
+      // An answer about a model offered before the one now is stale: the helper loads the new one next.
+      if (!this.loading || m.serial !== this.offered?.serial) return;
       if (m.type === 'load-failed') return this.lost(h, `it could not load the model: ${m.message}`);
-      l.left.delete(h);
-      if (!l.left.size) {
-        this.readyFor = l.serial;
+      this.loading.delete(h);
+      if (!this.loading.size) {
+        this.readyFor = m.serial;
         this.loading = null;
       }
       return;
@@ -191,7 +192,7 @@ export class HelperEngines {
   ): Promise<RenderResult> {
     const serial = this.readyFor;
     const crew = this.helpers.slice(0, parts.length);
-    const batch = new LockstepBatch(crew.length, parts, targets.length, options, (i, m) => this.send(crew[i], m), {
+    const batch = new LockstepBatch(parts, targets.length, options, (i, m) => this.send(crew[i], m), {
       ms: this.options.stallMs ?? 60_000,
       stalled: (i) => this.lost(crew[i], `it did not answer for ${((this.options.stallMs ?? 60_000) / 1000).toFixed(0)} s`),
     });

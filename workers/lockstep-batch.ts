@@ -30,14 +30,15 @@ export class LockstepBatch {
   private readonly started = Date.now();
   /** Armed while the helpers compute (from "go" until all wait again, or are done). */
   private stallTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Helpers heard from since the watch was last armed. */
+  private readonly answered = new Set<number>();
 
   /**
-   * `parts[i]`: the batch indices helper i renders, in its order; `size`: the batch's length; `send(i, m)` talks to
+   * `parts[i]`: the batch indices helper i renders, in its order (one part per helper); `size`: the batch's length; `send(i, m)` talks to
    * helper i. `stalled(i)` is called when helper i has not answered for `stallMs` while it computes (a stuck helper:
    * the caller ends the helpers, which fails this batch).
    */
   constructor(
-    private readonly helpers: number,
     private readonly parts: number[][],
     private readonly size: number,
     private readonly options: RenderOptions,
@@ -60,17 +61,17 @@ export class LockstepBatch {
       case 'step':
         if (this.stopping) return this.send(i, { type: 'stop' });
         this.waiting.add(i);
-        if (this.waiting.size === this.helpers) void this.advance();
+        if (this.waiting.size === this.parts.length) void this.advance();
         return;
       case 'snapshot':
         return this.snapshot(i, m.snap);
       case 'done':
         this.done.set(i, m);
-        if (this.done.size === this.helpers) this.finish();
+        if (this.done.size === this.parts.length) this.finish();
         return;
       case 'cancelled':
         this.cancelled.add(i);
-        if (this.cancelled.size === this.helpers) this.end(() => this.reject(this.stopping?.error ?? new RenderCancelled()));
+        if (this.cancelled.size === this.parts.length) this.end(() => this.reject(this.stopping?.error ?? new RenderCancelled()));
         return;
       case 'failed':
         return this.end(() => this.reject(new RetryBatch(`${m.message}; the batch runs again on the worker's own engine`)));
@@ -84,15 +85,12 @@ export class LockstepBatch {
     f();
   }
 
-  /** Helpers heard from since the watch was last armed. */
-  private readonly answered = new Set<number>();
-
   /** Watches for a helper that says nothing for `stall.ms` while the helpers compute; re-armed while they answer. */
   private arm() {
     this.disarm();
     this.answered.clear();
     this.stallTimer = setTimeout(() => {
-      const silent = [...Array(this.helpers).keys()].find((i) => !this.answered.has(i) && !this.waiting.has(i));
+      const silent = [...Array(this.parts.length).keys()].find((i) => !this.answered.has(i) && !this.waiting.has(i));
       if (silent === undefined) return this.arm();
       this.stall.stalled(silent);
     }, this.stall.ms);
@@ -117,11 +115,11 @@ export class LockstepBatch {
     if (this.ended) return;
     if (error || this.options.signal?.aborted) {
       this.stopping = { error: error ?? new RenderCancelled() };
-      for (let i = 0; i < this.helpers; i++) this.send(i, { type: 'stop' });
+      for (let i = 0; i < this.parts.length; i++) this.send(i, { type: 'stop' });
       this.arm();
       return;
     }
-    for (let i = 0; i < this.helpers; i++) this.send(i, { type: 'go' });
+    for (let i = 0; i < this.parts.length; i++) this.send(i, { type: 'go' });
     this.arm();
   }
 
@@ -134,7 +132,7 @@ export class LockstepBatch {
     const per = this.snaps.get(snap.step) ?? new Map<number, Snapshot>();
     per.set(i, snap);
     this.snaps.set(snap.step, per);
-    if (per.size < this.helpers) return;
+    if (per.size < this.parts.length) return;
     this.snaps.delete(snap.step);
     const images: Uint8Array[] = new Array(this.size);
     const values: number[] = new Array(this.size);

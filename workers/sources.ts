@@ -60,14 +60,14 @@ async function readBounded(res: Response, maxBytes: number): Promise<ArrayBuffer
  * the backend starts and then loads it through the same reader, and keeping a model stores the very bytes its load
  * read instead of downloading the package again. A file read whole serves any later limit, checked against it.
  */
-export function rememberReads(read: ReadFile): ReadFile {
+export function rememberReads(read: ReadFile): RememberingRead {
   const kept = new Map<string, { maxBytes?: number; bytes: Promise<ArrayBuffer>; whole?: ArrayBuffer }>();
   const within = (b: ArrayBuffer, maxBytes?: number) => {
     if (maxBytes !== undefined && b.byteLength > maxBytes)
       throw new TooLargeError(`${b.byteLength} bytes, more than ${maxBytes}`);
     return b;
   };
-  return async (rel, maxBytes) => {
+  const remembering: ReadFile = async (rel, maxBytes) => {
     const k = kept.get(rel);
     if (k?.whole) return within(k.whole, maxBytes);
     // Still in flight (or failed) under a limit at least as generous as this one: its answer is this one's too.
@@ -84,23 +84,15 @@ export function rememberReads(read: ReadFile): ReadFile {
     );
     return entry.bytes;
   };
+  const held = () => [...kept].flatMap(([rel, k]): [string, ArrayBuffer][] => (k.whole ? [[rel, k.whole]] : []));
+  return Object.assign(remembering, { held });
 }
 
 /**
- * A ReadFile that keeps what it read, by path: the files a model was loaded from, handed on to the helper engines
- * (helper-engines.ts) so that they load the same bytes without reading the source again.
+ * A ReadFile that remembers what it read (rememberReads); `held()` lists the files read whole so far, by path: the
+ * files a model was loaded from, handed on to the helper engines (helper-engines.ts), which load the same bytes.
  */
-export function recordReads(read: ReadFile): { read: ReadFile; files: Map<string, ArrayBuffer> } {
-  const files = new Map<string, ArrayBuffer>();
-  return {
-    files,
-    read: async (rel, maxBytes) => {
-      const b = await read(rel, maxBytes);
-      files.set(rel, b);
-      return b;
-    },
-  };
-}
+export type RememberingRead = ReadFile & { held(): [string, ArrayBuffer][] };
 
 /** A model URL split into the folder its files are read from (query kept) and the model.json inside it. */
 export function splitModelUrl(url: string, page: string): { base: URL; entry: string } {

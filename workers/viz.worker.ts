@@ -20,7 +20,7 @@ import { PhotoSet } from './photo-set.ts';
 import { isBackendBroken, Scheduler } from './scheduler.ts';
 import { RenderClaims } from './render-claims.ts';
 import { RenderTurn } from './render-turn.ts';
-import { openSource, readLabels, recordReads, rememberReads, urlReader, type Opened } from './sources.ts';
+import { openSource, readLabels, rememberReads, urlReader, type Opened, type RememberingRead } from './sources.ts';
 import { HelperEngines, type SpawnedHelper } from './helper-engines.ts';
 import type { ModelPackage } from './helper-protocol.ts';
 import { readPackage } from '../src/lib/engine/artifacts.ts';
@@ -35,6 +35,7 @@ const post = (m: FromWorker, transfer: Transferable[] = []) => (self as unknown 
 const page = self.location.href;
 const store = new ModelStore();
 
+/** `pkg`: the files the model was loaded from, for the helper engines (null: not for them — another backend, too large). */
 type Loaded = { model: FeatureModel; key: string; spec: LoadSpec; pkg: ModelPackage | null };
 let loaded: Loaded | null = null;
 let backend = 'none';
@@ -102,7 +103,9 @@ async function init(...args: Parameters<typeof startBackend>) {
  * Where a spec's files come from (nothing read yet), through a reader that fetches each file once: the load, a read
  * ahead and keeping a person's model all share its bytes.
  */
-async function opened(spec: LoadSpec): Promise<Opened> {
+type Remembered = Opened & { read: RememberingRead };
+
+async function opened(spec: LoadSpec): Promise<Remembered> {
   const o =
     spec.kind === 'registry'
       ? { read: urlReader(new URL(spec.baseUrl, page)), entry: 'model.json' }
@@ -114,7 +117,7 @@ async function opened(spec: LoadSpec): Promise<Opened> {
  * A model from the network (the registry, a URL) starts downloading as soon as it is asked for, while the backend may
  * still be starting and the model before it loading: the load then awaits the same source and reads the same bytes.
  */
-function readAhead(spec: LoadSpec): Promise<Opened> | null {
+function readAhead(spec: LoadSpec): Promise<Remembered> | null {
   if (spec.kind === 'user' && spec.source.kind !== 'url') return null;
   const ahead = opened(spec);
   // Errors (a URL that is not one, an unreadable file) are the load's to report, when it awaits the same promise.
@@ -123,7 +126,7 @@ function readAhead(spec: LoadSpec): Promise<Opened> | null {
 }
 
 /** Reads and builds the model a spec names (nothing replaced yet); keeps a person's model when the spec asks. */
-async function open(spec: LoadSpec, ahead: Promise<Opened> | null): Promise<Loaded> {
+async function open(spec: LoadSpec, ahead: Promise<Remembered> | null): Promise<Loaded> {
   const o = await (ahead ?? opened(spec));
   const info: ModelInfo = spec.kind === 'registry' ? spec.info : ({ id: spec.modelId, ...(spec.mapping ?? {}) } as ModelInfo);
   const labels = info.labels ?? (await readLabels(o));
@@ -131,10 +134,11 @@ async function open(spec: LoadSpec, ahead: Promise<Opened> | null): Promise<Load
     ? { inputRange: info.inputRange, normalize: info.normalize }
     : { inputRange: o.stored?.inputRange ?? [0, 1], normalize: o.stored?.normalize };
   const loadInfo: ModelInfo = { ...info, ...mapping, labels };
-  const recorded = recordReads(o.read);
-  const model = await FeatureModel.load(recorded.read, loadInfo, o.entry);
-  const bytes = [...recorded.files.values()].reduce((n, b) => n + b.byteLength, 0);
-  const pkg = bytes <= MAX_HELPER_PACKAGE_BYTES ? { entry: o.entry, files: [...recorded.files], info: loadInfo } : null;
+  const model = await FeatureModel.load(o.read, loadInfo, o.entry);
+  // What the helper engines load the same model from (on wasm only: they run no other backend).
+  const files = backend === 'wasm' ? o.read.held() : [];
+  const bytes = files.reduce((n, [, b]) => n + b.byteLength, 0);
+  const pkg = files.length && bytes <= MAX_HELPER_PACKAGE_BYTES ? { entry: o.entry, files, info: loadInfo } : null;
   // A person's model is known by its bytes and the range it is fed: the same bytes under another range render
   // other images, so they are cached apart.
   const key = spec.kind === 'registry' ? spec.modelId : `user:${model.contentHash}@${mappingKey(mapping)}`;
@@ -152,13 +156,13 @@ async function open(spec: LoadSpec, ahead: Promise<Opened> | null): Promise<Load
 }
 
 /** Loads a model into the gallery; a failure leaves the previous model in place and says why. */
-async function load(req: number, spec: LoadSpec, ahead: Promise<Opened> | null) {
+async function load(req: number, spec: LoadSpec, ahead: Promise<Remembered> | null) {
   try {
     const next = await open(spec, ahead);
     // Only now replace the previous model: a failed load leaves the working one in place.
     loaded?.model.dispose();
     loaded = next;
-    helpers.offer(next.model, backend === 'wasm' ? next.pkg : null);
+    helpers.offer(next.model, next.pkg);
     const m = next.model;
     const labels = m.info.labels;
     post({

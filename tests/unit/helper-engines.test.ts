@@ -13,7 +13,7 @@ import { HelperEngines, splitGroups, type SpawnedHelper } from '../../workers/he
 import { RetryBatch } from '../../workers/lockstep-batch.ts';
 import type { HelperPort, ModelPackage } from '../../workers/helper-protocol.ts';
 import { serveHelper } from '../../workers/render-helper.ts';
-import { recordReads } from '../../workers/sources.ts';
+import { rememberReads } from '../../workers/sources.ts';
 import { schedulerOn } from './scheduler-harness.ts';
 import { model as registryModel, SMALL } from './helpers.ts';
 
@@ -90,10 +90,10 @@ async function withPackage(): Promise<{ model: FeatureModel; pkg: ModelPackage }
   const registered = registryEntry(SMALL)!;
   const dir = await ensureModel(registered);
   const { read, entry } = fileReader(join(dir, 'model.json'));
-  const recorded = recordReads(read);
+  const remembered = rememberReads(read);
   const info = modelInfo(registered);
-  const model = await FeatureModel.load(recorded.read, info, entry);
-  return { model, pkg: { entry, files: [...recorded.files], info } };
+  const model = await FeatureModel.load(remembered, info, entry);
+  return { model, pkg: { entry, files: remembered.held(), info } };
 }
 
 const SETTINGS = { layer: 'conv_pw_3_bn', size: 32, steps: 20, seed: 3, thresholds: [8, 16] };
