@@ -3,10 +3,20 @@ import type { Frame } from '../lib/studio/cards.ts';
 
 type Pixels = Pick<Frame, 'width' | 'height' | 'rgba'>;
 
+/**
+ * The frame each canvas shows. A card's views re-run whenever its card object is replaced (any change of the card,
+ * and every band's cards are worked out again on each message from the worker), mostly with the frame they already
+ * drew: redrawing it cost the page's main thread about a tenth of a core while a gallery rendered (BENCHMARKS.md,
+ * session 28).
+ */
+const shown = new WeakMap<HTMLCanvasElement, Pixels>();
+
 export function drawFrame(canvas: HTMLCanvasElement, f: Pixels) {
+  if (shown.get(canvas) === f && canvas.width === f.width && canvas.height === f.height) return;
   canvas.width = f.width;
   canvas.height = f.height;
   canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(f.rgba), f.width, f.height), 0, 0);
+  shown.set(canvas, f);
 }
 
 /** Draws the frame, and each newer frame it is given; a missing frame leaves the canvas as it was. */

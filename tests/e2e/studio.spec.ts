@@ -245,6 +245,36 @@ test('a clicked channel streams in, sharpens more than once, and is a real image
   expect(await pixelSpread(page, 'conv_pw_5_bn', 3)).toBeGreaterThan(10);
 });
 
+test("a card draws each new image once: other cards' renders do not redraw it", async ({ page }) => {
+  // Every message from the worker works each band's slots out again. A card view re-drawn then, with the image it
+  // already showed, cost the page's main thread about a tenth of a core while a gallery rendered (BENCHMARKS, session 28).
+  await page.addInitScript(() => {
+    const draws = new WeakMap<object, number>();
+    const put = CanvasRenderingContext2D.prototype.putImageData;
+    CanvasRenderingContext2D.prototype.putImageData = function (this: CanvasRenderingContext2D, ...args: unknown[]) {
+      draws.set(this.canvas, (draws.get(this.canvas) ?? 0) + 1);
+      return (put as (...a: unknown[]) => void).apply(this, args);
+    };
+    (window as unknown as { drawsOf: (c: HTMLCanvasElement) => number }).drawsOf = (c) => draws.get(c) ?? 0;
+  });
+  await page.goto(SMALL);
+  await renderCard(page, 'conv_pw_5_bn', 3);
+  const first = card(page, 'conv_pw_5_bn', 3);
+  const drawsOf = () =>
+    first
+      .locator('canvas')
+      .evaluate((c: HTMLCanvasElement) => (window as unknown as { drawsOf: (c: HTMLCanvasElement) => number }).drawsOf(c));
+  const updates = Number(await first.getAttribute('data-updates'));
+  expect(updates).toBeGreaterThanOrEqual(2);
+  expect(await drawsOf()).toBe(updates);
+  // Two more renders stream their snapshots into their own cards (this band's and another's).
+  await renderCard(page, 'conv_pw_5_bn', 4);
+  await renderCard(page, 'conv_pw_3_bn', 1);
+  expect(Number(await card(page, 'conv_pw_3_bn', 1).getAttribute('data-updates'))).toBeGreaterThanOrEqual(2);
+  expect(await drawsOf()).toBe(updates);
+  expect(await pixelSpread(page, 'conv_pw_5_bn', 3)).toBeGreaterThan(10);
+});
+
 test('exports a PNG with its settings chunk and a ZIP of the layer with a manifest', async ({ page }) => {
   await page.goto(SMALL);
   await renderCard(page, 'conv_pw_4_bn', 1);

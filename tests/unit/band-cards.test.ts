@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_JOB_SETTINGS, type JobSettings } from '../../src/lib/protocol.ts';
-import { bandCards, formatEta, slotOf, wholeLayerQuestion } from '../../src/lib/studio/band-cards.ts';
+import { bandCards, formatEta, slotOf, SlotMemo, wholeLayerQuestion } from '../../src/lib/studio/band-cards.ts';
 import { queuedCard, type Card } from '../../src/lib/studio/cards.ts';
 
 const now: JobSettings = { ...DEFAULT_JOB_SETTINGS };
@@ -71,6 +71,29 @@ describe("a layer band's cards", () => {
     expect(slotOf(undefined, pendingOld)).toEqual({ card: pendingOld, other: true, next: null });
     expect(slotOf(undefined, old)).toEqual({ card: old, other: true, next: null });
     expect(slotOf(undefined, undefined)).toEqual({ card: undefined, other: false, next: null });
+  });
+
+  it("hands a channel's earlier slot back while it holds the same cards, so the card views it feeds stay as they are", () => {
+    const memo = new SlotMemo();
+    const old = card(0, 'done', before);
+    const queued = card(0, 'queued');
+    const first = memo.keep(0, slotOf(queued, old));
+    // Another card's message made the band work its slots out again: same cards, the same object back.
+    expect(memo.keep(0, slotOf(queued, old))).toBe(first);
+    // Channels are kept apart.
+    const other = memo.keep(1, slotOf(queued, old));
+    expect(other).not.toBe(first);
+    expect(memo.keep(0, slotOf(queued, old))).toBe(first);
+    // Any change of what the slot holds gives the new slot: the first snapshot, then each later one.
+    const streaming = card(0, 'running');
+    const shown = memo.keep(0, slotOf(streaming, old));
+    expect(shown).not.toBe(first);
+    expect(shown).toEqual({ card: streaming, other: false, next: null });
+    const later = { ...streaming, frame: { ...frame, step: 2 } };
+    expect(memo.keep(0, slotOf(later, old)).card).toBe(later);
+    // The same cards, marked differently (other), are a different slot too.
+    const plain = memo.keep(2, { card: old, other: false, next: null });
+    expect(memo.keep(2, { card: old, other: true, next: null })).not.toBe(plain);
   });
 
   it('keeps class renders of a class band in any state and settings; a cancelled combo is pending too', () => {

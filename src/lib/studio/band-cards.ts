@@ -96,6 +96,24 @@ export function slotOf(current: Card | undefined, other: Card | undefined): Slot
   return { card: other, other: Boolean(other), next: null };
 }
 
+/**
+ * Each channel's last slot, handed out again while what it holds is the same. A band works its slots out again on
+ * every message from the worker (any card's change changes the studio's card map), and a new slot object, even with
+ * the same cards, re-ran every card view of every band: about a tenth of a core on the page's main thread while a
+ * gallery rendered (BENCHMARKS.md, session 28). The views depend on a slot by identity, so an unchanged one stops there.
+ */
+export class SlotMemo {
+  private last = new Map<number, Slot>();
+
+  /** `slot`, or the equal one this channel had before. */
+  keep(channel: number, slot: Slot): Slot {
+    const before = this.last.get(channel);
+    if (before && before.card === slot.card && before.other === slot.other && before.next === slot.next) return before;
+    this.last.set(channel, slot);
+    return slot;
+  }
+}
+
 /** "1 min 5 s" / "40 s"; time still left is never "0 s" (a band finishing in 0.4 s said "≈ 0 s left" beside its running cards). */
 export function formatEta(ms: number): string {
   const s = Math.max(ms > 0 ? 1 : 0, Math.round(ms / 1000));
