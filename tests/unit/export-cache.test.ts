@@ -3,7 +3,7 @@ import { unzipSync, strFromU8 } from 'fflate';
 import { decode } from 'fast-png';
 import { describe, expect, it, vi } from 'vitest';
 import { contactSheet } from '../../src/lib/export/contact-sheet.ts';
-import { encodePng, readPngMeta } from '../../src/lib/export/png.ts';
+import { encodeFramePng, encodePng, readPngMeta } from '../../src/lib/export/png.ts';
 import { layerZip } from '../../src/lib/export/zip.ts';
 import { DEFAULT_JOB_SETTINGS } from '../../src/lib/protocol.ts';
 import { QuotaError, RenderCache, type RenderRecord } from '../../src/lib/store/cache.ts';
@@ -20,6 +20,17 @@ describe('exports', () => {
     expect([img.width, img.height, img.channels]).toEqual([8, 8, 4]);
     expect(readPngMeta(png)).toEqual({ model: 'm', layer: 'l', channel: 3 });
     expect(readPngMeta(encodePng(tile(1), 8, 8))).toBeNull();
+  });
+
+  it("a render's history frame is a stored (not deflated) PNG that reads back to the same pixels", () => {
+    const rgba = Uint8Array.from({ length: 16 * 16 * 4 }, (_, i) => (i * 37) % 251);
+    const png = encodeFramePng(rgba, 16, 16);
+    const img = decode(png);
+    expect([img.width, img.height, img.channels]).toEqual([16, 16, 4]);
+    expect(Buffer.from(img.data as Uint8Array).equals(Buffer.from(rgba))).toBe(true);
+    // Stored: a filter byte per row plus zlib's block headers beside the pixels; a deflated one of these bytes is smaller.
+    expect(png.length).toBeGreaterThan(rgba.length);
+    expect(encodePng(rgba, 16, 16).length).toBeLessThan(png.length);
   });
 
   it('a layer ZIP holds the PNGs and a manifest that lists them', () => {

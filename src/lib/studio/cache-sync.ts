@@ -2,7 +2,7 @@
  * Between the cards and the IndexedDB render cache: finished cards are written as records, and a model's records
  * come back as cards. One damaged record is skipped and counted, never the end of the restore.
  */
-import { encodePng } from '../export/png.ts';
+import { encodeFramePng } from '../export/png.ts';
 import type { RenderCache, RenderRecord } from '../store/cache.ts';
 import { cardFromRecord, type Card } from './cards.ts';
 
@@ -47,7 +47,7 @@ export async function storeCard(cache: RenderCache, c: Card, png: Uint8Array): P
   if (!c.frame) return;
   const snapshots = c.frames.map((f) => ({
     step: f.step,
-    png: encodePng(new Uint8Array(f.rgba.buffer, f.rgba.byteOffset, f.rgba.byteLength), f.width, f.height),
+    png: encodeFramePng(new Uint8Array(f.rgba.buffer, f.rgba.byteOffset, f.rgba.byteLength), f.width, f.height),
   }));
   const record: RenderRecord = {
     key: c.key,
