@@ -2,11 +2,50 @@
  * The cards on screen, in a reactive map keyed by job key. A card is a plain object: every change replaces it, so the
  * views that read it update. What the worker reports (started, snapshot, done, failed) lands here.
  */
+import { untrack } from 'svelte';
 import { SvelteMap } from 'svelte/reactivity';
 import type { FromWorker } from '../protocol.ts';
 import { isPending, type Card, type Frame } from './cards.ts';
 
 export class CardStore extends SvelteMap<string, Card> {
+  /**
+   * A counter per layer, moved by every change of one of its cards: what a layer's band depends on (`ofLayer`). A band
+   * that read the whole map worked its cards out again on every card's every message, every band at once: with the
+   * default gallery's 28 bands, most of the page's main-thread time while it rendered (BENCHMARKS.md, session 28).
+   */
+  readonly #changes = new SvelteMap<string, number>();
+
+  override set(key: string, card: Card): this {
+    const before = untrack(() => super.get(key));
+    super.set(key, card);
+    this.#changed(card.layer);
+    if (before && before.layer !== card.layer) this.#changed(before.layer);
+    return this;
+  }
+
+  override delete(key: string): boolean {
+    const before = untrack(() => super.get(key));
+    const deleted = super.delete(key);
+    if (before) this.#changed(before.layer);
+    return deleted;
+  }
+
+  override clear(): void {
+    const layers = untrack(() => new Set([...super.values()].map((c) => c.layer)));
+    super.clear();
+    for (const l of layers) this.#changed(l);
+  }
+
+  #changed(layer: string) {
+    this.#changes.set(layer, untrack(() => this.#changes.get(layer) ?? 0) + 1);
+  }
+
+  /** The cards of one layer, for a reader that depends on that layer's changes only. */
+  ofLayer(layer: string): Card[] {
+    this.#changes.get(layer);
+    return untrack(() => [...super.values()].filter((c) => c.layer === layer));
+  }
+
   /** Replaces a card by a changed copy; returns it (undefined when there is no such card). */
   patch(key: string, patch: Partial<Card>): Card | undefined {
     const c = this.get(key);
