@@ -31,9 +31,9 @@ export class CardStore extends SvelteMap<string, Card> {
   }
 
   override clear(): void {
-    const layers = untrack(() => new Set([...super.values()].map((c) => c.layer)));
+    const layers = untrack(() => [...super.values()].map((c) => c.layer));
     super.clear();
-    for (const l of layers) this.#changed(l);
+    for (const l of layers.filter((l, i) => layers.indexOf(l) === i)) this.#changed(l);
   }
 
   #changed(layer: string) {
