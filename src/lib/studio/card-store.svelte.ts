@@ -31,9 +31,12 @@ export class CardStore extends SvelteMap<string, Card> {
   }
 
   override clear(): void {
-    const layers = untrack(() => [...super.values()].map((c) => c.layer));
+    const layers: Record<string, true> = {};
+    untrack(() => {
+      for (const c of super.values()) layers[c.layer] = true;
+    });
     super.clear();
-    for (const l of layers.filter((l, i) => layers.indexOf(l) === i)) this.#changed(l);
+    for (const l of Object.keys(layers)) this.#changed(l);
   }
 
   #changed(layer: string) {
