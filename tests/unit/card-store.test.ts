@@ -31,5 +31,7 @@ describe('the cards of one layer', () => {
     expect([keys(cards, 'a'), keys(cards, 'b')]).toEqual([[], []]);
     cards.set('a2', card('a2', 'a', 2));
     expect(keys(cards, 'a')).toEqual(['a2']);
+    expect(cards.inLayer('a', 'a2')?.channel).toBe(2);
+    expect(cards.inLayer('a', 'a3')).toBeUndefined();
   });
 });

@@ -43,6 +43,15 @@ export class CardStore extends SvelteMap<string, Card> {
     this.#changes.set(layer, untrack(() => this.#changes.get(layer) ?? 0) + 1);
   }
 
+  /**
+   * The card under `key`, a card of `layer`, for a reader that depends on that layer's changes only: the map itself
+   * answers a key it does not hold by depending on every change (each empty slot of every band re-ran per message).
+   */
+  inLayer(layer: string, key: string): Card | undefined {
+    this.#changes.get(layer);
+    return untrack(() => super.get(key));
+  }
+
   /** The cards of one layer, for a reader that depends on that layer's changes only. */
   ofLayer(layer: string): Card[] {
     this.#changes.get(layer);

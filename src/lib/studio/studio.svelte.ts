@@ -386,7 +386,7 @@ export class Studio {
 
   cardFor(layer: string, channel: number, variant = 0, settings: JobSettings = this.settings): Card | undefined {
     const modelKey = this.modelKey;
-    return modelKey ? this.cards.get(jobKey({ modelId: modelKey, layer, channel, variant, settings })) : undefined;
+    return modelKey ? this.cards.inLayer(layer, jobKey({ modelId: modelKey, layer, channel, variant, settings })) : undefined;
   }
 
   /**
