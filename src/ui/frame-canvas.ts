@@ -4,10 +4,9 @@ import type { Frame } from '../lib/studio/cards.ts';
 type Pixels = Pick<Frame, 'width' | 'height' | 'rgba'>;
 
 /**
- * The frame each canvas shows. A card's views re-run whenever its card object is replaced (any change of the card,
- * and every band's cards are worked out again on each message from the worker), mostly with the frame they already
- * drew: redrawing it cost the page's main thread about a tenth of a core while a gallery rendered (BENCHMARKS.md,
- * session 28).
+ * The frame each canvas shows. A card's view re-runs whenever its card object is replaced (any change of the card:
+ * started, done, a curve), mostly with the frame it already drew. Redrawing it took 0.33 s of the page's main thread
+ * per 14 s of batches beside the helper engines (BENCHMARKS.md, session 28), CPU the renders lost on two cores.
  */
 const shown = new WeakMap<HTMLCanvasElement, Pixels>();
 

@@ -98,9 +98,10 @@ export function slotOf(current: Card | undefined, other: Card | undefined): Slot
 
 /**
  * Each channel's last slot, handed out again while what it holds is the same. A band works its slots out again on
- * every message from the worker (any card's change changes the studio's card map), and a new slot object, even with
- * the same cards, re-ran every card view of every band: about a tenth of a core on the page's main thread while a
- * gallery rendered (BENCHMARKS.md, session 28). The views depend on a slot by identity, so an unchanged one stops there.
+ * every change of its layer's cards, and a new slot object, even with the same cards, re-ran each of its card views.
+ * The views depend on a slot by identity, so an unchanged one stops there (with the per-layer cards of
+ * card-store.svelte.ts: Svelte's work on the page's main thread 1.0 -> 0.26 s per 20 s of the default gallery
+ * rendering, BENCHMARKS.md, session 28).
  */
 export class SlotMemo {
   private last = new Map<number, Slot>();

@@ -9,9 +9,9 @@ import { isPending, type Card, type Frame } from './cards.ts';
 
 export class CardStore extends SvelteMap<string, Card> {
   /**
-   * A counter per layer, moved by every change of one of its cards: what a layer's band depends on (`ofLayer`). A band
-   * that read the whole map worked its cards out again on every card's every message, every band at once: with the
-   * default gallery's 28 bands, most of the page's main-thread time while it rendered (BENCHMARKS.md, session 28).
+   * A counter per layer, moved by every change of one of its cards: what a layer's band depends on (`ofLayer`,
+   * `inLayer`). Bands that read the whole map worked their cards out again on every card's every message, all 28 of
+   * the default gallery at once: a fifth of the page's main-thread time while it rendered (BENCHMARKS.md, session 28).
    */
   readonly #changes = new SvelteMap<string, number>();
 
