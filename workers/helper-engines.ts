@@ -104,8 +104,7 @@ export class HelperEngines {
     const parts = splitGroups(targetGroups(objective, targets), this.helpers.length || this.options.count);
     const usable = this.offered?.model === model && !this.off && parts.length > 1;
     if (usable && !this.helpers.length) this.start();
-    if (!usable || this.readyFor !== this.offered!.serial)
-      return { engines: 1, result: renderLocally(model, settings, targets, options) };
+    if (!usable || !this.readyEngines) return { engines: 1, result: renderLocally(model, settings, targets, options) };
     return { engines: parts.length, result: this.renderOn(parts, settings, targets, options) };
   }
 
@@ -192,9 +191,10 @@ export class HelperEngines {
   ): Promise<RenderResult> {
     const serial = this.readyFor;
     const crew = this.helpers.slice(0, parts.length);
+    const stallMs = this.options.stallMs ?? 60_000;
     const batch = new LockstepBatch(parts, targets.length, options, (i, m) => this.send(crew[i], m), {
-      ms: this.options.stallMs ?? 60_000,
-      stalled: (i) => this.lost(crew[i], `it did not answer for ${((this.options.stallMs ?? 60_000) / 1000).toFixed(0)} s`),
+      ms: stallMs,
+      stalled: (i) => this.lost(crew[i], `it did not answer for ${(stallMs / 1000).toFixed(0)} s`),
     });
     crew.forEach((h, i) => {
       h.onBatch = (m) => {
