@@ -72,6 +72,8 @@ export class HelperEngines {
   /** Helpers still loading the offered model. */
   private loading: Set<Helper> | null = null;
   private off: string | null = null;
+  /** A batch holds the helpers (running, or waiting while a click runs: scheduler.ts). */
+  private busy = false;
 
   constructor(
     private readonly options: {
@@ -98,13 +100,18 @@ export class HelperEngines {
     else if (!this.offered) this.stop(null);
   }
 
-  /** Runs a batch: on the helpers when they hold this model and it has at least two groups, else on this engine. */
+  /**
+   * Runs a batch: on the helpers when they hold this model, are free, and it has at least two groups, else on this
+   * engine. The helpers are not free while a batch that was outranked waits on them (scheduler.ts): the batch that
+   * outranked it runs here.
+   */
   render(model: FeatureModel, settings: Partial<RenderSettings>, targets: RenderTarget[], options: RenderOptions): BatchRun {
     const objective = settings.objective ?? DEFAULT_SETTINGS.objective;
     const parts = splitGroups(targetGroups(objective, targets), this.helpers.length || this.options.count);
     const usable = this.offered?.model === model && !this.off && parts.length > 1;
     if (usable && !this.helpers.length) this.start();
-    if (!usable || !this.readyEngines) return { engines: 1, result: renderLocally(model, settings, targets, options) };
+    if (!usable || !this.readyEngines || this.busy)
+      return { engines: 1, result: renderLocally(model, settings, targets, options) };
     return { engines: parts.length, result: this.renderOn(parts, settings, targets, options) };
   }
 
@@ -210,6 +217,10 @@ export class HelperEngines {
         curveEvery: options.curveEvery ?? 0,
       });
     });
-    return batch.result.finally(() => crew.forEach((h) => (h.onBatch = null)));
+    this.busy = true;
+    return batch.result.finally(() => {
+      this.busy = false;
+      crew.forEach((h) => (h.onBatch = null));
+    });
   }
 }

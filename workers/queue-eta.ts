@@ -61,14 +61,14 @@ export class QueueEta {
   }
 
   /**
-   * Time left: for the whole queue, and per layer until its last render is done — the running batch first (its
-   * image-steps left), then the queued batches in the order they will run (JobQueue.plan), each at its layer's cost per
+   * Time left: for the whole queue, and per layer until its last render is done — the started batches first (the
+   * running one, then those waiting for it; their image-steps left), then the queued batches in the order they will run (JobQueue.plan), each at its layer's cost per
    * image-step times its images, plus a batch's start-up and final pass. A band queued behind others waits for them:
    * its figure is when it will be done, not how long its own renders take.
    */
   eta(
     model: FeatureModel,
-    running: { layer: string; size: number; imageSteps: number } | null,
+    started: { layer: string; size: number; imageSteps: number }[],
     plan: Job[][],
   ): { etaMs: number | null; etaByLayer: Record<string, number> } {
     const byLayer: Record<string, number> = {};
@@ -80,7 +80,7 @@ export class QueueEta {
       clock += extra + ms * imageSteps;
       byLayer[layer] = clock;
     };
-    if (running) run(running.layer, msFor(running.layer, running.size), running.imageSteps);
+    for (const r of started) run(r.layer, msFor(r.layer, r.size), r.imageSteps);
     for (const batch of plan) {
       const head = batch[0];
       run(head.layer, msFor(head.layer, head.settings.size), head.settings.steps * batch.length, this.batchOverheadMs);

@@ -78,19 +78,14 @@ export class Scheduler {
   readonly queue = new JobQueue();
   private paused = false;
   private resumeWaiters: (() => void)[] = [];
-  private running: {
-    jobs: Job[];
-    cancelled: Set<string>;
-    abort: AbortController;
-    preempted: boolean;
-    /** The engines the batch runs on (1: the worker's own). */
-    engines: number;
-  } | null = null;
+  /**
+   * The batches started and not ended, oldest first: the last one computes; each one below it was outranked and waits
+   * at its next step, keeping its steps, until the work that outranked it has run (`runOutranking`).
+   */
+  private stack: Running[] = [];
   /** Renders shared with the studio's other tabs: claimed here, or waiting for another tab (shared-renders.ts). */
   private readonly shared: SharedRenders;
   private msPerStep = 0;
-  /** Milliseconds spent paused since the last snapshot: not render time, so not in ms/step. */
-  private pausedMs = 0;
   private pausedAt: number | null = null;
   private loopActive = false;
 
@@ -109,31 +104,41 @@ export class Scheduler {
 
   /** Time left in the queue, from the cost measured per layer (queue-eta.ts). */
   private readonly clock = new QueueEta();
-  private runningStep = 0;
 
-  /** Time left: the running batch's remaining steps, then the queued batches in the order they will run. */
+  /** The batch computing now (the top of the stack), or null. */
+  private get running(): Running | null {
+    return this.stack.at(-1) ?? null;
+  }
+
+  /**
+   * Time left: the running batch's remaining steps, the waiting batches' remaining steps, then the queued batches in
+   * the order they will run. (Queued work that outranks a waiting batch runs before it; the total is the same.)
+   */
   private eta() {
     const current = this.host.model();
     if (!current) return { etaMs: null, etaByLayer: {} };
-    const r = this.running;
-    const s = r?.jobs[0].settings;
-    // Cancelled jobs of the running batch are still computed until the batch ends.
-    const running =
-      r && s
-        ? { layer: r.jobs[0].layer, size: s.size, imageSteps: Math.max(0, s.steps - this.runningStep) * r.jobs.length }
-        : null;
+    // Cancelled jobs of a started batch are still computed until the batch ends.
+    const started = [...this.stack].reverse().map((r) => {
+      const s = r.jobs[0].settings;
+      return { layer: r.jobs[0].layer, size: s.size, imageSteps: Math.max(0, s.steps - r.step) * r.jobs.length };
+    });
     return this.clock.eta(
       current.model,
-      running,
+      started,
       this.queue.plan((size) => this.host.batchLimit(size), current.key),
     );
+  }
+
+  /** Jobs of batches that wait for outranking work (started, kept, not computing now), not cancelled. */
+  private get waitingJobs(): number {
+    return this.stack.slice(0, -1).reduce((n, r) => n + r.jobs.length - r.cancelled.size, 0);
   }
 
   postQueue() {
     this.host.post({
       type: 'queue',
       state: {
-        pending: this.queue.size + this.shared.elsewhere,
+        pending: this.queue.size + this.shared.elsewhere + this.waitingJobs,
         elsewhere: this.shared.elsewhere,
         // A paused batch holds its jobs but does not run them.
         running: this.running && !this.paused ? this.running.jobs.length - this.running.cancelled.size : 0,
@@ -149,7 +154,7 @@ export class Scheduler {
   enqueue(jobs: Job[]) {
     const ok: Job[] = [];
     for (const j of jobs) {
-      if (this.running?.jobs.some((r) => r.id === j.id) || this.shared.has(j.id)) continue;
+      if (this.stack.some((r) => r.jobs.some((x) => x.id === j.id)) || this.shared.has(j.id)) continue;
       try {
         ok.push({ ...j, settings: checkJobSettings(j.settings) });
       } catch (e) {
@@ -168,26 +173,28 @@ export class Scheduler {
     this.preemptIfOutranked();
   }
 
+  /** True when a queued job of the current model is a priority class or more above every live job of batch `r`. */
+  private outranks(r: Running): boolean {
+    const current = this.host.model();
+    if (!current) return false;
+    const top = Math.max(...r.jobs.filter((j) => !r.cancelled.has(j.id)).map((j) => j.priority));
+    return this.queue.topPriority(current.key) - top >= PREEMPT_MARGIN;
+  }
+
   /**
-   * A queued job a priority class above the whole running batch (a click while background work runs) stops that
-   * batch at its next step; its jobs go back to the queue and start again later.
+   * A queued job a priority class above the whole running batch (a click while background work runs) outranks it: at
+   * its next step the batch waits, keeping its steps and its image, while the outranking work runs; then it goes on.
+   * Before, it was stopped and started again from step 0 later (BENCHMARKS.md, session 29).
    */
   private preemptIfOutranked() {
     const r = this.running;
-    const current = this.host.model();
-    if (!r || r.preempted || !current) return;
-    const runningTop = Math.max(...r.jobs.filter((j) => !r.cancelled.has(j.id)).map((j) => j.priority));
-    if (this.queue.topPriority(current.key) - runningTop < PREEMPT_MARGIN) return;
-    r.preempted = true;
-    r.abort.abort();
-    this.wake();
+    if (r && !r.outranked && this.outranks(r)) r.outranked = true;
   }
 
   cancel(ids: string[] | 'all') {
     this.queue.remove(ids);
     this.shared.cancel(ids);
-    const r = this.running;
-    if (r) {
+    for (const r of this.stack) {
       for (const j of r.jobs) if (ids === 'all' || ids.includes(j.id)) r.cancelled.add(j.id);
       if (r.cancelled.size === r.jobs.length) {
         r.abort.abort();
@@ -202,13 +209,14 @@ export class Scheduler {
     if (!this.paused) this.pausedAt = performance.now();
     this.paused = true;
     // A paused render holds nobody up: another tab may render it meanwhile (this one adopts its image).
-    this.shared.letGo(this.running?.jobs ?? []);
+    this.shared.letGo(this.stack.flatMap((r) => r.jobs));
     this.turn.give();
     this.postQueue();
   }
 
   resume() {
-    if (this.pausedAt !== null) this.pausedMs += performance.now() - this.pausedAt;
+    const r = this.running;
+    if (this.pausedAt !== null && r) r.pausedMs += performance.now() - this.pausedAt;
     this.pausedAt = null;
     this.paused = false;
     this.wake();
@@ -227,47 +235,69 @@ export class Scheduler {
     if (lost) throw new GpuLostError(lost);
   }
 
-  private gate = () => {
+  /**
+   * Before each step of batch `r`: the work that outranked it first, then a pause, then the browser's render turn.
+   * Returns at once when `r` is cancelled (its render stops after the gate).
+   */
+  private async gate(r: Running): Promise<void> {
     this.checkGpu();
-    if (this.paused) {
-      // Given at pause() too; a turn granted after the pause (the batch was still waiting for it) goes here.
-      this.turn.give();
-      return new Promise<void>((r) => this.resumeWaiters.push(r)).then(() => this.waitForTurn());
+    while (!r.abort.signal.aborted) {
+      if (r.outranked) await this.runOutranking(r);
+      else if (this.paused) {
+        // Given at pause() too; a turn granted after the pause (the batch was still waiting for it) goes here.
+        this.turn.give();
+        await new Promise<void>((done) => this.resumeWaiters.push(done));
+        // What was asked for meanwhile may outrank it.
+        r.outranked = !this.paused && this.outranks(r);
+        if (!r.outranked && !this.paused) await this.waitForTurn(r);
+      }
+      // Another tab's click took the turn: this batch keeps its steps and goes on when the turn comes back.
+      else if (this.turn.lost) await this.waitForTurn(r);
+      else return;
     }
-    // Another tab's click took the turn: this batch keeps its steps and goes on when the turn comes back.
-    return this.turn.lost ? this.waitForTurn() : undefined;
-  };
+  }
 
   /**
-   * The running batch waits for the browser's render turn, after a pause or after another tab's click took it; it
-   * never takes the turn back (two tabs' clicks would take it from each other at every step). The wait is not render
-   * time (it counts as paused).
+   * Batch `r` was outranked: it waits at this step (its state kept on its engines) while the queued batches that
+   * outrank it run, one after another, each in turn able to be outranked; then it goes on. Stops early when `r` is
+   * cancelled, the scheduler is paused, or another model is loaded. The time is not `r`'s render time.
    */
-  private async waitForTurn() {
-    const r = this.running;
-    if (!r) return;
+  private async runOutranking(r: Running) {
+    r.outranked = false;
+    const t = performance.now();
+    const live = r.jobs.filter((j) => !r.cancelled.has(j.id));
+    for (const j of live) this.host.post({ type: 'job-waiting', id: j.id });
+    try {
+      while (!this.paused && !r.abort.signal.aborted && (await this.runNext(r))) {
+        /* the outranking batches, one after another */
+      }
+    } finally {
+      const waited = performance.now() - t;
+      r.pausedMs += waited;
+      r.waitedMs += waited;
+      if (this.stack.includes(r))
+        for (const j of live) if (!r.cancelled.has(j.id)) this.host.post({ type: 'job-started', id: j.id });
+      this.postQueue();
+    }
+  }
+
+  /**
+   * Batch `r` waits for the browser's render turn, after a pause or after another tab's click took it; it never takes
+   * the turn back (two tabs' clicks would take it from each other at every step). The wait is not render time (it
+   * counts as paused).
+   */
+  private async waitForTurn(r: Running) {
     const t = performance.now();
     await this.turn.take(false, r.abort.signal);
-    this.pausedMs += performance.now() - t;
+    r.pausedMs += performance.now() - t;
   }
 
   async pump() {
     if (this.loopActive) return;
     this.loopActive = true;
     try {
-      for (let current = this.host.model(); current && !this.paused; current = this.host.model()) {
-        const batch = this.queue.takeBatch((size) => this.host.batchLimit(size), current.key);
-        if (!batch.length) break;
-        const mine = await this.shared.claim(batch);
-        // What was set aside shows in the queue's figures (runBatch posts them for a batch that runs).
-        if (!mine.length) this.postQueue();
-        if (this.host.model()?.key !== current.key) {
-          // Another model came while the claims were asked for: the batch waits for its own.
-          this.shared.letGo(mine);
-          this.queue.add(mine);
-          continue;
-        }
-        if (mine.length) await this.runBatch(current.model, mine);
+      while (!this.paused && (await this.runNext())) {
+        /* one batch after another */
       }
     } finally {
       this.loopActive = false;
@@ -275,20 +305,47 @@ export class Scheduler {
     }
   }
 
+  /**
+   * Takes the next batch of the current model's queue and runs it, when `first` (a batch waiting on outranking work)
+   * allows: only while queued work outranks it. False when nothing was taken.
+   */
+  private async runNext(first?: Running): Promise<boolean> {
+    const current = this.host.model();
+    if (!current || (first && !this.outranks(first))) return false;
+    const batch = this.queue.takeBatch((size) => this.host.batchLimit(size), current.key);
+    if (!batch.length) return false;
+    const mine = await this.shared.claim(batch);
+    // What was set aside shows in the queue's figures (runBatch posts them for a batch that runs).
+    if (!mine.length) this.postQueue();
+    if (this.host.model()?.key !== current.key) {
+      // Another model came while the claims were asked for: the batch waits for its own.
+      this.shared.letGo(mine);
+      this.queue.add(mine);
+    } else if (mine.length) await this.runBatch(current.model, mine);
+    return true;
+  }
+
   private async runBatch(model: FeatureModel, jobs: Job[]) {
     const abort = new AbortController();
-    const running = { jobs, cancelled: new Set<string>(), abort, preempted: false, engines: 1 };
-    this.running = running;
-    this.runningStep = 0;
+    const running: Running = {
+      jobs,
+      cancelled: new Set<string>(),
+      abort,
+      outranked: false,
+      engines: 1,
+      step: 0,
+      pausedMs: 0,
+      waitedMs: 0,
+    };
+    this.stack.push(running);
     const live = (j: Job) => !running.cancelled.has(j.id);
     try {
       this.postQueue();
-      // The browser's render turn first: another tab's batch may be computing (render-turn.ts).
+      // The browser's render turn first: another tab's batch may be computing (render-turn.ts). A batch that runs
+      // while an outranked one waits already holds it.
       await this.turn.take(isUrgent(jobs), abort.signal);
       for (const j of jobs) this.host.post({ type: 'job-started', id: j.id });
       const s = jobs[0].settings;
-      // Time paused before this batch started is not its own.
-      this.pausedMs = 0;
       const started = performance.now();
       const timing = new BatchTiming(started);
       // The first snapshot comes at step 16 (a click shows something quickly), then every 32 steps.
@@ -298,15 +355,15 @@ export class Scheduler {
         signal: abort.signal,
         gate: () => {
           timing.stepStarting(performance.now());
-          return this.gate();
+          return this.gate(running);
         },
         curveEvery: 8,
         onSnapshot: (snap) => {
-          const { msPerStep, steady } = timing.snapshot(performance.now(), snap.step, this.pausedMs);
+          const { msPerStep, steady } = timing.snapshot(performance.now(), snap.step, running.pausedMs);
           this.msPerStep = msPerStep;
-          this.pausedMs = 0;
+          running.pausedMs = 0;
           this.clock.measured(jobs[0].layer, s.size, msPerStep / jobs.length, steady);
-          this.runningStep = snap.step;
+          running.step = snap.step;
           jobs.forEach((j, i) => {
             if (!live(j)) return;
             const rgba = snap.images[i];
@@ -333,8 +390,9 @@ export class Scheduler {
       const result = await run.result;
       this.checkGpu();
       const ended = performance.now();
-      this.clock.learnOverhead(timing.overheadMs(ended, this.pausedMs));
-      const seconds = (ended - started) / 1000 / jobs.length;
+      this.clock.learnOverhead(timing.overheadMs(ended, running.pausedMs));
+      // The time it waited for outranking work is theirs, not its own.
+      const seconds = (ended - started - running.waitedMs) / 1000 / jobs.length;
       jobs.forEach((j, i) => {
         if (!live(j)) return;
         this.shared.finished(j);
@@ -348,13 +406,12 @@ export class Scheduler {
         });
       });
     } catch (e) {
-      if (e instanceof RenderCancelled || e instanceof RetryBatch) {
-        if (running.preempted || e instanceof RetryBatch) {
-          const back = jobs.filter(live);
-          this.queue.add(back);
-          for (const j of back) this.host.post({ type: 'job-requeued', id: j.id });
-        }
-        if (e instanceof RetryBatch) this.host.post({ type: 'notice', message: e.message });
+      if (e instanceof RenderCancelled) return;
+      if (e instanceof RetryBatch) {
+        const back = jobs.filter(live);
+        this.queue.add(back);
+        for (const j of back) this.host.post({ type: 'job-requeued', id: j.id });
+        this.host.post({ type: 'notice', message: e.message });
         return;
       }
       const message = (e as Error)?.message || String(e);
@@ -368,10 +425,11 @@ export class Scheduler {
       }
       for (const j of jobs) this.host.post({ type: 'job-failed', id: j.id, message });
     } finally {
-      this.running = null;
+      this.stack.splice(this.stack.indexOf(running), 1);
       // Claims of renders that will not be cached from here go at once; the rest when the page has written them.
       this.shared.settle(jobs);
-      this.turn.give();
+      // A batch waiting on this one keeps the turn.
+      if (!this.stack.length) this.turn.give();
       this.postQueue();
     }
   }
@@ -380,6 +438,23 @@ export class Scheduler {
   written(ids: string[]) {
     this.shared.written(ids);
   }
+}
+
+/** A started batch, computing or waiting for work that outranked it (Scheduler.stack). */
+interface Running {
+  jobs: Job[];
+  cancelled: Set<string>;
+  abort: AbortController;
+  /** Queued work outranks it: at its next step it waits while that runs (runOutranking). */
+  outranked: boolean;
+  /** The engines the batch runs on (1: the worker's own). */
+  engines: number;
+  /** The step of its last snapshot. */
+  step: number;
+  /** Milliseconds since its last snapshot that were not its render time: paused, waiting for the turn or others. */
+  pausedMs: number;
+  /** Milliseconds it waited in all for outranking work. */
+  waitedMs: number;
 }
 
 /** The worker's own engine. */

@@ -118,8 +118,8 @@ export function comboLabel(channel: number, c: Combo | undefined): string {
 /**
  * Priority classes: background work, what is on screen, what a person clicked. Within the on-screen and clicked
  * classes the most recent request goes first (its time is added; studio/request-priority.ts). A queued job one class
- * or more above every job of the running batch preempts that batch (it is put back in the queue and starts again
- * later).
+ * or more above every job of the running batch preempts that batch: it waits at its next step, keeping its steps,
+ * until that work has run.
  */
 export const PRIORITY = { background: 0, visible: 1e12, clicked: 2e12 } as const;
 export const PREEMPT_MARGIN = 1e12;
@@ -344,8 +344,13 @@ export type FromWorker =
     }
   | { type: 'range-check-error'; req: number; message: string }
   | { type: 'job-started'; id: string }
-  /** A running job was put back in the queue (a click preempted its batch): it starts again from its first step. */
+  /** A running job was put back in the queue (its helper engines failed): it starts again from its first step. */
   | { type: 'job-requeued'; id: string }
+  /**
+   * A running job waits, its steps and image kept, while work that outranked its batch runs (a click while background
+   * work runs); `job-started` again when it goes on.
+   */
+  | { type: 'job-waiting'; id: string }
   | { type: 'snapshot'; id: string; step: number; steps: number; width: number; height: number; rgba: ArrayBuffer; value: number }
   | { type: 'job-done'; id: string; value: number; curve: { step: number; value: number }[]; seconds: number; backend: string }
   | { type: 'job-failed'; id: string; message: string }

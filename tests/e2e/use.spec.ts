@@ -227,6 +227,35 @@ test('a click preempts background work: its first snapshot comes within seconds 
   expect(wait).toBeLessThan((96 * msPerStep) / 1000 + 3);
 });
 
+test('a click while the gallery renders: the renders it outranks wait with their images, then finish from where they were', async ({
+  page,
+}) => {
+  test.setTimeout(240_000);
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=512&size=64');
+  const started = page.locator('section.band .card[data-status="running"]:not([data-updates="0"])').first();
+  await expect(started).toBeVisible({ timeout: 90_000 });
+  const layer = (await started.evaluate((el) => el.closest('section.band')!.getAttribute('data-layer')))!;
+  const w = card(page, layer, Number(await started.getAttribute('data-channel')));
+  const clicked = page.locator('section.band .card[data-status="queued"]').first();
+  const target = card(
+    page,
+    (await clicked.evaluate((el) => el.closest('section.band')!.getAttribute('data-layer')))!,
+    Number(await clicked.getAttribute('data-channel')),
+  );
+  await target.click();
+  // The render it was in waits: still running to the page, with its image, and says so.
+  await expect(w).toHaveAttribute('data-waiting', 'yes', { timeout: 30_000 });
+  await expect(w.locator('canvas')).toBeVisible();
+  await expect(w).toHaveAttribute('data-status', 'running');
+  await expect(w).toContainText('waiting');
+  await expect(target).not.toHaveAttribute('data-updates', '0', { timeout: 60_000 });
+  await expect(w).toHaveAttribute('data-status', 'done', { timeout: 180_000 });
+  await expect(w).toHaveAttribute('data-waiting', 'no');
+  // It went on from its step: each of its 17 snapshots (16, 32, 64, …, 512) came once. Started again, it would have
+  // streamed its first ones twice.
+  await expect(w).toHaveAttribute('data-updates', '17');
+});
+
 test('cancel one card, or one band; "show fewer" folds a band back', async ({ page }) => {
   await page.goto('/?model=mobilenet_v1_0.25_224&steps=512&size=64&auto=0');
   const c = card(page, 'conv_pw_2_bn', 1);

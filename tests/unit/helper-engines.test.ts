@@ -277,6 +277,49 @@ describe('helper engines', async () => {
     pool.offer(null, null);
   });
 
+  it('in the scheduler: a click outranking a batch on the helpers runs on this engine while that batch waits on them', async () => {
+    const h = inProcess();
+    const pool = new HelperEngines({ spawn: h.spawn, count: 2 });
+    pool.offer(model, pkg);
+    const { scheduler, log } = schedulerOn(model, 'k', { render: (m, s, t, o) => pool.render(m, s, t, o) });
+    const job = (id: string, channel: number, priority: number, steps = 40): Job => ({
+      id,
+      modelId: 'k',
+      layer: 'conv_pw_3_bn',
+      channel,
+      variant: 0,
+      priority,
+      settings: { ...DEFAULT_JOB_SETTINGS, steps, size: 32 },
+    });
+    // A first batch starts the helpers.
+    scheduler.enqueue([0, 1].map((c) => job(`a${c}`, c, PRIORITY.clicked)));
+    await expect.poll(() => log.filter((e) => e.type === 'job-done').length, { timeout: 60_000 }).toBe(2);
+    await expect.poll(() => pool.readyEngines, { timeout: 60_000 }).toBe(2);
+    const engines = () => log.filter((e) => e.type === 'queue').map((e) => e.state.engines);
+    scheduler.enqueue([2, 3, 4].map((c) => job(`bg${c}`, c, PRIORITY.background, 160)));
+    await expect.poll(() => log.some((e) => e.type === 'snapshot' && e.id === 'bg2')).toBe(true);
+    expect(engines().at(-1)).toBe(2);
+    const mark = log.length;
+    scheduler.enqueue([5, 6].map((c) => job(`c${c}`, c, PRIORITY.clicked + 1)));
+    await expect.poll(() => log.filter((e) => e.type === 'job-done').length, { timeout: 60_000 }).toBe(7);
+    const after = log.slice(mark);
+    const at = (type: string, id: string) => after.findIndex((e) => e.type === type && (e as { id?: string }).id === id);
+    // The click's batch of two ran on this engine (the helpers hold the waiting batch), then the batch went on there.
+    expect(at('job-waiting', 'bg2')).toBeLessThan(at('job-started', 'c5'));
+    expect(at('job-done', 'c5')).toBeLessThan(at('job-done', 'bg2'));
+    const clickQueue = after.slice(at('job-started', 'c5'), at('job-done', 'c5')).filter((e) => e.type === 'queue');
+    expect(clickQueue.length).toBeGreaterThan(0);
+    expect(clickQueue.every((e) => (e as { state: { engines: number } }).state.engines === 1)).toBe(true);
+    expect(log.some((e) => e.type === 'job-requeued' || e.type === 'job-failed')).toBe(false);
+    const bgSteps = log.filter((e) => e.type === 'snapshot' && e.id === 'bg2').map((e) => (e as { step: number }).step);
+    expect(bgSteps).toEqual([16, 32, 64, 96, 128, 160]);
+    // The next batch of several goes to the free helpers again.
+    scheduler.enqueue([7, 8].map((c) => job(`d${c}`, c, PRIORITY.clicked + 2)));
+    await expect.poll(() => log.filter((e) => e.type === 'job-done').length, { timeout: 60_000 }).toBe(9);
+    const last = log.slice(log.findIndex((e) => e.type === 'job-started' && e.id === 'd7'));
+    expect(last.some((e) => e.type === 'queue' && e.state.engines === 2)).toBe(true);
+  });
+
   it('in the scheduler: a batch on helpers whose helper dies goes back to the queue and finishes here', async () => {
     const h = inProcess();
     const pool = new HelperEngines({ spawn: h.spawn, count: 2 });

@@ -1,13 +1,17 @@
-// The worker's scheduler (issue 10, item 2): a click preempts background work, which runs again afterwards.
+// The worker's scheduler (issue 10, item 2): a click preempts background work, which waits and goes on afterwards.
+import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_JOB_SETTINGS, PRIORITY, type Job } from '../../src/lib/protocol.ts';
 import { schedulerOn } from './scheduler-harness.ts';
 import { model, SMALL } from './helpers.ts';
 
+type Log = ReturnType<typeof schedulerOn>['log'];
+/** The last queue state the scheduler posted. */
+const lastQueue = (log: Log) => log.filter((e) => e.type === 'queue').at(-1) as Extract<Log[number], { type: 'queue' }>;
+
 describe('scheduler', () => {
-  it('a clicked job preempts a running background batch; the background jobs are requeued and finish later', async () => {
+  it('a clicked job preempts a running background batch, which waits with its steps kept and then finishes as it would have', async () => {
     const m = await model(SMALL);
-    const { scheduler, log } = schedulerOn(m, SMALL);
     const settings = { ...DEFAULT_JOB_SETTINGS, steps: 200, size: 32 };
     const job = (id: string, channel: number, priority: number): Job => ({
       id,
@@ -18,18 +22,25 @@ describe('scheduler', () => {
       priority,
       settings,
     });
+    const { scheduler, log } = schedulerOn(m, SMALL);
     scheduler.enqueue([job('bg0', 0, PRIORITY.background), job('bg1', 1, PRIORITY.background)]);
     await expect.poll(() => log.some((e) => e.type === 'snapshot' && e.id === 'bg0')).toBe(true);
     scheduler.enqueue([job('click', 5, PRIORITY.clicked + Date.now())]);
     await expect.poll(() => log.filter((e) => e.type === 'job-done').length, { timeout: 60_000 }).toBe(3);
     const order = log
-      .filter((e) => e.type === 'job-started' || e.type === 'job-requeued' || e.type === 'job-done')
+      .filter((e) => ['job-started', 'job-waiting', 'job-requeued', 'job-done'].includes(e.type))
       .map((e) => `${e.type}:${(e as { id: string }).id}`);
-    // The background batch stopped before finishing; the click started after it (jobs with the same settings may
-    // join the click's batch), and every job finished.
-    expect(order.indexOf('job-requeued:bg0')).toBeGreaterThan(-1);
-    expect(order.indexOf('job-requeued:bg0')).toBeLessThan(order.indexOf('job-started:click'));
+    // The background batch waited at a step before finishing; the click ran meanwhile and finished first; then the
+    // background batch went on. Nothing started again from its first step.
+    expect(order.filter((o) => o.startsWith('job-requeued'))).toEqual([]);
+    const waited = order.indexOf('job-waiting:bg0');
+    expect(waited).toBeGreaterThan(-1);
+    expect(waited).toBeLessThan(order.indexOf('job-started:click'));
+    expect(order.indexOf('job-done:click')).toBeLessThan(order.lastIndexOf('job-started:bg0'));
+    expect(order.lastIndexOf('job-started:bg0')).toBeLessThan(order.indexOf('job-done:bg0'));
     expect(order.filter((o) => o.startsWith('job-done:')).sort()).toEqual(['job-done:bg0', 'job-done:bg1', 'job-done:click']);
+    const bgSteps = log.filter((e) => e.type === 'snapshot' && e.id === 'bg0').map((e) => (e as { step: number }).step);
+    expect(bgSteps).toEqual([16, 32, 64, 96, 128, 160, 192, 200]);
     // The click's first snapshot came before the background batch could have finished its 200 steps.
     const firstClickSnap = log.findIndex((e) => e.type === 'snapshot' && e.id === 'click');
     const bgSnapsBefore = log
@@ -37,6 +48,94 @@ describe('scheduler', () => {
       .filter((e) => e.type === 'snapshot' && e.id === 'bg0')
       .map((e) => (e as { step: number }).step);
     expect(Math.max(...bgSnapsBefore)).toBeLessThan(200);
+
+    // Waiting changed nothing in the image: the same jobs rendered without a click end at the same objective values.
+    const alone = schedulerOn(m, SMALL);
+    alone.scheduler.enqueue([job('bg0', 0, PRIORITY.background), job('bg1', 1, PRIORITY.background)]);
+    await expect.poll(() => alone.log.filter((e) => e.type === 'job-done').length, { timeout: 60_000 }).toBe(2);
+    const done = (l: typeof log, id: string) => l.find((e) => e.type === 'job-done' && e.id === id) as { value: number };
+    expect(done(log, 'bg0').value).toBe(done(alone.log, 'bg0').value);
+    expect(done(log, 'bg1').value).toBe(done(alone.log, 'bg1').value);
+  });
+
+  it('background work waits for a visible band, which waits for a click; a job cancelled while its batch waits gets no image, and no tensor is left', async () => {
+    const m = await model(SMALL);
+    const tensors = tf.memory().numTensors;
+    const { scheduler, log } = schedulerOn(m, SMALL);
+    const job = (id: string, channel: number, priority: number): Job => ({
+      id,
+      modelId: SMALL,
+      layer: 'conv_pw_3_bn',
+      channel,
+      variant: 0,
+      priority,
+      settings: { ...DEFAULT_JOB_SETTINGS, steps: 160, size: 32 },
+    });
+    const snapped = (id: string) => log.some((e) => e.type === 'snapshot' && e.id === id);
+    scheduler.enqueue([job('bg', 0, PRIORITY.background), job('gone', 1, PRIORITY.background)]);
+    await expect.poll(() => snapped('bg')).toBe(true);
+    scheduler.enqueue([job('vis', 2, PRIORITY.visible + 1)]);
+    await expect.poll(() => snapped('vis')).toBe(true);
+    scheduler.enqueue([job('click', 3, PRIORITY.clicked + 1)]);
+    await expect.poll(() => log.some((e) => e.type === 'job-waiting' && e.id === 'vis')).toBe(true);
+    // Two batches wait now: their jobs count as pending, the click as running.
+    const q = lastQueue(log);
+    expect(q.state.running).toBe(1);
+    expect(q.state.pending).toBe(3);
+    scheduler.cancel(['gone']);
+    await expect.poll(() => log.filter((e) => e.type === 'job-done').length, { timeout: 60_000 }).toBe(3);
+    const done = log.filter((e) => e.type === 'job-done').map((e) => (e as { id: string }).id);
+    expect(done).toEqual(['click', 'vis', 'bg']);
+    expect(log.some((e) => e.type === 'job-requeued' || e.type === 'job-failed')).toBe(false);
+    // Every render went on from its own last step: a snapshot's step never went back.
+    for (const id of ['bg', 'vis', 'click']) {
+      const steps = log.filter((e) => e.type === 'snapshot' && e.id === id).map((e) => (e as { step: number }).step);
+      expect(steps).toEqual([...steps].sort((a, b) => a - b));
+      expect(steps.at(-1)).toBe(160);
+    }
+    // Cancelled while its batch waited: it got no image.
+    expect(log.some((e) => e.type === 'job-done' && e.id === 'gone')).toBe(false);
+    await expect.poll(() => lastQueue(log).state).toMatchObject({ running: 0, pending: 0 });
+    expect(tf.memory().numTensors).toBe(tensors);
+  });
+
+  it('cancelling everything while a batch waits for a click ends both; a pause while the click runs holds both', async () => {
+    const m = await model(SMALL);
+    const { scheduler, log } = schedulerOn(m, SMALL);
+    const job = (id: string, channel: number, priority: number): Job => ({
+      id,
+      modelId: SMALL,
+      layer: 'conv_pw_3_bn',
+      channel,
+      variant: 0,
+      priority,
+      settings: { ...DEFAULT_JOB_SETTINGS, steps: 512, size: 32 },
+    });
+    const snaps = (id: string) => log.filter((e) => e.type === 'snapshot' && e.id === id).length;
+    scheduler.enqueue([job('bg', 0, PRIORITY.background)]);
+    await expect.poll(() => snaps('bg')).toBeGreaterThan(0);
+    scheduler.enqueue([job('click', 1, PRIORITY.clicked + 1)]);
+    await expect.poll(() => snaps('click')).toBeGreaterThan(0);
+    scheduler.pause();
+    const held = log.length;
+    await new Promise((r) => setTimeout(r, 300));
+    // Paused: neither the click nor the waiting batch took a step.
+    expect(log.slice(held).some((e) => e.type === 'snapshot')).toBe(false);
+    scheduler.resume();
+    await expect.poll(() => snaps('click')).toBeGreaterThan(2);
+    scheduler.cancel('all');
+    await expect
+      .poll(() => lastQueue(log).state)
+      .toMatchObject({
+        running: 0,
+        pending: 0,
+      });
+    const after = log.length;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(log.slice(after).some((e) => e.type === 'snapshot' || e.type === 'job-done')).toBe(false);
+    // The scheduler still works.
+    scheduler.enqueue([job('next', 2, PRIORITY.clicked + 2)]);
+    await expect.poll(() => log.some((e) => e.type === 'job-done' && e.id === 'next'), { timeout: 60_000 }).toBe(true);
   });
 
   it('batches up to 8 on wasm and up to 16 on a hardware GPU backend (at 32 px)', async () => {

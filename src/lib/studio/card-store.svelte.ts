@@ -91,7 +91,14 @@ export class CardStore extends SvelteMap<string, Card> {
   }
 
   done(m: Extract<FromWorker, { type: 'job-done' }>): Card | undefined {
-    return this.patchJob(m.id, { status: 'done', value: m.value, curve: m.curve, seconds: m.seconds, backend: m.backend });
+    return this.patchJob(m.id, {
+      status: 'done',
+      waiting: false,
+      value: m.value,
+      curve: m.curve,
+      seconds: m.seconds,
+      backend: m.backend,
+    });
   }
 
   /** Cards that are not done: nobody waits for them any more. */

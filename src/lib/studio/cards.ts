@@ -29,6 +29,11 @@ export interface Card {
   combo?: Combo;
   settings: JobSettings;
   status: 'queued' | 'running' | 'done' | 'failed';
+  /**
+   * Started, and waiting with its steps and image kept while a render that outranked its batch runs (a click during
+   * background work); it goes on afterwards. Still `running` for everything that asks whether it is pending.
+   */
+  waiting?: boolean;
   /** Latest image; every streamed snapshot replaces it. */
   frame: Frame | null;
   /** Snapshots streamed during this session. */

@@ -484,10 +484,14 @@ export class Studio {
         this.client?.replace('broken', m.message);
         break;
       case 'job-started':
-        this.cards.patchJob(m.id, { status: 'running' });
+        this.cards.patchJob(m.id, { status: 'running', waiting: false });
         break;
       case 'job-requeued':
-        this.cards.patchJob(m.id, { status: 'queued', frame: null, frames: [] });
+        this.cards.patchJob(m.id, { status: 'queued', waiting: false, frame: null, frames: [] });
+        break;
+      case 'job-waiting':
+        // Outranked by a click: it keeps its image and goes on from its step afterwards ('job-started').
+        this.cards.patchJob(m.id, { waiting: true });
         break;
       case 'snapshot':
         if (this.cards.snapshot(m)) this.client?.progressed();
@@ -506,7 +510,7 @@ export class Studio {
       }
       case 'job-failed':
         this.book.finished(m.id);
-        if (!this.cards.patchJob(m.id, { status: 'failed', error: m.message })) return;
+        if (!this.cards.patchJob(m.id, { status: 'failed', waiting: false, error: m.message })) return;
         this.note('error', `Render failed: ${m.message}`);
         break;
       case 'queue':
