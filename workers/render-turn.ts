@@ -46,6 +46,12 @@ export class RenderTurn {
   private others = 0;
   /** The one request for the turn this worker has out: the batch and other work wait on the same one. */
   private asking: Promise<void> | null = null;
+  /** Settles when the turn this worker holds goes. */
+  private held: Promise<void> | null = null;
+  /** Ends the background mark held beside the turn (null: none held). */
+  private unmark: (() => void) | null = null;
+  /** Settles when the background mark is let go. */
+  private marked: Promise<unknown> | null = null;
 
   constructor(private readonly locks: Locks | null) {}
 
@@ -56,6 +62,46 @@ export class RenderTurn {
   async take(urgent: boolean, signal?: AbortSignal): Promise<void> {
     if (this.locks) await this.obtain(this.locks, urgent, !urgent, signal);
     if (this.release) this.batch = true;
+    // Held already for background work, and a click of this tab runs in it now (scheduler.ts: the background batch
+    // waits for it): another tab's click no longer takes it.
+    const unmark = urgent ? this.unmark : null;
+    if (unmark) {
+      unmark();
+      await this.marked;
+    }
+  }
+
+  /**
+   * The batch now running in the turn held here is background work again (the click it waited for is done). A request
+   * for the turn waiting meanwhile (another tab's click, or batch, asked while the click ran) gets it now, as it would
+   * have had this tab's click taken the turn afresh; the batch waits for it at its next step. Otherwise another tab's
+   * click may take the turn from it, as from any background batch.
+   */
+  async backgroundAgain(): Promise<void> {
+    const locks = this.locks;
+    if (!locks || !this.held) return;
+    let waiting = false;
+    try {
+      waiting = (await locks.query()).pending?.some((l) => l.name === TURN) ?? false;
+    } catch {
+      /* as if nobody waited */
+    }
+    if (!this.held) return;
+    if (waiting && !this.others) {
+      this.taken = true;
+      this.batch = false;
+      this.letGo();
+    } else if (!this.unmark) this.mark(locks, this.held);
+  }
+
+  /** Holds the background mark beside the turn until `held` settles or `unmark` is called. */
+  private mark(locks: Locks, held: Promise<void>): Promise<unknown> {
+    const unmarked = new Promise<void>((done) => (this.unmark = done));
+    const gone = () => {
+      this.unmark = null;
+    };
+    this.marked = locks.request(BACKGROUND, { ifAvailable: true }, () => Promise.race([held, unmarked])).then(gone, gone);
+    return this.marked;
   }
 
   /**
@@ -103,8 +149,9 @@ export class RenderTurn {
         .request(TURN, options, async () => {
           this.taken = false;
           const held = new Promise<void>((release) => (this.release = release));
+          this.held = held;
           // Background work says so, with a second lock held as long as the turn: a click may take it from that.
-          const marked = yielding ? locks.request(BACKGROUND, { ifAvailable: true }, () => held) : null;
+          const marked = yielding ? this.mark(locks, held) : null;
           granted();
           await held;
           await marked;
@@ -139,6 +186,7 @@ export class RenderTurn {
   private letGo(): void {
     const release = this.release;
     this.release = null;
+    this.held = null;
     release?.();
   }
 

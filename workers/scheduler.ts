@@ -275,8 +275,11 @@ export class Scheduler {
       const waited = performance.now() - t;
       r.pausedMs += waited;
       r.waitedMs += waited;
-      if (this.stack.includes(r))
+      if (this.stack.includes(r)) {
         for (const j of live) if (!r.cancelled.has(j.id)) this.host.post({ type: 'job-started', id: j.id });
+        // A click ran in the turn: another tab's click may take it from this batch again (render-turn.ts).
+        if (!isUrgent(r.jobs)) await this.turn.backgroundAgain();
+      }
       this.postQueue();
     }
   }

@@ -79,6 +79,30 @@ describe('render claims', () => {
 });
 
 describe('the render turn across tabs', () => {
+  it("two tabs' schedulers: a click in the tab whose background batch waits for it runs first, then the other tab's click, then that batch", async () => {
+    const m = await model(SMALL);
+    const locks = fakeLocks();
+    const [a, b] = [schedulerOn(m, SMALL, { locks }), schedulerOn(m, SMALL, { locks })];
+    const long = { ...settings, steps: 240 };
+    const mk = (channel: number, priority: number, s = settings): Job => ({ ...job('conv_pw_3_bn', channel, 0, s), priority });
+    const bg = mk(0, PRIORITY.background, long);
+    a.scheduler.enqueue([bg]);
+    await expect.poll(() => a.log.some((e) => e.type === 'snapshot' && e.id === bg.id)).toBe(true);
+    const aClick = mk(1, PRIORITY.clicked + 1, long);
+    a.scheduler.enqueue([aClick]);
+    await expect.poll(() => a.log.some((e) => e.type === 'snapshot' && e.id === aClick.id)).toBe(true);
+    const bClick = mk(2, PRIORITY.clicked + 2);
+    b.scheduler.enqueue([bClick]);
+    const doneAt = (t: typeof a, id: string) => t.when('job-done', id);
+    await expect.poll(() => doneAt(a, bg.id), { timeout: 60_000 }).toBeGreaterThan(0);
+    await expect.poll(() => doneAt(b, bClick.id), { timeout: 60_000 }).toBeGreaterThan(0);
+    // b's click did not take the turn from a's click (a click waits for another tab's click), and got it before a's
+    // background batch went on to its end.
+    expect(doneAt(a, aClick.id)).toBeLessThan(doneAt(b, bClick.id));
+    expect(doneAt(b, bClick.id)).toBeLessThan(doneAt(a, bg.id));
+    expect(a.log.some((e) => e.type === 'job-requeued')).toBe(false);
+  });
+
   it('one holder at a time, in the order asked; a click takes it at once and the holder knows it lost it', async () => {
     const locks = fakeLocks();
     const [a, b, c, d] = [0, 1, 2, 3].map(() => new RenderTurn(locks));
@@ -113,6 +137,32 @@ describe('the render turn across tabs', () => {
     e.give();
     await fWaits;
     expect(fGot).toBe(true);
+  });
+
+  it("a click of the tab whose background batch holds the turn keeps it from another tab's click, which gets it next", async () => {
+    const locks = fakeLocks();
+    const [a, b, c] = [0, 1, 2].map(() => new RenderTurn(locks));
+    await a.take(false);
+    // A click in tab a: its batch runs while a's background batch waits (scheduler.ts), in the turn a holds.
+    await a.take(true);
+    let bGot = false;
+    const bWaits = b.take(true).then(() => (bGot = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect([bGot, a.lost]).toEqual([false, false]);
+    // a's click is done and its background batch would go on: b's click, waiting, gets the turn first.
+    await a.backgroundAgain();
+    await bWaits;
+    expect(a.lost).toBe(true);
+    b.give();
+    await a.take(false);
+    expect(a.lost).toBe(false);
+    // With nobody waiting, a's background batch keeps the turn, and another tab's click can take it from it at once.
+    await a.take(true);
+    await a.backgroundAgain();
+    expect(a.lost).toBe(false);
+    await c.take(true);
+    await expect.poll(() => a.lost).toBe(true);
+    c.give();
   });
 
   it("a tab's photo work computes in the turn as a click: beside its own batch at once, never two requests out", async () => {
