@@ -16,7 +16,7 @@ import { render as renderLocally, type RenderResult, type RenderTarget } from '.
 import { targetGroups } from '../src/lib/engine/objective-builder.ts';
 import { DEFAULT_SETTINGS, type RenderSettings } from '../src/lib/engine/render-settings.ts';
 import type { RenderOptions } from '../src/lib/engine/render-vis.ts';
-import type { FromHelper, HelperPort, ModelPackage, ToHelper } from './helper-protocol.ts';
+import type { BatchNews, FromHelper, HelperPort, ModelPackage, ToHelper } from './helper-protocol.ts';
 import { LockstepBatch } from './lockstep-batch.ts';
 
 /**
@@ -60,8 +60,8 @@ export function splitGroups(groups: number[], parts: number): number[][] {
 
 interface Helper {
   port: SpawnedHelper;
-  /** Messages of the running batch go here. */
-  onBatch: ((m: FromHelper) => void) | null;
+  /** Where the news of each batch it holds goes, by batch. */
+  batches: Map<number, (m: BatchNews) => void>;
 }
 
 export class HelperEngines {
@@ -72,8 +72,7 @@ export class HelperEngines {
   /** Helpers still loading the offered model. */
   private loading: Set<Helper> | null = null;
   private off: string | null = null;
-  /** A batch holds the helpers (running, or waiting while a click runs: scheduler.ts). */
-  private busy = false;
+  private batchSerial = 0;
 
   constructor(
     private readonly options: {
@@ -101,23 +100,21 @@ export class HelperEngines {
   }
 
   /**
-   * Runs a batch: on the helpers when they hold this model, are free, and it has at least two groups, else on this
-   * engine. The helpers are not free while a batch that was outranked waits on them (scheduler.ts): the batch that
-   * outranked it runs here.
+   * Runs a batch: on the helpers when they hold this model and it has at least two groups, else on this engine. A
+   * batch that was outranked may be waiting on the helpers (scheduler.ts): they hold both, and step the one that runs.
    */
   render(model: FeatureModel, settings: Partial<RenderSettings>, targets: RenderTarget[], options: RenderOptions): BatchRun {
     const objective = settings.objective ?? DEFAULT_SETTINGS.objective;
     const parts = splitGroups(targetGroups(objective, targets), this.helpers.length || this.options.count);
     const usable = this.offered?.model === model && !this.off && parts.length > 1;
     if (usable && !this.helpers.length) this.start();
-    if (!usable || !this.readyEngines || this.busy)
-      return { engines: 1, result: renderLocally(model, settings, targets, options) };
+    if (!usable || !this.readyEngines) return { engines: 1, result: renderLocally(model, settings, targets, options) };
     return { engines: parts.length, result: this.renderOn(parts, settings, targets, options) };
   }
 
   private start() {
     for (let i = 0; i < this.options.count; i++) {
-      const h: Helper = { port: this.options.spawn(), onBatch: null };
+      const h: Helper = { port: this.options.spawn(), batches: new Map() };
       h.port.onmessage = (ev) => this.heard(h, ev.data as FromHelper);
       h.port.onerror = (ev) => {
         ev.preventDefault?.();
@@ -151,7 +148,7 @@ export class HelperEngines {
       }
       return;
     }
-    h.onBatch?.(m);
+    h.batches.get(m.batch)?.(m);
   }
 
   /** A helper died or failed: every helper ends (a batch cannot be half on them), and they stay off for this model. */
@@ -161,7 +158,7 @@ export class HelperEngines {
 
   /** Ends every helper; a batch running on them fails (RetryBatch: it runs again here). */
   private stop(why: string | null) {
-    const batch = this.helpers.map((x) => x.onBatch);
+    const batches = this.helpers.flatMap((x) => [...x.batches]);
     for (const h of this.helpers) {
       h.port.onmessage = null;
       h.port.onerror = null;
@@ -171,7 +168,7 @@ export class HelperEngines {
     this.loading = null;
     this.readyFor = 0;
     this.off = why;
-    for (const b of batch) b?.({ type: 'failed', message: why ?? 'the helper engines were stopped' });
+    for (const [batch, tell] of batches) tell({ batch, type: 'failed', message: why ?? 'the helper engines were stopped' });
   }
 
   /** Helpers holding the offered model, ready for its batches (0 while they start or load, and when off). */
@@ -198,29 +195,27 @@ export class HelperEngines {
   ): Promise<RenderResult> {
     const serial = this.readyFor;
     const crew = this.helpers.slice(0, parts.length);
+    const id = ++this.batchSerial;
     const stallMs = this.options.stallMs ?? 60_000;
-    const batch = new LockstepBatch(parts, targets.length, options, (i, m) => this.send(crew[i], m), {
+    const batch = new LockstepBatch(parts, targets.length, options, (i, m) => this.send(crew[i], { ...m, batch: id }), {
       ms: stallMs,
       stalled: (i) => this.lost(crew[i], `it did not answer for ${(stallMs / 1000).toFixed(0)} s`),
     });
     crew.forEach((h, i) => {
-      h.onBatch = (m) => {
+      h.batches.set(id, (m) => {
         // A helper that failed takes the others with it (nothing is left running half a batch): lost().
         if (m.type === 'failed' && this.helpers.includes(h)) this.lost(h, m.message);
         else batch.heard(i, m);
-      };
+      });
       this.send(h, {
         type: 'render',
+        batch: id,
         serial,
         settings,
         targets: parts[i].map((t) => targets[t]),
         curveEvery: options.curveEvery ?? 0,
       });
     });
-    this.busy = true;
-    return batch.result.finally(() => {
-      this.busy = false;
-      crew.forEach((h) => (h.onBatch = null));
-    });
+    return batch.result.finally(() => crew.forEach((h) => h.batches.delete(id)));
   }
 }

@@ -18,23 +18,33 @@ export interface ModelPackage {
 export type ToHelper =
   /** Load this model (replacing the one before), known from now on by `serial`. */
   | { type: 'load'; serial: number; pkg: ModelPackage }
-  /** Render these targets on model `serial`; each step waits for "go". */
-  | { type: 'render'; serial: number; settings: Partial<RenderSettings>; targets: RenderTarget[]; curveEvery: number }
-  | { type: 'go' }
-  /** End the running render at its next step (it answers "cancelled"). */
-  | { type: 'stop' }
+  /** Render these targets on model `serial` as batch `batch`; each step waits for "go". */
+  | {
+      type: 'render';
+      batch: number;
+      serial: number;
+      settings: Partial<RenderSettings>;
+      targets: RenderTarget[];
+      curveEvery: number;
+    }
+  | { type: 'go'; batch: number }
+  /** End batch `batch`'s render at its next step (it answers "cancelled"). */
+  | { type: 'stop'; batch: number }
   /** Tests: the helper fails as a crashed worker does. */
   | { type: 'test-crash' };
 
 export type FromHelper =
-  | { type: 'loaded'; serial: number }
-  | { type: 'load-failed'; serial: number; message: string }
-  /** Waiting to run its next step. */
-  | { type: 'step'; step: number }
+  { type: 'loaded'; serial: number } | { type: 'load-failed'; serial: number; message: string } | BatchNews;
+
+/** What a helper says about the render of batch `batch`. */
+export type BatchNews = { batch: number } & (
+  | /** Waiting to run its next step. */
+    { type: 'step'; step: number }
   | { type: 'snapshot'; snap: Snapshot }
   | { type: 'done'; cleanValues: number[]; curve: RenderResult['curve'] }
   | { type: 'cancelled' }
-  | { type: 'failed'; message: string };
+  | { type: 'failed'; message: string }
+);
 
 /** One end of a helper's channel: a Worker, or a MessagePort in tests. */
 export interface HelperPort {

@@ -6,14 +6,14 @@
  */
 import { RenderCancelled, type RenderResult, type Snapshot } from '../src/lib/engine/render.ts';
 import type { RenderOptions } from '../src/lib/engine/render-vis.ts';
-import type { FromHelper, ToHelper } from './helper-protocol.ts';
+import type { BatchNews } from './helper-protocol.ts';
 
 /** The batch could not finish where it ran, and can run again: its jobs go back to the queue (scheduler.ts). */
 export class RetryBatch extends Error {
   override name = 'RetryBatch';
 }
 
-type Done = Extract<FromHelper, { type: 'done' }>;
+type Done = Extract<BatchNews, { type: 'done' }>;
 
 export class LockstepBatch {
   /** Resolves with the merged result; rejects with RenderCancelled, the gate's error, or RetryBatch. */
@@ -42,7 +42,7 @@ export class LockstepBatch {
     private readonly parts: number[][],
     private readonly size: number,
     private readonly options: RenderOptions,
-    private readonly send: (i: number, m: ToHelper) => void,
+    private readonly send: (i: number, m: { type: 'go' | 'stop' }) => void,
     private readonly stall: { ms: number; stalled: (i: number) => void },
   ) {
     this.result = new Promise<RenderResult>((resolve, reject) => {
@@ -54,7 +54,7 @@ export class LockstepBatch {
   }
 
   /** A message from helper i about this batch. */
-  heard(i: number, m: FromHelper): void {
+  heard(i: number, m: BatchNews): void {
     if (this.ended) return;
     this.answered.add(i);
     switch (m.type) {

@@ -21,7 +21,9 @@ export function packageReader(files: [string, ArrayBuffer][]): ReadFile {
 
 /**
  * Answers the visualization worker on `port`. `ready`: the backend has started (nothing touches TensorFlow.js
- * before). Loads and renders run one at a time, in the order they came; "go" and "stop" act at once.
+ * before). Loads and the starts of renders go in the order they came: a render starts once the loads before it are
+ * done, a load once the renders before it have ended. Renders may overlap (each steps only on its own "go"); "go"
+ * and "stop" act at once.
  */
 export function serveHelper(port: HelperPort, ready: Promise<unknown>): void {
   const post = (m: FromHelper, transfer: Transferable[] = []) => port.postMessage(m, transfer);
@@ -30,8 +32,10 @@ export function serveHelper(port: HelperPort, ready: Promise<unknown>): void {
   let model: { serial: number; model: FeatureModel } | null = null;
   let work: Promise<unknown> = Promise.resolve();
   const inOrder = (job: () => Promise<unknown>) => (work = work.then(job, job));
-  let go: (() => void) | null = null;
-  let running: AbortController | null = null;
+  /** Renders started and not ended, by batch: how to let each take its next step, and how to stop it. */
+  const runs = new Map<number, { go: (() => void) | null; abort: AbortController }>();
+  /** Renders asked for and not ended (a load waits for them). */
+  const active = new Set<Promise<void>>();
 
   async function load(serial: number, pkg: ModelPackage) {
     try {
@@ -46,51 +50,70 @@ export function serveHelper(port: HelperPort, ready: Promise<unknown>): void {
   }
 
   async function run(m: Extract<ToHelper, { type: 'render' }>) {
-    if (model?.serial !== m.serial) return post({ type: 'failed', message: 'the helper does not hold that model' });
-    const abort = new AbortController();
-    running = abort;
+    const batch = m.batch;
+    if (model?.serial !== m.serial) return post({ batch, type: 'failed', message: 'the helper does not hold that model' });
+    const me = { go: null as (() => void) | null, abort: new AbortController() };
+    runs.set(batch, me);
     let step = 0;
     try {
       const r = await render(model.model, m.settings, m.targets, {
-        signal: abort.signal,
+        signal: me.abort.signal,
         curveEvery: m.curveEvery,
         gate: () =>
-          abort.signal.aborted
+          me.abort.signal.aborted
             ? undefined
             : new Promise<void>((resolve) => {
-                go = resolve;
-                post({ type: 'step', step: ++step });
+                me.go = resolve;
+                post({ batch, type: 'step', step: ++step });
               }),
         onSnapshot: (snap) =>
           post(
-            { type: 'snapshot', snap },
+            { batch, type: 'snapshot', snap },
             snap.images.map((i) => i.buffer as ArrayBuffer),
           ),
       });
-      post({ type: 'done', cleanValues: r.cleanValues, curve: r.curve });
+      post({ batch, type: 'done', cleanValues: r.cleanValues, curve: r.curve });
     } catch (e) {
-      if (e instanceof RenderCancelled) post({ type: 'cancelled' });
-      else post({ type: 'failed', message: (e as Error)?.message || String(e) });
+      if (e instanceof RenderCancelled) post({ batch, type: 'cancelled' });
+      else post({ batch, type: 'failed', message: (e as Error)?.message || String(e) });
     } finally {
-      running = null;
-      go = null;
+      runs.delete(batch);
     }
   }
 
+  /** Starts a render once the loads before it are done; the next load waits until it has ended. */
+  function start(m: Extract<ToHelper, { type: 'render' }>) {
+    let end!: () => void;
+    const ended = new Promise<void>((r) => (end = r));
+    active.add(ended);
+    inOrder(async () => {
+      void run(m).finally(() => {
+        active.delete(ended);
+        end();
+      });
+    });
+  }
   port.onmessage = (ev: MessageEvent<ToHelper>) => {
     const m = ev.data;
     switch (m.type) {
-      case 'load':
-        inOrder(() => load(m.serial, m.pkg));
+      case 'load': {
+        const before = [...active];
+        inOrder(async () => {
+          await Promise.all(before);
+          await load(m.serial, m.pkg);
+        });
         break;
+      }
       case 'render':
-        inOrder(() => run(m));
+        start(m);
         break;
       case 'go':
       case 'stop': {
-        if (m.type === 'stop') running?.abort();
-        const g = go;
-        go = null;
+        const r = runs.get(m.batch);
+        if (!r) break;
+        if (m.type === 'stop') r.abort.abort();
+        const g = r.go;
+        r.go = null;
         g?.();
         break;
       }

@@ -277,7 +277,42 @@ describe('helper engines', async () => {
     pool.offer(null, null);
   });
 
-  it('in the scheduler: a click outranking a batch on the helpers runs on this engine while that batch waits on them', async () => {
+  it('a batch rendered on the helpers while another waits there at a step: both give the images of one engine', async () => {
+    const h = inProcess();
+    const pool = new HelperEngines({ spawn: h.spawn, count: 2 });
+    pool.offer(model, pkg);
+    // A first batch starts the helpers.
+    await pool.render(model, SETTINGS, TARGETS, {}).result;
+    await expect.poll(() => pool.readyEngines, { timeout: 60_000 }).toBe(2);
+    const other = { ...SETTINGS, layer: 'conv_pw_5_bn', seed: 9 };
+    const inner: RenderTarget[] = [4, 5, 6].map((index) => ({ index }));
+    let innerResult: Awaited<ReturnType<typeof render>> | null = null;
+    let gates = 0;
+    const outer = pool.render(model, SETTINGS, TARGETS, {
+      gate: async () => {
+        // At step 7 the batch waits while another renders to its end on the same helpers.
+        if (++gates === 7) {
+          const run = pool.render(model, other, inner, {});
+          expect(run.engines).toBe(2);
+          innerResult = await run.result;
+        }
+      },
+    });
+    expect(outer.engines).toBe(2);
+    const outerResult = await outer.result;
+    const alone = [await render(model, SETTINGS, TARGETS), await render(model, other, inner)];
+    for (const [got, want] of [
+      [outerResult, alone[0]],
+      [innerResult!, alone[1]],
+    ] as const) {
+      expect(got.cleanValues).toEqual(want.cleanValues);
+      expect(got.final.images.map((i) => Buffer.from(i).toString('base64'))).toEqual(
+        want.final.images.map((i) => Buffer.from(i).toString('base64')),
+      );
+    }
+  });
+
+  it('in the scheduler: a click outranking a batch on the helpers runs on them too, while that batch waits there', async () => {
     const h = inProcess();
     const pool = new HelperEngines({ spawn: h.spawn, count: 2 });
     pool.offer(model, pkg);
@@ -304,16 +339,16 @@ describe('helper engines', async () => {
     await expect.poll(() => log.filter((e) => e.type === 'job-done').length, { timeout: 60_000 }).toBe(7);
     const after = log.slice(mark);
     const at = (type: string, id: string) => after.findIndex((e) => e.type === type && (e as { id?: string }).id === id);
-    // The click's batch of two ran on this engine (the helpers hold the waiting batch), then the batch went on there.
+    // The click's batch of two ran on the helpers beside the waiting batch, which then went on there.
     expect(at('job-waiting', 'bg2')).toBeLessThan(at('job-started', 'c5'));
     expect(at('job-done', 'c5')).toBeLessThan(at('job-done', 'bg2'));
     const clickQueue = after.slice(at('job-started', 'c5'), at('job-done', 'c5')).filter((e) => e.type === 'queue');
     expect(clickQueue.length).toBeGreaterThan(0);
-    expect(clickQueue.every((e) => (e as { state: { engines: number } }).state.engines === 1)).toBe(true);
+    expect(clickQueue.every((e) => (e as { state: { engines: number } }).state.engines === 2)).toBe(true);
     expect(log.some((e) => e.type === 'job-requeued' || e.type === 'job-failed')).toBe(false);
     const bgSteps = log.filter((e) => e.type === 'snapshot' && e.id === 'bg2').map((e) => (e as { step: number }).step);
     expect(bgSteps).toEqual([16, 32, 64, 96, 128, 160]);
-    // The next batch of several goes to the free helpers again.
+    // The next batch of several goes to the helpers as well.
     scheduler.enqueue([7, 8].map((c) => job(`d${c}`, c, PRIORITY.clicked + 2)));
     await expect.poll(() => log.filter((e) => e.type === 'job-done').length, { timeout: 60_000 }).toBe(9);
     const last = log.slice(log.findIndex((e) => e.type === 'job-started' && e.id === 'd7'));
