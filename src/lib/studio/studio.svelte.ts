@@ -276,12 +276,13 @@ export class Studio {
   private onReplaced(why: Replacement, reason: string) {
     const crashed = why === 'crash' || why === 'broken';
     for (const card of this.cards.running()) {
-      if (crashed && this.book.crashedDuring(card.key))
+      // A render waiting for a click's was not computing: the crash is not held against it.
+      if (crashed && !card.waiting && this.book.crashedDuring(card.key))
         this.cards.patch(card.key, {
           status: 'failed',
           error: `the worker crashed ${JOB_CRASH_LIMIT} times while rendering this`,
         });
-      else this.cards.patch(card.key, { status: 'queued' });
+      else this.cards.patch(card.key, { status: 'queued', waiting: false });
     }
     if (why === 'crash')
       this.note(
