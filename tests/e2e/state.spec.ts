@@ -41,6 +41,40 @@ test('with background rendering on, switching model mid-render gives the new mod
   expect(alerts.join('\n')).not.toMatch(/unknown layer|Render failed/);
 });
 
+test('switching model while a click runs and the renders it outranked wait: the new model renders, nothing is left waiting', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=512&size=64');
+  await expect(page.locator('section.band .card[data-status="running"]:not([data-updates="0"])').first()).toBeVisible({
+    timeout: 120_000,
+  });
+  await page.locator('section.band .card[data-status="queued"]').first().click();
+  await expect(page.locator('.card[data-waiting="yes"]').first()).toBeVisible({ timeout: 30_000 });
+  await page.getByLabel('model').selectOption(GRAPH);
+  await expect(page.getByLabel('model')).toHaveValue(GRAPH);
+  await expect(page.locator('section.band[data-layer^="module_apply_default"] .card[data-status="done"]').first()).toBeVisible({
+    timeout: 150_000,
+  });
+  await expect(page.locator('.card[data-waiting="yes"]')).toHaveCount(0);
+  const alerts = await page.getByRole('alert').allTextContents();
+  expect(alerts.join('\n')).not.toMatch(/unknown layer|Render failed|disposed/i);
+  expect(errors).toEqual([]);
+  // Back to the first model: its gallery renders again.
+  await page.getByLabel('model').selectOption('mobilenet_v1_0.25_224');
+  await expect(
+    page
+      .locator(
+        'section.band[data-layer="conv1_bn"] .card[data-status="running"], section.band[data-layer="conv1_bn"] .card[data-status="done"]',
+      )
+      .first(),
+  ).toBeVisible({
+    timeout: 120_000,
+  });
+});
+
 test('with background rendering on, a model picked again before the other one loaded gets its background renders back', async ({
   page,
 }) => {
