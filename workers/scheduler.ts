@@ -173,12 +173,18 @@ export class Scheduler {
     this.preemptIfOutranked();
   }
 
-  /** True when a queued job of the current model is a priority class or more above every live job of batch `r`. */
+  /**
+   * True when a queued job of the current model outranks every live job of batch `r`: a priority class or more above
+   * them, or, among a person's requests, a later one (a click during a whole layer's render: the newest request first,
+   * as in the queue) while fewer than MAX_WAITING batches wait below `r`.
+   */
   private outranks(r: Running): boolean {
     const current = this.host.model();
     if (!current) return false;
     const top = Math.max(...r.jobs.filter((j) => !r.cancelled.has(j.id)).map((j) => j.priority));
-    return this.queue.topPriority(current.key) - top >= PREEMPT_MARGIN;
+    const queued = this.queue.topPriority(current.key);
+    if (queued - top >= PREEMPT_MARGIN) return true;
+    return top >= PRIORITY.clicked && queued > top && this.stack.indexOf(r) < MAX_WAITING;
   }
 
   /**
@@ -444,6 +450,13 @@ export class Scheduler {
     this.shared.written(ids);
   }
 }
+
+/**
+ * How many batches may wait at once below one that runs, for later clicks (a person clicking through cards while a
+ * whole layer renders): beyond that a click waits in the queue, first in line. The priority classes alone never stack
+ * more than two.
+ */
+export const MAX_WAITING = 3;
 
 /** A started batch, computing or waiting for work that outranked it (Scheduler.stack). */
 interface Running {

@@ -119,7 +119,7 @@ export function comboLabel(channel: number, c: Combo | undefined): string {
  * Priority classes: background work, what is on screen, what a person clicked. Within the on-screen and clicked
  * classes the most recent request goes first (its time is added; studio/request-priority.ts). A queued job one class
  * or more above every job of the running batch preempts that batch: it waits at its next step, keeping its steps,
- * until that work has run.
+ * until that work has run. So does a later click over a batch of earlier clicks (scheduler.ts, MAX_WAITING).
  */
 export const PRIORITY = { background: 0, visible: 1e12, clicked: 2e12 } as const;
 export const PREEMPT_MARGIN = 1e12;

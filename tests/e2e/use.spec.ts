@@ -256,6 +256,27 @@ test('a click while the gallery renders: the renders it outranks wait with their
   await expect(w).toHaveAttribute('data-updates', '17');
 });
 
+test('a click while a whole layer renders starts at once: the running batch of that layer waits for it', async ({ page }) => {
+  test.setTimeout(240_000);
+  await page.goto('/?model=mobilenet_v1_0.25_224&steps=512&size=64&auto=0');
+  const whole = band(page, 'conv_pw_6_bn');
+  page.once('dialog', (d) => void d.accept());
+  await whole.getByRole('button', { name: 'render whole layer' }).click();
+  const layerCard = whole.locator('.card[data-status="running"]:not([data-updates="0"])').first();
+  await expect(layerCard).toBeVisible({ timeout: 90_000 });
+  const w = card(page, 'conv_pw_6_bn', Number(await layerCard.getAttribute('data-channel')));
+  const c = card(page, 'conv_pw_2_bn', 3);
+  await c.click();
+  await expect(w).toHaveAttribute('data-waiting', 'yes', { timeout: 30_000 });
+  await expect(c).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+  // The layer's card was still waiting when the click's render ended, and goes on afterwards.
+  await expect(w).not.toHaveAttribute('data-status', 'done');
+  await expect(w).toHaveAttribute('data-waiting', 'no', { timeout: 30_000 });
+  await expect(w).toHaveAttribute('data-status', 'done', { timeout: 180_000 });
+  await expect(w).toHaveAttribute('data-updates', '17');
+  await page.getByRole('button', { name: 'cancel all' }).click();
+});
+
 test('cancel one card, or one band; "show fewer" folds a band back', async ({ page }) => {
   await page.goto('/?model=mobilenet_v1_0.25_224&steps=512&size=64&auto=0');
   const c = card(page, 'conv_pw_2_bn', 1);

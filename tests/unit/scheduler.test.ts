@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_JOB_SETTINGS, PRIORITY, type Job } from '../../src/lib/protocol.ts';
+import { MAX_WAITING } from '../../workers/scheduler.ts';
 import { schedulerOn } from './scheduler-harness.ts';
 import { model, SMALL } from './helpers.ts';
 
@@ -136,6 +137,34 @@ describe('scheduler', () => {
     // The scheduler still works.
     scheduler.enqueue([job('next', 2, PRIORITY.clicked + 2)]);
     await expect.poll(() => log.some((e) => e.type === 'job-done' && e.id === 'next'), { timeout: 60_000 }).toBe(true);
+  });
+
+  it('a later click outranks a batch of earlier clicks (newest first), with at most MAX_WAITING batches waiting', async () => {
+    const m = await model(SMALL);
+    const { scheduler, log } = schedulerOn(m, SMALL);
+    const job = (id: string, channel: number, priority: number): Job => ({
+      id,
+      modelId: SMALL,
+      layer: 'conv_pw_3_bn',
+      channel,
+      variant: 0,
+      priority,
+      // Each its own seed: no two share a batch.
+      settings: { ...DEFAULT_JOB_SETTINGS, steps: 256, size: 32, seed: channel },
+    });
+    const snapped = (id: string) => log.some((e) => e.type === 'snapshot' && e.id === id);
+    // A whole layer's renders asked for first (their priority: when they were asked for).
+    scheduler.enqueue([job('A', 0, PRIORITY.clicked + 1)]);
+    for (const [i, id] of ['B', 'C', 'D', 'E'].entries()) {
+      await expect.poll(() => snapped(i ? ['B', 'C', 'D', 'E'][i - 1] : 'A'), { timeout: 30_000 }).toBe(true);
+      scheduler.enqueue([job(id, i + 1, PRIORITY.clicked + 2 + i)]);
+    }
+    await expect.poll(() => log.filter((e) => e.type === 'job-done').length, { timeout: 60_000 }).toBe(5);
+    const waited = log.filter((e) => e.type === 'job-waiting').map((e) => (e as { id: string }).id);
+    // A, B and C waited; D could not be outranked (three were waiting), so E ran after it, before C went on.
+    expect([...new Set(waited)]).toEqual(['A', 'B', 'C']);
+    expect(log.filter((e) => e.type === 'job-done').map((e) => (e as { id: string }).id)).toEqual(['D', 'E', 'C', 'B', 'A']);
+    expect(MAX_WAITING).toBe(3);
   });
 
   it('batches up to 8 on wasm and up to 16 on a hardware GPU backend (at 32 px)', async () => {
