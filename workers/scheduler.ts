@@ -175,16 +175,19 @@ export class Scheduler {
 
   /**
    * True when a queued job of the current model outranks every live job of batch `r`: a priority class or more above
-   * them, or, among a person's requests, a later one (a click during a whole layer's render: the newest request first,
-   * as in the queue) while fewer than MAX_WAITING batches wait below `r`.
+   * them; or, when `r` holds several of a person's renders (a range, a whole layer), a later request of theirs (the
+   * newest first, as in the queue) while fewer than MAX_WAITING batches wait below `r`. A single render finishes first
+   * (about a second at the default settings): clicking or stepping through cards one by one keeps its order, and the
+   * detail view passes over the ones not started (render-requests.svelte.ts).
    */
   private outranks(r: Running): boolean {
     const current = this.host.model();
     if (!current) return false;
-    const top = Math.max(...r.jobs.filter((j) => !r.cancelled.has(j.id)).map((j) => j.priority));
+    const live = r.jobs.filter((j) => !r.cancelled.has(j.id));
+    const top = Math.max(...live.map((j) => j.priority));
     const queued = this.queue.topPriority(current.key);
     if (queued - top >= PREEMPT_MARGIN) return true;
-    return top >= PRIORITY.clicked && queued > top && this.stack.indexOf(r) < MAX_WAITING;
+    return live.length > 1 && top >= PRIORITY.clicked && queued > top && this.stack.indexOf(r) < MAX_WAITING;
   }
 
   /**
@@ -250,15 +253,14 @@ export class Scheduler {
   private async gate(r: Running): Promise<void> {
     this.checkGpu();
     while (!r.abort.signal.aborted) {
-      if (r.outranked) await this.runOutranking(r);
-      else if (this.paused) {
+      if (this.paused) {
         // Given at pause() too; a turn granted after the pause (the batch was still waiting for it) goes here.
         this.turn.give();
         await new Promise<void>((done) => this.resumeWaiters.push(done));
         // What was asked for meanwhile may outrank it.
         r.outranked = !this.paused && this.outranks(r);
         if (!r.outranked && !this.paused) await this.waitForTurn(r);
-      }
+      } else if (r.outranked) await this.runOutranking(r);
       // Another tab's click took the turn: this batch keeps its steps and goes on when the turn comes back.
       else if (this.turn.lost) await this.waitForTurn(r);
       else return;
@@ -272,6 +274,8 @@ export class Scheduler {
    */
   private async runOutranking(r: Running) {
     r.outranked = false;
+    // What outranked it may have been cancelled meanwhile.
+    if (!this.outranks(r)) return;
     const t = performance.now();
     const live = r.jobs.filter((j) => !r.cancelled.has(j.id));
     for (const j of live) this.host.post({ type: 'job-waiting', id: j.id });

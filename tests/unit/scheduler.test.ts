@@ -139,32 +139,43 @@ describe('scheduler', () => {
     await expect.poll(() => log.some((e) => e.type === 'job-done' && e.id === 'next'), { timeout: 60_000 }).toBe(true);
   });
 
-  it('a later click outranks a batch of earlier clicks (newest first), with at most MAX_WAITING batches waiting', async () => {
+  it('a later request outranks a batch of several earlier ones (newest first), up to MAX_WAITING waiting; a single render finishes first', async () => {
     const m = await model(SMALL);
     const { scheduler, log } = schedulerOn(m, SMALL);
-    const job = (id: string, channel: number, priority: number): Job => ({
-      id,
-      modelId: SMALL,
-      layer: 'conv_pw_3_bn',
-      channel,
-      variant: 0,
-      priority,
-      // Each its own seed: no two share a batch.
-      settings: { ...DEFAULT_JOB_SETTINGS, steps: 256, size: 32, seed: channel },
-    });
+    // A request of two channels, in one batch (one seed per request: requests never share a batch).
+    const request = (id: string, seed: number, priority: number, channels = [0, 1]): Job[] =>
+      channels.map((channel) => ({
+        id: `${id}${channel}`,
+        modelId: SMALL,
+        layer: 'conv_pw_3_bn',
+        channel,
+        variant: 0,
+        priority,
+        settings: { ...DEFAULT_JOB_SETTINGS, steps: 256, size: 32, seed },
+      }));
     const snapped = (id: string) => log.some((e) => e.type === 'snapshot' && e.id === id);
-    // A whole layer's renders asked for first (their priority: when they were asked for).
-    scheduler.enqueue([job('A', 0, PRIORITY.clicked + 1)]);
-    for (const [i, id] of ['B', 'C', 'D', 'E'].entries()) {
-      await expect.poll(() => snapped(i ? ['B', 'C', 'D', 'E'][i - 1] : 'A'), { timeout: 30_000 }).toBe(true);
-      scheduler.enqueue([job(id, i + 1, PRIORITY.clicked + 2 + i)]);
+    const names = ['A', 'B', 'C', 'D', 'E'];
+    for (const [i, id] of names.entries()) {
+      if (i) await expect.poll(() => snapped(`${names[i - 1]}0`), { timeout: 30_000 }).toBe(true);
+      scheduler.enqueue(request(id, i, PRIORITY.clicked + 1 + i));
     }
-    await expect.poll(() => log.filter((e) => e.type === 'job-done').length, { timeout: 60_000 }).toBe(5);
-    const waited = log.filter((e) => e.type === 'job-waiting').map((e) => (e as { id: string }).id);
+    await expect.poll(() => log.filter((e) => e.type === 'job-done').length, { timeout: 60_000 }).toBe(10);
+    const batchOf = (e: (typeof log)[number]) => (e as { id: string }).id[0];
+    const waited = log.filter((e) => e.type === 'job-waiting').map(batchOf);
     // A, B and C waited; D could not be outranked (three were waiting), so E ran after it, before C went on.
-    expect([...new Set(waited)]).toEqual(['A', 'B', 'C']);
-    expect(log.filter((e) => e.type === 'job-done').map((e) => (e as { id: string }).id)).toEqual(['D', 'E', 'C', 'B', 'A']);
     expect(MAX_WAITING).toBe(3);
+    expect([...new Set(waited)]).toEqual(['A', 'B', 'C']);
+    const done = log.filter((e) => e.type === 'job-done').map(batchOf);
+    expect([...new Set(done)]).toEqual(['D', 'E', 'C', 'B', 'A']);
+    // One render alone is not outranked by a later click: it finishes, then the click renders.
+    const mark = log.length;
+    scheduler.enqueue(request('F', 10, PRIORITY.clicked + 10, [0]));
+    await expect.poll(() => snapped('F0')).toBe(true);
+    scheduler.enqueue(request('G', 11, PRIORITY.clicked + 11, [0]));
+    await expect.poll(() => log.filter((e) => e.type === 'job-done').length, { timeout: 60_000 }).toBe(12);
+    const after = log.slice(mark);
+    expect(after.some((e) => e.type === 'job-waiting')).toBe(false);
+    expect(after.filter((e) => e.type === 'job-done').map(batchOf)).toEqual(['F', 'G']);
   });
 
   it('batches up to 8 on wasm and up to 16 on a hardware GPU backend (at 32 px)', async () => {
