@@ -93,6 +93,7 @@ export function serveHelper(port: HelperPort, ready: Promise<unknown>): void {
       });
     });
   }
+
   port.onmessage = (ev: MessageEvent<ToHelper>) => {
     const m = ev.data;
     switch (m.type) {
