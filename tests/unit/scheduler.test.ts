@@ -7,6 +7,16 @@ import { schedulerOn } from './scheduler-harness.ts';
 import { model, SMALL } from './helpers.ts';
 
 type Log = ReturnType<typeof schedulerOn>['log'];
+/** A render of `conv_pw_3_bn` on the small model. */
+const job3 = (id: string, channel: number, priority: number, settings: Job['settings']): Job => ({
+  id,
+  modelId: SMALL,
+  layer: 'conv_pw_3_bn',
+  channel,
+  variant: 0,
+  priority,
+  settings,
+});
 /** The last queue state the scheduler posted. */
 const lastQueue = (log: Log) => log.filter((e) => e.type === 'queue').at(-1) as Extract<Log[number], { type: 'queue' }>;
 
@@ -14,15 +24,7 @@ describe('scheduler', () => {
   it('a clicked job preempts a running background batch, which waits with its steps kept and then finishes as it would have', async () => {
     const m = await model(SMALL);
     const settings = { ...DEFAULT_JOB_SETTINGS, steps: 200, size: 32 };
-    const job = (id: string, channel: number, priority: number): Job => ({
-      id,
-      modelId: SMALL,
-      layer: 'conv_pw_3_bn',
-      channel,
-      variant: 0,
-      priority,
-      settings,
-    });
+    const job = (id: string, channel: number, priority: number) => job3(id, channel, priority, settings);
     const { scheduler, log } = schedulerOn(m, SMALL);
     scheduler.enqueue([job('bg0', 0, PRIORITY.background), job('bg1', 1, PRIORITY.background)]);
     await expect.poll(() => log.some((e) => e.type === 'snapshot' && e.id === 'bg0')).toBe(true);
@@ -63,15 +65,8 @@ describe('scheduler', () => {
     const m = await model(SMALL);
     const tensors = tf.memory().numTensors;
     const { scheduler, log } = schedulerOn(m, SMALL);
-    const job = (id: string, channel: number, priority: number): Job => ({
-      id,
-      modelId: SMALL,
-      layer: 'conv_pw_3_bn',
-      channel,
-      variant: 0,
-      priority,
-      settings: { ...DEFAULT_JOB_SETTINGS, steps: 160, size: 32 },
-    });
+    const job = (id: string, channel: number, priority: number) =>
+      job3(id, channel, priority, { ...DEFAULT_JOB_SETTINGS, steps: 160, size: 32 });
     const snapped = (id: string) => log.some((e) => e.type === 'snapshot' && e.id === id);
     scheduler.enqueue([job('bg', 0, PRIORITY.background), job('gone', 1, PRIORITY.background)]);
     await expect.poll(() => snapped('bg')).toBe(true);
@@ -103,15 +98,8 @@ describe('scheduler', () => {
   it('cancelling everything while a batch waits for a click ends both; a pause while the click runs holds both', async () => {
     const m = await model(SMALL);
     const { scheduler, log } = schedulerOn(m, SMALL);
-    const job = (id: string, channel: number, priority: number): Job => ({
-      id,
-      modelId: SMALL,
-      layer: 'conv_pw_3_bn',
-      channel,
-      variant: 0,
-      priority,
-      settings: { ...DEFAULT_JOB_SETTINGS, steps: 512, size: 32 },
-    });
+    const job = (id: string, channel: number, priority: number) =>
+      job3(id, channel, priority, { ...DEFAULT_JOB_SETTINGS, steps: 512, size: 32 });
     const snaps = (id: string) => log.filter((e) => e.type === 'snapshot' && e.id === id).length;
     scheduler.enqueue([job('bg', 0, PRIORITY.background)]);
     await expect.poll(() => snaps('bg')).toBeGreaterThan(0);
@@ -144,15 +132,9 @@ describe('scheduler', () => {
     const { scheduler, log } = schedulerOn(m, SMALL);
     // A request of two channels, in one batch (one seed per request: requests never share a batch).
     const request = (id: string, seed: number, priority: number, channels = [0, 1]): Job[] =>
-      channels.map((channel) => ({
-        id: `${id}${channel}`,
-        modelId: SMALL,
-        layer: 'conv_pw_3_bn',
-        channel,
-        variant: 0,
-        priority,
-        settings: { ...DEFAULT_JOB_SETTINGS, steps: 256, size: 32, seed },
-      }));
+      channels.map((channel) =>
+        job3(`${id}${channel}`, channel, priority, { ...DEFAULT_JOB_SETTINGS, steps: 256, size: 32, seed }),
+      );
     const snapped = (id: string) => log.some((e) => e.type === 'snapshot' && e.id === id);
     const names = ['A', 'B', 'C', 'D', 'E'];
     for (const [i, id] of names.entries()) {
