@@ -1,6 +1,7 @@
 // The studio's state when things change mid-flight (issue 9): background rendering on, switching model and backend
 // while loading or rendering, a worker that stops answering, a hostile shared link.
 import { expect, test, type Page } from '@playwright/test';
+import { clickUntilOneWaits } from './waiting.ts';
 
 const GRAPH = 'mobilenet_v1_0.25_224_tfhub_graph';
 const band = (page: Page, layer: string) => page.locator(`section.band[data-layer="${layer}"]`);
@@ -48,11 +49,11 @@ test('switching model while a click runs and the renders it outranked wait: the 
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto('/?model=mobilenet_v1_0.25_224&steps=512&size=64');
-  await expect(page.locator('section.band .card[data-status="running"]:not([data-updates="0"])').first()).toBeVisible({
+  await expect(page.locator('section.band .card[data-status="running"][data-updates="1"]').first()).toBeVisible({
     timeout: 120_000,
   });
-  await page.locator('section.band .card[data-status="queued"]').first().click();
-  await expect(page.locator('.card[data-waiting="yes"]').first()).toBeVisible({ timeout: 30_000 });
+  const { waiting } = await clickUntilOneWaits(page);
+  expect(waiting.status).toBe('running');
   await page.getByLabel('model').selectOption(GRAPH);
   await expect(page.getByLabel('model')).toHaveValue(GRAPH);
   await expect(page.locator('section.band[data-layer^="module_apply_default"] .card[data-status="done"]').first()).toBeVisible({

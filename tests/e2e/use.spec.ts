@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { decode } from 'fast-png';
+import { clickUntilOneWaits } from './waiting.ts';
 
 const SMALL = '/?model=mobilenet_v1_0.25_224&steps=64&size=64&auto=0';
 const GRAPH = 'mobilenet_v1_0.25_224_tfhub_graph';
@@ -232,22 +233,14 @@ test('a click while the gallery renders: the renders it outranks wait with their
 }) => {
   test.setTimeout(240_000);
   await page.goto('/?model=mobilenet_v1_0.25_224&steps=512&size=64');
-  const started = page.locator('section.band .card[data-status="running"]:not([data-updates="0"])').first();
-  await expect(started).toBeVisible({ timeout: 90_000 });
-  const layer = (await started.evaluate((el) => el.closest('section.band')!.getAttribute('data-layer')))!;
-  const w = card(page, layer, Number(await started.getAttribute('data-channel')));
-  const clicked = page.locator('section.band .card[data-status="queued"]').first();
-  const target = card(
-    page,
-    (await clicked.evaluate((el) => el.closest('section.band')!.getAttribute('data-layer')))!,
-    Number(await clicked.getAttribute('data-channel')),
-  );
-  await target.click();
-  // The render it was in waits: still running to the page, with its image, and says so.
-  await expect(w).toHaveAttribute('data-waiting', 'yes', { timeout: 30_000 });
-  await expect(w.locator('canvas')).toBeVisible();
-  await expect(w).toHaveAttribute('data-status', 'running');
-  await expect(w).toContainText('waiting');
+  await expect(page.locator('section.band .card[data-status="running"][data-updates="1"]').first()).toBeVisible({
+    timeout: 90_000,
+  });
+  // The render waits: still running to the page, with its image, and says so.
+  const { clicked: target, waiting: seen } = await clickUntilOneWaits(page);
+  expect(seen).toMatchObject({ status: 'running', image: true });
+  expect(seen.label).toContain('waiting');
+  const w = card(page, seen.layer, seen.channel);
   await expect(target).not.toHaveAttribute('data-updates', '0', { timeout: 60_000 });
   await expect(w).toHaveAttribute('data-status', 'done', { timeout: 180_000 });
   await expect(w).toHaveAttribute('data-waiting', 'no');
@@ -262,7 +255,8 @@ test('a click while a whole layer renders starts at once: the running batch of t
   const whole = band(page, 'conv_pw_6_bn');
   page.once('dialog', (d) => void d.accept());
   await whole.getByRole('button', { name: 'render whole layer' }).click();
-  const layerCard = whole.locator('.card[data-status="running"]:not([data-updates="0"])').first();
+  // Early in its batch (first snapshot only), so that the click comes while it runs.
+  const layerCard = whole.locator('.card[data-status="running"][data-updates="1"]').first();
   await expect(layerCard).toBeVisible({ timeout: 90_000 });
   const w = card(page, 'conv_pw_6_bn', Number(await layerCard.getAttribute('data-channel')));
   const c = card(page, 'conv_pw_2_bn', 3);
