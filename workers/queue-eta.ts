@@ -62,8 +62,9 @@ export class QueueEta {
 
   /**
    * Time left: for the whole queue, and per layer until its last render is done — the started batches first (the
-   * running one, then those waiting for it; their image-steps left), then the queued batches in the order they will run (JobQueue.plan), each at its layer's cost per
-   * image-step times its images, plus a batch's start-up and final pass. A band queued behind others waits for them:
+   * running one, then those waiting for it; their image-steps left), then the queued batches in the order they will
+   * run (JobQueue.plan), each at its layer's cost per image-step times its images, plus a batch's start-up and final
+   * pass. A band queued behind others waits for them:
    * its figure is when it will be done, not how long its own renders take.
    */
   eta(

@@ -89,16 +89,17 @@ export class RenderTurn {
     if (!this.held) return;
     if (waiting && !this.others) {
       this.taken = true;
-      this.batch = false;
-      this.letGo();
+      this.give();
     } else if (!this.unmark) this.mark(locks, this.held);
   }
 
   /** Holds the background mark beside the turn until `held` settles or `unmark` is called. */
   private mark(locks: Locks, held: Promise<void>): Promise<unknown> {
-    const unmarked = new Promise<void>((done) => (this.unmark = done));
+    let unmark!: () => void;
+    const unmarked = new Promise<void>((done) => (this.unmark = unmark = done));
+    // Only this mark's: a later one (the turn held again) keeps its own.
     const gone = () => {
-      this.unmark = null;
+      if (this.unmark === unmark) this.unmark = null;
     };
     this.marked = locks.request(BACKGROUND, { ifAvailable: true }, () => Promise.race([held, unmarked])).then(gone, gone);
     return this.marked;

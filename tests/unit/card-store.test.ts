@@ -35,3 +35,17 @@ describe('the cards of one layer', () => {
     expect(cards.inLayer('a', 'a3')).toBeUndefined();
   });
 });
+
+describe('a waiting card', () => {
+  it('waits until its status changes: started again, done, failed or queued again', () => {
+    const cards = new CardStore();
+    for (const status of ['running', 'done', 'failed', 'queued'] as const) {
+      cards.set('a', { ...card('a', 'l', 0), status: 'running' });
+      cards.patch('a', { waiting: true });
+      cards.patch('a', { curve: [{ step: 8, value: 1 }] });
+      expect(cards.get('a')!.waiting).toBe(true);
+      cards.patch('a', { status });
+      expect(cards.get('a')!.waiting).toBe(false);
+    }
+  });
+});

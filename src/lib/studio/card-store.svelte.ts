@@ -58,11 +58,14 @@ export class CardStore extends SvelteMap<string, Card> {
     return untrack(() => [...super.values()].filter((c) => c.layer === layer));
   }
 
-  /** Replaces a card by a changed copy; returns it (undefined when there is no such card). */
+  /**
+   * Replaces a card by a changed copy; returns it (undefined when there is no such card). A card whose status changes
+   * no longer waits (`Card.waiting`: only 'job-waiting' sets it, and whatever comes next ends it).
+   */
   patch(key: string, patch: Partial<Card>): Card | undefined {
     const c = this.get(key);
     if (!c) return undefined;
-    const next = { ...c, ...patch };
+    const next = { ...c, ...(patch.status && c.waiting ? { waiting: false } : {}), ...patch };
     this.set(key, next);
     return next;
   }
@@ -91,14 +94,7 @@ export class CardStore extends SvelteMap<string, Card> {
   }
 
   done(m: Extract<FromWorker, { type: 'job-done' }>): Card | undefined {
-    return this.patchJob(m.id, {
-      status: 'done',
-      waiting: false,
-      value: m.value,
-      curve: m.curve,
-      seconds: m.seconds,
-      backend: m.backend,
-    });
+    return this.patchJob(m.id, { status: 'done', value: m.value, curve: m.curve, seconds: m.seconds, backend: m.backend });
   }
 
   /** Cards that are not done: nobody waits for them any more. */

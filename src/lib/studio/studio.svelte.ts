@@ -282,7 +282,7 @@ export class Studio {
           status: 'failed',
           error: `the worker crashed ${JOB_CRASH_LIMIT} times while rendering this`,
         });
-      else this.cards.patch(card.key, { status: 'queued', waiting: false });
+      else this.cards.patch(card.key, { status: 'queued' });
     }
     if (why === 'crash')
       this.note(
@@ -485,10 +485,10 @@ export class Studio {
         this.client?.replace('broken', m.message);
         break;
       case 'job-started':
-        this.cards.patchJob(m.id, { status: 'running', waiting: false });
+        this.cards.patchJob(m.id, { status: 'running' });
         break;
       case 'job-requeued':
-        this.cards.patchJob(m.id, { status: 'queued', waiting: false, frame: null, frames: [] });
+        this.cards.patchJob(m.id, { status: 'queued', frame: null, frames: [] });
         break;
       case 'job-waiting':
         // Outranked by a click: it keeps its image and goes on from its step afterwards ('job-started').
@@ -511,7 +511,7 @@ export class Studio {
       }
       case 'job-failed':
         this.book.finished(m.id);
-        if (!this.cards.patchJob(m.id, { status: 'failed', waiting: false, error: m.message })) return;
+        if (!this.cards.patchJob(m.id, { status: 'failed', error: m.message })) return;
         this.note('error', `Render failed: ${m.message}`);
         break;
       case 'queue':
